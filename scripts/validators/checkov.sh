@@ -11,7 +11,7 @@
 # Exit: 0 clean, 1 findings, 2 usage/setup error.
 set -euo pipefail
 
-# shellcheck source=scripts/validators/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SKIPS="${VALIDATORS_DIR}/checkov-skips.txt"

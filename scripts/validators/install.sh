@@ -12,7 +12,7 @@
 # Needs network access to PyPI only when it actually installs.
 set -euo pipefail
 
-# shellcheck source=scripts/validators/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PYTHON="${PYTHON:-python3}"
@@ -55,7 +55,8 @@ rm -f -- "${STAMP}"
 
 echo "validators: installing pinned packages from ${REQUIREMENTS#"$(pwd)/"}"
 "${VENV_PYTHON}" -m pip install --quiet --disable-pip-version-check --no-input \
-    -r "${REQUIREMENTS}"
+    -r "${REQUIREMENTS}" \
+    || die "pip could not install ${REQUIREMENTS} into ${NEO4J_AKS_VENV} (is PyPI reachable?)"
 "${VENV_PYTHON}" -m pip check --disable-pip-version-check >/dev/null \
     || die "pip check reports broken dependencies in ${NEO4J_AKS_VENV}"
 

@@ -15,7 +15,7 @@
 # default list below. Exit: 0 valid, 1 invalid, 2 usage/setup error.
 set -euo pipefail
 
-# shellcheck source=scripts/validators/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Kubernetes minors AKS offers (GA, preview and LTS) that we render for. The
