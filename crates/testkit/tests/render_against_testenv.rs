@@ -1,0 +1,586 @@
+//! The renderer's output (examples/*.yaml) applied with server-side apply and strict field
+//! validation to the local testenv: a real kube-apiserver (admission, defaulting, RBAC
+//! authorizer), real StatefulSet/PV controllers and scheduler. SIMULATED parts: kwok plays the
+//! kubelet (pods reach Running/Ready but no Neo4j process runs) and sim-disk-provisioner plays the
+//! Azure Disk CSI driver. Every test works in its own namespace, removed afterwards.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use neo4j_aks_model::Neo4jCluster;
+use neo4j_aks_testkit::{TestEnv, TestNamespace, dig_srv, wait_until};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+const EXAMPLES: [&str; 4] = [
+    "standalone.yaml",
+    "cluster-3-k8s.yaml",
+    "cluster-5-srv.yaml",
+    "cluster-3-2025.yaml",
+];
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Tests that run member pods take a permit, so parallel tests never compete for the six fake
+/// nodes' CPU and memory (a Neo4j member requests a large share of a node).
+static PODS: Semaphore = Semaphore::const_new(2);
+
+/// Renders `examples/<file>` into namespace `ns`. Returns the cluster name and the objects.
+fn render_example(file: &str, ns: &str) -> (String, Vec<Value>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(file);
+    let yaml = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut cluster =
+        Neo4jCluster::from_yaml(&yaml).unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
+    cluster.metadata.namespace = Some(ns.to_string());
+    let name = cluster
+        .metadata
+        .name
+        .clone()
+        .unwrap_or_else(|| panic!("{file} has no metadata.name"));
+    let objects = neo4j_aks_render::render(&cluster)
+        .unwrap_or_else(|e| panic!("{file} does not render: {e}"))
+        .to_json_values();
+    (name, objects)
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("rendered objects contain no {kind} {name}"))
+}
+
+fn replicas(objects: &[Value], name: &str) -> i32 {
+    find(objects, "StatefulSet", name)["spec"]["replicas"]
+        .as_i64()
+        .unwrap_or(1) as i32
+}
+
+/// A rendered example applied in the test's own namespace.
+struct Deployed {
+    env: TestEnv,
+    ns: TestNamespace,
+    name: String,
+    objects: Vec<Value>,
+}
+
+impl Deployed {
+    async fn new(test: &str, example: &str) -> Option<Deployed> {
+        let env = TestEnv::connect(test).await?;
+        let ns = env.namespace(test).await;
+        let (name, objects) = render_example(example, ns.name());
+        Some(Deployed {
+            env,
+            ns,
+            name,
+            objects,
+        })
+    }
+
+    fn ns(&self) -> &str {
+        self.ns.name()
+    }
+
+    async fn apply(&self) {
+        if let Err(e) = self.env.apply_all(&self.objects).await {
+            panic!("the apiserver rejected a rendered object: {e}");
+        }
+    }
+
+    fn pods(&self) -> Api<Pod> {
+        Api::namespaced(self.env.client(), self.ns())
+    }
+
+    fn claims(&self) -> Api<PersistentVolumeClaim> {
+        Api::namespaced(self.env.client(), self.ns())
+    }
+
+    fn statefulsets(&self) -> Api<StatefulSet> {
+        Api::namespaced(self.env.client(), self.ns())
+    }
+
+    /// Waits until pods `<name>-0..n` are Running and Ready (as kwok reports them) and their
+    /// claims `data-<name>-i` are Bound; returns the pods by ordinal.
+    async fn wait_members(&self, n: i32) -> Vec<Pod> {
+        let what = format!("{n} members of {} Running/Ready with Bound claims", self.name);
+        wait_until(TIMEOUT, &what, || async move {
+            let mut pods = Vec::new();
+            for i in 0..n {
+                let pod_name = format!("{}-{i}", self.name);
+                let pod = self
+                    .pods()
+                    .get_opt(&pod_name)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or(format!("{pod_name} missing"))?;
+                if !pod_ready(&pod) {
+                    let phase = pod.status.as_ref().and_then(|s| s.phase.clone());
+                    return Err(format!("{pod_name} not ready (phase {phase:?})"));
+                }
+                let claim_name = format!("data-{}-{i}", self.name);
+                let claim = self
+                    .claims()
+                    .get_opt(&claim_name)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or(format!("{claim_name} missing"))?;
+                let phase = claim.status.and_then(|s| s.phase);
+                if phase.as_deref() != Some("Bound") {
+                    return Err(format!("{claim_name} is {phase:?}"));
+                }
+                pods.push(pod);
+            }
+            Ok(pods)
+        })
+        .await
+    }
+
+    /// Zone of the node each pod runs on.
+    async fn zones(&self, pods: &[Pod]) -> Vec<(String, String)> {
+        let nodes: Api<Node> = Api::all(self.env.client());
+        let mut out = Vec::new();
+        for p in pods {
+            let node = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .expect("scheduled pod has a node");
+            let zone = nodes.get(&node).await.expect("node").metadata.labels.unwrap_or_default()
+                ["topology.kubernetes.io/zone"]
+                .clone();
+            out.push((node, zone));
+        }
+        out
+    }
+
+    async fn scale(&self, replicas: i32) {
+        self.statefulsets()
+            .patch(
+                &self.name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"replicas": replicas}})),
+            )
+            .await
+            .expect("scale the StatefulSet");
+    }
+
+    async fn cleanup(self) {
+        self.ns.cleanup().await;
+    }
+}
+
+fn pod_ready(pod: &Pod) -> bool {
+    let Some(status) = &pod.status else {
+        return false;
+    };
+    status.phase.as_deref() == Some("Running")
+        && status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acceptance by the apiserver
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_example_is_accepted_by_the_apiserver_with_strict_validation() {
+    let test = "every_example_is_accepted";
+    let Some(env) = TestEnv::connect(test).await else {
+        return;
+    };
+    for example in EXAMPLES {
+        let ns = env.namespace(test).await;
+        let (_, objects) = render_example(example, ns.name());
+        assert!(!objects.is_empty(), "{example} rendered nothing");
+        for o in &objects {
+            let namespace = o["metadata"]["namespace"].as_str();
+            if o["kind"] != "StorageClass" && o["kind"] != "ClusterRole" {
+                assert_eq!(
+                    namespace,
+                    Some(ns.name()),
+                    "{example}: {} {} not in the spec's namespace",
+                    o["kind"],
+                    o["metadata"]["name"]
+                );
+            }
+        }
+        if let Err(e) = env.apply_all(&objects).await {
+            panic!("{example}: the apiserver rejected a rendered object: {e}");
+        }
+        // Applying the same objects again is a no-op, not an error (what the operator does on
+        // every reconcile).
+        if let Err(e) = env.apply_all(&objects).await {
+            panic!("{example}: re-applying failed: {e}");
+        }
+        ns.cleanup().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// StatefulSet controller, scheduler, simulated disks, kwok
+// ---------------------------------------------------------------------------------------------
+
+async fn members_run_with_bound_claims(test: &str, example: &str) {
+    let Some(d) = Deployed::new(test, example).await else {
+        return;
+    };
+    let _permit = PODS.acquire().await.expect("semaphore");
+    d.apply().await;
+    let n = replicas(&d.objects, &d.name);
+    let pods = d.wait_members(n).await;
+    assert_eq!(pods.len(), n as usize);
+    // Every member mounts its own claim data-<name>-<i>.
+    for (i, p) in pods.iter().enumerate() {
+        let claim_names: Vec<String> = p
+            .spec
+            .as_ref()
+            .unwrap()
+            .volumes
+            .iter()
+            .flatten()
+            .filter_map(|v| Some(v.persistent_volume_claim.as_ref()?.claim_name.clone()))
+            .collect();
+        assert_eq!(claim_names, vec![format!("data-{}-{i}", d.name)]);
+    }
+    if n >= 3 {
+        let placement = d.zones(&pods).await;
+        let nodes: BTreeSet<&String> = placement.iter().map(|(n, _)| n).collect();
+        let zones: BTreeSet<&String> = placement.iter().map(|(_, z)| z).collect();
+        assert_eq!(nodes.len(), n as usize, "members share a node: {placement:?}");
+        assert_eq!(zones.len(), 3, "members not spread over 3 zones: {placement:?}");
+    }
+    d.cleanup().await;
+}
+
+#[tokio::test]
+async fn standalone_member_runs_with_bound_claim() {
+    members_run_with_bound_claims("standalone_runs", "standalone.yaml").await;
+}
+
+#[tokio::test]
+async fn cluster_3_k8s_members_run_on_three_zones_with_bound_claims() {
+    members_run_with_bound_claims("cluster_3_k8s_runs", "cluster-3-k8s.yaml").await;
+}
+
+#[tokio::test]
+async fn cluster_5_srv_members_run_on_three_zones_with_bound_claims() {
+    members_run_with_bound_claims("cluster_5_srv_runs", "cluster-5-srv.yaml").await;
+}
+
+#[tokio::test]
+async fn cluster_3_2025_members_run_on_three_zones_with_bound_claims() {
+    members_run_with_bound_claims("cluster_3_2025_runs", "cluster-3-2025.yaml").await;
+}
+
+/// With a single eligible node (a nodeSelector on one hostname, added by the test only, so other
+/// tests keep all six nodes), soft anti-affinity must still place every member.
+#[tokio::test]
+async fn soft_anti_affinity_still_schedules_every_member_on_one_node() {
+    let Some(mut d) = Deployed::new("soft_anti_affinity_one_node", "cluster-3-k8s.yaml").await
+    else {
+        return;
+    };
+    let node = "aks-user-14231823-vmss000000";
+    let name = d.name.clone();
+    let sts = d
+        .objects
+        .iter_mut()
+        .find(|o| o["kind"] == "StatefulSet" && o["metadata"]["name"] == name.as_str())
+        .expect("StatefulSet");
+    let pod_spec = &mut sts["spec"]["template"]["spec"];
+    pod_spec["nodeSelector"] = json!({"kubernetes.io/hostname": node});
+    // One node must hold all three members, so shrink the requests (the test is about
+    // affinity, not capacity). Requests equal limits to keep the rendered QoS class.
+    for c in pod_spec["containers"].as_array_mut().into_iter().flatten() {
+        c["resources"] = json!({
+            "requests": {"cpu": "100m", "memory": "1Gi"},
+            "limits": {"cpu": "100m", "memory": "1Gi"},
+        });
+    }
+    let _permit = PODS.acquire().await.expect("semaphore");
+    d.apply().await;
+    let n = replicas(&d.objects, &d.name);
+    let pods = d.wait_members(n).await;
+    for p in &pods {
+        assert_eq!(
+            p.spec.as_ref().unwrap().node_name.as_deref(),
+            Some(node),
+            "{:?} not on the only eligible node",
+            p.metadata.name
+        );
+    }
+    d.cleanup().await;
+}
+
+#[tokio::test]
+async fn scaling_3_to_5_adds_claims_and_5_to_3_keeps_all_claims() {
+    let Some(d) = Deployed::new("scale_3_5_3", "cluster-3-k8s.yaml").await else {
+        return;
+    };
+    let _permit = PODS.acquire().await.expect("semaphore");
+    d.apply().await;
+    assert_eq!(replicas(&d.objects, &d.name), 3);
+    d.wait_members(3).await;
+
+    d.scale(5).await;
+    d.wait_members(5).await;
+
+    d.scale(3).await;
+    let gone = format!("members {0}-3 and {0}-4 removed", d.name);
+    wait_until(TIMEOUT, &gone, || async {
+        let pods = d
+            .pods()
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let names: BTreeSet<String> = pods
+            .items
+            .iter()
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
+        let extra = [format!("{}-3", d.name), format!("{}-4", d.name)];
+        if extra.iter().any(|e| names.contains(e)) {
+            Err(format!("pods {names:?}"))
+        } else {
+            Ok(())
+        }
+    })
+    .await;
+    let claims = d
+        .claims()
+        .list(&ListParams::default())
+        .await
+        .expect("claims");
+    let bound: BTreeMap<String, String> = claims
+        .items
+        .iter()
+        .map(|c| {
+            (
+                c.metadata.name.clone().unwrap_or_default(),
+                c.status
+                    .as_ref()
+                    .and_then(|s| s.phase.clone())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = (0..5)
+        .map(|i| (format!("data-{}-{i}", d.name), "Bound".to_string()))
+        .collect();
+    assert_eq!(bound, expected, "scaling down must keep every member's claim");
+    d.wait_members(3).await;
+    d.cleanup().await;
+}
+
+#[tokio::test]
+async fn deleted_member_pod_returns_bound_to_the_same_claim() {
+    let Some(d) = Deployed::new("deleted_member_returns", "cluster-3-k8s.yaml").await else {
+        return;
+    };
+    let _permit = PODS.acquire().await.expect("semaphore");
+    d.apply().await;
+    let n = replicas(&d.objects, &d.name);
+    let before = d.wait_members(n).await;
+    let victim = format!("{}-1", d.name);
+    let claim_name = format!("data-{}-1", d.name);
+    let claim_before = d.claims().get(&claim_name).await.expect("claim");
+    let old_uid = before[1].metadata.uid.clone();
+    d.pods()
+        .delete(&victim, &DeleteParams::default())
+        .await
+        .expect("delete pod");
+    let what = format!("{victim} recreated");
+    wait_until(TIMEOUT, &what, || async {
+        match d.pods().get_opt(&victim).await.map_err(|e| e.to_string())? {
+            Some(p) if p.metadata.uid != old_uid && pod_ready(&p) => Ok(()),
+            other => Err(format!(
+                "uid {:?}",
+                other.and_then(|p| p.metadata.uid)
+            )),
+        }
+    })
+    .await;
+    let after = d.wait_members(n).await;
+    let claim_after = d.claims().get(&claim_name).await.expect("claim");
+    assert_eq!(
+        claim_after.metadata.uid, claim_before.metadata.uid,
+        "the claim must survive the pod"
+    );
+    assert_eq!(
+        claim_after.spec.unwrap().volume_name,
+        claim_before.spec.unwrap().volume_name,
+        "the claim must keep its volume"
+    );
+    let volumes: Vec<String> = after[1]
+        .spec
+        .as_ref()
+        .unwrap()
+        .volumes
+        .iter()
+        .flatten()
+        .filter_map(|v| Some(v.persistent_volume_claim.as_ref()?.claim_name.clone()))
+        .collect();
+    assert_eq!(volumes, vec![claim_name]);
+    d.cleanup().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RBAC, through the real authorizer
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn k8s_resolver_service_account_may_only_read_services_of_its_namespace() {
+    let Some(d) = Deployed::new("rbac_k8s_resolver", "cluster-3-k8s.yaml").await else {
+        return;
+    };
+    d.apply().await;
+    let sa = format!("{}-sa", d.name);
+    let ns = d.ns();
+    let can = |verb: &'static str, resource: &'static str, in_ns: Option<&'static str>| {
+        let env = d.env.clone();
+        let sa = sa.clone();
+        let ns = ns.to_string();
+        async move {
+            let in_ns = in_ns.map(|n| if n == "SELF" { ns.clone() } else { n.to_string() });
+            env.service_account_can(&ns, &sa, verb, "", resource, in_ns.as_deref())
+                .await
+        }
+    };
+    for verb in ["get", "list", "watch"] {
+        assert!(
+            can(verb, "services", Some("SELF")).await,
+            "{sa} must be allowed to {verb} services in its namespace"
+        );
+    }
+    assert!(!can("create", "services", Some("SELF")).await, "{sa} may not create services");
+    assert!(!can("get", "secrets", Some("SELF")).await, "{sa} may not read secrets");
+    assert!(!can("list", "secrets", Some("SELF")).await, "{sa} may not list secrets");
+    assert!(
+        !can("list", "services", Some("default")).await,
+        "{sa} may not list services in another namespace"
+    );
+    assert!(
+        !can("list", "services", None).await,
+        "{sa} may not list services cluster-wide"
+    );
+    d.cleanup().await;
+}
+
+#[tokio::test]
+async fn srv_and_list_resolvers_grant_no_rights_on_services() {
+    let Some(d) = Deployed::new("rbac_srv_resolver", "cluster-5-srv.yaml").await else {
+        return;
+    };
+    d.apply().await;
+    let sa = format!("{}-sa", d.name);
+    for verb in ["get", "list", "watch"] {
+        assert!(
+            !d.env
+                .service_account_can(d.ns(), &sa, verb, "", "services", Some(d.ns()))
+                .await,
+            "{sa} (SRV resolver) needs no {verb} right on services"
+        );
+    }
+    d.cleanup().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes the apiserver refuses
+// ---------------------------------------------------------------------------------------------
+
+/// The exact error the operator must recognise when a storage change cannot be applied in place.
+pub const FORBIDDEN_STS_UPDATE: &str = "spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden";
+
+#[tokio::test]
+async fn changing_volume_claim_templates_is_rejected_by_the_apiserver() {
+    let Some(mut d) = Deployed::new("vct_change_rejected", "cluster-3-k8s.yaml").await else {
+        return;
+    };
+    d.apply().await;
+    let name = d.name.clone();
+    let sts = d
+        .objects
+        .iter_mut()
+        .find(|o| o["kind"] == "StatefulSet" && o["metadata"]["name"] == name.as_str())
+        .expect("StatefulSet")
+        .clone();
+    let mut changed = sts;
+    changed["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] =
+        json!("4321Gi");
+    let err = d
+        .env
+        .apply(&changed)
+        .await
+        .expect_err("the apiserver must refuse a volumeClaimTemplates change");
+    assert_eq!(err.code, 422, "{err}");
+    let expected = format!("StatefulSet.apps \"{name}\" is invalid: {FORBIDDEN_STS_UPDATE}");
+    assert_eq!(err.message, expected);
+    d.cleanup().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DNS (CoreDNS with the kubernetes plugin, when the testenv runs it)
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn discovery_srv_record_lists_every_member() {
+    let test = "discovery_srv_record";
+    let Some(d) = Deployed::new(test, "cluster-3-k8s.yaml").await else {
+        return;
+    };
+    let Some(dns) = d.env.dns_address() else {
+        eprintln!("{test}: skipped: the testenv runs no CoreDNS");
+        d.cleanup().await;
+        return;
+    };
+    let _permit = PODS.acquire().await.expect("semaphore");
+    d.apply().await;
+    let n = replicas(&d.objects, &d.name);
+    d.wait_members(n).await;
+    let headless = format!("{}-headless", d.name);
+    let port = find(&d.objects, "Service", &headless)["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "discovery")
+        .and_then(|p| p["port"].as_u64())
+        .expect("headless service has a port named discovery") as u16;
+    assert_eq!(port, 6000);
+    let query = format!("_discovery._tcp.{headless}.{}.svc.cluster.local", d.ns());
+    let expected: Vec<(u16, String)> = (0..n)
+        .map(|i| {
+            (
+                port,
+                format!("{}-{i}.{headless}.{}.svc.cluster.local", d.name, d.ns()),
+            )
+        })
+        .collect();
+    let what = format!("SRV {query}");
+    wait_until(Duration::from_secs(60), &what, || {
+        let dns = dns.clone();
+        let query = query.clone();
+        let expected = expected.clone();
+        async move {
+            let got = tokio::task::spawn_blocking(move || dig_srv(&dns, &query))
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("dig is not installed (apt-get install dnsutils)")?;
+            if got == expected {
+                Ok(())
+            } else {
+                Err(format!("{got:?}"))
+            }
+        }
+    })
+    .await;
+    d.cleanup().await;
+}
