@@ -1,0 +1,144 @@
+//! `neo4j-aks`: render, validate and plan Neo4j Enterprise clusters for AKS.
+
+mod crd;
+mod input;
+mod plan;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use neo4j_aks_model::Invalid;
+use neo4j_aks_render::{Rendered, output};
+
+use crate::input::SpecArgs;
+
+#[derive(Parser)]
+#[command(name = "neo4j-aks", version, about = "Neo4j Enterprise clusters on Azure Kubernetes Service", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print every Kubernetes object of the cluster (multi-document YAML, or a JSON List).
+    ///
+    /// No cluster access is needed. Flags override the file; without -f the spec is built from
+    /// the flags alone. Same input, same bytes. Secrets are never printed: the generated
+    /// password Secret is rendered empty and filled once by `apply` or the operator.
+    Render {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Yaml)]
+        output: Format,
+    },
+    /// Summarise what `render` would create: objects, members and their addresses, discovery,
+    /// warnings.
+    Plan {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = PlanFormat::Text)]
+        output: PlanFormat,
+    },
+    /// Check a spec; print nothing but warnings when it is valid.
+    Validate {
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Print the Neo4jCluster CustomResourceDefinition (YAML).
+    Crd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Yaml,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+}
+
+/// Exit code for a spec that cannot be rendered (clap uses 2 for bad flags, too).
+const INVALID: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Invalid(invalid)) => {
+            let mut stderr = std::io::stderr().lock();
+            for problem in &invalid.problems {
+                let _ = writeln!(stderr, "error: {problem}");
+            }
+            ExitCode::from(INVALID)
+        }
+        Err(Failure::Other(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Failure {
+    Invalid(Invalid),
+    Other(String),
+}
+
+impl From<Invalid> for Failure {
+    fn from(invalid: Invalid) -> Self {
+        Failure::Invalid(invalid)
+    }
+}
+
+fn render(spec: &SpecArgs) -> Result<Rendered, Failure> {
+    let cluster = spec.load()?;
+    let rendered = neo4j_aks_render::render(&cluster)?;
+    for warning in &rendered.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(rendered)
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Render { spec, output } => {
+            let rendered = render(&spec)?;
+            let text = match output {
+                Format::Yaml => output::to_yaml(&rendered).map_err(|e| Failure::Other(format!("cannot write YAML: {e}")))?,
+                Format::Json => output::to_json_list(&rendered),
+            };
+            print(&text)
+        }
+        Command::Plan { spec, output } => {
+            let rendered = render(&spec)?;
+            let summary = plan::Summary::of(&rendered);
+            let text = match output {
+                PlanFormat::Text => summary.to_text(),
+                PlanFormat::Json => summary.to_json(),
+            };
+            print(&text)
+        }
+        Command::Validate { spec } => {
+            let rendered = render(&spec)?;
+            eprintln!(
+                "{} is valid: {} member(s), Neo4j {}",
+                rendered.cluster.name, rendered.cluster.members, rendered.cluster.version
+            );
+            Ok(())
+        }
+        Command::Crd => print(&crd::yaml().map_err(Failure::Other)?),
+    }
+}
+
+fn print(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::Other(format!("cannot write to stdout: {e}")))
+}

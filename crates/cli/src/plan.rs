@@ -1,0 +1,157 @@
+//! `neo4j-aks plan`: what a render creates, for people (text) and scripts (JSON).
+
+use serde_json::json;
+
+use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::validate::show_bytes;
+use neo4j_aks_model::validated::{PasswordSource, Resolver};
+use neo4j_aks_render::{Rendered, labels, ports};
+
+pub struct Summary {
+    value: serde_json::Value,
+}
+
+fn discovery(cluster: &ValidatedCluster) -> serde_json::Value {
+    let Some(c) = &cluster.clustering else {
+        return json!({"resolver": null, "description": "standalone: no discovery"});
+    };
+    let description = match c.resolver {
+        Resolver::List => format!("LIST: every member's address on port {} is written into neo4j.conf", ports::DISCOVERY),
+        Resolver::Srv => format!(
+            "SRV: {}:0, an init container waits for {} targets (timeout {}s)",
+            cluster.srv_record_name().unwrap_or_default(),
+            c.minimum_cluster_size,
+            c.srv_wait_timeout_seconds
+        ),
+        Resolver::K8s => format!(
+            "K8S: Services labelled {} (one per member), port {:?}; reads Services as {}",
+            labels::discovery_selector(cluster),
+            c.port_name,
+            cluster.service_account_name()
+        ),
+    };
+    json!({"resolver": c.resolver.as_setting(), "portName": c.port_name, "description": description})
+}
+
+impl Summary {
+    pub fn of(rendered: &Rendered) -> Self {
+        let c = &rendered.cluster;
+        let k8s = c.resolver() == Some(Resolver::K8s);
+        let members: Vec<_> = (0..c.members)
+            .map(|i| {
+                json!({
+                    "pod": c.pod_name(i),
+                    "address": c.member_fqdn(i),
+                    "discoveryAddress": match (c.is_cluster(), k8s) {
+                        (false, _) => None,
+                        (true, true) => Some(format!("{}:{}", c.discovery_service_fqdn(i), ports::DISCOVERY)),
+                        (true, false) => Some(format!("{}:{}", c.member_fqdn(i), ports::DISCOVERY)),
+                    },
+                    "pvc": c.pvc_name(i),
+                })
+            })
+            .collect();
+        let placement = match &c.anti_affinity {
+            None => "no anti-affinity".to_string(),
+            Some(a) if a.hard => format!("hard: one member per node; zones preferred (weight {})", a.zone_weight),
+            Some(a) => format!("soft: prefer distinct nodes (weight {}) and zones (weight {})", a.node_weight, a.zone_weight),
+        };
+        let password = match &c.password {
+            PasswordSource::Generated { secret, .. } => format!("generated once into Secret {secret} by apply/operator; never printed"),
+            PasswordSource::Existing { secret, key } => format!("from Secret {secret}, key {key}"),
+        };
+        let value = json!({
+            "name": c.name,
+            "namespace": c.namespace,
+            "neo4jVersion": c.version.to_string(),
+            "image": c.image.reference,
+            "mode": if c.is_cluster() { "cluster" } else { "standalone" },
+            "members": members,
+            "formation": c.clustering.as_ref().map(|k| json!({
+                "minimumClusterSize": k.minimum_cluster_size,
+                "primaries": k.primaries,
+                "secondaries": k.secondaries,
+                "autoEnableServers": k.auto_enable_servers,
+            })),
+            "discovery": discovery(c),
+            "storage": {"class": c.storage.class_name, "sku": c.storage.sku, "diskSizeGi": c.storage.disk_size_gi, "createStorageClass": c.storage.create_storage_class},
+            "placement": placement,
+            "resources": {"cpu": c.resources.cpu, "memory": c.resources.memory, "heap": show_bytes(c.memory.heap_bytes), "pageCache": show_bytes(c.memory.page_cache_bytes)},
+            "loadBalancer": c.load_balancer.as_ref().map(|_| c.load_balancer_name()),
+            "password": password,
+            "objects": rendered.objects.iter().map(|o| format!("{}/{}", o.kind(), o.name())).collect::<Vec<_>>(),
+            "warnings": rendered.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        });
+        Self { value }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.value).unwrap_or_default() + "\n"
+    }
+
+    pub fn to_text(&self) -> String {
+        let v = &self.value;
+        let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+        let mut out = format!(
+            "Neo4jCluster {}/{}: Neo4j {} ({}), {} with {} member(s)\n",
+            s("/namespace"),
+            s("/name"),
+            s("/neo4jVersion"),
+            s("/image"),
+            s("/mode"),
+            v["members"].as_array().map_or(0, Vec::len)
+        );
+        if let Some(f) = v["formation"].as_object() {
+            out += &format!(
+                "Formation:  minimumClusterSize {}; default database {} primaries, {} secondaries; auto-enable free servers: {}\n",
+                f["minimumClusterSize"], f["primaries"], f["secondaries"], f["autoEnableServers"]
+            );
+        }
+        out += &format!("Discovery:  {}\n", s("/discovery/description"));
+        out += &format!(
+            "Storage:    {}Gi {} per member, StorageClass {}{}\n",
+            v["storage"]["diskSizeGi"],
+            s("/storage/sku"),
+            s("/storage/class"),
+            if v["storage"]["createStorageClass"] == true { " (created)" } else { " (existing)" }
+        );
+        out += &format!("Placement:  {}\n", s("/placement"));
+        out += &format!(
+            "Resources:  {} CPU, {} memory per member; heap {}, page cache {}\n",
+            s("/resources/cpu"),
+            s("/resources/memory"),
+            s("/resources/heap"),
+            s("/resources/pageCache")
+        );
+        out += &match v["loadBalancer"].as_str() {
+            Some(lb) => format!(
+                "Clients:    LoadBalancer {lb} (bolt 7687, http 7474, https 7473){}\n",
+                if v["mode"] == "cluster" { "; server-side routing sends writes to the leader" } else { "" }
+            ),
+            None => "Clients:    no LoadBalancer; use the headless Service inside the cluster\n".to_string(),
+        };
+        out += &format!("Password:   {}\n", s("/password"));
+        out += "Members:\n";
+        for m in v["members"].as_array().into_iter().flatten() {
+            let discovery = m["discoveryAddress"].as_str().map(|d| format!("  discovery {d}")).unwrap_or_default();
+            out += &format!(
+                "  {:<14} {}{discovery}  disk {}\n",
+                m["pod"].as_str().unwrap_or_default(),
+                m["address"].as_str().unwrap_or_default(),
+                m["pvc"].as_str().unwrap_or_default()
+            );
+        }
+        out += "Objects:\n";
+        for o in v["objects"].as_array().into_iter().flatten() {
+            out += &format!("  {}\n", o.as_str().unwrap_or_default());
+        }
+        let warnings = v["warnings"].as_array().cloned().unwrap_or_default();
+        if !warnings.is_empty() {
+            out += "Warnings:\n";
+            for w in warnings {
+                out += &format!("  {}\n", w.as_str().unwrap_or_default());
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,17 @@
+//! The `Neo4jCluster` model shared by the CLI and the operator: the custom resource types, their
+//! defaults and their validation. Pure: nothing here does IO.
+
+pub mod catalog;
+pub mod parse;
+pub mod problems;
+pub mod spec;
+pub mod status;
+pub mod validate;
+pub mod validated;
+pub mod version;
+
+pub use problems::{Invalid, Problem, Warning};
+pub use spec::{Neo4jCluster, Neo4jClusterSpec};
+pub use status::{MemberStatus, Neo4jClusterStatus};
+pub use validate::validate;
+pub use validated::ValidatedCluster;

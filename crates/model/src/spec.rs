@@ -1,0 +1,325 @@
+//! The `Neo4jCluster` custom resource as users write it.
+//!
+//! Every field is optional in the Rust type so that one pass of validation can report every
+//! missing or wrong value at once (serde would stop at the first). Defaults are applied in
+//! [`crate::validate`], never here, so the CLI and the operator share one set of defaults.
+//! Enumerations are plain strings with an `enum` in the schema for the same reason.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{LocalObjectReference, Toleration};
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::status::Neo4jClusterStatus;
+
+/// Desired state of one Neo4j deployment: a standalone server (`nodeCount: 1`) or a cluster of
+/// 3 to 10 servers.
+#[derive(CustomResource, Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "neo4j-aks.io",
+    version = "v1alpha1",
+    kind = "Neo4jCluster",
+    plural = "neo4jclusters",
+    shortname = "n4j",
+    namespaced,
+    status = "Neo4jClusterStatus",
+    scale(
+        spec_replicas_path = ".spec.nodeCount",
+        status_replicas_path = ".status.replicas",
+        label_selector_path = ".status.selector"
+    ),
+    printcolumn(name = "Nodes", type_ = "integer", json_path = ".spec.nodeCount"),
+    printcolumn(name = "Ready", type_ = "integer", json_path = ".status.readyMembers"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Version", type_ = "string", json_path = ".spec.neo4jVersion"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct Neo4jClusterSpec {
+    /// Neo4j version: the 5.26 LTS line (`5.26.16`) or a calendar version (`2025.10.1`).
+    /// Older lines are rejected: they lack discovery v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub neo4j_version: Option<String>,
+
+    /// Acceptance of the Neo4j Enterprise licence: `yes` (commercial licence) or `eval`
+    /// (evaluation). Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["yes", "eval"]))]
+    pub accept_license_agreement: Option<String>,
+
+    /// Container image. The tag is derived from `neo4jVersion` and the edition by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSpec>,
+
+    /// Number of servers: 1 (standalone) or 3 to 10 (cluster). 2 is rejected: two primaries
+    /// cannot keep a majority when one fails. The scale subresource acts on this field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_count: Option<i32>,
+
+    /// Servers that must find each other before the cluster forms
+    /// (`dbms.cluster.minimum_initial_system_primaries_count`). Default: `nodeCount`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum_cluster_size: Option<i32>,
+
+    /// Topology of the default database at creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology: Option<TopologySpec>,
+
+    /// How servers find each other.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<DiscoverySpec>,
+
+    /// Per-member Azure managed disks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<StorageSpec>,
+
+    /// Spreading of members over nodes and zones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_anti_affinity: Option<PodAntiAffinitySpec>,
+
+    /// CPU and memory per member; requests equal limits (Guaranteed QoS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourcesSpec>,
+
+    /// Neo4j heap and page cache. Derived from `resources.memory` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemorySpec>,
+
+    /// Client-facing services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceSpec>,
+
+    /// Authentication of the `neo4j` admin user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthSpec>,
+
+    /// Enable servers that join as `Free` automatically
+    /// (`initial.dbms.automatically_enable_free_servers`). Default: true for clusters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_enable_servers: Option<bool>,
+
+    /// Extra `neo4j.conf` settings. Each name must exist in the target version's catalog;
+    /// settings neo4j-aks manages itself are refused with the field to use instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<BTreeMap<String, String>>,
+
+    /// Placement of the member pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduling: Option<SchedulingSpec>,
+
+    /// Extra labels put on every object and pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+
+    /// Extra annotations put on every object and pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+
+    /// Kubernetes cluster DNS domain used in member addresses. Default `cluster.local`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_domain: Option<String>,
+
+    /// What happens to the members' volumes when the Neo4jCluster is deleted:
+    /// `Retain` (default) keeps the PersistentVolumeClaims, `Delete` removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Retain", "Delete"]))]
+    pub deletion_policy: Option<String>,
+
+    /// TLS for clients and cluster traffic (not implemented yet: enabling it is an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<FeatureToggle>,
+
+    /// Scheduled backups (not implemented yet: enabling it is an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<FeatureToggle>,
+
+    /// Prometheus metrics, ServiceMonitor and alerts (not implemented yet: enabling it is an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<FeatureToggle>,
+
+    /// NetworkPolicy isolating the members (not implemented yet: enabling it is an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_policy: Option<FeatureToggle>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageSpec {
+    /// Image repository. Default `neo4j` (the official image).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Image tag. Default `<neo4jVersion>-<edition>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// `enterprise` (default) or `community` (standalone only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["enterprise", "community"]))]
+    pub edition: Option<String>,
+    /// `IfNotPresent` (default), `Always` or `Never`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["IfNotPresent", "Always", "Never"]))]
+    pub pull_policy: Option<String>,
+    /// Secrets used to pull the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_secrets: Option<Vec<LocalObjectReference>>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologySpec {
+    /// Primaries of the default database. Default: min(nodeCount, 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primaries: Option<i32>,
+    /// Secondaries of the default database. Default: the remaining members.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secondaries: Option<i32>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoverySpec {
+    /// `LIST`, `SRV` or `K8S`. Default: `K8S` for clusters, none for a standalone server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["LIST", "SRV", "K8S"]))]
+    pub resolver_type: Option<String>,
+    /// Name of the cluster (discovery v2) port 6000 on the services. Default `discovery`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_name: Option<String>,
+    /// Seconds the SRV init container waits for enough SRV targets. Default 600.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub srv_wait_timeout_seconds: Option<i32>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageSpec {
+    /// StorageClass name. Default `neo4j-premium`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_name: Option<String>,
+    /// Render the StorageClass. Default true; set false to use an existing class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_storage_class: Option<bool>,
+    /// Azure disk SKU: `Premium_LRS` (default), `PremiumV2_LRS` or `StandardSSD_LRS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Premium_LRS", "PremiumV2_LRS", "StandardSSD_LRS"]))]
+    pub sku: Option<String>,
+    /// Size of each member's disk in GiB, 1 to 4096. Default 32. Can grow, never shrink.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_size_gi: Option<i32>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAntiAffinitySpec {
+    /// Default: true for clusters, false for a standalone server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `Soft` (default: preferred, members still schedule on a short pool) or `Hard`
+    /// (required: one member per node, pods stay Pending without enough nodes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Soft", "Hard"]))]
+    pub mode: Option<String>,
+    /// Weight of spreading over nodes, 1 to 100. Default 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_weight: Option<i32>,
+    /// Weight of spreading over zones, 1 to 100. Default 50.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone_weight: Option<i32>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcesSpec {
+    /// CPU per member (request = limit). Default `2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    /// Memory per member (request = limit). Default `8Gi`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemorySpec {
+    /// JVM heap (initial = max), as a Kubernetes quantity (`4Gi`) . Default: half of what
+    /// remains of the memory limit after 1 GiB of headroom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heap: Option<String>,
+    /// Page cache, as a Kubernetes quantity. Default: the rest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_cache: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancerSpec>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerSpec {
+    /// Render the LoadBalancer Service. Default true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Azure internal load balancer (private IP in the cluster VNet). Default false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal: Option<bool>,
+    /// Resource group holding a pre-created static public IP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub static_ip_resource_group: Option<String>,
+    /// The static IPv4 address to use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub static_ip: Option<String>,
+    /// DNS label: `<label>.<region>.cloudapp.azure.com`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_label: Option<String>,
+    /// Further annotations for the Azure cloud provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// Client CIDRs allowed to reach the load balancer. Default: any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancer_source_ranges: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthSpec {
+    /// An existing Secret holding the `neo4j` user's password. When absent, neo4j-aks keeps a
+    /// generated password in the Secret `<name>-secrets` (created once, never printed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_secret_ref: Option<SecretKeyRef>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Key holding the password. Default `password`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SchedulingSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tolerations: Option<Vec<Toleration>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+}
+
+/// A section that later releases implement. It may be present, but `enabled: true` is refused
+/// until the feature exists, so nobody believes they have TLS or backups when they do not.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureToggle {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}

@@ -1,0 +1,230 @@
+//! A spec after validation: every default applied, every value checked. The renderer and the
+//! operator read only this, never the raw spec.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{LocalObjectReference, Toleration};
+
+use crate::problems::Warning;
+use crate::version::Neo4jVersion;
+
+pub const GIB: i64 = 1024 * 1024 * 1024;
+pub const MIB: i64 = 1024 * 1024;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidatedCluster {
+    pub name: String,
+    pub namespace: String,
+    pub version: Neo4jVersion,
+    pub license: License,
+    pub image: Image,
+    pub members: i32,
+    /// `None` for a standalone server.
+    pub clustering: Option<Clustering>,
+    pub storage: Storage,
+    pub anti_affinity: Option<AntiAffinity>,
+    pub resources: Resources,
+    pub memory: Memory,
+    pub load_balancer: Option<LoadBalancer>,
+    pub password: PasswordSource,
+    pub extra_config: BTreeMap<String, String>,
+    pub scheduling: Scheduling,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub cluster_domain: String,
+    pub deletion_policy: DeletionPolicy,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum License {
+    Yes,
+    Eval,
+}
+
+impl License {
+    pub fn as_env_value(self) -> &'static str {
+        match self {
+            License::Yes => "yes",
+            License::Eval => "eval",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Image {
+    pub reference: String,
+    pub pull_policy: String,
+    pub pull_secrets: Vec<LocalObjectReference>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Resolver {
+    List,
+    Srv,
+    K8s,
+}
+
+impl Resolver {
+    pub fn as_setting(self) -> &'static str {
+        match self {
+            Resolver::List => "LIST",
+            Resolver::Srv => "SRV",
+            Resolver::K8s => "K8S",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "LIST" => Some(Resolver::List),
+            "SRV" => Some(Resolver::Srv),
+            "K8S" => Some(Resolver::K8s),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clustering {
+    pub minimum_cluster_size: i32,
+    pub primaries: i32,
+    pub secondaries: i32,
+    pub resolver: Resolver,
+    pub port_name: String,
+    pub srv_wait_timeout_seconds: i32,
+    pub auto_enable_servers: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Storage {
+    pub class_name: String,
+    pub create_storage_class: bool,
+    pub sku: String,
+    pub disk_size_gi: i32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AntiAffinity {
+    pub hard: bool,
+    pub node_weight: i32,
+    pub zone_weight: i32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resources {
+    pub cpu: String,
+    pub memory: String,
+    pub memory_bytes: i64,
+}
+
+/// Heap and page cache in bytes; always whole MiB so they print exactly in neo4j.conf.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Memory {
+    pub heap_bytes: i64,
+    pub page_cache_bytes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadBalancer {
+    pub annotations: BTreeMap<String, String>,
+    pub source_ranges: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PasswordSource {
+    /// neo4j-aks creates `<name>-secrets` once with a random password and never overwrites it.
+    Generated { secret: String, key: String },
+    /// The user's own Secret.
+    Existing { secret: String, key: String },
+}
+
+impl PasswordSource {
+    pub fn secret_name(&self) -> &str {
+        match self {
+            PasswordSource::Generated { secret, .. } | PasswordSource::Existing { secret, .. } => secret,
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        match self {
+            PasswordSource::Generated { key, .. } | PasswordSource::Existing { key, .. } => key,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scheduling {
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+    pub priority_class_name: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeletionPolicy {
+    Retain,
+    Delete,
+}
+
+/// Object names (ARCHITECTURE §3). The cluster `neo4j` reproduces the proposal's names.
+impl ValidatedCluster {
+    pub fn is_cluster(&self) -> bool {
+        self.clustering.is_some()
+    }
+
+    pub fn resolver(&self) -> Option<Resolver> {
+        self.clustering.as_ref().map(|c| c.resolver)
+    }
+
+    pub fn statefulset_name(&self) -> String {
+        self.name.clone()
+    }
+    pub fn headless_service_name(&self) -> String {
+        format!("{}-headless", self.name)
+    }
+    pub fn load_balancer_name(&self) -> String {
+        format!("{}-lb", self.name)
+    }
+    pub fn service_account_name(&self) -> String {
+        format!("{}-sa", self.name)
+    }
+    pub fn role_name(&self) -> String {
+        format!("{}-service-reader", self.name)
+    }
+    pub fn role_binding_name(&self) -> String {
+        format!("{}-service-reader-binding", self.name)
+    }
+    pub fn config_map_name(&self) -> String {
+        format!("{}-config", self.name)
+    }
+    pub fn generated_secret_name(&self) -> String {
+        format!("{}-secrets", self.name)
+    }
+    pub fn pdb_name(&self) -> String {
+        format!("{}-pdb", self.name)
+    }
+    pub fn pod_name(&self, ordinal: i32) -> String {
+        format!("{}-{ordinal}", self.name)
+    }
+    pub fn pvc_name(&self, ordinal: i32) -> String {
+        format!("data-{}-{ordinal}", self.name)
+    }
+    /// The per-member Service the K8S resolver finds; named after the pod so that a pod can
+    /// build its own advertised address from its name alone.
+    pub fn discovery_service_name(&self, ordinal: i32) -> String {
+        format!("{}-discovery", self.pod_name(ordinal))
+    }
+    pub fn svc_domain(&self) -> String {
+        format!("{}.svc.{}", self.namespace, self.cluster_domain)
+    }
+    /// Stable DNS name of a member through the headless Service.
+    pub fn member_fqdn(&self, ordinal: i32) -> String {
+        format!("{}.{}.{}", self.pod_name(ordinal), self.headless_service_name(), self.svc_domain())
+    }
+    pub fn discovery_service_fqdn(&self, ordinal: i32) -> String {
+        format!("{}.{}", self.discovery_service_name(ordinal), self.svc_domain())
+    }
+    pub fn srv_record_name(&self) -> Option<String> {
+        let clustering = self.clustering.as_ref()?;
+        Some(format!("_{}._tcp.{}.{}", clustering.port_name, self.headless_service_name(), self.svc_domain()))
+    }
+}

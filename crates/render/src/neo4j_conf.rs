@@ -1,0 +1,147 @@
+//! `neo4j.conf` in the dialect of the target Neo4j line, and the per-member settings that the
+//! pod derives from its own name.
+//!
+//! The shared file holds everything that is the same on every member. What differs per member
+//! (its advertised addresses) is passed as `NEO4J_*` environment variables, which the official
+//! image writes into neo4j.conf at start, built from the pod name by the downward API.
+
+use std::collections::BTreeMap;
+
+use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::validated::{GIB, MIB, Resolver};
+use neo4j_aks_model::version::ConfigDialect;
+
+use crate::labels;
+use crate::ports;
+
+/// Settings shared by every member, keyed by setting name.
+pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
+    let dialect = cluster.version.dialect();
+    let mut conf = BTreeMap::new();
+    let mut set = |k: &str, v: String| {
+        conf.insert(k.to_string(), v);
+    };
+    set("server.default_listen_address", "0.0.0.0".into());
+    // The backup port listens on loopback only unless told otherwise.
+    set("server.backup.enabled", "true".into());
+    set("server.backup.listen_address", format!("0.0.0.0:{}", ports::BACKUP));
+    set("server.memory.heap.initial_size", neo4j_size(cluster.memory.heap_bytes));
+    set("server.memory.heap.max_size", neo4j_size(cluster.memory.heap_bytes));
+    set("server.memory.pagecache.size", neo4j_size(cluster.memory.page_cache_bytes));
+
+    if let Some(clustering) = &cluster.clustering {
+        set("dbms.cluster.minimum_initial_system_primaries_count", clustering.minimum_cluster_size.to_string());
+        set("initial.dbms.default_primaries_count", clustering.primaries.to_string());
+        set("initial.dbms.default_secondaries_count", clustering.secondaries.to_string());
+        set("initial.dbms.automatically_enable_free_servers", clustering.auto_enable_servers.to_string());
+        // Behind one load balancer a client may land on any member; server-side routing
+        // forwards writes to the leader instead of handing out pod names it cannot resolve.
+        set("dbms.routing.enabled", "true".into());
+        set("dbms.routing.default_router", "SERVER".into());
+        // The readiness probe reads /db/system/cluster/available without credentials.
+        set("dbms.security.cluster_status_auth_enabled", "false".into());
+        set("dbms.cluster.discovery.resolver_type", clustering.resolver.as_setting().into());
+        if dialect == ConfigDialect::V5_26 {
+            // 5.26 still defaults to discovery v1 (port 5000); new clusters start on v2 only.
+            set("dbms.cluster.discovery.version", "V2_ONLY".into());
+        }
+        let endpoints_key = match dialect {
+            ConfigDialect::V5_26 => "dbms.cluster.discovery.v2.endpoints",
+            ConfigDialect::Calver2025 => "dbms.cluster.endpoints",
+        };
+        match clustering.resolver {
+            Resolver::List => {
+                let members: Vec<String> = (0..cluster.members)
+                    .map(|i| format!("{}:{}", cluster.member_fqdn(i), ports::DISCOVERY))
+                    .collect();
+                set(endpoints_key, members.join(","));
+            }
+            Resolver::Srv => {
+                // Port 0 tells Neo4j to take the port from the SRV records.
+                let record = cluster.srv_record_name().unwrap_or_default();
+                set(endpoints_key, format!("{record}:0"));
+            }
+            Resolver::K8s => {
+                set("dbms.kubernetes.label_selector", labels::discovery_selector(cluster));
+                set("dbms.kubernetes.cluster_domain", cluster.cluster_domain.clone());
+                match dialect {
+                    ConfigDialect::V5_26 => {
+                        set("dbms.kubernetes.discovery.v2.service_port_name", clustering.port_name.clone());
+                        // The 5.26 resolver description still names the v1 setting as required;
+                        // it points at the same port, and v1 itself is off (V2_ONLY).
+                        set("dbms.kubernetes.service_port_name", clustering.port_name.clone());
+                    }
+                    ConfigDialect::Calver2025 => {
+                        set("dbms.kubernetes.discovery.service_port_name", clustering.port_name.clone());
+                    }
+                }
+            }
+        }
+    }
+    conf.extend(cluster.extra_config.clone());
+    conf
+}
+
+/// Per-member settings, as `(setting, value)`; values may use `$(POD_NAME)`.
+pub fn member_settings(cluster: &ValidatedCluster) -> Vec<(String, String)> {
+    let member = format!("$(POD_NAME).{}.{}", cluster.headless_service_name(), cluster.svc_domain());
+    let mut settings = vec![("server.default_advertised_address".to_string(), member)];
+    if cluster.resolver() == Some(Resolver::K8s) {
+        // The K8S resolver finds peers as `<service>.<namespace>.svc.<domain>`, and a member is
+        // recognised only if it advertises exactly that name.
+        settings.push((
+            "server.cluster.advertised_address".to_string(),
+            format!("$(POD_NAME)-discovery.{}:{}", cluster.svc_domain(), ports::DISCOVERY),
+        ));
+    }
+    settings
+}
+
+/// The official image's environment naming: `NEO4J_` + the setting with `_` doubled and `.`
+/// turned into `_`.
+pub fn env_name(setting: &str) -> String {
+    format!("NEO4J_{}", setting.replace('_', "__").replace('.', "_"))
+}
+
+/// The file: a header, then `key=value` lines in name order.
+pub fn render(cluster: &ValidatedCluster) -> String {
+    let mut text = format!(
+        "# neo4j.conf for Neo4jCluster {}/{} (Neo4j {}), rendered by neo4j-aks.\n# Change the Neo4jCluster spec, not this file. Per-member addresses come from NEO4J_* variables.\n",
+        cluster.namespace, cluster.name, cluster.version
+    );
+    for (key, value) in settings(cluster) {
+        text.push_str(&key);
+        text.push('=');
+        text.push_str(&value);
+        text.push('\n');
+    }
+    text
+}
+
+/// Neo4j's own size syntax, binary multiples: `4g`, `3584m`.
+pub fn neo4j_size(bytes: i64) -> String {
+    if bytes % GIB == 0 {
+        format!("{}g", bytes / GIB)
+    } else if bytes % MIB == 0 {
+        format!("{}m", bytes / MIB)
+    } else {
+        format!("{}k", bytes / 1024)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names_follow_the_image_convention() {
+        assert_eq!(env_name("server.default_advertised_address"), "NEO4J_server_default__advertised__address");
+        assert_eq!(env_name("server.cluster.advertised_address"), "NEO4J_server_cluster_advertised__address");
+    }
+
+    #[test]
+    fn sizes_use_binary_suffixes() {
+        assert_eq!(neo4j_size(4 * GIB), "4g");
+        assert_eq!(neo4j_size(3584 * MIB), "3584m");
+    }
+}

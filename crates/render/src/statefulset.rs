@@ -1,0 +1,304 @@
+//! The StatefulSet: one pod and one disk per member (proposal FR3, R1.2, R2.3).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{
+    StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, StatefulSetUpdateStrategy,
+};
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource,
+    HTTPGetAction, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm,
+    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, SeccompProfile, SecretKeySelector,
+    SecurityContext, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
+};
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::validated::{AntiAffinity, Resolver};
+
+use crate::{labels, meta, neo4j_conf, ports};
+
+/// The uid and gid of the `neo4j` user in the official image.
+pub const NEO4J_UID: i64 = 7474;
+pub const DATA_VOLUME: &str = "data";
+const CONF_VOLUME: &str = "conf";
+/// An image that really contains `nslookup` with SRV support (BusyBox applet).
+pub const SRV_WAIT_IMAGE: &str = "busybox:1.37.0";
+/// Waits until the SRV record lists enough members, so Neo4j starts with a useful seed list.
+const SRV_WAIT_SCRIPT: &str = r#"deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
+while :; do
+  have=$(nslookup -type=SRV "$SRV_NAME" 2>/dev/null | grep -c 'service =' || true)
+  if [ "$have" -ge "$MIN_TARGETS" ]; then
+    echo "SRV $SRV_NAME lists $have members (need $MIN_TARGETS); starting Neo4j"
+    exit 0
+  fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "gave up after ${TIMEOUT_SECONDS}s: SRV $SRV_NAME lists $have members, need $MIN_TARGETS. Check that the member pods are scheduled and that the headless service publishes not-ready addresses." >&2
+    exit 1
+  fi
+  echo "waiting for SRV $SRV_NAME: $have of $MIN_TARGETS members"
+  sleep 5
+done
+"#;
+
+pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
+    let mut template_annotations = cluster.annotations.clone();
+    template_annotations.insert(labels::CONFIG_DIGEST_ANNOTATION.to_string(), config_digest.to_string());
+    StatefulSet {
+        metadata: meta::namespaced(cluster, cluster.statefulset_name()),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(cluster.members),
+            service_name: Some(cluster.headless_service_name()),
+            // Members must start together: with OrderedReady, member 0 waits for a quorum that
+            // members 1 and 2 are not allowed to start to provide.
+            pod_management_policy: Some("Parallel".to_string()),
+            selector: LabelSelector { match_labels: Some(labels::selector(cluster)), ..LabelSelector::default() },
+            update_strategy: Some(StatefulSetUpdateStrategy { type_: Some("RollingUpdate".to_string()), ..Default::default() }),
+            persistent_volume_claim_retention_policy: Some(StatefulSetPersistentVolumeClaimRetentionPolicy {
+                when_deleted: Some("Retain".to_string()),
+                when_scaled: Some("Retain".to_string()),
+            }),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels::common(cluster)),
+                    annotations: Some(template_annotations),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(pod_spec(cluster)),
+            },
+            volume_claim_templates: Some(vec![volume_claim_template(cluster)]),
+            ..StatefulSetSpec::default()
+        }),
+        ..StatefulSet::default()
+    }
+}
+
+fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
+    let k8s_resolver = cluster.resolver() == Some(Resolver::K8s);
+    PodSpec {
+        service_account_name: k8s_resolver.then(|| cluster.service_account_name()),
+        // Only the K8S resolver talks to the API server; nothing else gets a token.
+        automount_service_account_token: Some(k8s_resolver),
+        security_context: Some(PodSecurityContext {
+            run_as_non_root: Some(true),
+            run_as_user: Some(NEO4J_UID),
+            run_as_group: Some(NEO4J_UID),
+            fs_group: Some(NEO4J_UID),
+            fs_group_change_policy: Some("OnRootMismatch".to_string()),
+            seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".to_string(), ..SeccompProfile::default() }),
+            ..PodSecurityContext::default()
+        }),
+        // Neo4j flushes and checkpoints on shutdown; cutting that short means recovery on start.
+        termination_grace_period_seconds: Some(3600),
+        affinity: cluster.anti_affinity.as_ref().map(|a| affinity(cluster, a)),
+        node_selector: (!cluster.scheduling.node_selector.is_empty()).then(|| cluster.scheduling.node_selector.clone()),
+        tolerations: (!cluster.scheduling.tolerations.is_empty()).then(|| cluster.scheduling.tolerations.clone()),
+        priority_class_name: cluster.scheduling.priority_class_name.clone(),
+        image_pull_secrets: (!cluster.image.pull_secrets.is_empty()).then(|| cluster.image.pull_secrets.clone()),
+        init_containers: srv_wait(cluster).map(|c| vec![c]),
+        containers: vec![neo4j_container(cluster)],
+        volumes: Some(vec![Volume {
+            name: CONF_VOLUME.to_string(),
+            config_map: Some(ConfigMapVolumeSource { name: cluster.config_map_name(), ..ConfigMapVolumeSource::default() }),
+            ..Volume::default()
+        }]),
+        ..PodSpec::default()
+    }
+}
+
+/// Soft by default: spread members over nodes (weight 100) and zones (weight 50), but still
+/// schedule every member on a short node pool. Hard puts at most one member on a node.
+fn affinity(cluster: &ValidatedCluster, anti: &AntiAffinity) -> Affinity {
+    let term = |topology_key: &str| PodAffinityTerm {
+        label_selector: Some(LabelSelector { match_labels: Some(labels::selector(cluster)), ..LabelSelector::default() }),
+        topology_key: topology_key.to_string(),
+        ..PodAffinityTerm::default()
+    };
+    let zone = WeightedPodAffinityTerm { weight: anti.zone_weight, pod_affinity_term: term("topology.kubernetes.io/zone") };
+    let node = WeightedPodAffinityTerm { weight: anti.node_weight, pod_affinity_term: term("kubernetes.io/hostname") };
+    let anti_affinity = if anti.hard {
+        PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![term("kubernetes.io/hostname")]),
+            preferred_during_scheduling_ignored_during_execution: Some(vec![zone]),
+        }
+    } else {
+        PodAntiAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(vec![node, zone]),
+            ..PodAntiAffinity::default()
+        }
+    };
+    Affinity { pod_anti_affinity: Some(anti_affinity), ..Affinity::default() }
+}
+
+fn restricted() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        run_as_non_root: Some(true),
+        capabilities: Some(Capabilities { drop: Some(vec!["ALL".to_string()]), ..Capabilities::default() }),
+        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".to_string(), ..SeccompProfile::default() }),
+        ..SecurityContext::default()
+    }
+}
+
+fn env(name: &str, value: impl Into<String>) -> EnvVar {
+    EnvVar { name: name.to_string(), value: Some(value.into()), ..EnvVar::default() }
+}
+
+fn neo4j_container(cluster: &ValidatedCluster) -> Container {
+    let mut env_vars = vec![
+        EnvVar {
+            name: "POD_NAME".to_string(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector { field_path: "metadata.name".to_string(), ..Default::default() }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        },
+        // Not NEO4J_-prefixed: the image would turn it into a (nonexistent) setting.
+        EnvVar {
+            name: "ADMIN_PASSWORD".to_string(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: cluster.password.secret_name().to_string(),
+                    key: cluster.password.key().to_string(),
+                    optional: Some(false),
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        },
+        // Expanded by the kubelet at start; the pod spec never holds the password.
+        env("NEO4J_AUTH", "neo4j/$(ADMIN_PASSWORD)"),
+        env("NEO4J_ACCEPT_LICENSE_AGREEMENT", cluster.license.as_env_value()),
+    ];
+    env_vars.extend(
+        neo4j_conf::member_settings(cluster)
+            .into_iter()
+            .map(|(setting, value)| env(&neo4j_conf::env_name(&setting), value)),
+    );
+    let resources = BTreeMap::from([
+        ("cpu".to_string(), Quantity(cluster.resources.cpu.clone())),
+        ("memory".to_string(), Quantity(cluster.resources.memory.clone())),
+    ]);
+    Container {
+        name: "neo4j".to_string(),
+        image: Some(cluster.image.reference.clone()),
+        image_pull_policy: Some(cluster.image.pull_policy.clone()),
+        env: Some(env_vars),
+        ports: Some(
+            ports::member_ports(cluster)
+                .into_iter()
+                .map(|(name, port)| ContainerPort {
+                    name: Some(name),
+                    container_port: port,
+                    protocol: Some("TCP".to_string()),
+                    ..ContainerPort::default()
+                })
+                .collect(),
+        ),
+        resources: Some(ResourceRequirements {
+            requests: Some(resources.clone()),
+            limits: Some(resources),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(restricted()),
+        // Cluster formation and store recovery can take long; until the first success the
+        // other probes are off, so a forming member is never killed.
+        startup_probe: Some(tcp_probe(10, 5, 360)),
+        liveness_probe: Some(tcp_probe(10, 10, 30)),
+        readiness_probe: Some(readiness(cluster)),
+        volume_mounts: Some(vec![
+            VolumeMount { name: DATA_VOLUME.to_string(), mount_path: "/data".to_string(), ..VolumeMount::default() },
+            // The image copies /conf/* into its conf directory, then applies NEO4J_* variables.
+            VolumeMount {
+                name: CONF_VOLUME.to_string(),
+                mount_path: "/conf".to_string(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            },
+        ]),
+        ..Container::default()
+    }
+}
+
+fn tcp_probe(period: i32, timeout: i32, failures: i32) -> Probe {
+    Probe {
+        tcp_socket: Some(TCPSocketAction { port: IntOrString::String("bolt".to_string()), ..TCPSocketAction::default() }),
+        period_seconds: Some(period),
+        timeout_seconds: Some(timeout),
+        failure_threshold: Some(failures),
+        ..Probe::default()
+    }
+}
+
+/// A clustered member is Ready when it serves the `system` database, which every member hosts;
+/// discovery never depends on readiness (not-ready addresses are published).
+fn readiness(cluster: &ValidatedCluster) -> Probe {
+    if !cluster.is_cluster() {
+        return tcp_probe(10, 5, 3);
+    }
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some("/db/system/cluster/available".to_string()),
+            port: IntOrString::String("http".to_string()),
+            scheme: Some("HTTP".to_string()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(10),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Probe::default()
+    }
+}
+
+fn srv_wait(cluster: &ValidatedCluster) -> Option<Container> {
+    let clustering = cluster.clustering.as_ref().filter(|c| c.resolver == Resolver::Srv)?;
+    let small = BTreeMap::from([
+        ("cpu".to_string(), Quantity("50m".to_string())),
+        ("memory".to_string(), Quantity("32Mi".to_string())),
+    ]);
+    Some(Container {
+        name: "wait-for-srv".to_string(),
+        image: Some(SRV_WAIT_IMAGE.to_string()),
+        image_pull_policy: Some("IfNotPresent".to_string()),
+        command: Some(vec!["sh".to_string(), "-c".to_string(), SRV_WAIT_SCRIPT.to_string()]),
+        env: Some(vec![
+            env("SRV_NAME", cluster.srv_record_name().unwrap_or_default()),
+            env("MIN_TARGETS", clustering.minimum_cluster_size.to_string()),
+            env("TIMEOUT_SECONDS", clustering.srv_wait_timeout_seconds.to_string()),
+        ]),
+        resources: Some(ResourceRequirements {
+            requests: Some(small.clone()),
+            limits: Some(small),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(SecurityContext { read_only_root_filesystem: Some(true), ..restricted() }),
+        ..Container::default()
+    })
+}
+
+fn volume_claim_template(cluster: &ValidatedCluster) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: ObjectMeta {
+            name: Some(DATA_VOLUME.to_string()),
+            labels: Some(labels::stable(cluster)),
+            ..ObjectMeta::default()
+        },
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".to_string()]),
+            storage_class_name: Some(cluster.storage.class_name.clone()),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity(format!("{}Gi", cluster.storage.disk_size_gi)),
+                )])),
+                ..VolumeResourceRequirements::default()
+            }),
+            ..PersistentVolumeClaimSpec::default()
+        }),
+        ..PersistentVolumeClaim::default()
+    }
+}
