@@ -83,10 +83,14 @@ impl SpecArgs {
                 ResolverArg::Srv => "SRV",
                 ResolverArg::K8s => "K8S",
             };
-            spec.discovery.get_or_insert_with(DiscoverySpec::default).resolver_type = Some(text.to_string());
+            spec.discovery
+                .get_or_insert_with(DiscoverySpec::default)
+                .resolver_type = Some(text.to_string());
         }
         if let Some(size) = self.disk_size {
-            spec.storage.get_or_insert_with(StorageSpec::default).disk_size_gi = Some(size);
+            spec.storage
+                .get_or_insert_with(StorageSpec::default)
+                .disk_size_gi = Some(size);
         }
         if let Some(version) = &self.neo4j_version {
             spec.neo4j_version = Some(version.clone());

@@ -109,7 +109,8 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Render { spec, output } => {
             let rendered = render(&spec)?;
             let text = match output {
-                Format::Yaml => output::to_yaml(&rendered).map_err(|e| Failure::Other(format!("cannot write YAML: {e}")))?,
+                Format::Yaml => output::to_yaml(&rendered)
+                    .map_err(|e| Failure::Other(format!("cannot write YAML: {e}")))?,
                 Format::Json => output::to_json_list(&rendered),
             };
             print(&text)

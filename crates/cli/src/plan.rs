@@ -16,7 +16,10 @@ fn discovery(cluster: &ValidatedCluster) -> serde_json::Value {
         return json!({"resolver": null, "description": "standalone: no discovery"});
     };
     let description = match c.resolver {
-        Resolver::List => format!("LIST: every member's address on port {} is written into neo4j.conf", ports::DISCOVERY),
+        Resolver::List => format!(
+            "LIST: every member's address on port {} is written into neo4j.conf",
+            ports::DISCOVERY
+        ),
         Resolver::Srv => format!(
             "SRV: {}:0, an init container waits for {} targets (timeout {}s)",
             cluster.srv_record_name().unwrap_or_default(),
@@ -53,11 +56,19 @@ impl Summary {
             .collect();
         let placement = match &c.anti_affinity {
             None => "no anti-affinity".to_string(),
-            Some(a) if a.hard => format!("hard: one member per node; zones preferred (weight {})", a.zone_weight),
-            Some(a) => format!("soft: prefer distinct nodes (weight {}) and zones (weight {})", a.node_weight, a.zone_weight),
+            Some(a) if a.hard => format!(
+                "hard: one member per node; zones preferred (weight {})",
+                a.zone_weight
+            ),
+            Some(a) => format!(
+                "soft: prefer distinct nodes (weight {}) and zones (weight {})",
+                a.node_weight, a.zone_weight
+            ),
         };
         let password = match &c.password {
-            PasswordSource::Generated { secret, .. } => format!("generated once into Secret {secret} by apply/operator; never printed"),
+            PasswordSource::Generated { secret, .. } => {
+                format!("generated once into Secret {secret} by apply/operator; never printed")
+            }
             PasswordSource::Existing { secret, key } => format!("from Secret {secret}, key {key}"),
         };
         let value = json!({
@@ -91,7 +102,12 @@ impl Summary {
 
     pub fn to_text(&self) -> String {
         let v = &self.value;
-        let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+        let s = |p: &str| {
+            v.pointer(p)
+                .and_then(|x| x.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
         let mut out = format!(
             "Neo4jCluster {}/{}: Neo4j {} ({}), {} with {} member(s)\n",
             s("/namespace"),
@@ -113,7 +129,11 @@ impl Summary {
             v["storage"]["diskSizeGi"],
             s("/storage/sku"),
             s("/storage/class"),
-            if v["storage"]["createStorageClass"] == true { " (created)" } else { " (existing)" }
+            if v["storage"]["createStorageClass"] == true {
+                " (created)"
+            } else {
+                " (existing)"
+            }
         );
         out += &format!("Placement:  {}\n", s("/placement"));
         out += &format!(
@@ -126,14 +146,22 @@ impl Summary {
         out += &match v["loadBalancer"].as_str() {
             Some(lb) => format!(
                 "Clients:    LoadBalancer {lb} (bolt 7687, http 7474, https 7473){}\n",
-                if v["mode"] == "cluster" { "; server-side routing sends writes to the leader" } else { "" }
+                if v["mode"] == "cluster" {
+                    "; server-side routing sends writes to the leader"
+                } else {
+                    ""
+                }
             ),
-            None => "Clients:    no LoadBalancer; use the headless Service inside the cluster\n".to_string(),
+            None => "Clients:    no LoadBalancer; use the headless Service inside the cluster\n"
+                .to_string(),
         };
         out += &format!("Password:   {}\n", s("/password"));
         out += "Members:\n";
         for m in v["members"].as_array().into_iter().flatten() {
-            let discovery = m["discoveryAddress"].as_str().map(|d| format!("  discovery {d}")).unwrap_or_default();
+            let discovery = m["discoveryAddress"]
+                .as_str()
+                .map(|d| format!("  discovery {d}"))
+                .unwrap_or_default();
             out += &format!(
                 "  {:<14} {}{discovery}  disk {}\n",
                 m["pod"].as_str().unwrap_or_default(),

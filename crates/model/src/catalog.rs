@@ -48,7 +48,8 @@ impl Catalog {
                 && pattern.iter().zip(&segments).all(|(p, s)| {
                     if p.starts_with('<') {
                         !s.is_empty()
-                            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                            && s.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                     } else {
                         p == s
                     }
@@ -97,6 +98,9 @@ mod tests {
     #[test]
     fn suggests_near_names() {
         let lts = Catalog::for_dialect(ConfigDialect::V5_26);
-        assert_eq!(lts.closest("server.bolt.enabeld"), Some("server.bolt.enabled"));
+        assert_eq!(
+            lts.closest("server.bolt.enabeld"),
+            Some("server.bolt.enabled")
+        );
     }
 }

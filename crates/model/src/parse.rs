@@ -16,7 +16,10 @@ impl Neo4jCluster {
         let [document] = &documents[..] else {
             return Err(Invalid::single(
                 "(file)",
-                format!("expected exactly one Neo4jCluster document, found {}", documents.len()),
+                format!(
+                    "expected exactly one Neo4jCluster document, found {}",
+                    documents.len()
+                ),
             ));
         };
         Self::from_value(document)
@@ -33,19 +36,32 @@ impl Neo4jCluster {
         }
         match document.get("kind").and_then(|v| v.as_str()) {
             Some(KIND) => {}
-            other => problems.push(Problem { path: "kind".into(), message: format!("{other:?} must be {KIND}") }),
+            other => problems.push(Problem {
+                path: "kind".into(),
+                message: format!("{other:?} must be {KIND}"),
+            }),
         }
         let mut unknown = Vec::new();
         let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-        let parsed: Result<Neo4jCluster, _> =
-            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(document, &mut record));
-        for path in unknown.into_iter().filter(|p| p != "apiVersion" && p != "kind" && !p.starts_with("status")) {
-            problems.push(Problem { path, message: "unknown field; see `neo4j-aks crd` for the schema".into() });
+        let parsed: Result<Neo4jCluster, _> = serde_path_to_error::deserialize(
+            serde_ignored::Deserializer::new(document, &mut record),
+        );
+        for path in unknown
+            .into_iter()
+            .filter(|p| p != "apiVersion" && p != "kind" && !p.starts_with("status"))
+        {
+            problems.push(Problem {
+                path,
+                message: "unknown field; see `neo4j-aks crd` for the schema".into(),
+            });
         }
         match parsed {
             Err(e) => {
                 let path = e.path().to_string();
-                problems.push(Problem { path, message: e.into_inner().to_string() });
+                problems.push(Problem {
+                    path,
+                    message: e.into_inner().to_string(),
+                });
                 Err(Invalid { problems })
             }
             Ok(_) if !problems.is_empty() => Err(Invalid { problems }),

@@ -37,7 +37,12 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { problems: vec![Problem { path: path.into(), message: message.into() }] }
+        Self {
+            problems: vec![Problem {
+                path: path.into(),
+                message: message.into(),
+            }],
+        }
     }
 }
 
@@ -50,11 +55,17 @@ pub struct Findings {
 
 impl Findings {
     pub fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { path: path.into(), message: message.into() });
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     pub fn warning(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.warnings.push(Warning { path: path.into(), message: message.into() });
+        self.warnings.push(Warning {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     pub fn is_clean(&self) -> bool {

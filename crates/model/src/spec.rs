@@ -34,7 +34,11 @@ use crate::status::Neo4jClusterStatus;
     printcolumn(name = "Ready", type_ = "integer", json_path = ".status.readyMembers"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Version", type_ = "string", json_path = ".spec.neo4jVersion"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jClusterSpec {

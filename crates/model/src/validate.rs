@@ -35,10 +35,16 @@ const MIN_HEAP: i64 = 256 * MIB;
 const MIN_PAGE_CACHE: i64 = 64 * MIB;
 const MIN_MEMORY: i64 = 2 * GIB;
 /// Port names the renderer itself uses on every Service and container.
-pub const RESERVED_PORT_NAMES: [&str; 7] = ["raft", "routing", "bolt", "http", "https", "backup", "metrics"];
+pub const RESERVED_PORT_NAMES: [&str; 7] = [
+    "raft", "routing", "bolt", "http", "https", "backup", "metrics",
+];
 /// Label keys neo4j-aks sets itself; user labels may not replace them.
-pub const RESERVED_LABEL_PREFIXES: [&str; 4] =
-    ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "neo4j-aks.io/"];
+pub const RESERVED_LABEL_PREFIXES: [&str; 4] = [
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/managed-by",
+    "neo4j-aks.io/",
+];
 
 /// Validates a cluster and applies every default. `Err` lists every problem found.
 pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
@@ -46,22 +52,34 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     let spec = &cluster.spec;
 
     let name = check_name(&mut f, cluster.metadata.name.as_deref());
-    let namespace = cluster.metadata.namespace.clone().unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+    let namespace = cluster
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
     if !is_dns_label(&namespace) {
         f.problem("metadata.namespace", format!("{namespace:?} is not a valid namespace name (lowercase letters, digits and '-', at most 63 characters)"));
     }
     let version = match spec.neo4j_version.as_deref() {
         None => {
-            f.problem("spec.neo4jVersion", "required; e.g. 5.26.16 (LTS) or 2025.10.1");
+            f.problem(
+                "spec.neo4jVersion",
+                "required; e.g. 5.26.16 (LTS) or 2025.10.1",
+            );
             None
         }
-        Some(text) => Neo4jVersion::parse(text).map_err(|e| f.problem("spec.neo4jVersion", e)).ok(),
+        Some(text) => Neo4jVersion::parse(text)
+            .map_err(|e| f.problem("spec.neo4jVersion", e))
+            .ok(),
     };
     let (image, edition) = check_image(&mut f, spec, version.as_ref());
     let license = check_license(&mut f, spec, edition);
     let members = check_node_count(&mut f, spec);
     if edition == Edition::Community && members.is_some_and(|m| m > 1) {
-        f.problem("spec.image.edition", "community cannot form a cluster; use enterprise or set nodeCount: 1");
+        f.problem(
+            "spec.image.edition",
+            "community cannot form a cluster; use enterprise or set nodeCount: 1",
+        );
     }
     let clustering = members.and_then(|m| check_clustering(&mut f, spec, m));
     if let Some(m) = members.filter(|m| *m == 1) {
@@ -70,22 +88,36 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     let storage = check_storage(&mut f, spec);
     let anti_affinity = check_anti_affinity(&mut f, spec, members);
     let resources = check_resources(&mut f, spec);
-    let memory = resources.as_ref().and_then(|r| check_memory(&mut f, spec, r));
+    let memory = resources
+        .as_ref()
+        .and_then(|r| check_memory(&mut f, spec, r));
     let load_balancer = check_load_balancer(&mut f, spec);
     let password = check_auth(&mut f, spec, name.as_deref());
-    let extra_config = version.as_ref().map(|v| check_config(&mut f, spec, v)).unwrap_or_default();
+    let extra_config = version
+        .as_ref()
+        .map(|v| check_config(&mut f, spec, v))
+        .unwrap_or_default();
     let scheduling = check_scheduling(&mut f, spec);
     let labels = check_labels(&mut f, spec);
     let annotations = check_annotations(&mut f, "spec.annotations", spec.annotations.as_ref());
-    let cluster_domain = spec.cluster_domain.clone().unwrap_or_else(|| "cluster.local".to_string());
+    let cluster_domain = spec
+        .cluster_domain
+        .clone()
+        .unwrap_or_else(|| "cluster.local".to_string());
     if !is_dns_subdomain(&cluster_domain) {
-        f.problem("spec.clusterDomain", format!("{cluster_domain:?} is not a DNS domain, e.g. cluster.local"));
+        f.problem(
+            "spec.clusterDomain",
+            format!("{cluster_domain:?} is not a DNS domain, e.g. cluster.local"),
+        );
     }
     let deletion_policy = match spec.deletion_policy.as_deref() {
         None | Some("Retain") => DeletionPolicy::Retain,
         Some("Delete") => DeletionPolicy::Delete,
         Some(other) => {
-            f.problem("spec.deletionPolicy", format!("{other:?} is not allowed; use Retain (keep the volumes) or Delete"));
+            f.problem(
+                "spec.deletionPolicy",
+                format!("{other:?} is not allowed; use Retain (keep the volumes) or Delete"),
+            );
             DeletionPolicy::Retain
         }
     };
@@ -95,7 +127,10 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         ("spec.monitoring", &spec.monitoring),
         ("spec.networkPolicy", &spec.network_policy),
     ] {
-        if let Some(FeatureToggle { enabled: Some(true) }) = toggle {
+        if let Some(FeatureToggle {
+            enabled: Some(true),
+        }) = toggle
+        {
             f.problem(
                 format!("{path}.enabled"),
                 "this release does not implement it yet; remove the section or set enabled: false (it is refused rather than silently ignored)",
@@ -104,11 +139,23 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     }
 
     if !f.is_clean() {
-        return Err(Invalid { problems: f.problems });
+        return Err(Invalid {
+            problems: f.problems,
+        });
     }
     // Every `None` below was reported as a problem above, so with no problems all are `Some`.
-    let (Some(name), Some(version), Some(image), Some(members), Some(storage), Some(resources), Some(memory), Some(password)) =
-        (name, version, image, members, storage, resources, memory, password)
+    let (
+        Some(name),
+        Some(version),
+        Some(image),
+        Some(members),
+        Some(storage),
+        Some(resources),
+        Some(memory),
+        Some(password),
+    ) = (
+        name, version, image, members, storage, resources, memory, password,
+    )
     else {
         return Err(Invalid::single("spec", "incomplete specification"));
     };
@@ -160,52 +207,92 @@ fn check_name(f: &mut Findings, name: Option<&str>) -> Option<String> {
             None
         }
         Some(name) if !name.starts_with(|c: char| c.is_ascii_lowercase()) => {
-            f.problem("metadata.name", format!("{name:?} must start with a letter: Service names derive from it"));
+            f.problem(
+                "metadata.name",
+                format!("{name:?} must start with a letter: Service names derive from it"),
+            );
             None
         }
         Some(name) => Some(name.to_string()),
     }
 }
 
-fn check_image(f: &mut Findings, spec: &Neo4jClusterSpec, version: Option<&Neo4jVersion>) -> (Option<Image>, Edition) {
+fn check_image(
+    f: &mut Findings,
+    spec: &Neo4jClusterSpec,
+    version: Option<&Neo4jVersion>,
+) -> (Option<Image>, Edition) {
     let image = spec.image.clone().unwrap_or_default();
     let edition = match image.edition.as_deref() {
         None | Some("enterprise") => Edition::Enterprise,
         Some("community") => Edition::Community,
         Some(other) => {
-            f.problem("spec.image.edition", format!("{other:?} is not an edition; use enterprise or community"));
+            f.problem(
+                "spec.image.edition",
+                format!("{other:?} is not an edition; use enterprise or community"),
+            );
             Edition::Enterprise
         }
     };
     let repository = image.repository.unwrap_or_else(|| "neo4j".to_string());
-    if repository.is_empty() || repository.chars().any(|c| c.is_whitespace() || c == '@' || c.is_ascii_uppercase()) {
+    if repository.is_empty()
+        || repository
+            .chars()
+            .any(|c| c.is_whitespace() || c == '@' || c.is_ascii_uppercase())
+    {
         f.problem("spec.image.repository", format!("{repository:?} is not an image repository, e.g. neo4j or myregistry.azurecr.io/neo4j"));
     }
     let tag = match (image.tag, version) {
         (Some(tag), _) => {
             let valid = !tag.is_empty()
                 && tag.len() <= 128
-                && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                && tag
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
                 && !tag.starts_with(['.', '-']);
             if !valid {
-                f.problem("spec.image.tag", format!("{tag:?} is not an image tag (letters, digits, '_', '.', '-', at most 128)"));
+                f.problem(
+                    "spec.image.tag",
+                    format!(
+                        "{tag:?} is not an image tag (letters, digits, '_', '.', '-', at most 128)"
+                    ),
+                );
             }
             Some(tag)
         }
-        (None, Some(v)) => Some(format!("{v}-{}", if edition == Edition::Enterprise { "enterprise" } else { "community" })),
+        (None, Some(v)) => Some(format!(
+            "{v}-{}",
+            if edition == Edition::Enterprise {
+                "enterprise"
+            } else {
+                "community"
+            }
+        )),
         (None, None) => None,
     };
-    let pull_policy = image.pull_policy.unwrap_or_else(|| "IfNotPresent".to_string());
+    let pull_policy = image
+        .pull_policy
+        .unwrap_or_else(|| "IfNotPresent".to_string());
     if !["IfNotPresent", "Always", "Never"].contains(&pull_policy.as_str()) {
-        f.problem("spec.image.pullPolicy", format!("{pull_policy:?} is not allowed; use IfNotPresent, Always or Never"));
+        f.problem(
+            "spec.image.pullPolicy",
+            format!("{pull_policy:?} is not allowed; use IfNotPresent, Always or Never"),
+        );
     }
     let pull_secrets = image.pull_secrets.unwrap_or_default();
     for (i, secret) in pull_secrets.iter().enumerate() {
         if !is_dns_subdomain(&secret.name) {
-            f.problem(format!("spec.image.pullSecrets[{i}].name"), format!("{:?} is not a Secret name", secret.name));
+            f.problem(
+                format!("spec.image.pullSecrets[{i}].name"),
+                format!("{:?} is not a Secret name", secret.name),
+            );
         }
     }
-    let image = tag.map(|tag| Image { reference: format!("{repository}:{tag}"), pull_policy, pull_secrets });
+    let image = tag.map(|tag| Image {
+        reference: format!("{repository}:{tag}"),
+        pull_policy,
+        pull_secrets,
+    });
     (image, edition)
 }
 
@@ -222,7 +309,10 @@ fn check_license(f: &mut Findings, spec: &Neo4jClusterSpec, edition: Edition) ->
             License::Eval
         }
         Some(other) => {
-            f.problem("spec.acceptLicenseAgreement", format!("{other:?} is not accepted; use \"yes\" or \"eval\""));
+            f.problem(
+                "spec.acceptLicenseAgreement",
+                format!("{other:?} is not accepted; use \"yes\" or \"eval\""),
+            );
             License::Eval
         }
     }
@@ -231,7 +321,10 @@ fn check_license(f: &mut Findings, spec: &Neo4jClusterSpec, edition: Edition) ->
 fn check_node_count(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<i32> {
     match spec.node_count {
         None => {
-            f.problem("spec.nodeCount", "required; 1 (standalone) or 3 to 10 (cluster)");
+            f.problem(
+                "spec.nodeCount",
+                "required; 1 (standalone) or 3 to 10 (cluster)",
+            );
             None
         }
         Some(2) => {
@@ -254,7 +347,10 @@ fn check_node_count(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<i32> {
             Some(n)
         }
         Some(n) => {
-            f.problem("spec.nodeCount", format!("{n} is out of range; use 1 (standalone) or 3 to {MAX_MEMBERS} (cluster)"));
+            f.problem(
+                "spec.nodeCount",
+                format!("{n} is out of range; use 1 (standalone) or 3 to {MAX_MEMBERS} (cluster)"),
+            );
             None
         }
     }
@@ -277,14 +373,23 @@ fn check_clustering(f: &mut Findings, spec: &Neo4jClusterSpec, members: i32) -> 
     let topology = spec.topology.clone().unwrap_or_default();
     let primaries = topology.primaries.unwrap_or(members.min(3));
     if primaries < 1 || primaries > members {
-        f.problem("spec.topology.primaries", format!("{primaries} must be between 1 and nodeCount ({members})"));
+        f.problem(
+            "spec.topology.primaries",
+            format!("{primaries} must be between 1 and nodeCount ({members})"),
+        );
     } else if primaries < 3 {
         f.warning(
             "spec.topology.primaries",
             format!("{primaries} primaries cannot keep the default database writable when one fails; 3 can"),
         );
     } else if primaries % 2 == 0 {
-        f.warning("spec.topology.primaries", format!("{primaries} primaries tolerate no more failures than {}", primaries - 1));
+        f.warning(
+            "spec.topology.primaries",
+            format!(
+                "{primaries} primaries tolerate no more failures than {}",
+                primaries - 1
+            ),
+        );
     }
     let secondaries = topology.secondaries.unwrap_or((members - primaries).max(0));
     if secondaries < 0 || primaries + secondaries > members || secondaries > 20 {
@@ -301,25 +406,39 @@ fn check_clustering(f: &mut Findings, spec: &Neo4jClusterSpec, members: i32) -> 
     let resolver = match discovery.resolver_type.as_deref() {
         None => Resolver::K8s,
         Some(text) => Resolver::parse(text).unwrap_or_else(|| {
-            f.problem("spec.discovery.resolverType", format!("{text:?} is not a resolver; use LIST, SRV or K8S"));
+            f.problem(
+                "spec.discovery.resolverType",
+                format!("{text:?} is not a resolver; use LIST, SRV or K8S"),
+            );
             Resolver::K8s
         }),
     };
-    let port_name = discovery.port_name.unwrap_or_else(|| DEFAULT_PORT_NAME.to_string());
+    let port_name = discovery
+        .port_name
+        .unwrap_or_else(|| DEFAULT_PORT_NAME.to_string());
     if !is_port_name(&port_name) {
         f.problem(
             "spec.discovery.portName",
             format!("{port_name:?} is not a port name (at most 15 lowercase letters, digits and '-', with a letter)"),
         );
     } else if RESERVED_PORT_NAMES.contains(&port_name.as_str()) {
-        f.problem("spec.discovery.portName", format!("{port_name:?} is already used for another port; keep the default discovery"));
+        f.problem(
+            "spec.discovery.portName",
+            format!("{port_name:?} is already used for another port; keep the default discovery"),
+        );
     }
     let srv_wait_timeout_seconds = discovery.srv_wait_timeout_seconds.unwrap_or(600);
     if discovery.srv_wait_timeout_seconds.is_some() && resolver != Resolver::Srv {
-        f.problem("spec.discovery.srvWaitTimeoutSeconds", "only applies to resolverType SRV; remove it");
+        f.problem(
+            "spec.discovery.srvWaitTimeoutSeconds",
+            "only applies to resolverType SRV; remove it",
+        );
     }
     if !(30..=3600).contains(&srv_wait_timeout_seconds) {
-        f.problem("spec.discovery.srvWaitTimeoutSeconds", format!("{srv_wait_timeout_seconds} must be between 30 and 3600"));
+        f.problem(
+            "spec.discovery.srvWaitTimeoutSeconds",
+            format!("{srv_wait_timeout_seconds} must be between 30 and 3600"),
+        );
     }
     if resolver == Resolver::List {
         f.warning(
@@ -340,9 +459,16 @@ fn check_clustering(f: &mut Findings, spec: &Neo4jClusterSpec, members: i32) -> 
 
 fn check_standalone_fields(f: &mut Findings, spec: &Neo4jClusterSpec, members: i32) {
     if spec.minimum_cluster_size.is_some_and(|m| m != members) {
-        f.problem("spec.minimumClusterSize", "a standalone server (nodeCount 1) forms no cluster; remove it or set 1");
+        f.problem(
+            "spec.minimumClusterSize",
+            "a standalone server (nodeCount 1) forms no cluster; remove it or set 1",
+        );
     }
-    if let Some(resolver) = spec.discovery.as_ref().and_then(|d| d.resolver_type.as_deref()) {
+    if let Some(resolver) = spec
+        .discovery
+        .as_ref()
+        .and_then(|d| d.resolver_type.as_deref())
+    {
         if resolver != "LIST" {
             f.problem(
                 "spec.discovery.resolverType",
@@ -350,24 +476,44 @@ fn check_standalone_fields(f: &mut Findings, spec: &Neo4jClusterSpec, members: i
             );
         }
     }
-    if spec.discovery.as_ref().is_some_and(|d| d.srv_wait_timeout_seconds.is_some()) {
-        f.problem("spec.discovery.srvWaitTimeoutSeconds", "only applies to a cluster with resolverType SRV; remove it");
+    if spec
+        .discovery
+        .as_ref()
+        .is_some_and(|d| d.srv_wait_timeout_seconds.is_some())
+    {
+        f.problem(
+            "spec.discovery.srvWaitTimeoutSeconds",
+            "only applies to a cluster with resolverType SRV; remove it",
+        );
     }
     if let Some(topology) = &spec.topology {
-        if topology.primaries.is_some_and(|p| p != 1) || topology.secondaries.is_some_and(|s| s != 0) {
-            f.problem("spec.topology", "a standalone server hosts each database once: primaries 1, secondaries 0");
+        if topology.primaries.is_some_and(|p| p != 1)
+            || topology.secondaries.is_some_and(|s| s != 0)
+        {
+            f.problem(
+                "spec.topology",
+                "a standalone server hosts each database once: primaries 1, secondaries 0",
+            );
         }
     }
     if spec.auto_enable_servers == Some(true) {
-        f.problem("spec.autoEnableServers", "only applies to clusters (nodeCount 3 to 10); remove it");
+        f.problem(
+            "spec.autoEnableServers",
+            "only applies to clusters (nodeCount 3 to 10); remove it",
+        );
     }
 }
 
 fn check_storage(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<Storage> {
     let storage = spec.storage.clone().unwrap_or_default();
-    let class_name = storage.class_name.unwrap_or_else(|| DEFAULT_STORAGE_CLASS.to_string());
+    let class_name = storage
+        .class_name
+        .unwrap_or_else(|| DEFAULT_STORAGE_CLASS.to_string());
     if !is_dns_subdomain(&class_name) {
-        f.problem("spec.storage.className", format!("{class_name:?} is not a StorageClass name"));
+        f.problem(
+            "spec.storage.className",
+            format!("{class_name:?} is not a StorageClass name"),
+        );
     }
     let sku = storage.sku.unwrap_or_else(|| "Premium_LRS".to_string());
     if !["Premium_LRS", "PremiumV2_LRS", "StandardSSD_LRS"].contains(&sku.as_str()) {
@@ -382,45 +528,75 @@ fn check_storage(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<Storage> {
     }
     let disk_size_gi = storage.disk_size_gi.unwrap_or(DEFAULT_DISK_GI);
     if !(1..=MAX_DISK_GI).contains(&disk_size_gi) {
-        f.problem("spec.storage.diskSizeGi", format!("{disk_size_gi} must be between 1 and {MAX_DISK_GI} (GiB)"));
+        f.problem(
+            "spec.storage.diskSizeGi",
+            format!("{disk_size_gi} must be between 1 and {MAX_DISK_GI} (GiB)"),
+        );
         return None;
     }
     if disk_size_gi < DEFAULT_DISK_GI {
-        f.warning("spec.storage.diskSizeGi", format!("{disk_size_gi} GiB is below the 32 GiB production minimum"));
+        f.warning(
+            "spec.storage.diskSizeGi",
+            format!("{disk_size_gi} GiB is below the 32 GiB production minimum"),
+        );
     }
-    Some(Storage { class_name, create_storage_class, sku, disk_size_gi })
+    Some(Storage {
+        class_name,
+        create_storage_class,
+        sku,
+        disk_size_gi,
+    })
 }
 
-fn check_anti_affinity(f: &mut Findings, spec: &Neo4jClusterSpec, members: Option<i32>) -> Option<AntiAffinity> {
+fn check_anti_affinity(
+    f: &mut Findings,
+    spec: &Neo4jClusterSpec,
+    members: Option<i32>,
+) -> Option<AntiAffinity> {
     let anti = spec.pod_anti_affinity.clone().unwrap_or_default();
     let hard = match anti.mode.as_deref() {
         None | Some("Soft") => false,
         Some("Hard") => true,
         Some(other) => {
-            f.problem("spec.podAntiAffinity.mode", format!("{other:?} is not allowed; use Soft (default) or Hard"));
+            f.problem(
+                "spec.podAntiAffinity.mode",
+                format!("{other:?} is not allowed; use Soft (default) or Hard"),
+            );
             false
         }
     };
     let node_weight = anti.node_weight.unwrap_or(100);
     let zone_weight = anti.zone_weight.unwrap_or(50);
-    for (path, weight) in [("spec.podAntiAffinity.nodeWeight", node_weight), ("spec.podAntiAffinity.zoneWeight", zone_weight)] {
+    for (path, weight) in [
+        ("spec.podAntiAffinity.nodeWeight", node_weight),
+        ("spec.podAntiAffinity.zoneWeight", zone_weight),
+    ] {
         if !(1..=100).contains(&weight) {
             f.problem(path, format!("{weight} must be between 1 and 100"));
         }
     }
     let enabled = anti.enabled.unwrap_or(members.is_some_and(|m| m > 1));
-    enabled.then_some(AntiAffinity { hard, node_weight, zone_weight })
+    enabled.then_some(AntiAffinity {
+        hard,
+        node_weight,
+        zone_weight,
+    })
 }
 
 fn parse_quantity(text: &str) -> Result<ParsedQuantity, String> {
-    ParsedQuantity::try_from(Quantity(text.to_string())).map_err(|_| format!("{text:?} is not a Kubernetes quantity"))
+    ParsedQuantity::try_from(Quantity(text.to_string()))
+        .map_err(|_| format!("{text:?} is not a Kubernetes quantity"))
 }
 
 fn quantity_bytes(text: &str) -> Result<i64, String> {
     let bytes = parse_quantity(text)?
         .to_bytes_i64()
         .ok_or_else(|| format!("{text:?} is not a whole number of bytes"))?;
-    if bytes <= 0 { Err(format!("{text:?} must be positive")) } else { Ok(bytes) }
+    if bytes <= 0 {
+        Err(format!("{text:?} must be positive"))
+    } else {
+        Ok(bytes)
+    }
 }
 
 fn check_resources(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<Resources> {
@@ -428,14 +604,22 @@ fn check_resources(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<Resource
     let cpu = resources.cpu.unwrap_or_else(|| DEFAULT_CPU.to_string());
     match parse_quantity(&cpu).map(|q| q.to_bytes_f64()) {
         Ok(Some(cores)) if cores >= 0.5 => {}
-        Ok(_) => f.problem("spec.resources.cpu", format!("{cpu:?} is below the 0.5 CPU Neo4j needs; 2 is the production minimum")),
+        Ok(_) => f.problem(
+            "spec.resources.cpu",
+            format!("{cpu:?} is below the 0.5 CPU Neo4j needs; 2 is the production minimum"),
+        ),
         Err(e) => f.problem("spec.resources.cpu", format!("{e}; e.g. 2 or 1500m")),
     }
-    let memory = resources.memory.unwrap_or_else(|| DEFAULT_MEMORY.to_string());
+    let memory = resources
+        .memory
+        .unwrap_or_else(|| DEFAULT_MEMORY.to_string());
     let memory_bytes = match quantity_bytes(&memory) {
         Ok(bytes) if bytes >= MIN_MEMORY => bytes,
         Ok(_) => {
-            f.problem("spec.resources.memory", format!("{memory:?} is below the 2Gi Neo4j needs; 8Gi is the production minimum"));
+            f.problem(
+                "spec.resources.memory",
+                format!("{memory:?} is below the 2Gi Neo4j needs; 8Gi is the production minimum"),
+            );
             return None;
         }
         Err(e) => {
@@ -443,11 +627,19 @@ fn check_resources(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<Resource
             return None;
         }
     };
-    Some(Resources { cpu, memory, memory_bytes })
+    Some(Resources {
+        cpu,
+        memory,
+        memory_bytes,
+    })
 }
 
 /// Heap and page cache must fit the container with headroom, or the kernel OOM-kills Neo4j.
-fn check_memory(f: &mut Findings, spec: &Neo4jClusterSpec, resources: &Resources) -> Option<Memory> {
+fn check_memory(
+    f: &mut Findings,
+    spec: &Neo4jClusterSpec,
+    resources: &Resources,
+) -> Option<Memory> {
     let memory = spec.memory.clone().unwrap_or_default();
     let available = resources.memory_bytes - MEMORY_HEADROOM;
     let mut field = |path: &str, value: Option<String>| -> Result<Option<i64>, ()> {
@@ -462,7 +654,9 @@ fn check_memory(f: &mut Findings, spec: &Neo4jClusterSpec, resources: &Resources
     };
     let heap = field("spec.memory.heap", memory.heap);
     let page_cache = field("spec.memory.pageCache", memory.page_cache);
-    let (Ok(heap), Ok(page_cache)) = (heap, page_cache) else { return None };
+    let (Ok(heap), Ok(page_cache)) = (heap, page_cache) else {
+        return None;
+    };
     let (heap, page_cache) = match (heap, page_cache) {
         (Some(h), Some(p)) => (h, p),
         (Some(h), None) => (h, available - h),
@@ -486,84 +680,158 @@ fn check_memory(f: &mut Findings, spec: &Neo4jClusterSpec, resources: &Resources
         ok = false;
     }
     if heap < MIN_HEAP {
-        f.problem("spec.memory.heap", format!("{} is below the 256Mi minimum", show_bytes(heap)));
+        f.problem(
+            "spec.memory.heap",
+            format!("{} is below the 256Mi minimum", show_bytes(heap)),
+        );
         ok = false;
     }
     if page_cache < MIN_PAGE_CACHE {
-        f.problem("spec.memory.pageCache", format!("{} is below the 64Mi minimum", show_bytes(page_cache)));
+        f.problem(
+            "spec.memory.pageCache",
+            format!("{} is below the 64Mi minimum", show_bytes(page_cache)),
+        );
         ok = false;
     }
     if heap > MAX_USEFUL_HEAP {
-        f.warning("spec.memory.heap", "above 31Gi the JVM loses compressed pointers; give the memory to the page cache");
+        f.warning(
+            "spec.memory.heap",
+            "above 31Gi the JVM loses compressed pointers; give the memory to the page cache",
+        );
     }
-    ok.then_some(Memory { heap_bytes: heap, page_cache_bytes: page_cache })
+    ok.then_some(Memory {
+        heap_bytes: heap,
+        page_cache_bytes: page_cache,
+    })
 }
 
 /// Binary size in the units people read: `3584Mi`, `4Gi`.
 pub fn show_bytes(bytes: i64) -> String {
-    if bytes % GIB == 0 { format!("{}Gi", bytes / GIB) } else { format!("{}Mi", bytes / MIB) }
+    if bytes % GIB == 0 {
+        format!("{}Gi", bytes / GIB)
+    } else {
+        format!("{}Mi", bytes / MIB)
+    }
 }
 
 fn check_load_balancer(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<LoadBalancer> {
-    let lb = spec.service.as_ref().and_then(|s| s.load_balancer.clone()).unwrap_or_default();
+    let lb = spec
+        .service
+        .as_ref()
+        .and_then(|s| s.load_balancer.clone())
+        .unwrap_or_default();
     if lb.enabled == Some(false) {
         return None;
     }
     const PREFIX: &str = "service.beta.kubernetes.io/";
-    let mut annotations = check_annotations(f, "spec.service.loadBalancer.annotations", lb.annotations.as_ref());
+    let mut annotations = check_annotations(
+        f,
+        "spec.service.loadBalancer.annotations",
+        lb.annotations.as_ref(),
+    );
     let internal = lb.internal.unwrap_or(false);
     if internal {
-        annotations.insert(format!("{PREFIX}azure-load-balancer-internal"), "true".into());
+        annotations.insert(
+            format!("{PREFIX}azure-load-balancer-internal"),
+            "true".into(),
+        );
     }
     if let Some(group) = lb.static_ip_resource_group {
         if group.is_empty() || group.len() > 90 || group.ends_with('.') {
-            f.problem("spec.service.loadBalancer.staticIpResourceGroup", format!("{group:?} is not an Azure resource group name"));
+            f.problem(
+                "spec.service.loadBalancer.staticIpResourceGroup",
+                format!("{group:?} is not an Azure resource group name"),
+            );
         }
         annotations.insert(format!("{PREFIX}azure-load-balancer-resource-group"), group);
     }
     if let Some(ip) = lb.static_ip {
         if !matches!(ip.parse::<IpAddr>(), Ok(IpAddr::V4(_))) {
-            f.problem("spec.service.loadBalancer.staticIp", format!("{ip:?} is not an IPv4 address"));
+            f.problem(
+                "spec.service.loadBalancer.staticIp",
+                format!("{ip:?} is not an IPv4 address"),
+            );
         }
         annotations.insert(format!("{PREFIX}azure-load-balancer-ipv4"), ip);
     }
     if let Some(label) = lb.dns_label {
         if internal {
-            f.problem("spec.service.loadBalancer.dnsLabel", "Azure DNS labels name public IPs; an internal load balancer has none");
+            f.problem(
+                "spec.service.loadBalancer.dnsLabel",
+                "Azure DNS labels name public IPs; an internal load balancer has none",
+            );
         }
         if !is_dns_label(&label) {
-            f.problem("spec.service.loadBalancer.dnsLabel", format!("{label:?} is not a DNS label"));
+            f.problem(
+                "spec.service.loadBalancer.dnsLabel",
+                format!("{label:?} is not a DNS label"),
+            );
         }
         annotations.insert(format!("{PREFIX}azure-dns-label-name"), label);
     }
     let source_ranges = lb.load_balancer_source_ranges.unwrap_or_default();
     for (i, range) in source_ranges.iter().enumerate() {
         if !is_cidr(range) {
-            f.problem(format!("spec.service.loadBalancer.loadBalancerSourceRanges[{i}]"), format!("{range:?} is not a CIDR such as 203.0.113.0/24"));
+            f.problem(
+                format!("spec.service.loadBalancer.loadBalancerSourceRanges[{i}]"),
+                format!("{range:?} is not a CIDR such as 203.0.113.0/24"),
+            );
         }
     }
     if !internal && source_ranges.is_empty() {
         f.warning("spec.service.loadBalancer", "a public load balancer open to any address; set loadBalancerSourceRanges or internal: true");
     }
-    Some(LoadBalancer { annotations, source_ranges })
+    Some(LoadBalancer {
+        annotations,
+        source_ranges,
+    })
 }
 
-fn check_auth(f: &mut Findings, spec: &Neo4jClusterSpec, name: Option<&str>) -> Option<PasswordSource> {
-    match spec.auth.as_ref().and_then(|a| a.password_secret_ref.clone()) {
-        None => name.map(|n| PasswordSource::Generated { secret: format!("{n}-secrets"), key: DEFAULT_PASSWORD_KEY.into() }),
+fn check_auth(
+    f: &mut Findings,
+    spec: &Neo4jClusterSpec,
+    name: Option<&str>,
+) -> Option<PasswordSource> {
+    match spec
+        .auth
+        .as_ref()
+        .and_then(|a| a.password_secret_ref.clone())
+    {
+        None => name.map(|n| PasswordSource::Generated {
+            secret: format!("{n}-secrets"),
+            key: DEFAULT_PASSWORD_KEY.into(),
+        }),
         Some(reference) => {
-            let key = reference.key.unwrap_or_else(|| DEFAULT_PASSWORD_KEY.to_string());
-            if key.is_empty() || key.len() > 253 || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
-                f.problem("spec.auth.passwordSecretRef.key", format!("{key:?} is not a Secret key (letters, digits, '-', '_', '.')"));
+            let key = reference
+                .key
+                .unwrap_or_else(|| DEFAULT_PASSWORD_KEY.to_string());
+            if key.is_empty()
+                || key.len() > 253
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+            {
+                f.problem(
+                    "spec.auth.passwordSecretRef.key",
+                    format!("{key:?} is not a Secret key (letters, digits, '-', '_', '.')"),
+                );
             }
             match reference.name {
-                Some(secret) if is_dns_subdomain(&secret) => Some(PasswordSource::Existing { secret, key }),
+                Some(secret) if is_dns_subdomain(&secret) => {
+                    Some(PasswordSource::Existing { secret, key })
+                }
                 Some(secret) => {
-                    f.problem("spec.auth.passwordSecretRef.name", format!("{secret:?} is not a Secret name"));
+                    f.problem(
+                        "spec.auth.passwordSecretRef.name",
+                        format!("{secret:?} is not a Secret name"),
+                    );
                     None
                 }
                 None => {
-                    f.problem("spec.auth.passwordSecretRef.name", "required: the Secret holding the password");
+                    f.problem(
+                        "spec.auth.passwordSecretRef.name",
+                        "required: the Secret holding the password",
+                    );
                     None
                 }
             }
@@ -577,31 +845,85 @@ pub fn managed_setting(name: &str) -> Option<&'static str> {
         ("server.memory.heap.initial_size", "spec.memory.heap"),
         ("server.memory.heap.max_size", "spec.memory.heap"),
         ("server.memory.pagecache.size", "spec.memory.pageCache"),
-        ("dbms.cluster.discovery.resolver_type", "spec.discovery.resolverType"),
-        ("dbms.cluster.discovery.version", "spec.neo4jVersion (5.26 runs discovery V2_ONLY)"),
+        (
+            "dbms.cluster.discovery.resolver_type",
+            "spec.discovery.resolverType",
+        ),
+        (
+            "dbms.cluster.discovery.version",
+            "spec.neo4jVersion (5.26 runs discovery V2_ONLY)",
+        ),
         ("dbms.cluster.discovery.v2.endpoints", "spec.discovery"),
         ("dbms.cluster.discovery.endpoints", "spec.discovery"),
         ("dbms.cluster.endpoints", "spec.discovery"),
         ("dbms.kubernetes.label_selector", "spec.discovery"),
-        ("dbms.kubernetes.service_port_name", "spec.discovery.portName"),
-        ("dbms.kubernetes.discovery.v2.service_port_name", "spec.discovery.portName"),
-        ("dbms.kubernetes.discovery.service_port_name", "spec.discovery.portName"),
+        (
+            "dbms.kubernetes.service_port_name",
+            "spec.discovery.portName",
+        ),
+        (
+            "dbms.kubernetes.discovery.v2.service_port_name",
+            "spec.discovery.portName",
+        ),
+        (
+            "dbms.kubernetes.discovery.service_port_name",
+            "spec.discovery.portName",
+        ),
         ("dbms.kubernetes.cluster_domain", "spec.clusterDomain"),
-        ("dbms.cluster.minimum_initial_system_primaries_count", "spec.minimumClusterSize"),
-        ("initial.dbms.default_primaries_count", "spec.topology.primaries"),
-        ("initial.dbms.default_secondaries_count", "spec.topology.secondaries"),
-        ("initial.dbms.automatically_enable_free_servers", "spec.autoEnableServers"),
-        ("dbms.routing.enabled", "nothing: server-side routing is required behind the load balancer"),
-        ("dbms.routing.default_router", "nothing: server-side routing is required behind the load balancer"),
-        ("dbms.security.cluster_status_auth_enabled", "nothing: the readiness probe reads the cluster status endpoint"),
-        ("server.default_listen_address", "nothing: member addresses are derived from the pod identity"),
-        ("server.default_advertised_address", "nothing: member addresses are derived from the pod identity"),
+        (
+            "dbms.cluster.minimum_initial_system_primaries_count",
+            "spec.minimumClusterSize",
+        ),
+        (
+            "initial.dbms.default_primaries_count",
+            "spec.topology.primaries",
+        ),
+        (
+            "initial.dbms.default_secondaries_count",
+            "spec.topology.secondaries",
+        ),
+        (
+            "initial.dbms.automatically_enable_free_servers",
+            "spec.autoEnableServers",
+        ),
+        (
+            "dbms.routing.enabled",
+            "nothing: server-side routing is required behind the load balancer",
+        ),
+        (
+            "dbms.routing.default_router",
+            "nothing: server-side routing is required behind the load balancer",
+        ),
+        (
+            "dbms.security.cluster_status_auth_enabled",
+            "nothing: the readiness probe reads the cluster status endpoint",
+        ),
+        (
+            "server.default_listen_address",
+            "nothing: member addresses are derived from the pod identity",
+        ),
+        (
+            "server.default_advertised_address",
+            "nothing: member addresses are derived from the pod identity",
+        ),
     ];
     if let Some((_, field)) = MANAGED.iter().find(|(n, _)| *n == name) {
         return Some(field);
     }
     let address = name.ends_with(".listen_address") || name.ends_with(".advertised_address");
-    if address && ["server.cluster.", "server.routing.", "server.bolt.", "server.http.", "server.https.", "server.backup.", "server.discovery."].iter().any(|p| name.starts_with(p)) {
+    if address
+        && [
+            "server.cluster.",
+            "server.routing.",
+            "server.bolt.",
+            "server.http.",
+            "server.https.",
+            "server.backup.",
+            "server.discovery.",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+    {
         return Some("nothing: member addresses are derived from the pod identity");
     }
     if name.starts_with("dbms.ssl.policy.") || name == "server.bolt.tls_level" {
@@ -613,7 +935,11 @@ pub fn managed_setting(name: &str) -> Option<&'static str> {
     None
 }
 
-fn check_config(f: &mut Findings, spec: &Neo4jClusterSpec, version: &Neo4jVersion) -> BTreeMap<String, String> {
+fn check_config(
+    f: &mut Findings,
+    spec: &Neo4jClusterSpec,
+    version: &Neo4jVersion,
+) -> BTreeMap<String, String> {
     let catalog = Catalog::for_dialect(version.dialect());
     let config = spec.config.clone().unwrap_or_default();
     for (name, value) in &config {
@@ -625,7 +951,10 @@ fn check_config(f: &mut Findings, spec: &Neo4jClusterSpec, version: &Neo4jVersio
                 Some(near) => format!("; did you mean {near}?"),
                 None => String::new(),
             };
-            f.problem(path, format!("{name} is not a Neo4j {version} setting{hint}"));
+            f.problem(
+                path,
+                format!("{name} is not a Neo4j {version} setting{hint}"),
+            );
         } else if value.contains(['\n', '\r']) {
             f.problem(path, "values must be a single line");
         } else if name == "server.jvm.additional" {
@@ -640,27 +969,43 @@ fn check_scheduling(f: &mut Findings, spec: &Neo4jClusterSpec) -> Scheduling {
     let node_selector = scheduling.node_selector.unwrap_or_default();
     for (key, value) in &node_selector {
         if !is_qualified_name(key) || !is_label_value(value) {
-            f.problem(format!("spec.scheduling.nodeSelector[{key:?}]"), "is not a valid label key/value pair");
+            f.problem(
+                format!("spec.scheduling.nodeSelector[{key:?}]"),
+                "is not a valid label key/value pair",
+            );
         }
     }
     if let Some(name) = &scheduling.priority_class_name {
         if !is_dns_subdomain(name) {
-            f.problem("spec.scheduling.priorityClassName", format!("{name:?} is not a PriorityClass name"));
+            f.problem(
+                "spec.scheduling.priorityClassName",
+                format!("{name:?} is not a PriorityClass name"),
+            );
         }
     }
     let tolerations = scheduling.tolerations.unwrap_or_default();
     for (i, toleration) in tolerations.iter().enumerate() {
         match toleration.operator.as_deref() {
             None | Some("Equal") | Some("Exists") => {}
-            Some(other) => f.problem(format!("spec.scheduling.tolerations[{i}].operator"), format!("{other:?} is not Equal or Exists")),
+            Some(other) => f.problem(
+                format!("spec.scheduling.tolerations[{i}].operator"),
+                format!("{other:?} is not Equal or Exists"),
+            ),
         }
         if let Some(effect) = toleration.effect.as_deref() {
             if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
-                f.problem(format!("spec.scheduling.tolerations[{i}].effect"), format!("{effect:?} is not NoSchedule, PreferNoSchedule or NoExecute"));
+                f.problem(
+                    format!("spec.scheduling.tolerations[{i}].effect"),
+                    format!("{effect:?} is not NoSchedule, PreferNoSchedule or NoExecute"),
+                );
             }
         }
     }
-    Scheduling { node_selector, tolerations, priority_class_name: scheduling.priority_class_name }
+    Scheduling {
+        node_selector,
+        tolerations,
+        priority_class_name: scheduling.priority_class_name,
+    }
 }
 
 fn check_labels(f: &mut Findings, spec: &Neo4jClusterSpec) -> BTreeMap<String, String> {
@@ -668,23 +1013,44 @@ fn check_labels(f: &mut Findings, spec: &Neo4jClusterSpec) -> BTreeMap<String, S
     for (key, value) in &labels {
         let path = format!("spec.labels[{key:?}]");
         if RESERVED_LABEL_PREFIXES.iter().any(|p| key.starts_with(p)) {
-            f.problem(path, "is set by neo4j-aks (it selects the member pods); choose another key");
+            f.problem(
+                path,
+                "is set by neo4j-aks (it selects the member pods); choose another key",
+            );
         } else if !is_qualified_name(key) {
-            f.problem(path, "is not a label key ([prefix/]name, name at most 63 characters)");
+            f.problem(
+                path,
+                "is not a label key ([prefix/]name, name at most 63 characters)",
+            );
         } else if !is_label_value(value) {
-            f.problem(path, format!("{value:?} is not a label value (at most 63 letters, digits, '-', '_', '.')"));
+            f.problem(
+                path,
+                format!(
+                    "{value:?} is not a label value (at most 63 letters, digits, '-', '_', '.')"
+                ),
+            );
         }
     }
     labels
 }
 
-fn check_annotations(f: &mut Findings, path: &str, annotations: Option<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
+fn check_annotations(
+    f: &mut Findings,
+    path: &str,
+    annotations: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
     let annotations = annotations.cloned().unwrap_or_default();
     for key in annotations.keys() {
         if !is_qualified_name(key) {
-            f.problem(format!("{path}[{key:?}]"), "is not an annotation key ([prefix/]name)");
+            f.problem(
+                format!("{path}[{key:?}]"),
+                "is not an annotation key ([prefix/]name)",
+            );
         } else if key.starts_with("neo4j-aks.io/") {
-            f.problem(format!("{path}[{key:?}]"), "the neo4j-aks.io/ prefix is reserved");
+            f.problem(
+                format!("{path}[{key:?}]"),
+                "the neo4j-aks.io/ prefix is reserved",
+            );
         }
     }
     annotations
@@ -695,7 +1061,9 @@ fn check_dns_lengths(cluster: &ValidatedCluster) -> Result<(), Invalid> {
     if longest.len() > 253 {
         return Err(Invalid::single(
             "metadata.namespace",
-            format!("member address {longest} exceeds 253 characters; shorten the name, namespace or clusterDomain"),
+            format!(
+                "member address {longest} exceeds 253 characters; shorten the name, namespace or clusterDomain"
+            ),
         ));
     }
     Ok(())
@@ -704,7 +1072,8 @@ fn check_dns_lengths(cluster: &ValidatedCluster) -> Result<(), Invalid> {
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -715,13 +1084,17 @@ pub fn is_dns_subdomain(s: &str) -> bool {
 
 /// IANA service name, which Kubernetes requires of named ports.
 pub fn is_port_name(s: &str) -> bool {
-    is_dns_label(s) && s.len() <= 15 && s.bytes().any(|b| b.is_ascii_lowercase()) && !s.contains("--")
+    is_dns_label(s)
+        && s.len() <= 15
+        && s.bytes().any(|b| b.is_ascii_lowercase())
+        && !s.contains("--")
 }
 
 pub fn is_label_value(s: &str) -> bool {
     s.is_empty()
         || (s.len() <= 63
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             && s.starts_with(|c: char| c.is_ascii_alphanumeric())
             && s.ends_with(|c: char| c.is_ascii_alphanumeric()))
 }
@@ -735,7 +1108,9 @@ pub fn is_qualified_name(s: &str) -> bool {
 }
 
 fn is_cidr(s: &str) -> bool {
-    let Some((ip, prefix)) = s.split_once('/') else { return false };
+    let Some((ip, prefix)) = s.split_once('/') else {
+        return false;
+    };
     match (ip.parse::<IpAddr>(), prefix.parse::<u8>()) {
         (Ok(IpAddr::V4(_)), Ok(p)) => p <= 32,
         (Ok(IpAddr::V6(_)), Ok(p)) => p <= 128,

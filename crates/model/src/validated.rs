@@ -141,7 +141,9 @@ pub enum PasswordSource {
 impl PasswordSource {
     pub fn secret_name(&self) -> &str {
         match self {
-            PasswordSource::Generated { secret, .. } | PasswordSource::Existing { secret, .. } => secret,
+            PasswordSource::Generated { secret, .. } | PasswordSource::Existing { secret, .. } => {
+                secret
+            }
         }
     }
 
@@ -218,13 +220,27 @@ impl ValidatedCluster {
     }
     /// Stable DNS name of a member through the headless Service.
     pub fn member_fqdn(&self, ordinal: i32) -> String {
-        format!("{}.{}.{}", self.pod_name(ordinal), self.headless_service_name(), self.svc_domain())
+        format!(
+            "{}.{}.{}",
+            self.pod_name(ordinal),
+            self.headless_service_name(),
+            self.svc_domain()
+        )
     }
     pub fn discovery_service_fqdn(&self, ordinal: i32) -> String {
-        format!("{}.{}", self.discovery_service_name(ordinal), self.svc_domain())
+        format!(
+            "{}.{}",
+            self.discovery_service_name(ordinal),
+            self.svc_domain()
+        )
     }
     pub fn srv_record_name(&self) -> Option<String> {
         let clustering = self.clustering.as_ref()?;
-        Some(format!("_{}._tcp.{}.{}", clustering.port_name, self.headless_service_name(), self.svc_domain()))
+        Some(format!(
+            "_{}._tcp.{}.{}",
+            clustering.port_name,
+            self.headless_service_name(),
+            self.svc_domain()
+        ))
     }
 }

@@ -27,20 +27,30 @@ impl Neo4jVersion {
         let text = text.trim();
         let parts: Vec<Option<u32>> = text
             .split('.')
-            .map(|p| (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse().ok()).flatten())
+            .map(|p| {
+                (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| p.parse().ok())
+                    .flatten()
+            })
             .collect();
         let [Some(major), Some(minor), Some(_patch)] = parts[..] else {
             return Err(format!(
                 "{text:?} is not a released Neo4j version; write MAJOR.MINOR.PATCH, e.g. 5.26.16 or 2025.10.1"
             ));
         };
-        let version = Self { text: text.to_string(), major, minor };
+        let version = Self {
+            text: text.to_string(),
+            major,
+            minor,
+        };
         match (major, minor) {
             (5, 26) => Ok(version),
             (m, n) if m < 5 || (m == 5 && n < 26) => Err(format!(
                 "{text} is older than 5.26, the oldest supported line (the discovery v2 settings used here need 5.26 LTS or 2025.01+)"
             )),
-            (5, _) => Err(format!("{text}: there is no such release; 5.26 is the last 5.x (LTS) line")),
+            (5, _) => Err(format!(
+                "{text}: there is no such release; 5.26 is the last 5.x (LTS) line"
+            )),
             (year, month) if year >= 2025 && (1..=12).contains(&month) => Ok(version),
             _ => Err(format!(
                 "{text} is not a Neo4j release line; use 5.26.x or a calendar version YYYY.MM.PATCH from 2025.01.0 on"
@@ -49,7 +59,11 @@ impl Neo4jVersion {
     }
 
     pub fn dialect(&self) -> ConfigDialect {
-        if self.major == 5 { ConfigDialect::V5_26 } else { ConfigDialect::Calver2025 }
+        if self.major == 5 {
+            ConfigDialect::V5_26
+        } else {
+            ConfigDialect::Calver2025
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -69,18 +83,45 @@ mod tests {
 
     #[test]
     fn accepts_the_lts_and_calendar_lines() {
-        assert_eq!(Neo4jVersion::parse("5.26.16").unwrap().dialect(), ConfigDialect::V5_26);
-        assert_eq!(Neo4jVersion::parse("2025.10.1").unwrap().dialect(), ConfigDialect::Calver2025);
+        assert_eq!(
+            Neo4jVersion::parse("5.26.16").unwrap().dialect(),
+            ConfigDialect::V5_26
+        );
+        assert_eq!(
+            Neo4jVersion::parse("2025.10.1").unwrap().dialect(),
+            ConfigDialect::Calver2025
+        );
         let padded = Neo4jVersion::parse("2025.01.0").unwrap();
         assert_eq!(padded.as_str(), "2025.01.0");
-        assert_eq!(Neo4jVersion::parse("2026.1.0").unwrap().dialect(), ConfigDialect::Calver2025);
+        assert_eq!(
+            Neo4jVersion::parse("2026.1.0").unwrap().dialect(),
+            ConfigDialect::Calver2025
+        );
     }
 
     #[test]
     fn rejects_older_and_invented_versions() {
-        for bad in ["5.25.1", "4.4.30", "5.27.0", "2024.01.0", "2025.13.0", "latest", "5.26", "5.26.16-rc1", "", "5..1"] {
-            assert!(Neo4jVersion::parse(bad).is_err(), "{bad} should be rejected");
+        for bad in [
+            "5.25.1",
+            "4.4.30",
+            "5.27.0",
+            "2024.01.0",
+            "2025.13.0",
+            "latest",
+            "5.26",
+            "5.26.16-rc1",
+            "",
+            "5..1",
+        ] {
+            assert!(
+                Neo4jVersion::parse(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
-        assert!(Neo4jVersion::parse("5.20.0").unwrap_err().contains("older than 5.26"));
+        assert!(
+            Neo4jVersion::parse("5.20.0")
+                .unwrap_err()
+                .contains("older than 5.26")
+        );
     }
 }

@@ -15,7 +15,10 @@ pub const PASSWORD_ANNOTATION: &str = "neo4j-aks.io/password";
 pub fn config_map(cluster: &ValidatedCluster) -> ConfigMap {
     ConfigMap {
         metadata: meta::namespaced(cluster, cluster.config_map_name()),
-        data: Some(BTreeMap::from([(CONF_FILE.to_string(), neo4j_conf::render(cluster))])),
+        data: Some(BTreeMap::from([(
+            CONF_FILE.to_string(),
+            neo4j_conf::render(cluster),
+        )])),
         ..ConfigMap::default()
     }
 }
@@ -44,5 +47,9 @@ pub fn secret(cluster: &ValidatedCluster) -> Option<Secret> {
         .annotations
         .get_or_insert_with(BTreeMap::new)
         .insert(PASSWORD_ANNOTATION.to_string(), "generated".to_string());
-    Some(Secret { metadata, type_: Some("Opaque".to_string()), ..Secret::default() })
+    Some(Secret {
+        metadata,
+        type_: Some("Opaque".to_string()),
+        ..Secret::default()
+    })
 }

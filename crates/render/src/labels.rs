@@ -16,7 +16,10 @@ pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 pub fn selector(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), "neo4j".to_string()),
-        ("app.kubernetes.io/instance".to_string(), cluster.name.clone()),
+        (
+            "app.kubernetes.io/instance".to_string(),
+            cluster.name.clone(),
+        ),
     ])
 }
 
@@ -25,7 +28,10 @@ pub fn common(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     let mut labels = cluster.labels.clone();
     labels.extend(selector(cluster));
     labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
-    labels.insert("app.kubernetes.io/version".into(), cluster.version.to_string());
+    labels.insert(
+        "app.kubernetes.io/version".into(),
+        cluster.version.to_string(),
+    );
     labels.insert(CLUSTER_LABEL.into(), cluster.name.clone());
     labels
 }
@@ -48,5 +54,8 @@ pub fn discovery(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
 
 /// `dbms.kubernetes.label_selector`: the cluster's discovery Services and nothing else.
 pub fn discovery_selector(cluster: &ValidatedCluster) -> String {
-    format!("{CLUSTER_LABEL}={},{SERVICE_ROLE_LABEL}={DISCOVERY_ROLE}", cluster.name)
+    format!(
+        "{CLUSTER_LABEL}={},{SERVICE_ROLE_LABEL}={DISCOVERY_ROLE}",
+        cluster.name
+    )
 }

@@ -112,7 +112,11 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
         objects.push(Object::StorageClass(class));
     }
     if let Some((account, role, binding)) = rbac::build(&cluster) {
-        objects.extend([Object::ServiceAccount(account), Object::Role(role), Object::RoleBinding(binding)]);
+        objects.extend([
+            Object::ServiceAccount(account),
+            Object::Role(role),
+            Object::RoleBinding(binding),
+        ]);
     }
     if let Some(secret) = config::secret(&cluster) {
         objects.push(Object::Secret(secret));
@@ -121,7 +125,11 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
     let digest = config::digest(&config_map);
     objects.push(Object::ConfigMap(config_map));
     objects.push(Object::Service(services::headless(&cluster)));
-    objects.extend(services::discovery(&cluster).into_iter().map(Object::Service));
+    objects.extend(
+        services::discovery(&cluster)
+            .into_iter()
+            .map(Object::Service),
+    );
     if let Some(lb) = services::load_balancer(&cluster) {
         objects.push(Object::Service(lb));
     }
@@ -130,5 +138,9 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
         objects.push(Object::PodDisruptionBudget(pdb));
     }
     let warnings = cluster.warnings.clone();
-    Rendered { cluster, objects, warnings }
+    Rendered {
+        cluster,
+        objects,
+        warnings,
+    }
 }

@@ -12,7 +12,11 @@ pub fn namespaced(cluster: &ValidatedCluster, name: String) -> ObjectMeta {
     with_labels(cluster, name, labels::common(cluster))
 }
 
-pub fn with_labels(cluster: &ValidatedCluster, name: String, labels: BTreeMap<String, String>) -> ObjectMeta {
+pub fn with_labels(
+    cluster: &ValidatedCluster,
+    name: String,
+    labels: BTreeMap<String, String>,
+) -> ObjectMeta {
     ObjectMeta {
         name: Some(name),
         namespace: Some(cluster.namespace.clone()),

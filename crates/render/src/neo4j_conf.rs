@@ -24,23 +24,50 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     set("server.default_listen_address", "0.0.0.0".into());
     // The backup port listens on loopback only unless told otherwise.
     set("server.backup.enabled", "true".into());
-    set("server.backup.listen_address", format!("0.0.0.0:{}", ports::BACKUP));
-    set("server.memory.heap.initial_size", neo4j_size(cluster.memory.heap_bytes));
-    set("server.memory.heap.max_size", neo4j_size(cluster.memory.heap_bytes));
-    set("server.memory.pagecache.size", neo4j_size(cluster.memory.page_cache_bytes));
+    set(
+        "server.backup.listen_address",
+        format!("0.0.0.0:{}", ports::BACKUP),
+    );
+    set(
+        "server.memory.heap.initial_size",
+        neo4j_size(cluster.memory.heap_bytes),
+    );
+    set(
+        "server.memory.heap.max_size",
+        neo4j_size(cluster.memory.heap_bytes),
+    );
+    set(
+        "server.memory.pagecache.size",
+        neo4j_size(cluster.memory.page_cache_bytes),
+    );
 
     if let Some(clustering) = &cluster.clustering {
-        set("dbms.cluster.minimum_initial_system_primaries_count", clustering.minimum_cluster_size.to_string());
-        set("initial.dbms.default_primaries_count", clustering.primaries.to_string());
-        set("initial.dbms.default_secondaries_count", clustering.secondaries.to_string());
-        set("initial.dbms.automatically_enable_free_servers", clustering.auto_enable_servers.to_string());
+        set(
+            "dbms.cluster.minimum_initial_system_primaries_count",
+            clustering.minimum_cluster_size.to_string(),
+        );
+        set(
+            "initial.dbms.default_primaries_count",
+            clustering.primaries.to_string(),
+        );
+        set(
+            "initial.dbms.default_secondaries_count",
+            clustering.secondaries.to_string(),
+        );
+        set(
+            "initial.dbms.automatically_enable_free_servers",
+            clustering.auto_enable_servers.to_string(),
+        );
         // Behind one load balancer a client may land on any member; server-side routing
         // forwards writes to the leader instead of handing out pod names it cannot resolve.
         set("dbms.routing.enabled", "true".into());
         set("dbms.routing.default_router", "SERVER".into());
         // The readiness probe reads /db/system/cluster/available without credentials.
         set("dbms.security.cluster_status_auth_enabled", "false".into());
-        set("dbms.cluster.discovery.resolver_type", clustering.resolver.as_setting().into());
+        set(
+            "dbms.cluster.discovery.resolver_type",
+            clustering.resolver.as_setting().into(),
+        );
         if dialect == ConfigDialect::V5_26 {
             // 5.26 still defaults to discovery v1 (port 5000); new clusters start on v2 only.
             set("dbms.cluster.discovery.version", "V2_ONLY".into());
@@ -62,17 +89,32 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
                 set(endpoints_key, format!("{record}:0"));
             }
             Resolver::K8s => {
-                set("dbms.kubernetes.label_selector", labels::discovery_selector(cluster));
-                set("dbms.kubernetes.cluster_domain", cluster.cluster_domain.clone());
+                set(
+                    "dbms.kubernetes.label_selector",
+                    labels::discovery_selector(cluster),
+                );
+                set(
+                    "dbms.kubernetes.cluster_domain",
+                    cluster.cluster_domain.clone(),
+                );
                 match dialect {
                     ConfigDialect::V5_26 => {
-                        set("dbms.kubernetes.discovery.v2.service_port_name", clustering.port_name.clone());
+                        set(
+                            "dbms.kubernetes.discovery.v2.service_port_name",
+                            clustering.port_name.clone(),
+                        );
                         // The 5.26 resolver description still names the v1 setting as required;
                         // it points at the same port, and v1 itself is off (V2_ONLY).
-                        set("dbms.kubernetes.service_port_name", clustering.port_name.clone());
+                        set(
+                            "dbms.kubernetes.service_port_name",
+                            clustering.port_name.clone(),
+                        );
                     }
                     ConfigDialect::Calver2025 => {
-                        set("dbms.kubernetes.discovery.service_port_name", clustering.port_name.clone());
+                        set(
+                            "dbms.kubernetes.discovery.service_port_name",
+                            clustering.port_name.clone(),
+                        );
                     }
                 }
             }
@@ -84,14 +126,22 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
 
 /// Per-member settings, as `(setting, value)`; values may use `$(POD_NAME)`.
 pub fn member_settings(cluster: &ValidatedCluster) -> Vec<(String, String)> {
-    let member = format!("$(POD_NAME).{}.{}", cluster.headless_service_name(), cluster.svc_domain());
+    let member = format!(
+        "$(POD_NAME).{}.{}",
+        cluster.headless_service_name(),
+        cluster.svc_domain()
+    );
     let mut settings = vec![("server.default_advertised_address".to_string(), member)];
     if cluster.resolver() == Some(Resolver::K8s) {
         // The K8S resolver finds peers as `<service>.<namespace>.svc.<domain>`, and a member is
         // recognised only if it advertises exactly that name.
         settings.push((
             "server.cluster.advertised_address".to_string(),
-            format!("$(POD_NAME)-discovery.{}:{}", cluster.svc_domain(), ports::DISCOVERY),
+            format!(
+                "$(POD_NAME)-discovery.{}:{}",
+                cluster.svc_domain(),
+                ports::DISCOVERY
+            ),
         ));
     }
     settings
@@ -135,8 +185,14 @@ mod tests {
 
     #[test]
     fn env_names_follow_the_image_convention() {
-        assert_eq!(env_name("server.default_advertised_address"), "NEO4J_server_default__advertised__address");
-        assert_eq!(env_name("server.cluster.advertised_address"), "NEO4J_server_cluster_advertised__address");
+        assert_eq!(
+            env_name("server.default_advertised_address"),
+            "NEO4J_server_default__advertised__address"
+        );
+        assert_eq!(
+            env_name("server.cluster.advertised_address"),
+            "NEO4J_server_cluster_advertised__address"
+        );
     }
 
     #[test]

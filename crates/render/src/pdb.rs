@@ -14,7 +14,10 @@ pub fn build(cluster: &ValidatedCluster) -> Option<PodDisruptionBudget> {
         metadata: meta::namespaced(cluster, cluster.pdb_name()),
         spec: Some(PodDisruptionBudgetSpec {
             max_unavailable: Some(IntOrString::Int(1)),
-            selector: Some(LabelSelector { match_labels: Some(labels::selector(cluster)), ..LabelSelector::default() }),
+            selector: Some(LabelSelector {
+                match_labels: Some(labels::selector(cluster)),
+                ..LabelSelector::default()
+            }),
             ..PodDisruptionBudgetSpec::default()
         }),
         ..PodDisruptionBudget::default()

@@ -33,5 +33,9 @@ pub fn member_ports(cluster: &ValidatedCluster) -> Vec<(String, i32)> {
 
 /// What clients reach through the load balancer.
 pub fn client_ports() -> Vec<(String, i32)> {
-    vec![("bolt".into(), BOLT), ("http".into(), HTTP), ("https".into(), HTTPS)]
+    vec![
+        ("bolt".into(), BOLT),
+        ("http".into(), HTTP),
+        ("https".into(), HTTPS),
+    ]
 }

@@ -42,20 +42,34 @@ pub fn headless(cluster: &ValidatedCluster) -> Service {
 /// The K8S resolver treats every Service it matches as one member, so each member gets its own,
 /// selecting exactly one pod by the StatefulSet's pod-name label.
 pub fn discovery(cluster: &ValidatedCluster) -> Vec<Service> {
-    let Some(clustering) = cluster.clustering.as_ref().filter(|c| c.resolver == Resolver::K8s) else {
+    let Some(clustering) = cluster
+        .clustering
+        .as_ref()
+        .filter(|c| c.resolver == Resolver::K8s)
+    else {
         return Vec::new();
     };
     (0..cluster.members)
         .map(|ordinal| {
             let mut selector = labels::selector(cluster);
-            selector.insert(labels::POD_NAME_LABEL.to_string(), cluster.pod_name(ordinal));
+            selector.insert(
+                labels::POD_NAME_LABEL.to_string(),
+                cluster.pod_name(ordinal),
+            );
             Service {
-                metadata: meta::with_labels(cluster, cluster.discovery_service_name(ordinal), labels::discovery(cluster)),
+                metadata: meta::with_labels(
+                    cluster,
+                    cluster.discovery_service_name(ordinal),
+                    labels::discovery(cluster),
+                ),
                 spec: Some(ServiceSpec {
                     type_: Some("ClusterIP".to_string()),
                     publish_not_ready_addresses: Some(true),
                     selector: Some(selector),
-                    ports: Some(service_ports(vec![(clustering.port_name.clone(), ports::DISCOVERY)])),
+                    ports: Some(service_ports(vec![(
+                        clustering.port_name.clone(),
+                        ports::DISCOVERY,
+                    )])),
                     ..ServiceSpec::default()
                 }),
                 ..Service::default()
@@ -80,7 +94,8 @@ pub fn load_balancer(cluster: &ValidatedCluster) -> Option<Service> {
             // Keeps the client address, which loadBalancerSourceRanges and audit logs need.
             external_traffic_policy: Some("Local".to_string()),
             session_affinity: Some("None".to_string()),
-            load_balancer_source_ranges: (!lb.source_ranges.is_empty()).then(|| lb.source_ranges.clone()),
+            load_balancer_source_ranges: (!lb.source_ranges.is_empty())
+                .then(|| lb.source_ranges.clone()),
             ..ServiceSpec::default()
         }),
         ..Service::default()

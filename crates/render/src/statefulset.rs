@@ -3,15 +3,17 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{
-    StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, StatefulSetUpdateStrategy,
-};
-use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource,
-    HTTPGetAction, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm,
-    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, SeccompProfile, SecretKeySelector,
-    SecurityContext, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
+    StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
+    StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource,
+    HTTPGetAction, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    VolumeResourceRequirements, WeightedPodAffinityTerm,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -45,7 +47,10 @@ done
 
 pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
     let mut template_annotations = cluster.annotations.clone();
-    template_annotations.insert(labels::CONFIG_DIGEST_ANNOTATION.to_string(), config_digest.to_string());
+    template_annotations.insert(
+        labels::CONFIG_DIGEST_ANNOTATION.to_string(),
+        config_digest.to_string(),
+    );
     StatefulSet {
         metadata: meta::namespaced(cluster, cluster.statefulset_name()),
         spec: Some(StatefulSetSpec {
@@ -54,12 +59,20 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
             // Members must start together: with OrderedReady, member 0 waits for a quorum that
             // members 1 and 2 are not allowed to start to provide.
             pod_management_policy: Some("Parallel".to_string()),
-            selector: LabelSelector { match_labels: Some(labels::selector(cluster)), ..LabelSelector::default() },
-            update_strategy: Some(StatefulSetUpdateStrategy { type_: Some("RollingUpdate".to_string()), ..Default::default() }),
-            persistent_volume_claim_retention_policy: Some(StatefulSetPersistentVolumeClaimRetentionPolicy {
-                when_deleted: Some("Retain".to_string()),
-                when_scaled: Some("Retain".to_string()),
+            selector: LabelSelector {
+                match_labels: Some(labels::selector(cluster)),
+                ..LabelSelector::default()
+            },
+            update_strategy: Some(StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".to_string()),
+                ..Default::default()
             }),
+            persistent_volume_claim_retention_policy: Some(
+                StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: Some("Retain".to_string()),
+                    when_scaled: Some("Retain".to_string()),
+                },
+            ),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(labels::common(cluster)),
@@ -87,21 +100,30 @@ fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
             run_as_group: Some(NEO4J_UID),
             fs_group: Some(NEO4J_UID),
             fs_group_change_policy: Some("OnRootMismatch".to_string()),
-            seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".to_string(), ..SeccompProfile::default() }),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".to_string(),
+                ..SeccompProfile::default()
+            }),
             ..PodSecurityContext::default()
         }),
         // Neo4j flushes and checkpoints on shutdown; cutting that short means recovery on start.
         termination_grace_period_seconds: Some(3600),
         affinity: cluster.anti_affinity.as_ref().map(|a| affinity(cluster, a)),
-        node_selector: (!cluster.scheduling.node_selector.is_empty()).then(|| cluster.scheduling.node_selector.clone()),
-        tolerations: (!cluster.scheduling.tolerations.is_empty()).then(|| cluster.scheduling.tolerations.clone()),
+        node_selector: (!cluster.scheduling.node_selector.is_empty())
+            .then(|| cluster.scheduling.node_selector.clone()),
+        tolerations: (!cluster.scheduling.tolerations.is_empty())
+            .then(|| cluster.scheduling.tolerations.clone()),
         priority_class_name: cluster.scheduling.priority_class_name.clone(),
-        image_pull_secrets: (!cluster.image.pull_secrets.is_empty()).then(|| cluster.image.pull_secrets.clone()),
+        image_pull_secrets: (!cluster.image.pull_secrets.is_empty())
+            .then(|| cluster.image.pull_secrets.clone()),
         init_containers: srv_wait(cluster).map(|c| vec![c]),
         containers: vec![neo4j_container(cluster)],
         volumes: Some(vec![Volume {
             name: CONF_VOLUME.to_string(),
-            config_map: Some(ConfigMapVolumeSource { name: cluster.config_map_name(), ..ConfigMapVolumeSource::default() }),
+            config_map: Some(ConfigMapVolumeSource {
+                name: cluster.config_map_name(),
+                ..ConfigMapVolumeSource::default()
+            }),
             ..Volume::default()
         }]),
         ..PodSpec::default()
@@ -112,15 +134,26 @@ fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
 /// schedule every member on a short node pool. Hard puts at most one member on a node.
 fn affinity(cluster: &ValidatedCluster, anti: &AntiAffinity) -> Affinity {
     let term = |topology_key: &str| PodAffinityTerm {
-        label_selector: Some(LabelSelector { match_labels: Some(labels::selector(cluster)), ..LabelSelector::default() }),
+        label_selector: Some(LabelSelector {
+            match_labels: Some(labels::selector(cluster)),
+            ..LabelSelector::default()
+        }),
         topology_key: topology_key.to_string(),
         ..PodAffinityTerm::default()
     };
-    let zone = WeightedPodAffinityTerm { weight: anti.zone_weight, pod_affinity_term: term("topology.kubernetes.io/zone") };
-    let node = WeightedPodAffinityTerm { weight: anti.node_weight, pod_affinity_term: term("kubernetes.io/hostname") };
+    let zone = WeightedPodAffinityTerm {
+        weight: anti.zone_weight,
+        pod_affinity_term: term("topology.kubernetes.io/zone"),
+    };
+    let node = WeightedPodAffinityTerm {
+        weight: anti.node_weight,
+        pod_affinity_term: term("kubernetes.io/hostname"),
+    };
     let anti_affinity = if anti.hard {
         PodAntiAffinity {
-            required_during_scheduling_ignored_during_execution: Some(vec![term("kubernetes.io/hostname")]),
+            required_during_scheduling_ignored_during_execution: Some(vec![term(
+                "kubernetes.io/hostname",
+            )]),
             preferred_during_scheduling_ignored_during_execution: Some(vec![zone]),
         }
     } else {
@@ -129,7 +162,10 @@ fn affinity(cluster: &ValidatedCluster, anti: &AntiAffinity) -> Affinity {
             ..PodAntiAffinity::default()
         }
     };
-    Affinity { pod_anti_affinity: Some(anti_affinity), ..Affinity::default() }
+    Affinity {
+        pod_anti_affinity: Some(anti_affinity),
+        ..Affinity::default()
+    }
 }
 
 fn restricted() -> SecurityContext {
@@ -137,14 +173,24 @@ fn restricted() -> SecurityContext {
         allow_privilege_escalation: Some(false),
         privileged: Some(false),
         run_as_non_root: Some(true),
-        capabilities: Some(Capabilities { drop: Some(vec!["ALL".to_string()]), ..Capabilities::default() }),
-        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".to_string(), ..SeccompProfile::default() }),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".to_string()]),
+            ..Capabilities::default()
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_string(),
+            ..SeccompProfile::default()
+        }),
         ..SecurityContext::default()
     }
 }
 
 fn env(name: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar { name: name.to_string(), value: Some(value.into()), ..EnvVar::default() }
+    EnvVar {
+        name: name.to_string(),
+        value: Some(value.into()),
+        ..EnvVar::default()
+    }
 }
 
 fn neo4j_container(cluster: &ValidatedCluster) -> Container {
@@ -152,7 +198,10 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
         EnvVar {
             name: "POD_NAME".to_string(),
             value_from: Some(EnvVarSource {
-                field_ref: Some(ObjectFieldSelector { field_path: "metadata.name".to_string(), ..Default::default() }),
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: "metadata.name".to_string(),
+                    ..Default::default()
+                }),
                 ..EnvVarSource::default()
             }),
             ..EnvVar::default()
@@ -172,7 +221,10 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
         },
         // Expanded by the kubelet at start; the pod spec never holds the password.
         env("NEO4J_AUTH", "neo4j/$(ADMIN_PASSWORD)"),
-        env("NEO4J_ACCEPT_LICENSE_AGREEMENT", cluster.license.as_env_value()),
+        env(
+            "NEO4J_ACCEPT_LICENSE_AGREEMENT",
+            cluster.license.as_env_value(),
+        ),
     ];
     env_vars.extend(
         neo4j_conf::member_settings(cluster)
@@ -181,7 +233,10 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
     );
     let resources = BTreeMap::from([
         ("cpu".to_string(), Quantity(cluster.resources.cpu.clone())),
-        ("memory".to_string(), Quantity(cluster.resources.memory.clone())),
+        (
+            "memory".to_string(),
+            Quantity(cluster.resources.memory.clone()),
+        ),
     ]);
     Container {
         name: "neo4j".to_string(),
@@ -211,7 +266,11 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
         liveness_probe: Some(tcp_probe(10, 10, 30)),
         readiness_probe: Some(readiness(cluster)),
         volume_mounts: Some(vec![
-            VolumeMount { name: DATA_VOLUME.to_string(), mount_path: "/data".to_string(), ..VolumeMount::default() },
+            VolumeMount {
+                name: DATA_VOLUME.to_string(),
+                mount_path: "/data".to_string(),
+                ..VolumeMount::default()
+            },
             // The image copies /conf/* into its conf directory, then applies NEO4J_* variables.
             VolumeMount {
                 name: CONF_VOLUME.to_string(),
@@ -226,7 +285,10 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
 
 fn tcp_probe(period: i32, timeout: i32, failures: i32) -> Probe {
     Probe {
-        tcp_socket: Some(TCPSocketAction { port: IntOrString::String("bolt".to_string()), ..TCPSocketAction::default() }),
+        tcp_socket: Some(TCPSocketAction {
+            port: IntOrString::String("bolt".to_string()),
+            ..TCPSocketAction::default()
+        }),
         period_seconds: Some(period),
         timeout_seconds: Some(timeout),
         failure_threshold: Some(failures),
@@ -255,7 +317,10 @@ fn readiness(cluster: &ValidatedCluster) -> Probe {
 }
 
 fn srv_wait(cluster: &ValidatedCluster) -> Option<Container> {
-    let clustering = cluster.clustering.as_ref().filter(|c| c.resolver == Resolver::Srv)?;
+    let clustering = cluster
+        .clustering
+        .as_ref()
+        .filter(|c| c.resolver == Resolver::Srv)?;
     let small = BTreeMap::from([
         ("cpu".to_string(), Quantity("50m".to_string())),
         ("memory".to_string(), Quantity("32Mi".to_string())),
@@ -264,18 +329,28 @@ fn srv_wait(cluster: &ValidatedCluster) -> Option<Container> {
         name: "wait-for-srv".to_string(),
         image: Some(SRV_WAIT_IMAGE.to_string()),
         image_pull_policy: Some("IfNotPresent".to_string()),
-        command: Some(vec!["sh".to_string(), "-c".to_string(), SRV_WAIT_SCRIPT.to_string()]),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            SRV_WAIT_SCRIPT.to_string(),
+        ]),
         env: Some(vec![
             env("SRV_NAME", cluster.srv_record_name().unwrap_or_default()),
             env("MIN_TARGETS", clustering.minimum_cluster_size.to_string()),
-            env("TIMEOUT_SECONDS", clustering.srv_wait_timeout_seconds.to_string()),
+            env(
+                "TIMEOUT_SECONDS",
+                clustering.srv_wait_timeout_seconds.to_string(),
+            ),
         ]),
         resources: Some(ResourceRequirements {
             requests: Some(small.clone()),
             limits: Some(small),
             ..ResourceRequirements::default()
         }),
-        security_context: Some(SecurityContext { read_only_root_filesystem: Some(true), ..restricted() }),
+        security_context: Some(SecurityContext {
+            read_only_root_filesystem: Some(true),
+            ..restricted()
+        }),
         ..Container::default()
     })
 }

@@ -19,7 +19,10 @@ pub fn build(cluster: &ValidatedCluster) -> Option<StorageClass> {
     Some(StorageClass {
         metadata: ObjectMeta {
             name: Some(storage.class_name.clone()),
-            labels: Some(BTreeMap::from([("app.kubernetes.io/managed-by".to_string(), MANAGED_BY.to_string())])),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/managed-by".to_string(),
+                MANAGED_BY.to_string(),
+            )])),
             ..ObjectMeta::default()
         },
         provisioner: AZURE_DISK_PROVISIONER.to_string(),

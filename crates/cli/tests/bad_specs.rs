@@ -1,0 +1,392 @@
+//! Bad input: exit code 2, one line per problem on stderr naming the field, nothing on stdout.
+
+mod support;
+
+use support::{run, stderr, stdout};
+
+const BASE: &str = r#"apiVersion: neo4j-aks.io/v1alpha1
+kind: Neo4jCluster
+metadata:
+  name: neo4j
+  namespace: neo4j
+spec:
+  neo4jVersion: "5.26.16"
+  acceptLicenseAgreement: "yes"
+  nodeCount: 3
+"#;
+
+/// (case, spec text appended to BASE's spec or replacing it, expected path, expected words)
+fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
+    let with = |extra: &str| format!("{BASE}{extra}");
+    vec![
+        (
+            "two members",
+            BASE.replace("nodeCount: 3", "nodeCount: 2"),
+            "spec.nodeCount",
+            "majority",
+        ),
+        (
+            "eleven members",
+            BASE.replace("nodeCount: 3", "nodeCount: 11"),
+            "spec.nodeCount",
+            "3 to 10",
+        ),
+        (
+            "zero members",
+            BASE.replace("nodeCount: 3", "nodeCount: 0"),
+            "spec.nodeCount",
+            "out of range",
+        ),
+        (
+            "missing nodeCount",
+            BASE.replace("  nodeCount: 3\n", ""),
+            "spec.nodeCount",
+            "required",
+        ),
+        (
+            "old version",
+            BASE.replace("5.26.16", "5.20.0"),
+            "spec.neo4jVersion",
+            "older than 5.26",
+        ),
+        (
+            "garbage version",
+            BASE.replace("5.26.16", "latest"),
+            "spec.neo4jVersion",
+            "MAJOR.MINOR.PATCH",
+        ),
+        (
+            "missing version",
+            BASE.replace("  neo4jVersion: \"5.26.16\"\n", ""),
+            "spec.neo4jVersion",
+            "required",
+        ),
+        (
+            "missing licence",
+            BASE.replace("  acceptLicenseAgreement: \"yes\"\n", ""),
+            "spec.acceptLicenseAgreement",
+            "required",
+        ),
+        (
+            "bad licence",
+            BASE.replace("\"yes\"", "\"sure\""),
+            "spec.acceptLicenseAgreement",
+            "\"eval\"",
+        ),
+        (
+            "minority formation",
+            with("  minimumClusterSize: 1\n"),
+            "spec.minimumClusterSize",
+            "majority",
+        ),
+        (
+            "formation above members",
+            with("  minimumClusterSize: 4\n"),
+            "spec.minimumClusterSize",
+            "at most nodeCount",
+        ),
+        (
+            "too many primaries",
+            with("  topology:\n    primaries: 4\n"),
+            "spec.topology.primaries",
+            "between 1 and nodeCount",
+        ),
+        (
+            "too many secondaries",
+            with("  topology:\n    primaries: 3\n    secondaries: 1\n"),
+            "spec.topology.secondaries",
+            "nodeCount - primaries",
+        ),
+        (
+            "unknown resolver",
+            with("  discovery:\n    resolverType: DNS\n"),
+            "spec.discovery.resolverType",
+            "LIST, SRV or K8S",
+        ),
+        (
+            "bad port name",
+            with("  discovery:\n    portName: Discovery_Port\n"),
+            "spec.discovery.portName",
+            "port name",
+        ),
+        (
+            "port name taken",
+            with("  discovery:\n    portName: bolt\n"),
+            "spec.discovery.portName",
+            "already used",
+        ),
+        (
+            "disk too big",
+            with("  storage:\n    diskSizeGi: 5000\n"),
+            "spec.storage.diskSizeGi",
+            "between 1 and 4096",
+        ),
+        (
+            "HDD sku",
+            with("  storage:\n    sku: Standard_LRS\n"),
+            "spec.storage.sku",
+            "Premium_LRS",
+        ),
+        (
+            "bad storage class name",
+            with("  storage:\n    className: Fast_Disks\n"),
+            "spec.storage.className",
+            "StorageClass name",
+        ),
+        (
+            "anti-affinity mode",
+            with("  podAntiAffinity:\n    mode: Strict\n"),
+            "spec.podAntiAffinity.mode",
+            "Soft",
+        ),
+        (
+            "anti-affinity weight",
+            with("  podAntiAffinity:\n    nodeWeight: 0\n"),
+            "spec.podAntiAffinity.nodeWeight",
+            "between 1 and 100",
+        ),
+        (
+            "tiny memory",
+            with("  resources:\n    memory: 1Gi\n"),
+            "spec.resources.memory",
+            "2Gi",
+        ),
+        (
+            "memory not a quantity",
+            with("  resources:\n    memory: lots\n"),
+            "spec.resources.memory",
+            "quantity",
+        ),
+        (
+            "tiny cpu",
+            with("  resources:\n    cpu: 100m\n"),
+            "spec.resources.cpu",
+            "0.5 CPU",
+        ),
+        (
+            "heap and page cache overflow",
+            with("  memory:\n    heap: 6Gi\n    pageCache: 2Gi\n"),
+            "spec.memory",
+            "exceeds resources.memory",
+        ),
+        (
+            "bad source range",
+            with(
+                "  service:\n    loadBalancer:\n      loadBalancerSourceRanges: [\"10.0.0.0/40\"]\n",
+            ),
+            "spec.service.loadBalancer.loadBalancerSourceRanges[0]",
+            "CIDR",
+        ),
+        (
+            "dns label on internal LB",
+            with("  service:\n    loadBalancer:\n      internal: true\n      dnsLabel: graph\n"),
+            "spec.service.loadBalancer.dnsLabel",
+            "internal",
+        ),
+        (
+            "bad static ip",
+            with("  service:\n    loadBalancer:\n      staticIp: 10.0.0.300\n"),
+            "spec.service.loadBalancer.staticIp",
+            "IPv4",
+        ),
+        (
+            "secret ref without name",
+            with("  auth:\n    passwordSecretRef:\n      key: pw\n"),
+            "spec.auth.passwordSecretRef.name",
+            "required",
+        ),
+        (
+            "unknown setting",
+            with("  config:\n    server.bolt.enabeld: \"true\"\n"),
+            "spec.config[\"server.bolt.enabeld\"]",
+            "did you mean server.bolt.enabled",
+        ),
+        (
+            "invented proposal setting",
+            with("  config:\n    dbms.cluster.new_member.enabled: \"true\"\n"),
+            "spec.config[\"dbms.cluster.new_member.enabled\"]",
+            "not a Neo4j 5.26.16 setting",
+        ),
+        (
+            "2025 name on 5.26",
+            with("  config:\n    db.query.default_language: CYPHER_25\n"),
+            "spec.config[\"db.query.default_language\"]",
+            "not a Neo4j 5.26.16 setting",
+        ),
+        (
+            "managed setting",
+            with("  config:\n    server.memory.heap.max_size: 4g\n"),
+            "spec.config[\"server.memory.heap.max_size\"]",
+            "use spec.memory.heap",
+        ),
+        (
+            "reserved label",
+            with("  labels:\n    app.kubernetes.io/name: other\n"),
+            "spec.labels[\"app.kubernetes.io/name\"]",
+            "set by neo4j-aks",
+        ),
+        (
+            "tls before it exists",
+            with("  tls:\n    enabled: true\n"),
+            "spec.tls.enabled",
+            "does not implement it yet",
+        ),
+        (
+            "backup before it exists",
+            with("  backup:\n    enabled: true\n"),
+            "spec.backup.enabled",
+            "does not implement it yet",
+        ),
+        (
+            "unknown field",
+            with("  nodecount: 3\n"),
+            "spec.nodecount",
+            "unknown field",
+        ),
+        (
+            "wrong type",
+            BASE.replace("nodeCount: 3", "nodeCount: three"),
+            "spec.nodeCount",
+            "invalid type",
+        ),
+        (
+            "name too long",
+            BASE.replace(
+                "name: neo4j",
+                "name: a-very-long-cluster-name-that-goes-on-and-on",
+            ),
+            "metadata.name",
+            "at most 40",
+        ),
+        (
+            "bad namespace",
+            BASE.replace("namespace: neo4j", "namespace: Neo4j_Prod"),
+            "metadata.namespace",
+            "namespace name",
+        ),
+        (
+            "wrong kind",
+            BASE.replace("kind: Neo4jCluster", "kind: StatefulSet"),
+            "kind",
+            "Neo4jCluster",
+        ),
+        (
+            "standalone with K8S",
+            BASE.replace("nodeCount: 3", "nodeCount: 1") + "  discovery:\n    resolverType: K8S\n",
+            "spec.discovery.resolverType",
+            "standalone",
+        ),
+        (
+            "community cluster",
+            with("  image:\n    edition: community\n"),
+            "spec.image.edition",
+            "community cannot form a cluster",
+        ),
+        (
+            "deletion policy",
+            with("  deletionPolicy: Purge\n"),
+            "spec.deletionPolicy",
+            "Retain",
+        ),
+        (
+            "srv timeout without SRV",
+            with("  discovery:\n    resolverType: K8S\n    srvWaitTimeoutSeconds: 60\n"),
+            "spec.discovery.srvWaitTimeoutSeconds",
+            "only applies",
+        ),
+        (
+            "not YAML",
+            "spec: [unclosed".to_string(),
+            "(file)",
+            "not valid YAML",
+        ),
+    ]
+}
+
+#[test]
+fn each_bad_spec_is_refused_with_its_field_path() {
+    let cases = cases();
+    assert!(cases.len() >= 25);
+    for (case, spec, path, words) in cases {
+        for command in ["render", "plan", "validate"] {
+            let output = run(&[command, "-f", "-"], Some(&spec));
+            let err = stderr(&output);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{case} ({command}): exit code, stderr: {err}"
+            );
+            assert!(
+                stdout(&output).is_empty(),
+                "{case} ({command}): printed to stdout"
+            );
+            let line = err
+                .lines()
+                .find(|l| l.starts_with(&format!("error: {path}: ")))
+                .unwrap_or_else(|| panic!("{case}: no line for {path} in:\n{err}"));
+            assert!(
+                line.contains(words),
+                "{case}: {line:?} should say {words:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let spec = BASE
+        .replace("nodeCount: 3", "nodeCount: 2")
+        .replace("5.26.16", "4.4.0")
+        + "  storage:\n    diskSizeGi: 0\n  config:\n    no.such.setting: x\n  colour: blue\n";
+    let output = run(&["render", "-f", "-"], Some(&spec));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("error: spec.colour: unknown field"), "{err}");
+    let parsed_ok = BASE
+        .replace("nodeCount: 3", "nodeCount: 2")
+        .replace("5.26.16", "4.4.0")
+        + "  storage:\n    diskSizeGi: 0\n  tls:\n    enabled: true\n";
+    let output = run(&["render", "-f", "-"], Some(&parsed_ok));
+    let err = stderr(&output);
+    for path in [
+        "spec.nodeCount",
+        "spec.neo4jVersion",
+        "spec.storage.diskSizeGi",
+        "spec.tls.enabled",
+    ] {
+        assert!(
+            err.contains(&format!("error: {path}: ")),
+            "{path} missing in:\n{err}"
+        );
+    }
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error: ")).count(),
+        4,
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_flag_is_refused_like_a_bad_file() {
+    let output = run(
+        &[
+            "render",
+            "-f",
+            "examples/cluster-3-k8s.yaml",
+            "--nodes",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+    assert!(stderr(&output).contains("error: spec.nodeCount: 2 is refused"));
+}
+
+#[test]
+fn a_missing_file_is_an_error_not_a_panic() {
+    let output = run(&["render", "-f", "examples/nope.yaml"], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("cannot read examples/nope.yaml"));
+    assert!(stdout(&output).is_empty());
+}
