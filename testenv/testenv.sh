@@ -58,22 +58,27 @@ now() { date +%s; }
 
 stamp_of() { cat "$BIN/.$1.version" 2>/dev/null || true; }
 
-# go_build NAME VERSION MODULE_DIR PACKAGE...: builds the binaries named after the packages' last
-# path element into $BIN unless $BIN/.NAME.version already records VERSION.
+# go_build NAME VERSION MODULE_DIR "BINARIES" PACKAGE...: builds PACKAGEs of the build module
+# testenv/gomod/MODULE_DIR into $BIN unless every binary exists and $BIN/.NAME.version records
+# VERSION. A single package is written to the first binary name.
 go_build() {
-	local name=$1 version=$2 moddir=$3
-	shift 3
-	if [[ "$(stamp_of "$name")" == "$version" ]]; then
+	local name=$1 version=$2 moddir=$3 binaries=$4
+	shift 4
+	local b complete=1
+	for b in $binaries; do [[ -x "$BIN/$b" ]] || complete=0; done
+	if ((complete)) && [[ "$(stamp_of "$name")" == "$version" ]]; then
 		return 0
 	fi
 	command -v go >/dev/null || die "go is required to build $name (install Go >= 1.25)"
 	mkdir -p "$BIN"
+	local out="$BIN/"
+	(($# == 1)) && out="$BIN/${binaries%% *}"
 	log "building $name $version ($*) ..."
 	local t0
 	t0=$(now)
 	(cd "$HERE/gomod/$moddir" &&
 		GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 \
-			go build -trimpath -ldflags='-s -w' -o "$BIN/" "$@") ||
+			go build -trimpath -ldflags='-s -w' -o "$out" "$@") ||
 		die "building $name failed (module testenv/gomod/$moddir)"
 	echo "$version" >"$BIN/.$name.version"
 	log "built $name $version in $(($(now) - t0))s"
@@ -81,19 +86,16 @@ go_build() {
 
 build_all() {
 	go_build kubernetes "$K8S_VERSION" kubernetes \
+		"kube-apiserver kube-controller-manager kube-scheduler kubectl" \
 		k8s.io/kubernetes/cmd/kube-apiserver \
 		k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler \
 		k8s.io/kubernetes/cmd/kubectl
-	go_build etcd "$ETCD_VERSION" etcd go.etcd.io/etcd/server/v3
-	# The etcd server package is the module root, so go names the binary "v3".
-	if [[ -x "$BIN/v3" ]]; then mv -f "$BIN/v3" "$BIN/etcd"; fi
-	go_build kwok "$KWOK_VERSION" kwok sigs.k8s.io/kwok/cmd/kwok
-	if [[ "$(stamp_of coredns)" != "$COREDNS_VERSION" ]]; then
-		# Optional: a CoreDNS build failure must not stop the rest of the environment.
-		(go_build coredns "$COREDNS_VERSION" coredns .) || log "WARNING: CoreDNS did not build; DNS tests will skip"
-	fi
-	build_provisioner
+	go_build etcd "$ETCD_VERSION" etcd etcd go.etcd.io/etcd/server/v3
+	go_build kwok "$KWOK_VERSION" kwok kwok sigs.k8s.io/kwok/cmd/kwok
+	# Optional: a CoreDNS build failure must not stop the rest of the environment.
+	(go_build coredns "$COREDNS_VERSION" coredns coredns .) ||
+		log "WARNING: CoreDNS did not build; DNS tests will skip"
 }
 
 build_provisioner() {
@@ -371,6 +373,7 @@ cmd_up() {
 		crd/clusterissuers.cert-manager.io crd/certificates.cert-manager.io \
 		crd/certificaterequests.cert-manager.io >/dev/null || die "CRDs not Established after 60s"
 
+	build_provisioner
 	start sim-disk-provisioner "$STATE/sim-disk-provisioner" --kubeconfig "$KUBECONFIG_PATH"
 	wait_for sim-disk-provisioner 30 "sim-disk-provisioner to sync" grep -q 'watching' "$STATE/sim-disk-provisioner.log"
 
@@ -469,6 +472,7 @@ env) cmd_env ;;
 build)
 	mkdir -p "$STATE"
 	build_all
+	build_provisioner
 	;;
 *)
 	echo "usage: $0 up|down|status|env|build" >&2

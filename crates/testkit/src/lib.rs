@@ -549,7 +549,10 @@ pub fn dig_srv(dns_address: &str, name: &str) -> Option<Vec<(u16, String)>> {
         .filter_map(|l| {
             // "<priority> <weight> <port> <target>"
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 4).then(|| (f[2].parse().ok()?, f[3].trim_end_matches('.').to_string()))?
+            if f.len() != 4 {
+                return None;
+            }
+            Some((f[2].parse().ok()?, f[3].trim_end_matches('.').to_string()))
         })
         .collect();
     records.sort();
