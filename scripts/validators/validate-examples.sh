@@ -7,7 +7,8 @@
 # Needs the virtualenv from install.sh and a buildable workspace; renders with
 # `cargo run -q -p neo4j-aks -- render -f EXAMPLE` (override the command with
 # NEO4J_AKS_RENDER, e.g. NEO4J_AKS_RENDER="target/release/neo4j-aks render -f").
-# Rendered files are kept in ${NEO4J_AKS_RENDER_DIR:-a temp dir} for inspection.
+# Rendered files go to a temp dir removed on exit, or are kept in
+# NEO4J_AKS_RENDER_DIR when that is set.
 # Exit: 0 all examples render and validate, 1 otherwise, 2 setup error.
 set -euo pipefail
 
@@ -19,8 +20,13 @@ cd "${REPO_ROOT}"
 require_venv
 
 read -r -a render_cmd <<<"${NEO4J_AKS_RENDER:-cargo run -q -p neo4j-aks -- render -f}"
-out_dir="${NEO4J_AKS_RENDER_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/neo4j-aks-examples.XXXXXX")}"
-mkdir -p "${out_dir}"
+if [[ -n "${NEO4J_AKS_RENDER_DIR:-}" ]]; then
+    out_dir="${NEO4J_AKS_RENDER_DIR}"
+    mkdir -p "${out_dir}"
+else
+    out_dir="$(mktemp -d "${TMPDIR:-/tmp}/neo4j-aks-examples.XXXXXX")"
+    trap 'rm -rf -- "${out_dir}"' EXIT
+fi
 
 if [[ $# -gt 0 ]]; then
     examples=("$@")
