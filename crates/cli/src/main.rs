@@ -3,6 +3,7 @@
 mod crd;
 mod input;
 mod plan;
+mod reference;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ enum Command {
     },
     /// Print the Neo4jCluster CustomResourceDefinition (YAML).
     Crd,
+    /// Print the spec reference (Markdown) generated from the CRD schema.
+    Reference,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -133,6 +136,7 @@ fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Crd => print(&crd::yaml().map_err(Failure::Other)?),
+        Command::Reference => print(&reference::markdown()),
     }
 }
 

@@ -18,6 +18,19 @@ fn committed_crd_matches_the_code() {
 }
 
 #[test]
+fn committed_spec_reference_matches_the_code() {
+    let output = run(&["reference"], None);
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string(repo_root().join("docs/spec.md"))
+        .expect("docs/spec.md is committed");
+    assert_eq!(
+        committed,
+        stdout(&output),
+        "docs/spec.md is stale; regenerate with: cargo run -q -p neo4j-aks -- reference > docs/spec.md"
+    );
+}
+
+#[test]
 fn crd_has_status_scale_and_printer_columns() {
     let crd: serde_json::Value =
         serde_saphyr::from_str(&stdout(&run(&["crd"], None))).expect("CRD YAML");

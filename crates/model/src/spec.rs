@@ -301,6 +301,7 @@ pub struct AuthSpec {
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
+    /// Name of the Secret, in the cluster's namespace. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Key holding the password. Default `password`.
@@ -324,6 +325,7 @@ pub struct SchedulingSpec {
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureToggle {
+    /// Must be false (or absent) in this release.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }

@@ -35,8 +35,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
-    PostParams, ValidationDirective,
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch,
+    PatchParams, PostParams, ValidationDirective,
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::{self, Scope};
@@ -111,9 +111,7 @@ impl TestEnv {
                 "{test}: testenv required ({REQUIRE_ENV}=1) but not usable: {e}; start it with testenv/testenv.sh up"
             ),
             Err(e) => {
-                eprintln!(
-                    "{test}: skipped: no testenv ({e}); start it with testenv/testenv.sh up"
-                );
+                eprintln!("{test}: skipped: no testenv ({e}); start it with testenv/testenv.sh up");
                 None
             }
         }
@@ -426,13 +424,7 @@ pub async fn wait_for<K>(
     what: &str,
 ) -> K
 where
-    K: Resource
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     match tokio::time::timeout(timeout, await_condition(api, name, cond)).await {
         Ok(Ok(Some(obj))) => obj,

@@ -108,7 +108,10 @@ impl Deployed {
     /// Waits until pods `<name>-0..n` are Running and Ready (as kwok reports them) and their
     /// claims `data-<name>-i` are Bound; returns the pods by ordinal.
     async fn wait_members(&self, n: i32) -> Vec<Pod> {
-        let what = format!("{n} members of {} Running/Ready with Bound claims", self.name);
+        let what = format!(
+            "{n} members of {} Running/Ready with Bound claims",
+            self.name
+        );
         wait_until(TIMEOUT, &what, || async move {
             let mut pods = Vec::new();
             for i in 0..n {
@@ -151,8 +154,13 @@ impl Deployed {
                 .as_ref()
                 .and_then(|s| s.node_name.clone())
                 .expect("scheduled pod has a node");
-            let zone = nodes.get(&node).await.expect("node").metadata.labels.unwrap_or_default()
-                ["topology.kubernetes.io/zone"]
+            let zone = nodes
+                .get(&node)
+                .await
+                .expect("node")
+                .metadata
+                .labels
+                .unwrap_or_default()["topology.kubernetes.io/zone"]
                 .clone();
             out.push((node, zone));
         }
@@ -255,8 +263,16 @@ async fn members_run_with_bound_claims(test: &str, example: &str) {
         let placement = d.zones(&pods).await;
         let nodes: BTreeSet<&String> = placement.iter().map(|(n, _)| n).collect();
         let zones: BTreeSet<&String> = placement.iter().map(|(_, z)| z).collect();
-        assert_eq!(nodes.len(), n as usize, "members share a node: {placement:?}");
-        assert_eq!(zones.len(), 3, "members not spread over 3 zones: {placement:?}");
+        assert_eq!(
+            nodes.len(),
+            n as usize,
+            "members share a node: {placement:?}"
+        );
+        assert_eq!(
+            zones.len(),
+            3,
+            "members not spread over 3 zones: {placement:?}"
+        );
     }
     d.cleanup().await;
 }
@@ -376,7 +392,10 @@ async fn scaling_3_to_5_adds_claims_and_5_to_3_keeps_all_claims() {
     let expected: BTreeMap<String, String> = (0..5)
         .map(|i| (format!("data-{}-{i}", d.name), "Bound".to_string()))
         .collect();
-    assert_eq!(bound, expected, "scaling down must keep every member's claim");
+    assert_eq!(
+        bound, expected,
+        "scaling down must keep every member's claim"
+    );
     d.wait_members(3).await;
     d.cleanup().await;
 }
@@ -402,10 +421,7 @@ async fn deleted_member_pod_returns_bound_to_the_same_claim() {
     wait_until(TIMEOUT, &what, || async {
         match d.pods().get_opt(&victim).await.map_err(|e| e.to_string())? {
             Some(p) if p.metadata.uid != old_uid && pod_ready(&p) => Ok(()),
-            other => Err(format!(
-                "uid {:?}",
-                other.and_then(|p| p.metadata.uid)
-            )),
+            other => Err(format!("uid {:?}", other.and_then(|p| p.metadata.uid))),
         }
     })
     .await;
@@ -450,7 +466,13 @@ async fn k8s_resolver_service_account_may_only_read_services_of_its_namespace() 
         let sa = sa.clone();
         let ns = ns.to_string();
         async move {
-            let in_ns = in_ns.map(|n| if n == "SELF" { ns.clone() } else { n.to_string() });
+            let in_ns = in_ns.map(|n| {
+                if n == "SELF" {
+                    ns.clone()
+                } else {
+                    n.to_string()
+                }
+            });
             env.service_account_can(&ns, &sa, verb, "", resource, in_ns.as_deref())
                 .await
         }
@@ -461,9 +483,18 @@ async fn k8s_resolver_service_account_may_only_read_services_of_its_namespace() 
             "{sa} must be allowed to {verb} services in its namespace"
         );
     }
-    assert!(!can("create", "services", Some("SELF")).await, "{sa} may not create services");
-    assert!(!can("get", "secrets", Some("SELF")).await, "{sa} may not read secrets");
-    assert!(!can("list", "secrets", Some("SELF")).await, "{sa} may not list secrets");
+    assert!(
+        !can("create", "services", Some("SELF")).await,
+        "{sa} may not create services"
+    );
+    assert!(
+        !can("get", "secrets", Some("SELF")).await,
+        "{sa} may not read secrets"
+    );
+    assert!(
+        !can("list", "secrets", Some("SELF")).await,
+        "{sa} may not list secrets"
+    );
     assert!(
         !can("list", "services", Some("default")).await,
         "{sa} may not list services in another namespace"

@@ -9,7 +9,9 @@ use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::wait::conditions;
-use neo4j_aks_testkit::{TEST_NAMESPACE_OWNER_LABEL, TestEnv, quantity::to_bytes, wait_for, wait_until};
+use neo4j_aks_testkit::{
+    TEST_NAMESPACE_OWNER_LABEL, TestEnv, quantity::to_bytes, wait_for, wait_until,
+};
 use serde_json::json;
 
 const TIMEOUT: Duration = Duration::from_secs(90);

@@ -92,10 +92,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pvs: Api<PersistentVolume> = Api::all(client.clone());
     let claims = Controller::new(pvcs, watcher::Config::default())
         // A volume changing (bound, resized) re-checks its claim.
-        .watches(pvs.clone(), watcher::Config::default(), |pv: PersistentVolume| {
-            let c = pv.spec.as_ref()?.claim_ref.as_ref()?;
-            Some(ObjectRef::new(c.name.as_deref()?).within(c.namespace.as_deref()?))
-        })
+        .watches(
+            pvs.clone(),
+            watcher::Config::default(),
+            |pv: PersistentVolume| {
+                let c = pv.spec.as_ref()?.claim_ref.as_ref()?;
+                Some(ObjectRef::new(c.name.as_deref()?).within(c.namespace.as_deref()?))
+            },
+        )
         .run(reconcile_claim, error_policy, ctx.clone())
         .for_each(|r| async move {
             if let Err(e) = r {
@@ -189,7 +193,12 @@ async fn provision(
         Some(node) => {
             let nodes: Api<Node> = Api::all(ctx.client.clone());
             let n = nodes.get(node).await?;
-            Some(n.labels().get(HOSTNAME_LABEL).cloned().unwrap_or(node.clone()))
+            Some(
+                n.labels()
+                    .get(HOSTNAME_LABEL)
+                    .cloned()
+                    .unwrap_or(node.clone()),
+            )
         }
         None => None,
     };
@@ -244,7 +253,10 @@ async fn provision(
                 }),
             }),
             persistent_volume_reclaim_policy: Some(
-                class.reclaim_policy.clone().unwrap_or_else(|| "Delete".into()),
+                class
+                    .reclaim_policy
+                    .clone()
+                    .unwrap_or_else(|| "Delete".into()),
             ),
             storage_class_name: Some(class.metadata.name.clone().unwrap_or_default()),
             volume_mode: spec.volume_mode.clone(),
