@@ -1,0 +1,163 @@
+//! Defaults applied by validation, and the rules that need more than a field path to explain.
+
+use neo4j_aks_model::validated::{DeletionPolicy, GIB, MIB, PasswordSource, Resolver};
+use neo4j_aks_model::{Neo4jCluster, validate};
+
+fn cluster(extra: &str, nodes: i32) -> Neo4jCluster {
+    Neo4jCluster::from_yaml(&format!(
+        "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: neo4j\nspec:\n  neo4jVersion: \"5.26.16\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: {nodes}\n{extra}"
+    ))
+    .expect("the fixture parses")
+}
+
+#[test]
+fn a_minimal_cluster_gets_production_defaults() {
+    let v = validate(&cluster("", 3)).expect("valid");
+    assert_eq!(v.namespace, "neo4j");
+    assert_eq!(v.image.reference, "neo4j:5.26.16-enterprise");
+    assert_eq!(v.image.pull_policy, "IfNotPresent");
+    let c = v.clustering.as_ref().expect("a cluster");
+    assert_eq!(
+        (c.minimum_cluster_size, c.primaries, c.secondaries),
+        (3, 3, 0)
+    );
+    assert_eq!(c.resolver, Resolver::K8s);
+    assert_eq!(c.port_name, "discovery");
+    assert!(c.auto_enable_servers);
+    assert_eq!(
+        (
+            v.storage.class_name.as_str(),
+            v.storage.sku.as_str(),
+            v.storage.disk_size_gi
+        ),
+        ("neo4j-premium", "Premium_LRS", 32)
+    );
+    let anti = v.anti_affinity.as_ref().expect("spread by default");
+    assert_eq!(
+        (anti.hard, anti.node_weight, anti.zone_weight),
+        (false, 100, 50)
+    );
+    assert_eq!(
+        (v.resources.cpu.as_str(), v.resources.memory.as_str()),
+        ("2", "8Gi")
+    );
+    assert_eq!(
+        (v.memory.heap_bytes, v.memory.page_cache_bytes),
+        (3584 * MIB, 3584 * MIB)
+    );
+    assert_eq!(
+        v.password,
+        PasswordSource::Generated {
+            secret: "neo4j-secrets".into(),
+            key: "password".into()
+        }
+    );
+    assert_eq!(v.deletion_policy, DeletionPolicy::Retain);
+    assert!(v.load_balancer.is_some());
+}
+
+#[test]
+fn five_members_default_to_three_primaries_and_two_secondaries() {
+    let v = validate(&cluster("", 5)).expect("valid");
+    let c = v.clustering.expect("a cluster");
+    assert_eq!(
+        (c.minimum_cluster_size, c.primaries, c.secondaries),
+        (5, 3, 2)
+    );
+}
+
+#[test]
+fn a_standalone_server_has_no_cluster_machinery() {
+    let v = validate(&cluster("", 1)).expect("valid");
+    assert!(v.clustering.is_none());
+    assert!(v.anti_affinity.is_none());
+}
+
+#[test]
+fn memory_is_derived_to_fit_the_limit_with_headroom() {
+    let v = validate(&cluster(
+        "  resources:\n    memory: 16Gi\n  memory:\n    heap: 4Gi\n",
+        3,
+    ))
+    .expect("valid");
+    assert_eq!(
+        (v.memory.heap_bytes, v.memory.page_cache_bytes),
+        (4 * GIB, 11 * GIB)
+    );
+    let v = validate(&cluster("  resources:\n    memory: 128Gi\n", 3)).expect("valid");
+    assert_eq!(
+        v.memory.heap_bytes,
+        31 * GIB,
+        "heap stops where compressed pointers end"
+    );
+    assert_eq!(
+        v.memory.heap_bytes + v.memory.page_cache_bytes + GIB,
+        128 * GIB
+    );
+    let v = validate(&cluster("  resources:\n    memory: 2Gi\n", 3)).expect("valid");
+    assert_eq!(
+        (v.memory.heap_bytes, v.memory.page_cache_bytes),
+        (512 * MIB, 512 * MIB)
+    );
+}
+
+#[test]
+fn an_exact_fit_is_accepted_and_one_mebibyte_more_is_not() {
+    assert!(
+        validate(&cluster(
+            "  memory:\n    heap: 4Gi\n    pageCache: 3Gi\n",
+            3
+        ))
+        .is_ok()
+    );
+    let invalid = validate(&cluster(
+        "  memory:\n    heap: 4Gi\n    pageCache: 3073Mi\n",
+        3,
+    ))
+    .expect_err("too big");
+    assert_eq!(invalid.problems[0].path, "spec.memory");
+}
+
+#[test]
+fn azure_load_balancer_options_become_annotations() {
+    let v = validate(&cluster(
+        "  service:\n    loadBalancer:\n      staticIp: 20.1.2.3\n      staticIpResourceGroup: rg-net\n      dnsLabel: graph\n      annotations:\n        service.beta.kubernetes.io/azure-pip-tags: team=graph\n",
+        3,
+    ))
+    .expect("valid");
+    let a = v.load_balancer.expect("enabled").annotations;
+    assert_eq!(
+        a["service.beta.kubernetes.io/azure-load-balancer-ipv4"],
+        "20.1.2.3"
+    );
+    assert_eq!(
+        a["service.beta.kubernetes.io/azure-load-balancer-resource-group"],
+        "rg-net"
+    );
+    assert_eq!(
+        a["service.beta.kubernetes.io/azure-dns-label-name"],
+        "graph"
+    );
+    assert_eq!(a["service.beta.kubernetes.io/azure-pip-tags"], "team=graph");
+}
+
+#[test]
+fn even_member_counts_warn_but_pass() {
+    let v = validate(&cluster("", 6)).expect("valid");
+    assert!(v.warnings.iter().any(|w| w.path == "spec.nodeCount"));
+}
+
+#[test]
+fn config_names_are_checked_against_the_target_line() {
+    let ok = cluster(
+        "  config:\n    dbms.security.tls_reload_enabled: \"true\"\n",
+        3,
+    );
+    assert!(
+        validate(&ok).is_err(),
+        "a 2025-only setting is refused on 5.26"
+    );
+    let mut on_2025 = ok.clone();
+    on_2025.spec.neo4j_version = Some("2025.10.1".into());
+    assert!(validate(&on_2025).is_ok());
+}
