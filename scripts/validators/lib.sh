@@ -5,6 +5,8 @@
 VALIDATORS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # The virtualenv the validators run from; created by install.sh.
 NEO4J_AKS_VENV="${NEO4J_AKS_VENV:-${HOME}/.cache/neo4j-aks/venv}"
+# Absolute, so scripts that change directory still find it.
+[[ "${NEO4J_AKS_VENV}" == /* ]] || NEO4J_AKS_VENV="${PWD}/${NEO4J_AKS_VENV}"
 VENV_PYTHON="${NEO4J_AKS_VENV}/bin/python"
 REQUIREMENTS="${VALIDATORS_DIR}/requirements.txt"
 STAMP="${NEO4J_AKS_VENV}/.neo4j-aks-requirements.sha256"
