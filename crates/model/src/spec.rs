@@ -292,8 +292,9 @@ pub struct LoadBalancerSpec {
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthSpec {
-    /// An existing Secret holding the `neo4j` user's password. When absent, neo4j-aks keeps a
-    /// generated password in the Secret `<name>-secrets` (created once, never printed).
+    /// An existing Secret holding the `neo4j` user's credentials as `neo4j/<password>`. When
+    /// absent, neo4j-aks keeps a generated password in the Secret `<name>-secrets` (created once,
+    /// never printed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_secret_ref: Option<SecretKeyRef>,
 }
@@ -304,7 +305,7 @@ pub struct SecretKeyRef {
     /// Name of the Secret, in the cluster's namespace. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Key holding the password. Default `password`.
+    /// Key whose value is `neo4j/<password>` (the official image's auth string). Default `NEO4J_AUTH`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }

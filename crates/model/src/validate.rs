@@ -26,7 +26,8 @@ pub const DEFAULT_DISK_GI: i32 = 32;
 pub const DEFAULT_CPU: &str = "2";
 pub const DEFAULT_MEMORY: &str = "8Gi";
 pub const DEFAULT_PORT_NAME: &str = "discovery";
-pub const DEFAULT_PASSWORD_KEY: &str = "password";
+/// The key holds the image's auth string, `neo4j/<password>`.
+pub const DEFAULT_PASSWORD_KEY: &str = "NEO4J_AUTH";
 /// Headroom the Operations Manual asks for beyond heap and page cache (JVM off-heap, OS).
 pub const MEMORY_HEADROOM: i64 = GIB;
 /// Above ~31 GiB the JVM loses compressed object pointers.

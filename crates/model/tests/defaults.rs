@@ -49,7 +49,7 @@ fn a_minimal_cluster_gets_production_defaults() {
         v.password,
         PasswordSource::Generated {
             secret: "neo4j-secrets".into(),
-            key: "password".into()
+            key: "NEO4J_AUTH".into()
         }
     );
     assert_eq!(v.deletion_policy, DeletionPolicy::Retain);

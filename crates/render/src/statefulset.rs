@@ -9,10 +9,10 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::api::core::v1::{
     Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource,
-    HTTPGetAction, ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
-    SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Volume, VolumeMount,
-    VolumeResourceRequirements, WeightedPodAffinityTerm,
+    HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource, SecurityContext, TCPSocketAction,
+    Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -26,6 +26,9 @@ use crate::{labels, meta, neo4j_conf, ports};
 pub const NEO4J_UID: i64 = 7474;
 pub const DATA_VOLUME: &str = "data";
 const CONF_VOLUME: &str = "conf";
+const AUTH_VOLUME: &str = "auth";
+const AUTH_MOUNT: &str = "/run/secrets/neo4j";
+const AUTH_FILE: &str = "auth";
 /// An image that really contains `nslookup` with SRV support (BusyBox applet).
 pub const SRV_WAIT_IMAGE: &str = "busybox:1.37.0";
 /// Waits until the SRV record lists enough members, so Neo4j starts with a useful seed list.
@@ -51,8 +54,17 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
         labels::CONFIG_DIGEST_ANNOTATION.to_string(),
         config_digest.to_string(),
     );
+    let mut metadata = meta::namespaced(cluster, cluster.statefulset_name());
+    if cluster.resolver() == Some(Resolver::K8s) {
+        // Scanners flag any mounted token; this one is the K8S resolver's only way to list
+        // Services, and its Role allows nothing else (docs/checkov.md).
+        metadata.annotations.get_or_insert_with(BTreeMap::new).insert(
+            "checkov.io/skip1".to_string(),
+            "CKV_K8S_38=The Neo4j K8S discovery resolver lists Services through the API with this token".to_string(),
+        );
+    }
     StatefulSet {
-        metadata: meta::namespaced(cluster, cluster.statefulset_name()),
+        metadata,
         spec: Some(StatefulSetSpec {
             replicas: Some(cluster.members),
             service_name: Some(cluster.headless_service_name()),
@@ -118,14 +130,31 @@ fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
             .then(|| cluster.image.pull_secrets.clone()),
         init_containers: srv_wait(cluster).map(|c| vec![c]),
         containers: vec![neo4j_container(cluster)],
-        volumes: Some(vec![Volume {
-            name: CONF_VOLUME.to_string(),
-            config_map: Some(ConfigMapVolumeSource {
-                name: cluster.config_map_name(),
-                ..ConfigMapVolumeSource::default()
-            }),
-            ..Volume::default()
-        }]),
+        volumes: Some(vec![
+            Volume {
+                name: CONF_VOLUME.to_string(),
+                config_map: Some(ConfigMapVolumeSource {
+                    name: cluster.config_map_name(),
+                    ..ConfigMapVolumeSource::default()
+                }),
+                ..Volume::default()
+            },
+            Volume {
+                name: AUTH_VOLUME.to_string(),
+                secret: Some(SecretVolumeSource {
+                    secret_name: Some(cluster.password.secret_name().to_string()),
+                    items: Some(vec![KeyToPath {
+                        key: cluster.password.key().to_string(),
+                        path: AUTH_FILE.to_string(),
+                        ..KeyToPath::default()
+                    }]),
+                    // Readable by its owner and the neo4j group (fsGroup), nobody else.
+                    default_mode: Some(0o440),
+                    optional: Some(false),
+                }),
+                ..Volume::default()
+            },
+        ]),
         ..PodSpec::default()
     }
 }
@@ -206,21 +235,9 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
             }),
             ..EnvVar::default()
         },
-        // Not NEO4J_-prefixed: the image would turn it into a (nonexistent) setting.
-        EnvVar {
-            name: "ADMIN_PASSWORD".to_string(),
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: cluster.password.secret_name().to_string(),
-                    key: cluster.password.key().to_string(),
-                    optional: Some(false),
-                }),
-                ..EnvVarSource::default()
-            }),
-            ..EnvVar::default()
-        },
-        // Expanded by the kubelet at start; the pod spec never holds the password.
-        env("NEO4J_AUTH", "neo4j/$(ADMIN_PASSWORD)"),
+        // The image (5.24+) reads NEO4J_AUTH from this file, so the password is never in the
+        // pod's environment or spec.
+        env("NEO4J_AUTH_FILE", format!("{AUTH_MOUNT}/{AUTH_FILE}")),
         env(
             "NEO4J_ACCEPT_LICENSE_AGREEMENT",
             cluster.license.as_env_value(),
@@ -275,6 +292,12 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
             VolumeMount {
                 name: CONF_VOLUME.to_string(),
                 mount_path: "/conf".to_string(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            },
+            VolumeMount {
+                name: AUTH_VOLUME.to_string(),
+                mount_path: AUTH_MOUNT.to_string(),
                 read_only: Some(true),
                 ..VolumeMount::default()
             },

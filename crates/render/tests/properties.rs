@@ -183,10 +183,14 @@ proptest! {
                 prop_assert!(rendered_names.contains(&("ConfigMap".into(), cm.name.clone())));
             }
         }
-        for env in pod.containers.iter().flat_map(|c| c.env.iter().flatten()) {
-            if let Some(secret) = env.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
-                prop_assert!(rendered_names.contains(&("Secret".into(), secret.name.clone())));
+        for volume in pod.volumes.iter().flatten() {
+            if let Some(secret) = volume.secret.as_ref().and_then(|s| s.secret_name.clone()) {
+                prop_assert!(rendered_names.contains(&("Secret".into(), secret)));
             }
+        }
+        // The password never travels through the environment.
+        for env in pod.containers.iter().flat_map(|c| c.env.iter().flatten()) {
+            prop_assert!(env.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()).is_none());
         }
         if let Some(account) = &pod.service_account_name {
             prop_assert!(rendered_names.contains(&("ServiceAccount".into(), account.clone())));
