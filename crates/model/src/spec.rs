@@ -16,6 +16,8 @@ use crate::status::Neo4jClusterStatus;
 
 /// Desired state of one Neo4j deployment: a standalone server (`nodeCount: 1`) or a cluster of
 /// 3 to 10 servers.
+// kube's `printcolumn(...)` repeats `type_` per column, which clippy mistakes for a duplicate.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "neo4j-aks.io",

@@ -469,13 +469,12 @@ fn check_standalone_fields(f: &mut Findings, spec: &Neo4jClusterSpec, members: i
         .discovery
         .as_ref()
         .and_then(|d| d.resolver_type.as_deref())
+        && resolver != "LIST"
     {
-        if resolver != "LIST" {
-            f.problem(
+        f.problem(
                 "spec.discovery.resolverType",
                 format!("{resolver:?} needs a cluster; a standalone server (nodeCount 1) uses no discovery, so remove it or use LIST"),
             );
-        }
     }
     if spec
         .discovery
@@ -487,15 +486,14 @@ fn check_standalone_fields(f: &mut Findings, spec: &Neo4jClusterSpec, members: i
             "only applies to a cluster with resolverType SRV; remove it",
         );
     }
-    if let Some(topology) = &spec.topology {
-        if topology.primaries.is_some_and(|p| p != 1)
-            || topology.secondaries.is_some_and(|s| s != 0)
-        {
-            f.problem(
-                "spec.topology",
-                "a standalone server hosts each database once: primaries 1, secondaries 0",
-            );
-        }
+    if let Some(topology) = &spec.topology
+        && (topology.primaries.is_some_and(|p| p != 1)
+            || topology.secondaries.is_some_and(|s| s != 0))
+    {
+        f.problem(
+            "spec.topology",
+            "a standalone server hosts each database once: primaries 1, secondaries 0",
+        );
     }
     if spec.auto_enable_servers == Some(true) {
         f.problem(
@@ -976,13 +974,13 @@ fn check_scheduling(f: &mut Findings, spec: &Neo4jClusterSpec) -> Scheduling {
             );
         }
     }
-    if let Some(name) = &scheduling.priority_class_name {
-        if !is_dns_subdomain(name) {
-            f.problem(
-                "spec.scheduling.priorityClassName",
-                format!("{name:?} is not a PriorityClass name"),
-            );
-        }
+    if let Some(name) = &scheduling.priority_class_name
+        && !is_dns_subdomain(name)
+    {
+        f.problem(
+            "spec.scheduling.priorityClassName",
+            format!("{name:?} is not a PriorityClass name"),
+        );
     }
     let tolerations = scheduling.tolerations.unwrap_or_default();
     for (i, toleration) in tolerations.iter().enumerate() {
@@ -993,13 +991,13 @@ fn check_scheduling(f: &mut Findings, spec: &Neo4jClusterSpec) -> Scheduling {
                 format!("{other:?} is not Equal or Exists"),
             ),
         }
-        if let Some(effect) = toleration.effect.as_deref() {
-            if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
-                f.problem(
-                    format!("spec.scheduling.tolerations[{i}].effect"),
-                    format!("{effect:?} is not NoSchedule, PreferNoSchedule or NoExecute"),
-                );
-            }
+        if let Some(effect) = toleration.effect.as_deref()
+            && !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect)
+        {
+            f.problem(
+                format!("spec.scheduling.tolerations[{i}].effect"),
+                format!("{effect:?} is not NoSchedule, PreferNoSchedule or NoExecute"),
+            );
         }
     }
     Scheduling {

@@ -22,6 +22,8 @@ use k8s_openapi::{Metadata, Resource};
 use neo4j_aks_model::{Invalid, Neo4jCluster, ValidatedCluster, Warning, validate};
 
 /// One rendered object. A closed set: every kind the renderer can produce.
+// A render holds a dozen objects once; boxing the StatefulSet would save nothing measurable.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Object {
     StorageClass(StorageClass),
