@@ -347,8 +347,8 @@ cmd_up() {
 		--cidr "$POD_CIDR" --node-ip 10.224.0.4 \
 		--node-lease-duration-seconds 40 \
 		--server-address "127.0.0.1:$KWOK_PORT"
-	kc apply --server-side --field-manager testenv -f "$HERE/manifests/nodes.yaml" >/dev/null ||
-		fail_component kwok "applying testenv/manifests/nodes.yaml failed"
+	kc apply --server-side --field-manager testenv -f "$HERE/manifests/nodes.yaml" -f "$HERE/manifests/nodes-neo4j-pool.yaml" >/dev/null ||
+		fail_component kwok "applying testenv/manifests/nodes*.yaml failed"
 	local deadline=$(($(now) + 90))
 	until kc wait --for condition=Ready node -l type=kwok --timeout 5s >/dev/null 2>&1; do
 		running kwok || fail_component kwok "kwok exited before the nodes became Ready"

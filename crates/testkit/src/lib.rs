@@ -415,6 +415,34 @@ async fn delete_namespace(client: &Client, name: &str) {
     }
 }
 
+/// Gives every StorageClass in `objects` a name unique to the test namespace `ns`
+/// (`<ns>-<name>`), labels it so it is deleted with the namespace, and points the StatefulSets'
+/// volumeClaimTemplates at the new names. Parallel tests then never share (or fight over the
+/// immutable parameters of) a cluster-scoped StorageClass. Returns the renames (old, new).
+pub fn isolate_storage_classes(objects: &mut [Value], ns: &str) -> Vec<(String, String)> {
+    let mut renames = Vec::new();
+    for o in objects.iter_mut().filter(|o| o["kind"] == "StorageClass") {
+        let old = o["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let new = format!("{ns}-{old}");
+        o["metadata"]["name"] = Value::String(new.clone());
+        o["metadata"]["labels"][TEST_NAMESPACE_OWNER_LABEL] = Value::String(ns.to_string());
+        renames.push((old, new));
+    }
+    for o in objects.iter_mut().filter(|o| o["kind"] == "StatefulSet") {
+        let templates = o["spec"]["volumeClaimTemplates"].as_array_mut();
+        for t in templates.into_iter().flatten() {
+            let class = &mut t["spec"]["storageClassName"];
+            if let Some((_, new)) = renames.iter().find(|(old, _)| class == old) {
+                *class = Value::String(new.clone());
+            }
+        }
+    }
+    renames
+}
+
 /// Waits (bounded) until `cond` holds for the object `name`; panics with `what` on timeout.
 pub async fn wait_for<K>(
     api: Api<K>,

@@ -12,7 +12,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use neo4j_aks_model::Neo4jCluster;
-use neo4j_aks_testkit::{TestEnv, TestNamespace, dig_srv, wait_until};
+use neo4j_aks_testkit::{TestEnv, TestNamespace, dig_srv, isolate_storage_classes, wait_until};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
@@ -74,7 +74,8 @@ impl Deployed {
     async fn new(test: &str, example: &str) -> Option<Deployed> {
         let env = TestEnv::connect(test).await?;
         let ns = env.namespace(test).await;
-        let (name, objects) = render_example(example, ns.name());
+        let (name, mut objects) = render_example(example, ns.name());
+        isolate_storage_classes(&mut objects, ns.name());
         Some(Deployed {
             env,
             ns,
@@ -207,8 +208,11 @@ async fn every_example_is_accepted_by_the_apiserver_with_strict_validation() {
     };
     for example in EXAMPLES {
         let ns = env.namespace(test).await;
-        let (_, objects) = render_example(example, ns.name());
+        let (_, mut objects) = render_example(example, ns.name());
         assert!(!objects.is_empty(), "{example} rendered nothing");
+        // The shared StorageClass name is checked by
+        // examples_sharing_a_storage_class_name_render_identical_classes.
+        isolate_storage_classes(&mut objects, ns.name());
         for o in &objects {
             let namespace = o["metadata"]["namespace"].as_str();
             if o["kind"] != "StorageClass" && o["kind"] != "ClusterRole" {
@@ -231,6 +235,40 @@ async fn every_example_is_accepted_by_the_apiserver_with_strict_validation() {
         }
         ns.cleanup().await;
     }
+}
+
+/// StorageClass parameters are immutable: two Neo4jClusters in one AKS cluster can only share a
+/// StorageClass name if they render the same class, or the second apply is rejected with
+/// `parameters: Forbidden: updates to parameters are forbidden`. Pure check, no testenv needed.
+#[test]
+fn examples_sharing_a_storage_class_name_render_identical_classes() {
+    let mut seen: BTreeMap<String, (String, Value)> = BTreeMap::new();
+    let mut conflicts = Vec::new();
+    for example in EXAMPLES {
+        let (_, objects) = render_example(example, "default");
+        for sc in objects.iter().filter(|o| o["kind"] == "StorageClass") {
+            let name = sc["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let mut body = sc.clone();
+            body["metadata"] = Value::Null;
+            match seen.get(&name) {
+                Some((first, other)) if *other != body => conflicts.push(format!(
+                    "StorageClass {name}: {first} renders {other}, {example} renders {body}"
+                )),
+                Some(_) => {}
+                None => {
+                    seen.insert(name, (example.to_string(), body));
+                }
+            }
+        }
+    }
+    assert!(
+        conflicts.is_empty(),
+        "the apiserver would reject the second class (parameters are immutable):\n{}",
+        conflicts.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
