@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolume};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{
@@ -52,6 +52,8 @@ pub const REQUIRE_ENV: &str = "NEO4J_AKS_REQUIRE_TESTENV";
 pub const TEST_NAMESPACE_LABEL: &str = "neo4j-aks.io/test";
 /// Field manager used for every server-side apply from tests.
 pub const FIELD_MANAGER: &str = "neo4j-aks-test";
+/// Label sim-disk-provisioner puts on every PersistentVolume it creates.
+pub const SIMULATED_DISK_LABEL: &str = "neo4j-aks.io/simulated-disk";
 /// Marker ConfigMap (namespace kube-public) that `testenv.sh up` creates.
 pub const MARKER_CONFIGMAP: &str = "neo4j-aks-testenv";
 
@@ -405,6 +407,27 @@ async fn delete_namespace(client: &Client, name: &str) {
     .await
     {
         eprintln!("cleanup: deleting StorageClasses of {name}: {e}");
+    }
+    // Volumes the simulated provisioner made for this namespace's claims (a Retain policy would
+    // keep them forever); pv-protection holds each until its claim is gone.
+    let volumes: Api<PersistentVolume> = Api::all(client.clone());
+    let simulated = ListParams::default().labels(&format!("{SIMULATED_DISK_LABEL}=true"));
+    if let Ok(Ok(list)) =
+        tokio::time::timeout(Duration::from_secs(20), volumes.list(&simulated)).await
+    {
+        for pv in list.items {
+            let claim_ns = pv
+                .spec
+                .as_ref()
+                .and_then(|s| s.claim_ref.as_ref())
+                .and_then(|c| c.namespace.as_deref());
+            if claim_ns == Some(name) {
+                let pv_name = pv.metadata.name.unwrap_or_default();
+                if let Err(e) = volumes.delete(&pv_name, &dp).await {
+                    eprintln!("cleanup: deleting volume {pv_name}: {e}");
+                }
+            }
+        }
     }
     let api: Api<Namespace> = Api::all(client.clone());
     match tokio::time::timeout(Duration::from_secs(20), api.delete(name, &dp)).await {

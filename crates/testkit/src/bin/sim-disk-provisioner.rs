@@ -42,7 +42,7 @@ use serde_json::json;
 const PROVISIONER: &str = "disk.csi.azure.com";
 const SELECTED_NODE: &str = "volume.kubernetes.io/selected-node";
 const PROVISIONED_BY: &str = "pv.kubernetes.io/provisioned-by";
-const SIMULATED_LABEL: &str = "neo4j-aks.io/simulated-disk";
+const SIMULATED_LABEL: &str = neo4j_aks_testkit::SIMULATED_DISK_LABEL;
 const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
 const FIELD_MANAGER: &str = "sim-disk-provisioner";
 
@@ -71,6 +71,7 @@ struct Ctx {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     neo4j_aks_testkit::install_crypto_provider();
     tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,kube_runtime=warn".into()),
