@@ -658,15 +658,15 @@ fn check_memory(
     };
     let (heap, page_cache) = match (heap, page_cache) {
         (Some(h), Some(p)) => (h, p),
-        (Some(h), None) => (h, available - h),
-        (None, Some(p)) => ((available - p).min(MAX_USEFUL_HEAP), p),
+        (Some(h), None) => (h, available.saturating_sub(h)),
+        (None, Some(p)) => (available.saturating_sub(p).min(MAX_USEFUL_HEAP), p),
         (None, None) => {
             let heap = (available / 2 / MIB * MIB).min(MAX_USEFUL_HEAP);
             (heap, available - heap)
         }
     };
     let mut ok = true;
-    if heap + page_cache > available {
+    if heap.saturating_add(page_cache) > available {
         f.problem(
             "spec.memory",
             format!(
