@@ -98,18 +98,26 @@ build_all() {
 		log "WARNING: CoreDNS did not build; DNS tests will skip"
 }
 
+# The provisioner binary `up` runs: a copy outside target/, so later `cargo build`s do not replace
+# it under the running process, and so a workspace that momentarily does not build (another crate
+# mid-edit) still leaves the last good build usable.
+PROVISIONER_BIN=$CACHE/sim-disk-provisioner/sim-disk-provisioner
+
 build_provisioner() {
 	command -v cargo >/dev/null || die "cargo is required to build sim-disk-provisioner"
 	local t0 target
 	t0=$(now)
 	log "building sim-disk-provisioner (cargo, incremental) ..."
-	(cd "$REPO" && cargo build --quiet -p neo4j-aks-testkit --bin sim-disk-provisioner) ||
+	if (cd "$REPO" && cargo build --quiet -p neo4j-aks-testkit --bin sim-disk-provisioner); then
+		target=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
+		mkdir -p "$(dirname "$PROVISIONER_BIN")"
+		cp -f "$target/debug/sim-disk-provisioner" "$PROVISIONER_BIN"
+		log "sim-disk-provisioner ready in $(($(now) - t0))s"
+	elif [[ -x "$PROVISIONER_BIN" ]]; then
+		log "WARNING: cargo build -p neo4j-aks-testkit --bin sim-disk-provisioner failed; using the previous build $PROVISIONER_BIN"
+	else
 		die "cargo build -p neo4j-aks-testkit --bin sim-disk-provisioner failed"
-	target=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
-	mkdir -p "$STATE"
-	# Run a copy so later `cargo build`s do not replace the binary under the running process.
-	cp -f "$target/debug/sim-disk-provisioner" "$STATE/sim-disk-provisioner"
-	log "sim-disk-provisioner ready in $(($(now) - t0))s"
+	fi
 }
 
 # Module directory of a Go module version (downloaded into the module cache if needed).
@@ -374,7 +382,7 @@ cmd_up() {
 		crd/certificaterequests.cert-manager.io >/dev/null || die "CRDs not Established after 60s"
 
 	build_provisioner
-	start sim-disk-provisioner "$STATE/sim-disk-provisioner" --kubeconfig "$KUBECONFIG_PATH"
+	start sim-disk-provisioner "$PROVISIONER_BIN" --kubeconfig "$KUBECONFIG_PATH"
 	wait_for sim-disk-provisioner 30 "sim-disk-provisioner to sync" grep -q 'watching' "$STATE/sim-disk-provisioner.log"
 
 	start_coredns
