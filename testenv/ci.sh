@@ -10,6 +10,6 @@ testenv/testenv.sh up
 t_up=$(date +%s)
 eval "$(testenv/testenv.sh env)"
 export KUBECONFIG
-NEO4J_AKS_REQUIRE_TESTENV=1 cargo test -p neo4j-aks-testkit --all-targets
+NEO4J_AKS_REQUIRE_TESTENV=1 cargo test -p neo4j-aks-testkit --all-targets --no-fail-fast
 t_end=$(date +%s)
 echo "testenv ci: up $((t_up - t0))s, tests $((t_end - t_up))s, total $((t_end - t0))s" >&2

@@ -466,7 +466,8 @@ pub fn isolate_storage_classes(objects: &mut [Value], ns: &str) -> Vec<(String, 
     renames
 }
 
-/// Waits (bounded) until `cond` holds for the object `name`; panics with `what` on timeout.
+/// Waits (bounded) until `cond` holds for the object `name`; panics with `what` on timeout, or
+/// if the condition was met by the object's absence (use [`wait_for_opt`] for deletions).
 pub async fn wait_for<K>(
     api: Api<K>,
     name: &str,
@@ -477,9 +478,24 @@ pub async fn wait_for<K>(
 where
     K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
+    wait_for_opt(api, name, cond, timeout, what)
+        .await
+        .unwrap_or_else(|| panic!("waiting for {what}: {name} does not exist"))
+}
+
+/// Like [`wait_for`], but the condition may be met by the object not existing (then `None`).
+pub async fn wait_for_opt<K>(
+    api: Api<K>,
+    name: &str,
+    cond: impl Condition<K>,
+    timeout: Duration,
+    what: &str,
+) -> Option<K>
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
     match tokio::time::timeout(timeout, await_condition(api, name, cond)).await {
-        Ok(Ok(Some(obj))) => obj,
-        Ok(Ok(None)) => panic!("waiting for {what}: {name} does not exist"),
+        Ok(Ok(obj)) => obj,
         Ok(Err(e)) => panic!("waiting for {what}: watch failed: {e}"),
         Err(_) => panic!("timed out after {timeout:?} waiting for {what}"),
     }

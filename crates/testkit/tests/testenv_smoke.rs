@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::wait::conditions;
 use neo4j_aks_testkit::{
-    TEST_NAMESPACE_OWNER_LABEL, TestEnv, quantity::to_bytes, wait_for, wait_until,
+    TEST_NAMESPACE_OWNER_LABEL, TestEnv, quantity::to_bytes, wait_for, wait_for_opt, wait_until,
 };
 use serde_json::json;
 
@@ -207,4 +207,40 @@ async fn simulated_azure_disk_binds_and_expands() {
 
     // Deletes the namespace and the class labelled with it.
     ns.cleanup().await;
+}
+
+/// The namespace guard deletes its namespace when dropped without `cleanup()`, which is what
+/// happens when a test panics.
+#[tokio::test]
+async fn dropped_namespace_guard_deletes_the_namespace() {
+    let test = "dropped_namespace_guard";
+    let Some(env) = TestEnv::connect(test).await else {
+        return;
+    };
+    let ns = env.namespace(test).await;
+    let name = ns.name().to_string();
+    let namespaces: Api<Namespace> = Api::all(env.client());
+    let created = namespaces.get(&name).await.expect("namespace exists");
+    assert_eq!(
+        created.metadata.labels.unwrap_or_default()["neo4j-aks.io/test"],
+        "true"
+    );
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _guard = ns;
+        panic!("simulated test failure");
+    }));
+    assert!(unwound.is_err());
+    let uid = created.metadata.uid.unwrap();
+    wait_for_opt(
+        namespaces,
+        &name,
+        |n: Option<&Namespace>| {
+            n.is_none_or(|n| {
+                n.metadata.deletion_timestamp.is_some() || n.metadata.uid.as_ref() != Some(&uid)
+            })
+        },
+        Duration::from_secs(30),
+        "namespace deletion after a panic",
+    )
+    .await;
 }
