@@ -19,6 +19,12 @@ step "format and lint"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "test tools"
+# BusyBox runs the SRV init container's script in tests, as the rendered init image does.
+if ! command -v busybox >/dev/null 2>&1; then
+    apt-get install -y busybox >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y busybox >/dev/null; }
+fi
+
 step "manifest validators"
 scripts/validators/install.sh
 

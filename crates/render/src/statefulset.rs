@@ -32,7 +32,7 @@ const AUTH_FILE: &str = "auth";
 /// An image that really contains `nslookup` with SRV support (BusyBox applet).
 pub const SRV_WAIT_IMAGE: &str = "busybox:1.37.0";
 /// Waits until the SRV record lists enough members, so Neo4j starts with a useful seed list.
-const SRV_WAIT_SCRIPT: &str = r#"deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
+pub const SRV_WAIT_SCRIPT: &str = r#"deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
 while :; do
   have=$(nslookup -type=SRV "$SRV_NAME" 2>/dev/null | grep -c 'service =' || true)
   if [ "$have" -ge "$MIN_TARGETS" ]; then
