@@ -23,6 +23,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -113,7 +114,11 @@ impl TestEnv {
                 "{test}: testenv required ({REQUIRE_ENV}=1) but not usable: {e}; start it with testenv/testenv.sh up"
             ),
             Err(e) => {
-                eprintln!("{test}: skipped: no testenv ({e}); start it with testenv/testenv.sh up");
+                // Straight to the process's stderr: libtest captures eprintln! of passing tests.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{test}: skipped: no testenv ({e}); start it with testenv/testenv.sh up"
+                );
                 None
             }
         }

@@ -1,5 +1,7 @@
 package io.neo4jaks.harness;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,12 +41,17 @@ public final class Launcher {
     Files.createDirectories(state);
     Path work = state.resolve("work");
 
+    // A free loopback port, chosen here so that the advertised address (what SHOW DATABASES
+    // prints in `address`) names the real port; with port 0 Neo4j advertises ":0".
+    int chosen;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      chosen = probe.getLocalPort();
+    }
     Neo4j neo4j =
         Neo4jBuilders.newInProcessBuilder(work)
             .withConfig(BoltConnector.enabled, true)
-            // Port 0: the kernel picks a free port; boltURI() reports the bound one.
-            .withConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", 0))
-            .withConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", 0))
+            .withConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", chosen))
+            .withConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", chosen))
             .withConfig(HttpConnector.enabled, false)
             .withConfig(GraphDatabaseSettings.auth_enabled, true)
             .build();
