@@ -1,0 +1,147 @@
+//! The administrative Cypher this crate sends, built without string-pasting user data.
+//!
+//! Server names/ids and database names go in as parameters (`$server`, `$database`): Neo4j's
+//! administration grammar accepts a string parameter wherever it accepts a server or database
+//! name (checked against a real Community 5.26 server, which parses these statements and then
+//! refuses them as Enterprise-only; see tests/bolt_real.rs). Counts are integers rendered by this
+//! code. [`quote_identifier`] is the escape for places that take no parameter.
+
+use std::fmt;
+
+/// One statement and its parameters. `Display` shows the text and the parameter *names* only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub text: String,
+    pub params: Vec<(&'static str, ParamValue)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamValue {
+    Text(String),
+    Texts(Vec<String>),
+    Int(i64),
+}
+
+impl fmt::Debug for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Statement")
+            .field("text", &self.text)
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Quotes a Cypher identifier: wrapped in backticks, embedded backticks doubled.
+pub fn quote_identifier(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+fn plural(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Statement {
+    fn with_server(text: &str, server: &str) -> Self {
+        Statement {
+            text: text.to_owned(),
+            params: vec![("server", ParamValue::Text(server.to_owned()))],
+        }
+    }
+
+    /// `ENABLE SERVER $server`: a `Free` server joins (options from `initial.server.*`).
+    pub fn enable_server(server: &str) -> Self {
+        Self::with_server("ENABLE SERVER $server", server)
+    }
+
+    /// `DEALLOCATE DATABASES FROM SERVER $server`: moves every user database away; irreversible.
+    pub fn deallocate_databases_from_server(server: &str) -> Self {
+        Self::with_server("DEALLOCATE DATABASES FROM SERVER $server", server)
+    }
+
+    /// `DROP SERVER $server`: only for a `Deallocated` server.
+    pub fn drop_server(server: &str) -> Self {
+        Self::with_server("DROP SERVER $server", server)
+    }
+
+    /// `ALTER DATABASE $database SET TOPOLOGY n PRIMARIES m SECONDARIES`.
+    pub fn alter_database_topology(database: &str, primaries: u32, secondaries: u32) -> Self {
+        Statement {
+            text: format!(
+                "ALTER DATABASE $database SET TOPOLOGY {} {}",
+                plural(primaries, "PRIMARY", "PRIMARIES"),
+                plural(secondaries, "SECONDARY", "SECONDARIES"),
+            ),
+            params: vec![("database", ParamValue::Text(database.to_owned()))],
+        }
+    }
+
+    /// `CALL dbms.cluster.statusCheck($databases, $timeoutMilliseconds) YIELD *` (5.24+).
+    pub fn status_check(databases: &[String], timeout_ms: i64) -> Self {
+        Statement {
+            text: crate::records::STATUS_CHECK.to_owned(),
+            params: vec![
+                ("databases", ParamValue::Texts(databases.to_vec())),
+                ("timeoutMilliseconds", ParamValue::Int(timeout_ms)),
+            ],
+        }
+    }
+
+    pub fn plain(text: &str) -> Self {
+        Statement {
+            text: text.to_owned(),
+            params: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_travel_as_parameters_never_in_the_text() {
+        let evil = "x' DROP SERVER 'y`; MATCH (n) DETACH DELETE n //";
+        for s in [
+            Statement::enable_server(evil),
+            Statement::deallocate_databases_from_server(evil),
+            Statement::drop_server(evil),
+            Statement::alter_database_topology(evil, 3, 1),
+        ] {
+            assert!(!s.text.contains(evil), "{}", s.text);
+            assert!(
+                s.params
+                    .iter()
+                    .any(|(_, v)| *v == ParamValue::Text(evil.to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn topology_statement_uses_singular_and_plural() {
+        assert_eq!(
+            Statement::alter_database_topology("neo4j", 3, 2).text,
+            "ALTER DATABASE $database SET TOPOLOGY 3 PRIMARIES 2 SECONDARIES"
+        );
+        assert_eq!(
+            Statement::alter_database_topology("neo4j", 1, 1).text,
+            "ALTER DATABASE $database SET TOPOLOGY 1 PRIMARY 1 SECONDARY"
+        );
+        assert_eq!(
+            Statement::alter_database_topology("neo4j", 3, 0).text,
+            "ALTER DATABASE $database SET TOPOLOGY 3 PRIMARIES 0 SECONDARIES"
+        );
+    }
+
+    #[test]
+    fn identifiers_are_backtick_quoted_with_backticks_doubled() {
+        assert_eq!(quote_identifier("neo4j"), "`neo4j`");
+        assert_eq!(quote_identifier("a`b"), "`a``b`");
+        assert_eq!(quote_identifier("``"), "``````");
+    }
+}
