@@ -139,8 +139,8 @@ impl TestEnv {
                 path: shown.clone(),
                 message: e.to_string(),
             })?;
+        // Fail fast when nothing listens; keep kube's default read timeout (watches idle longer).
         config.connect_timeout = Some(Duration::from_secs(3));
-        config.read_timeout = Some(Duration::from_secs(60));
         let client = Client::try_from(config.clone()).map_err(|e| TestEnvError::Kubeconfig {
             path: shown.clone(),
             message: e.to_string(),
