@@ -11,3 +11,5 @@ pub mod statements;
 
 pub use client::{AdminClient, ClientError};
 pub use credentials::{Credentials, CredentialsError};
+pub mod observed;
+pub mod planner;

@@ -1,0 +1,202 @@
+//! `plan(observed, desired, progress) -> Step`: the single next safe day-2 action. Pure.
+//!
+//! Order of concerns: finish (or abort) the operation recorded in `progress` first, so a
+//! restarted operator resumes instead of repeating a destructive step; then scale down, scale
+//! up, align the default database's topology, roll members whose revision differs.
+
+mod gates;
+mod restart;
+mod scale_down;
+mod scale_up;
+
+use serde::{Deserialize, Serialize};
+
+use crate::observed::ObservedTopology;
+
+pub use gates::{Blocker, safe_to_take_down};
+
+/// Annotation on the Neo4jCluster that confirms a scale-down to the given member count.
+pub const CONFIRM_SCALE_DOWN_ANNOTATION: &str = "neo4j-aks.io/confirm-scale-down";
+
+/// The smallest clustered size the planner scales down to.
+pub const MIN_CLUSTER_MEMBERS: u32 = 3;
+
+/// What the spec wants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Desired {
+    pub members: u32,
+    /// Default database topology.
+    pub default_database: String,
+    pub primaries: u32,
+    pub secondaries: u32,
+    /// `initial.dbms.automatically_enable_free_servers`: when false the planner enables servers.
+    pub auto_enable_servers: bool,
+    /// Fingerprint (config digest + image) every pod should run.
+    pub revision: String,
+    pub confirmation: Confirmation,
+    /// Largest replication lag (transactions) tolerated before taking a member down.
+    pub max_lag: u64,
+    /// How long a member may take to come back (restart) or a server to deallocate.
+    pub step_timeout_secs: i64,
+}
+
+/// Explicit consent for destructive steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    None,
+    /// The value of the `neo4j-aks.io/confirm-scale-down` annotation.
+    Annotation(String),
+    /// `--yes` on the CLI.
+    Cli,
+}
+
+impl Confirmation {
+    /// Whether this confirms scaling down to `target` members.
+    pub fn confirms(&self, target: u32) -> bool {
+        match self {
+            Confirmation::None => false,
+            Confirmation::Cli => true,
+            Confirmation::Annotation(value) => value.trim() == target.to_string(),
+        }
+    }
+}
+
+/// Where a scale-down of one member stands (recorded in status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ScaleDownPhase {
+    /// `DEALLOCATE` was sent; wait for `Deallocated`.
+    Deallocating,
+    /// `DROP SERVER` was sent; next shrink the StatefulSet.
+    Dropped,
+}
+
+/// The operation in flight, as recorded in the Neo4jCluster status after each step.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Operation {
+    ScaleDown {
+        target: u32,
+        member: u32,
+        server: String,
+        phase: ScaleDownPhase,
+        started_at_secs: i64,
+    },
+    Restart {
+        revision: String,
+        member: u32,
+        started_at_secs: i64,
+    },
+}
+
+/// The action of a step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum Action {
+    /// Nothing to do: observed matches desired.
+    Done,
+    /// Something is in progress or not yet safe; observe again later.
+    Wait,
+    /// Refused until a person acts (reason says what).
+    Refuse,
+    /// A recorded step did not finish in time: stop and report; progress is kept.
+    Abort,
+    /// Set the StatefulSet's replicas (up: new pods; down: after the server is dropped).
+    /// `kept_pvc` names the claim that stays behind on a shrink.
+    ScaleStatefulSet {
+        replicas: u32,
+        kept_pvc_ordinal: Option<u32>,
+    },
+    EnableServer {
+        server: String,
+    },
+    AlignTopology {
+        database: String,
+        primaries: u32,
+        secondaries: u32,
+    },
+    DeallocateServer {
+        server: String,
+    },
+    DropServer {
+        server: String,
+    },
+    /// Move this one member to the desired revision (partitioned StatefulSet update / pod
+    /// deletion); the member goes down until its pod is Ready again.
+    RestartMember {
+        ordinal: u32,
+    },
+}
+
+/// The next step: what, on which member, why, and whether it destroys something.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub action: Action,
+    pub member: Option<u32>,
+    pub reason: String,
+    /// Irreversible (deallocate, drop, shrink): only ever planned with confirmation.
+    pub destructive: bool,
+    /// Progress to record once the action has been carried out.
+    pub progress: Progress,
+}
+
+impl Step {
+    fn new(action: Action, reason: impl Into<String>, progress: &Progress) -> Self {
+        Step {
+            action,
+            member: None,
+            reason: reason.into(),
+            destructive: false,
+            progress: progress.clone(),
+        }
+    }
+
+    fn on(mut self, member: u32) -> Self {
+        self.member = Some(member);
+        self
+    }
+
+    fn destructive(mut self) -> Self {
+        self.destructive = true;
+        self
+    }
+
+    fn recording(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+}
+
+/// Plans the next step.
+pub fn plan(observed: &ObservedTopology, desired: &Desired, progress: &Progress) -> Step {
+    match &progress.operation {
+        Some(Operation::ScaleDown { .. }) => {
+            return scale_down::resume(observed, desired, progress);
+        }
+        Some(Operation::Restart { .. }) => {
+            if let Some(step) = restart::resume(observed, desired, progress) {
+                return step;
+            }
+        }
+        None => {}
+    }
+    let progress = &Progress::default();
+    if desired.members < observed.replicas {
+        return scale_down::start(observed, desired, progress);
+    }
+    if let Some(step) = scale_up::plan(observed, desired, progress) {
+        return step;
+    }
+    if let Some(step) = restart::start(observed, desired, progress) {
+        return step;
+    }
+    Step::new(Action::Done, "observed topology matches the spec", progress)
+}
