@@ -1,0 +1,479 @@
+//! The operator: a kube-rs Controller over Neo4jCluster and everything it owns.
+//!
+//! reconcile = validate → prepare (live state) → build (the renderer) → apply → observe → status.
+//! Invalid specs wait for the next change; errors are retried after a pause; events for every
+//! change and every error go through one shared Recorder.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::finalizer::{self, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Client, Resource, ResourceExt};
+use neo4j_aks_model::validate::DEFAULT_STORAGE_CLASS;
+use neo4j_aks_model::validated::DeletionPolicy;
+use neo4j_aks_model::{Invalid, Neo4jCluster, Neo4jClusterStatus, validate};
+use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::FINALIZER;
+use crate::apply::{Change, apply};
+use crate::error::ReconcileError;
+use crate::metrics::Metrics;
+use crate::observe::{observe, selector_string};
+use crate::prepare::{owned_selector, prepare};
+use crate::status::{Outcome, compute, is_settled};
+
+/// Field manager of the status subresource.
+pub const STATUS_FIELD_MANAGER: &str = "neo4j-aks-status";
+/// `reportingController` of our events.
+pub const CONTROLLER_NAME: &str = "neo4j-aks.io/operator";
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Watch one namespace only (None: every namespace).
+    pub namespace: Option<String>,
+    /// Re-check a converged cluster this often.
+    pub resync: Duration,
+    /// Re-check a cluster whose members are still coming up this often (watches on pods,
+    /// claims and the StatefulSet usually trigger sooner).
+    pub not_ready_requeue: Duration,
+    /// Retry a failed reconcile after this long.
+    pub error_requeue: Duration,
+    /// Reconciles run at the same time.
+    pub concurrency: u16,
+    /// This replica's name in events (the pod name).
+    pub instance: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            namespace: None,
+            resync: Duration::from_secs(300),
+            not_ready_requeue: Duration::from_secs(10),
+            error_requeue: Duration::from_secs(15),
+            concurrency: 8,
+            instance: "neo4j-aks-operator".into(),
+        }
+    }
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
+    pub settings: Settings,
+}
+
+impl Context {
+    pub fn new(client: Client, metrics: Arc<Metrics>, settings: Settings) -> Arc<Context> {
+        let recorder = Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: CONTROLLER_NAME.into(),
+                instance: Some(settings.instance.clone()),
+            },
+        );
+        Arc::new(Context {
+            client,
+            recorder,
+            metrics,
+            settings,
+        })
+    }
+
+    fn api<K>(&self) -> Api<K>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        match &self.settings.namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        }
+    }
+
+    async fn publish(&self, cluster: &Neo4jCluster, type_: EventType, reason: &str, note: String) {
+        let event = Event {
+            type_,
+            reason: reason.to_string(),
+            // Events are capped at 1 kB.
+            note: Some(note.chars().take(1000).collect()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(e) = self
+            .recorder
+            .publish(&event, &cluster.object_ref(&()))
+            .await
+        {
+            warn!(error = %e, reason, "cannot publish event");
+        }
+    }
+}
+
+/// Checks that the CRD is installed (the controller would otherwise retry silently forever).
+pub async fn check_crd(ctx: &Context) -> Result<(), kube::Error> {
+    ctx.api::<Neo4jCluster>()
+        .list(&ListParams::default().limit(1))
+        .await
+        .map(|_| ())
+}
+
+/// Runs the controller until the stream ends (drop the future to stop it).
+pub async fn run(ctx: Arc<Context>) {
+    let managed =
+        watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGED_BY}"));
+    let to_cluster = |labels: &std::collections::BTreeMap<String, String>, ns: Option<String>| {
+        labels.get(CLUSTER_LABEL).map(|name| {
+            ObjectRef::<Neo4jCluster>::new(name).within(ns.as_deref().unwrap_or_default())
+        })
+    };
+    Controller::new(ctx.api::<Neo4jCluster>(), watcher::Config::default())
+        .owns(ctx.api::<StatefulSet>(), managed.clone())
+        .owns(ctx.api::<Service>(), managed.clone())
+        .owns(ctx.api::<ConfigMap>(), managed.clone())
+        .owns(ctx.api::<Secret>(), managed.clone())
+        .owns(ctx.api::<ServiceAccount>(), managed.clone())
+        .owns(ctx.api::<Role>(), managed.clone())
+        .owns(ctx.api::<RoleBinding>(), managed.clone())
+        .owns(ctx.api::<PodDisruptionBudget>(), managed.clone())
+        .watches(ctx.api::<Pod>(), managed.clone(), move |pod: Pod| {
+            to_cluster(pod.labels(), pod.namespace())
+        })
+        .watches(
+            ctx.api::<PersistentVolumeClaim>(),
+            managed,
+            move |claim: PersistentVolumeClaim| to_cluster(claim.labels(), claim.namespace()),
+        )
+        .with_config(
+            kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency),
+        )
+        .run(reconcile, error_policy, ctx.clone())
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                // Reconcile errors were logged and published already.
+                tracing::debug!(error = %e, "controller");
+            }
+        })
+        .await;
+}
+
+fn error_policy(cluster: Arc<Neo4jCluster>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    warn!(
+        cluster = %cluster.name_any(),
+        namespace = cluster.namespace().unwrap_or_default(),
+        kind = error.kind(),
+        error = %error,
+        "reconcile failed"
+    );
+    Action::requeue(ctx.settings.error_requeue)
+}
+
+/// One reconcile; public so tests and `apply` can drive it directly.
+pub async fn reconcile(
+    cluster: Arc<Neo4jCluster>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let started = Instant::now();
+    let ns = cluster
+        .namespace()
+        .ok_or(ReconcileError::MissingMetadata("namespace"))?;
+    let api: Api<Neo4jCluster> = Api::namespaced(ctx.client.clone(), &ns);
+    let result = finalizer(&api, FINALIZER, cluster.clone(), |event| async {
+        match event {
+            finalizer::Event::Apply(c) => apply_cluster(&c, &ctx).await,
+            finalizer::Event::Cleanup(c) => cleanup(&c, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
+        other => ReconcileError::FinalizerFailed(other.to_string()),
+    });
+    ctx.metrics.observe_reconcile(started.elapsed());
+    if let Err(e) = &result {
+        ctx.metrics.error(e.kind());
+        ctx.publish(&cluster, EventType::Warning, e.kind(), e.to_string())
+            .await;
+    }
+    result
+}
+
+async fn write_status(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    status: &Neo4jClusterStatus,
+) -> Result<bool, ReconcileError> {
+    if cluster.status.as_ref() == Some(status) {
+        return Ok(false);
+    }
+    let ns = cluster.namespace().unwrap_or_default();
+    let api: Api<Neo4jCluster> = Api::namespaced(ctx.client.clone(), &ns);
+    let patch = json!({
+        "apiVersion": "neo4j-aks.io/v1alpha1",
+        "kind": "Neo4jCluster",
+        "status": status,
+    });
+    api.patch_status(
+        &cluster.name_any(),
+        &PatchParams::apply(STATUS_FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(ReconcileError::StatusFailed)?;
+    Ok(true)
+}
+
+async fn reject(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    invalid: &Invalid,
+) -> Result<Action, ReconcileError> {
+    let status = compute(
+        cluster.metadata.generation,
+        cluster.status.as_ref(),
+        None,
+        Outcome::Invalid(invalid),
+    );
+    if write_status(ctx, cluster, &status).await? {
+        // Only on the first sight of this spec: a quiet resync publishes nothing.
+        ctx.publish(
+            cluster,
+            EventType::Warning,
+            "InvalidSpec",
+            invalid.to_string(),
+        )
+        .await;
+        ctx.metrics.error("InvalidSpec");
+    }
+    ctx.metrics
+        .set_phase(&key(cluster), status.phase.as_deref());
+    Ok(Action::await_change())
+}
+
+fn key(cluster: &Neo4jCluster) -> String {
+    format!(
+        "{}/{}",
+        cluster.namespace().unwrap_or_default(),
+        cluster.name_any()
+    )
+}
+
+async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, ReconcileError> {
+    let validated = match validate(cluster) {
+        Ok(v) => v,
+        Err(invalid) => return reject(ctx, cluster, &invalid).await,
+    };
+    let selector = selector_string(&validated);
+    let owner = cluster
+        .controller_owner_ref(&())
+        .ok_or(ReconcileError::MissingMetadata("uid"))?;
+    let prepared = match prepare(&ctx.client, validated, Some(owner)).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(invalid)) => return reject(ctx, cluster, &invalid).await,
+        Err(e) => {
+            let status = compute(
+                cluster.metadata.generation,
+                cluster.status.as_ref(),
+                Some(selector),
+                Outcome::Failed {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                },
+            );
+            write_status(ctx, cluster, &status).await?;
+            return Err(e.into());
+        }
+    };
+    let (changes, error) = match apply(&ctx.client, &prepared).await {
+        Ok(changes) => (changes, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    publish_changes(ctx, cluster, &changes).await;
+    let observed = observe(&ctx.client, &prepared.rendered.cluster).await?;
+    let status = compute(
+        cluster.metadata.generation,
+        cluster.status.as_ref(),
+        Some(selector),
+        Outcome::Applied {
+            findings: &prepared.findings,
+            changes: &changes,
+            observed: &observed,
+            error: error.as_ref().map(|e| (e.kind(), e.to_string())),
+        },
+    );
+    write_status(ctx, cluster, &status).await?;
+    ctx.metrics
+        .set_phase(&key(cluster), status.phase.as_deref());
+    if let Some(e) = error {
+        return Err(e.into());
+    }
+    info!(
+        cluster = %cluster.name_any(),
+        namespace = cluster.namespace().unwrap_or_default(),
+        phase = status.phase.as_deref().unwrap_or_default(),
+        changes = changes.len(),
+        "reconciled"
+    );
+    Ok(Action::requeue(
+        if is_settled(&status) && changes.is_empty() {
+            ctx.settings.resync
+        } else {
+            ctx.settings.not_ready_requeue
+        },
+    ))
+}
+
+async fn publish_changes(ctx: &Context, cluster: &Neo4jCluster, changes: &[Change]) {
+    for change in changes {
+        info!(
+            cluster = %cluster.name_any(),
+            namespace = cluster.namespace().unwrap_or_default(),
+            change = %change,
+            "applied"
+        );
+        ctx.metrics.change(change.action.reason());
+        let type_ = match change.action {
+            crate::apply::Action::Conflict(_) => EventType::Warning,
+            _ => EventType::Normal,
+        };
+        ctx.publish(cluster, type_, change.action.reason(), change.to_string())
+            .await;
+    }
+}
+
+/// The StorageClass name a cluster uses, even when its spec does not validate.
+fn storage_class_of(cluster: &Neo4jCluster) -> (String, bool) {
+    match validate(cluster) {
+        Ok(v) => (v.storage.class_name, v.storage.create_storage_class),
+        Err(_) => {
+            let storage = cluster.spec.storage.as_ref();
+            (
+                storage
+                    .and_then(|s| s.class_name.clone())
+                    .unwrap_or_else(|| DEFAULT_STORAGE_CLASS.to_string()),
+                storage.and_then(|s| s.create_storage_class).unwrap_or(true),
+            )
+        }
+    }
+}
+
+fn cleanup_error(what: &str) -> impl FnOnce(kube::Error) -> ReconcileError + '_ {
+    move |source| ReconcileError::CleanupFailed {
+        what: what.to_string(),
+        source,
+    }
+}
+
+/// On deletion: owner references let the garbage collector remove every namespaced child;
+/// this handles what it cannot: the claims (kept or deleted by deletionPolicy) and a
+/// StorageClass no other Neo4jCluster uses.
+async fn cleanup(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, ReconcileError> {
+    let ns = cluster.namespace().unwrap_or_default();
+    let name = cluster.name_any();
+    let policy = match validate(cluster) {
+        Ok(v) => v.deletion_policy,
+        Err(_) if cluster.spec.deletion_policy.as_deref() == Some("Delete") => {
+            DeletionPolicy::Delete
+        }
+        Err(_) => DeletionPolicy::Retain,
+    };
+    let claims_api: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &ns);
+    let claims: Vec<String> = claims_api
+        .list(&ListParams::default().labels(&owned_selector(&name)))
+        .await
+        .map_err(cleanup_error("listing PersistentVolumeClaims"))?
+        .items
+        .into_iter()
+        .filter(|c| c.metadata.deletion_timestamp.is_none())
+        .filter_map(|c| c.metadata.name)
+        .collect();
+    if !claims.is_empty() {
+        match policy {
+            DeletionPolicy::Delete => {
+                for claim in &claims {
+                    match claims_api.delete(claim, &DeleteParams::background()).await {
+                        Ok(_) => {}
+                        Err(kube::Error::Api(s)) if s.is_not_found() => {}
+                        Err(e) => return Err(cleanup_error("deleting a PersistentVolumeClaim")(e)),
+                    }
+                }
+                ctx.publish(
+                    cluster,
+                    EventType::Normal,
+                    "PersistentVolumeClaimsDeleted",
+                    format!("deletionPolicy Delete: deleted {}", claims.join(", ")),
+                )
+                .await;
+            }
+            DeletionPolicy::Retain => {
+                ctx.publish(
+                    cluster,
+                    EventType::Normal,
+                    "PersistentVolumeClaimsRetained",
+                    format!(
+                        "deletionPolicy Retain: kept {} (delete them to release the disks, or create the cluster again to reuse them)",
+                        claims.join(", ")
+                    ),
+                )
+                .await;
+            }
+        }
+    }
+
+    let (class, created) = storage_class_of(cluster);
+    if created {
+        let all: Api<Neo4jCluster> = Api::all(ctx.client.clone());
+        let others = all
+            .list(&ListParams::default())
+            .await
+            .map_err(cleanup_error("listing Neo4jClusters"))?;
+        let in_use = others.items.iter().any(|other| {
+            other.metadata.uid != cluster.metadata.uid
+                && other.metadata.deletion_timestamp.is_none()
+                && storage_class_of(other).0 == class
+        });
+        let classes: Api<StorageClass> = Api::all(ctx.client.clone());
+        let ours = classes
+            .get_opt(&class)
+            .await
+            .map_err(cleanup_error("reading the StorageClass"))?
+            .is_some_and(|c| {
+                c.labels()
+                    .get("app.kubernetes.io/managed-by")
+                    .map(String::as_str)
+                    == Some(MANAGED_BY)
+            });
+        if ours && !in_use {
+            match classes.delete(&class, &DeleteParams::background()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.is_not_found() => {}
+                Err(e) => return Err(cleanup_error("deleting the StorageClass")(e)),
+            }
+            ctx.publish(
+                cluster,
+                EventType::Normal,
+                "StorageClassDeleted",
+                format!("no other Neo4jCluster uses StorageClass {class}"),
+            )
+            .await;
+        }
+    }
+    ctx.metrics.set_phase(&key(cluster), None);
+    Ok(Action::await_change())
+}

@@ -1,0 +1,46 @@
+//! Kubernetes IO for neo4j-aks: server-side apply of the rendered objects, observation of the
+//! members, and the operator's reconcile loop. The pure core (validate, build) lives in
+//! `neo4j-aks-model` and `neo4j-aks-render`; this crate only talks to the API server.
+//!
+//! Pipeline (shared by `neo4j-aks apply` and the operator):
+//! `validate` → [`prepare`] (reads the live StatefulSet and claims: forbidden changes, pending
+//! scale-down) → `build` (the renderer) → [`apply`] (compare, server-side apply what differs,
+//! fill the generated password once, delete orphans, expand claims) → [`observe`] → status.
+
+pub mod apply;
+pub mod compare;
+pub mod controller;
+pub mod counting;
+// pub mod deploy;
+pub mod diff;
+pub mod error;
+pub mod kinds;
+pub mod leader;
+pub mod metrics;
+pub mod observe;
+pub mod password;
+pub mod prepare;
+pub mod server;
+pub mod status;
+pub mod telemetry;
+
+pub use error::{ApplyError, ObserveError, ReconcileError};
+
+/// Field manager of every server-side apply of the rendered objects.
+pub const FIELD_MANAGER: &str = "neo4j-aks";
+/// Field manager that owns only the generated password, so the main apply (which never sends
+/// `data`) can never remove it.
+pub const PASSWORD_FIELD_MANAGER: &str = "neo4j-aks-password";
+/// Finalizer on every Neo4jCluster the operator manages: cleans up claims (deletionPolicy
+/// Delete), reports retained claims, and removes an unused StorageClass.
+pub const FINALIZER: &str = "neo4j-aks.io/cleanup";
+
+/// Installs the rustls ring provider once per process (kube's rustls-tls and other crates may
+/// both pull in a provider; without an explicit choice rustls panics).
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only means a provider is already installed, which is what we want.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

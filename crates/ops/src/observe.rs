@@ -1,0 +1,163 @@
+//! What the members look like: pods, their nodes and zones, their claims.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
+use kube::Client;
+use kube::api::{Api, ListParams};
+use neo4j_aks_model::{MemberStatus, ValidatedCluster};
+use neo4j_aks_render::labels;
+
+use crate::error::ObserveError;
+use crate::prepare::owned_selector;
+
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+
+/// The observed state of a cluster's members.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    pub statefulset: Option<StatefulSet>,
+    pub members: Vec<MemberStatus>,
+    /// Claims whose capacity is below their request (an expansion in progress).
+    pub expanding: Vec<String>,
+}
+
+impl Observed {
+    pub fn ready_members(&self) -> i32 {
+        self.members.iter().filter(|m| m.ready).count() as i32
+    }
+}
+
+/// `a=b,c=d` of the pod selector (also the scale subresource's selector).
+pub fn selector_string(cluster: &ValidatedCluster) -> String {
+    labels::selector(cluster)
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn ordinal(pod: &str, sts: &str) -> Option<i32> {
+    pod.strip_prefix(sts)?.strip_prefix('-')?.parse().ok()
+}
+
+fn read(what: &str) -> impl FnOnce(kube::Error) -> ObserveError + '_ {
+    move |source| ObserveError::ObserveFailed {
+        what: what.to_string(),
+        source,
+    }
+}
+
+pub async fn observe(
+    client: &Client,
+    cluster: &ValidatedCluster,
+) -> Result<Observed, ObserveError> {
+    let ns = cluster.namespace.as_str();
+    let statefulset = Api::<StatefulSet>::namespaced(client.clone(), ns)
+        .get_opt(&cluster.statefulset_name())
+        .await
+        .map_err(read("StatefulSet"))?;
+    let pods = Api::<Pod>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels(&selector_string(cluster)))
+        .await
+        .map_err(read("Pods"))?
+        .items;
+    let claims: BTreeMap<String, PersistentVolumeClaim> =
+        Api::<PersistentVolumeClaim>::namespaced(client.clone(), ns)
+            .list(&ListParams::default().labels(&owned_selector(&cluster.name)))
+            .await
+            .map_err(read("PersistentVolumeClaims"))?
+            .items
+            .into_iter()
+            .filter_map(|c| Some((c.metadata.name.clone()?, c)))
+            .collect();
+
+    let nodes: Api<Node> = Api::all(client.clone());
+    let mut zones: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let sts_name = cluster.statefulset_name();
+    let mut members = Vec::new();
+    for pod in &pods {
+        let Some(name) = pod.metadata.name.clone() else {
+            continue;
+        };
+        let Some(ordinal) = ordinal(&name, &sts_name) else {
+            continue;
+        };
+        let status = pod.status.as_ref();
+        let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+        let zone = match &node {
+            Some(node) => match zones.get(node) {
+                Some(zone) => zone.clone(),
+                None => {
+                    let zone = nodes
+                        .get_opt(node)
+                        .await
+                        .map_err(read("Nodes"))?
+                        .and_then(|n| n.metadata.labels?.get(ZONE_LABEL).cloned());
+                    zones.insert(node.clone(), zone.clone());
+                    zone
+                }
+            },
+            None => None,
+        };
+        let pvc = cluster.pvc_name(ordinal);
+        let claim = claims.get(&pvc);
+        let capacity = claim
+            .and_then(|c| {
+                c.status
+                    .as_ref()?
+                    .capacity
+                    .as_ref()?
+                    .get("storage")
+                    .cloned()
+            })
+            .map(|q| q.0);
+        members.push((
+            ordinal,
+            MemberStatus {
+                pod: name,
+                phase: status.and_then(|s| s.phase.clone()),
+                ready: status
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+                node,
+                zone,
+                pvc: claim.map(|_| pvc),
+                pvc_capacity: capacity,
+            },
+        ));
+    }
+    members.sort_by_key(|(ordinal, _)| *ordinal);
+    let expanding = claims
+        .values()
+        .filter(|c| {
+            let request = c
+                .spec
+                .as_ref()
+                .and_then(|s| s.resources.as_ref()?.requests.as_ref()?.get("storage"));
+            let capacity = c
+                .status
+                .as_ref()
+                .and_then(|s| s.capacity.as_ref()?.get("storage"));
+            match (request, capacity) {
+                (Some(r), Some(c)) => {
+                    match (
+                        kube_quantity::ParsedQuantity::try_from(r),
+                        kube_quantity::ParsedQuantity::try_from(c),
+                    ) {
+                        (Ok(r), Ok(c)) => c < r,
+                        _ => false,
+                    }
+                }
+                _ => false,
+            }
+        })
+        .filter_map(|c| c.metadata.name.clone())
+        .collect();
+    Ok(Observed {
+        statefulset,
+        members: members.into_iter().map(|(_, m)| m).collect(),
+        expanding,
+    })
+}

@@ -1,0 +1,238 @@
+//! Before building: read what the API server holds that the pure core cannot know (the live
+//! StatefulSet, the members' claims), reject what cannot be done (shrinking volumes), hold what
+//! must not be done yet (scale-down), and keep what must not be re-sent (the live
+//! volumeClaimTemplates, which the StatefulSet API does not let anyone change).
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::Client;
+use kube::api::{Api, ListParams};
+use kube_quantity::ParsedQuantity;
+use neo4j_aks_model::{Invalid, ValidatedCluster};
+use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
+use neo4j_aks_render::{Object, Rendered};
+use serde_json::Value;
+
+use crate::error::ApplyError;
+use crate::kinds::Kind;
+
+/// One object to apply, as JSON (typed object serialised, owner reference added).
+#[derive(Clone, Debug)]
+pub struct Desired {
+    pub kind: Kind,
+    pub name: String,
+    pub value: Value,
+}
+
+/// Why the applied objects differ from what the spec asks, for the status.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Findings {
+    /// `(spec nodeCount, live replicas)` while a lower nodeCount waits for safe deallocation.
+    pub scale_down_pending: Option<(i32, i32)>,
+    /// Changes of immutable fields that were not applied, each with the way out.
+    pub immutable: Vec<String>,
+    /// Claims whose request is below the spec's disk size: they are expanded in place.
+    pub expand: Vec<String>,
+    /// The requested disk size (`64Gi`) when claims are expanded.
+    pub disk_size: String,
+}
+
+/// Everything `apply` needs.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub rendered: Rendered,
+    pub desired: Vec<Desired>,
+    pub findings: Findings,
+    pub live_statefulset: Option<StatefulSet>,
+    pub claims: Vec<PersistentVolumeClaim>,
+}
+
+/// Label selector of every object of the cluster `name` that neo4j-aks manages.
+pub fn owned_selector(name: &str) -> String {
+    format!("{CLUSTER_LABEL}={name},app.kubernetes.io/managed-by={MANAGED_BY}")
+}
+
+fn quantity(text: &str) -> Option<ParsedQuantity> {
+    ParsedQuantity::try_from(text).ok()
+}
+
+fn claim_request(claim: &PersistentVolumeClaim) -> Option<String> {
+    claim
+        .spec
+        .as_ref()?
+        .resources
+        .as_ref()?
+        .requests
+        .as_ref()?
+        .get("storage")
+        .map(|q| q.0.clone())
+}
+
+fn template_request(sts: &StatefulSet) -> Option<String> {
+    sts.spec
+        .as_ref()?
+        .volume_claim_templates
+        .as_ref()?
+        .first()
+        .and_then(claim_request)
+}
+
+fn template_class(sts: &StatefulSet) -> Option<String> {
+    sts.spec
+        .as_ref()?
+        .volume_claim_templates
+        .as_ref()?
+        .first()?
+        .spec
+        .as_ref()?
+        .storage_class_name
+        .clone()
+}
+
+/// Reads the live state and builds the desired objects. `Ok(Err(invalid))` when the spec is
+/// valid on its own but not against the live cluster (a smaller disk).
+pub async fn prepare(
+    client: &Client,
+    mut cluster: ValidatedCluster,
+    owner: Option<OwnerReference>,
+) -> Result<Result<Prepared, Invalid>, ApplyError> {
+    let ns = cluster.namespace.clone();
+    let sts_api: Api<StatefulSet> = Api::namespaced(client.clone(), &ns);
+    let live = sts_api
+        .get_opt(&cluster.statefulset_name())
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: format!("StatefulSet {}", cluster.statefulset_name()),
+            source,
+        })?;
+    let claims_api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
+    let claims = claims_api
+        .list(&ListParams::default().labels(&owned_selector(&cluster.name)))
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: "PersistentVolumeClaims".into(),
+            source,
+        })?
+        .items;
+
+    let mut findings = Findings::default();
+    let wanted_text = format!("{}Gi", cluster.storage.disk_size_gi);
+    findings.disk_size = wanted_text.clone();
+    let wanted = quantity(&wanted_text);
+
+    // Volumes never shrink: compare with the largest of the live template and the claims (the
+    // template keeps its first size after claims were expanded).
+    let mut largest: Option<(ParsedQuantity, String)> = None;
+    let sizes = live
+        .iter()
+        .filter_map(template_request)
+        .chain(claims.iter().filter_map(claim_request));
+    for text in sizes {
+        if let Some(q) = quantity(&text)
+            && largest.as_ref().is_none_or(|(l, _)| q > *l)
+        {
+            largest = Some((q, text));
+        }
+    }
+    if let (Some(wanted), Some((largest, text))) = (&wanted, &largest)
+        && wanted < largest
+    {
+        return Ok(Err(Invalid::single(
+            "spec.storage.diskSizeGi",
+            format!(
+                "{} is smaller than the live volumes ({text}); volumes cannot shrink. Set it to at least {text}",
+                cluster.storage.disk_size_gi
+            ),
+        )));
+    }
+
+    if let Some(sts) = &live {
+        let live_replicas = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+        if live_replicas > cluster.members {
+            if cluster.clustering.is_none() {
+                return Ok(Err(Invalid::single(
+                    "spec.nodeCount",
+                    format!(
+                        "{} would turn a running {live_replicas}-member cluster into a standalone server; that is not supported",
+                        cluster.members
+                    ),
+                )));
+            }
+            findings.scale_down_pending = Some((cluster.members, live_replicas));
+            // Render as many members as run: config, discovery Services and budget stay.
+            cluster.members = live_replicas;
+        }
+        if let Some(class) = template_class(sts)
+            && class != cluster.storage.class_name
+        {
+            findings.immutable.push(format!(
+                "spec.storage.className: the members' volumes use StorageClass {class} and a StatefulSet's volumeClaimTemplates cannot change. Set spec.storage.className back to {class}, or move the data: back up, delete the Neo4jCluster (deletionPolicy Retain keeps the claims), and restore into a new cluster"
+            ));
+        }
+    }
+    if let Some(wanted) = &wanted {
+        for claim in &claims {
+            let below = claim_request(claim)
+                .and_then(|t| quantity(&t))
+                .is_some_and(|q| q < *wanted);
+            if below && let Some(name) = &claim.metadata.name {
+                findings.expand.push(name.clone());
+            }
+        }
+    }
+
+    let rendered = neo4j_aks_render::build(cluster);
+    let desired = rendered
+        .objects
+        .iter()
+        .map(|object| desired_value(object, owner.as_ref(), live.as_ref()))
+        .collect();
+    Ok(Ok(Prepared {
+        rendered,
+        desired,
+        findings,
+        live_statefulset: live,
+        claims,
+    }))
+}
+
+fn desired_value(
+    object: &Object,
+    owner: Option<&OwnerReference>,
+    live: Option<&StatefulSet>,
+) -> Desired {
+    let kind = Kind::of(object);
+    let mut value = object.to_value();
+    if kind.is_namespaced()
+        && let Some(owner) = owner
+    {
+        value["metadata"]["ownerReferences"] = serde_json::to_value([owner]).unwrap_or(Value::Null);
+    }
+    if kind == Kind::StatefulSet
+        && let Some(templates) = live
+            .and_then(|s| s.spec.as_ref())
+            .and_then(|s| s.volume_claim_templates.as_ref())
+    {
+        // The API server refuses any change here; re-send exactly what it holds.
+        let kept: Vec<Value> = templates
+            .iter()
+            .map(|t| {
+                let mut t = serde_json::to_value(t).unwrap_or(Value::Null);
+                if let Some(map) = t.as_object_mut() {
+                    map.remove("status");
+                }
+                if let Some(meta) = t.get_mut("metadata").and_then(Value::as_object_mut) {
+                    meta.remove("creationTimestamp");
+                }
+                t
+            })
+            .collect();
+        value["spec"]["volumeClaimTemplates"] = Value::Array(kept);
+    }
+    Desired {
+        kind,
+        name: object.name().to_string(),
+        value,
+    }
+}

@@ -1,0 +1,296 @@
+//! Shared harness: a test namespace on the testenv, an in-process operator scoped to it (its
+//! client counts requests by verb), and helpers to create and wait for Neo4jClusters.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Service;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config, ResourceExt};
+use neo4j_aks_model::Neo4jCluster;
+use neo4j_aks_ops::controller::{self, Context, Settings};
+use neo4j_aks_ops::metrics::Metrics;
+use neo4j_aks_testkit::{TestEnv, TestNamespace, wait_until};
+use tokio::task::JoinHandle;
+
+pub const WAIT: Duration = Duration::from_secs(90);
+
+pub struct Harness {
+    pub env: TestEnv,
+    pub ns: Option<TestNamespace>,
+    pub name: String,
+    pub operators: Vec<(Arc<Metrics>, JoinHandle<()>)>,
+}
+
+pub async fn config(env: &TestEnv) -> Config {
+    let kc = Kubeconfig::read_from(env.kubeconfig()).expect("kubeconfig");
+    let mut config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .expect("config");
+    config.read_timeout = Some(Duration::from_secs(300));
+    config
+}
+
+/// Operator settings for tests: this namespace only, quick resyncs.
+pub fn settings(ns: &str, instance: &str) -> Settings {
+    Settings {
+        namespace: Some(ns.to_string()),
+        resync: Duration::from_secs(2),
+        not_ready_requeue: Duration::from_secs(2),
+        error_requeue: Duration::from_secs(2),
+        concurrency: 4,
+        instance: instance.to_string(),
+    }
+}
+
+/// Installs (server-side applies) the Neo4jCluster CRD and waits until it is established.
+pub async fn install_crd(client: &Client) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::CustomResourceExt;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let crd = Neo4jCluster::crd();
+    crds.patch(
+        &crd.name_any(),
+        &PatchParams::apply("neo4j-aks-test").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .expect("apply the Neo4jCluster CRD");
+    neo4j_aks_testkit::wait_for(
+        crds,
+        &crd.name_any(),
+        kube::runtime::conditions::is_crd_established(),
+        Duration::from_secs(30),
+        "the Neo4jCluster CRD to be established",
+    )
+    .await;
+    // Discovery of the new API group can lag behind Established by a moment.
+    let api: Api<Neo4jCluster> = Api::all(client.clone());
+    wait_until(
+        Duration::from_secs(30),
+        "the Neo4jCluster API to be served",
+        || {
+            let api = api.clone();
+            async move {
+                api.list(&ListParams::default().limit(1))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        },
+    )
+    .await;
+}
+
+impl Harness {
+    pub async fn new(test: &str) -> Option<Harness> {
+        neo4j_aks_ops::telemetry::init();
+        let env = TestEnv::connect(test).await?;
+        install_crd(&env.client()).await;
+        let ns = env.namespace(test).await;
+        Some(Harness {
+            env,
+            ns: Some(ns),
+            name: "db".to_string(),
+            operators: Vec::new(),
+        })
+    }
+
+    pub fn ns(&self) -> &str {
+        self.ns.as_ref().expect("namespace").name()
+    }
+
+    pub fn client(&self) -> Client {
+        self.env.client()
+    }
+
+    /// A client whose requests are counted in `metrics`.
+    pub async fn counting_client(&self, metrics: Arc<Metrics>) -> Client {
+        neo4j_aks_ops::counting::client(config(&self.env).await, metrics).expect("client")
+    }
+
+    /// Starts an in-process operator watching this namespace; returns its metrics.
+    pub async fn start_operator(&mut self) -> Arc<Metrics> {
+        let metrics = Arc::new(Metrics::new());
+        let client = self.counting_client(metrics.clone()).await;
+        let ctx = Context::new(
+            client,
+            metrics.clone(),
+            settings(self.ns(), "test-operator"),
+        );
+        let handle = tokio::spawn(controller::run(ctx));
+        self.operators.push((metrics.clone(), handle));
+        metrics
+    }
+
+    pub fn stop_operators(&mut self) {
+        for (_, handle) in self.operators.drain(..) {
+            handle.abort();
+        }
+    }
+
+    /// The spec of a test cluster: unique StorageClass (never the shared one).
+    pub fn spec(&self, extra: &str) -> Neo4jCluster {
+        let ns = self.ns();
+        let yaml = format!(
+            r#"apiVersion: neo4j-aks.io/v1alpha1
+kind: Neo4jCluster
+metadata:
+  name: {name}
+  namespace: {ns}
+spec:
+  neo4jVersion: "5.26.16"
+  acceptLicenseAgreement: "yes"
+  nodeCount: 3
+  storage:
+    diskSizeGi: 32
+    className: {ns}-premium
+  resources:
+    cpu: "1"
+    memory: 4Gi
+{extra}"#,
+            name = self.name
+        );
+        Neo4jCluster::from_yaml(&yaml).expect("test spec parses")
+    }
+
+    pub fn clusters(&self) -> Api<Neo4jCluster> {
+        Api::namespaced(self.client(), self.ns())
+    }
+
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        Api::namespaced(self.client(), self.ns())
+    }
+
+    pub async fn create(&self, cluster: &Neo4jCluster) -> Neo4jCluster {
+        self.clusters()
+            .create(&PostParams::default(), cluster)
+            .await
+            .expect("create Neo4jCluster")
+    }
+
+    /// Merge-patches the spec.
+    pub async fn patch_spec(&self, spec: serde_json::Value) {
+        self.clusters()
+            .patch(
+                &self.name,
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({ "spec": spec })),
+            )
+            .await
+            .expect("patch spec");
+    }
+
+    /// Waits until the cluster's status satisfies `check` (which explains what it saw).
+    pub async fn wait_status(
+        &self,
+        what: &str,
+        check: impl Fn(&Neo4jCluster) -> Result<(), String>,
+    ) -> Neo4jCluster {
+        let api = self.clusters();
+        let name = self.name.clone();
+        wait_until(WAIT, what, || {
+            let api = api.clone();
+            let name = name.clone();
+            let check = &check;
+            async move {
+                let c = api.get(&name).await.map_err(|e| e.to_string())?;
+                check(&c).map(|()| c)
+            }
+        })
+        .await
+    }
+
+    /// Waits for phase Ready with `n` ready members at the current generation.
+    pub async fn wait_ready(&self, n: i32) -> Neo4jCluster {
+        self.wait_status(&format!("Ready with {n} members"), |c| {
+            let s = c.status.clone().unwrap_or_default();
+            let ok = s.phase.as_deref() == Some("Ready")
+                && s.ready_members == Some(n)
+                && s.members.len() == n as usize
+                && s.observed_generation == c.metadata.generation;
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "phase {:?}, ready {:?}, members {}, observed {:?} of {:?}, conditions {:?}",
+                    s.phase,
+                    s.ready_members,
+                    s.members.len(),
+                    s.observed_generation,
+                    c.metadata.generation,
+                    s.conditions
+                        .iter()
+                        .map(|c| format!("{}={} {}: {}", c.type_, c.status, c.reason, c.message))
+                        .collect::<Vec<_>>()
+                ))
+            }
+        })
+        .await
+    }
+
+    pub async fn discovery_services(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .api::<Service>()
+            .list(&ListParams::default().labels(&format!(
+                "neo4j-aks.io/cluster={},neo4j-aks.io/service=discovery",
+                self.name
+            )))
+            .await
+            .expect("list services")
+            .items
+            .into_iter()
+            .filter(|s| s.metadata.deletion_timestamp.is_none())
+            .map(|s| s.name_any())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Deletes the cluster while an operator runs (its finalizer removes the test StorageClass),
+    /// then the namespace.
+    pub async fn teardown(mut self) {
+        if self.operators.is_empty() {
+            self.start_operator().await;
+        }
+        let api = self.clusters();
+        let _ = api.delete(&self.name, &DeleteParams::default()).await;
+        let name = self.name.clone();
+        let gone = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match api.get_opt(&name).await {
+                    Ok(None) => return,
+                    _ => tokio::time::sleep(Duration::from_millis(250)).await,
+                }
+            }
+        })
+        .await;
+        if gone.is_err() {
+            eprintln!("teardown: {name} still present; removing its finalizer");
+            let _ = api
+                .patch(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
+                )
+                .await;
+        }
+        self.stop_operators();
+        if let Some(ns) = self.ns.take() {
+            ns.cleanup().await;
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        for (_, handle) in self.operators.drain(..) {
+            handle.abort();
+        }
+    }
+}
