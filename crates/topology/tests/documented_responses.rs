@@ -145,7 +145,9 @@ fn show_servers_default_columns_and_every_documented_state() {
         assert_eq!(s.server_id, "server3");
     }
     // `address` "May be null".
-    let r = record(json!({"name": "s", "address": null, "state": "Free", "health": "Available", "hosting": []}));
+    let r = record(
+        json!({"name": "s", "address": null, "state": "Free", "health": "Available", "hosting": []}),
+    );
     assert_eq!(ServerRecord::from_record(&r).expect("parses").address, None);
     // A missing state is an error, not a default.
     let r = record(json!({"name": "s", "health": "Available"}));
@@ -244,7 +246,12 @@ fn show_databases_yield_star_example_values() {
     let d = DatabaseRecord::from_record(&r).expect("parses");
     assert_eq!(d.server_id.as_deref(), Some("server3"));
     assert_eq!(
-        (d.current_primaries, d.current_secondaries, d.requested_primaries, d.requested_secondaries),
+        (
+            d.current_primaries,
+            d.current_secondaries,
+            d.requested_primaries,
+            d.requested_secondaries
+        ),
         (Some(3), Some(0), Some(3), Some(1))
     );
     assert_eq!(d.last_committed_txn, Some(2342));
@@ -253,7 +260,10 @@ fn show_databases_yield_star_example_values() {
     // Neo4j reports lag as this - writer (negative on a lagging copy): magnitude counts.
     let mut lagging = r.clone();
     lagging.insert("replicationLag".to_owned(), json!(-17));
-    assert_eq!(DatabaseRecord::from_record(&lagging).expect("parses").lag(), 17);
+    assert_eq!(
+        DatabaseRecord::from_record(&lagging).expect("parses").lag(),
+        17
+    );
 }
 
 #[test]
@@ -331,7 +341,11 @@ fn status_check_example_from_the_manual() {
         .map(|r| StatusCheckRecord::from_record(r).expect("parses"))
         .collect();
     assert!(parsed.iter().all(|r| r.replication_successful));
-    assert!(parsed.iter().all(|r| r.member_status == MemberStatus::Applying));
+    assert!(
+        parsed
+            .iter()
+            .all(|r| r.member_status == MemberStatus::Applying)
+    );
     assert_eq!(parsed.iter().filter(|r| r.requester).count(), 2);
     assert_eq!(parsed[0].recognised_leader.as_deref(), Some(b));
     assert_eq!(parsed[3].recognised_leader_term, Some(1));
@@ -340,7 +354,10 @@ fn status_check_example_from_the_manual() {
     let mut bad = rows[0].clone();
     bad.insert("memberStatus".to_owned(), json!("UNAVAILABLE"));
     bad.insert("replicationSuccessful".to_owned(), json!(false));
-    bad.insert("error".to_owned(), json!("database does not exist on the requester"));
+    bad.insert(
+        "error".to_owned(),
+        json!("database does not exist on the requester"),
+    );
     let bad = StatusCheckRecord::from_record(&bad).expect("parses");
     assert_eq!(bad.member_status, MemberStatus::Unavailable);
     assert!(!bad.replication_successful);
@@ -378,7 +395,11 @@ fn manual_cluster_maps_onto_members_with_quorum_per_database() {
         })
         .collect();
     let rename = |a: &str| {
-        let port: u32 = a.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        let port: u32 = a
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
         format!("host-{}:7687", port - 7681)
     };
     let mut servers = manual_servers();
@@ -402,12 +423,19 @@ fn manual_cluster_maps_onto_members_with_quorum_per_database() {
     assert!(observed.member(3).expect("member 3").server.is_none());
     let neo4j = &observed.databases["neo4j"];
     assert_eq!(
-        (neo4j.requested_primaries, neo4j.primaries_available, neo4j.required),
+        (
+            neo4j.requested_primaries,
+            neo4j.primaries_available,
+            neo4j.required
+        ),
         (3, 3, 2)
     );
     assert_eq!(neo4j.leader, Some(2));
     let foo = &observed.databases["foo"];
-    assert_eq!((foo.requested_primaries, foo.required, foo.leader), (1, 1, Some(0)));
+    assert_eq!(
+        (foo.requested_primaries, foo.required, foo.leader),
+        (1, 1, Some(0))
+    );
     let system = observed.system().expect("system");
     assert!(system.has_quorum());
     assert_eq!(system.leader, Some(0));
@@ -438,12 +466,23 @@ fn members_match_servers_by_pod_fqdn_or_discovery_service() {
         server("a", "neo4j-0.neo4j-headless.neo4j.svc.cluster.local:7687"),
         server("b", "NEO4J-1-DISCOVERY.neo4j.svc.cluster.local.:7687"),
         server("c", "neo4j-2.neo4j-headless.neo4j.svc.cluster.local"),
-        server("stranger", "other-0.other-headless.neo4j.svc.cluster.local:7687"),
+        server(
+            "stranger",
+            "other-0.other-headless.neo4j.svc.cluster.local:7687",
+        ),
     ];
     let observed = ObservedTopology::build(&identities, &[], &servers, &[], 3, 0);
     let names: Vec<_> = (0..3)
-        .map(|o| observed.member(o).and_then(|m| m.server.as_ref()).map(|s| s.name.clone()))
+        .map(|o| {
+            observed
+                .member(o)
+                .and_then(|m| m.server.as_ref())
+                .map(|s| s.name.clone())
+        })
         .collect();
-    assert_eq!(names, [Some("a".into()), Some("b".into()), Some("c".into())]);
+    assert_eq!(
+        names,
+        [Some("a".into()), Some("b".into()), Some("c".into())]
+    );
     assert_eq!(observed.unmatched_servers.len(), 1);
 }

@@ -1,0 +1,443 @@
+//! One table test per planner step: scale up, scale down (refusals, each stage, resumption),
+//! rolling restart (order, gates, timeout).
+
+mod support;
+
+use neo4j_aks_topology::planner::{
+    Action, Confirmation, Operation, Progress, ScaleDownPhase, Step, plan,
+};
+use neo4j_aks_topology::records::{Health, ServerState};
+use support::{Sim, desired, server_id};
+
+fn none() -> Progress {
+    Progress::default()
+}
+
+fn scale_down(target: u32, member: u32, phase: ScaleDownPhase, started: i64) -> Progress {
+    Progress {
+        operation: Some(Operation::ScaleDown {
+            target,
+            member,
+            server: server_id(member),
+            phase,
+            started_at_secs: started,
+        }),
+    }
+}
+
+fn restarting(member: u32, started: i64) -> Progress {
+    Progress {
+        operation: Some(Operation::Restart {
+            revision: "r2".to_owned(),
+            member,
+            started_at_secs: started,
+        }),
+    }
+}
+
+fn check(step: &Step, action: Action, member: Option<u32>, destructive: bool) {
+    assert_eq!(step.action, action, "{step:#?}");
+    assert_eq!(step.member, member, "{step:#?}");
+    assert_eq!(step.destructive, destructive, "{step:#?}");
+}
+
+#[test]
+fn steady_state_is_done() {
+    let step = plan(&Sim::healthy(3, "r1").build(), &desired(3, "r1"), &none());
+    check(&step, Action::Done, None, false);
+    assert_eq!(step.progress, none());
+}
+
+// ---- scale up -------------------------------------------------------------------------
+
+#[test]
+fn scale_up_grows_the_statefulset_first() {
+    let step = plan(&Sim::healthy(3, "r1").build(), &desired(5, "r1"), &none());
+    check(
+        &step,
+        Action::ScaleStatefulSet {
+            replicas: 5,
+            kept_pvc_ordinal: None,
+        },
+        None,
+        false,
+    );
+}
+
+#[test]
+fn scale_up_waits_for_new_pods_and_servers() {
+    let mut sim = Sim::healthy(5, "r1");
+    sim.member(3).pod = None;
+    sim.member(3).server = None;
+    let step = plan(&sim.build(), &desired(5, "r1"), &none());
+    check(&step, Action::Wait, Some(3), false);
+    sim.member(3).pod = Some((true, "r1".into()));
+    let step = plan(&sim.build(), &desired(5, "r1"), &none());
+    check(&step, Action::Wait, Some(3), false);
+    assert!(step.reason.contains("SHOW SERVERS"), "{}", step.reason);
+}
+
+#[test]
+fn scale_up_enables_free_servers_when_auto_enable_is_off() {
+    let mut sim = Sim::healthy(5, "r1");
+    sim.member(4).server = Some((ServerState::Free, Health::Available));
+    sim.evacuate(4);
+    let step = plan(&sim.build(), &desired(5, "r1"), &none());
+    check(
+        &step,
+        Action::EnableServer {
+            server: server_id(4),
+        },
+        Some(4),
+        false,
+    );
+    let mut auto = desired(5, "r1");
+    auto.auto_enable_servers = true;
+    check(
+        &plan(&sim.build(), &auto, &none()),
+        Action::Wait,
+        Some(4),
+        false,
+    );
+}
+
+#[test]
+fn scale_up_then_aligns_the_default_database_topology() {
+    let mut sim = Sim::healthy(5, "r1");
+    sim.db("neo4j").requested = (3, 0);
+    sim.db("neo4j").secondaries.clear();
+    let step = plan(&sim.build(), &desired(5, "r1"), &none());
+    check(
+        &step,
+        Action::AlignTopology {
+            database: "neo4j".into(),
+            primaries: 3,
+            secondaries: 2,
+        },
+        None,
+        false,
+    );
+}
+
+// ---- scale down: refusals --------------------------------------------------------------
+
+#[test]
+fn scale_down_without_confirmation_is_refused_and_says_how_to_confirm() {
+    let step = plan(&Sim::healthy(5, "r1").build(), &desired(3, "r1"), &none());
+    check(&step, Action::Refuse, None, false);
+    assert!(
+        step.reason
+            .contains("neo4j-aks.io/confirm-scale-down: \"3\""),
+        "{}",
+        step.reason
+    );
+    let mut wrong = desired(3, "r1");
+    wrong.confirmation = Confirmation::Annotation("4".into());
+    check(
+        &plan(&Sim::healthy(5, "r1").build(), &wrong, &none()),
+        Action::Refuse,
+        None,
+        false,
+    );
+}
+
+#[test]
+fn scale_down_below_three_members_is_refused_even_with_yes() {
+    let mut d = desired(2, "r1");
+    d.confirmation = Confirmation::Cli;
+    let step = plan(&Sim::healthy(3, "r1").build(), &d, &none());
+    check(&step, Action::Refuse, None, false);
+    assert!(step.reason.contains("below 3"), "{}", step.reason);
+}
+
+#[test]
+fn scale_down_below_a_databases_primaries_is_refused() {
+    let mut sim = Sim::healthy(5, "r1");
+    let db = sim.db("neo4j");
+    db.primaries = vec![0, 1, 2, 3, 4];
+    db.secondaries.clear();
+    db.requested = (5, 0);
+    let mut d = desired(3, "r1");
+    d.confirmation = Confirmation::Cli;
+    let step = plan(&sim.build(), &d, &none());
+    check(&step, Action::Refuse, None, false);
+    assert!(step.reason.contains("5 primaries"), "{}", step.reason);
+}
+
+// ---- scale down: stages ----------------------------------------------------------------
+
+fn confirmed(target: u32) -> neo4j_aks_topology::planner::Desired {
+    let mut d = desired(target, "r1");
+    d.confirmation = Confirmation::Annotation(target.to_string());
+    d
+}
+
+#[test]
+fn scale_down_first_shrinks_a_topology_that_would_not_fit() {
+    // 5 members: neo4j runs 3 primaries + 2 secondaries; 3 members cannot hold 5 copies.
+    let step = plan(&Sim::healthy(5, "r1").build(), &confirmed(3), &none());
+    check(
+        &step,
+        Action::AlignTopology {
+            database: "neo4j".into(),
+            primaries: 3,
+            secondaries: 0,
+        },
+        None,
+        false,
+    );
+}
+
+fn five_fitting_three() -> Sim {
+    let mut sim = Sim::healthy(5, "r1");
+    for db in ["neo4j", "system"] {
+        sim.db(db).requested = (3, 0);
+    }
+    sim
+}
+
+#[test]
+fn scale_down_deallocates_the_highest_ordinal_first() {
+    let step = plan(&five_fitting_three().build(), &confirmed(3), &none());
+    check(
+        &step,
+        Action::DeallocateServer {
+            server: server_id(4),
+        },
+        Some(4),
+        true,
+    );
+    assert_eq!(
+        step.progress,
+        scale_down(3, 4, ScaleDownPhase::Deallocating, 1_000)
+    );
+}
+
+#[test]
+fn scale_down_waits_while_another_member_is_down() {
+    let mut sim = five_fitting_three();
+    sim.member(1).pod = Some((false, "r1".into()));
+    let step = plan(&sim.build(), &confirmed(3), &none());
+    check(&step, Action::Wait, Some(4), false);
+    assert!(step.reason.contains("member 1"), "{}", step.reason);
+}
+
+#[test]
+fn recorded_deallocate_is_never_reissued() {
+    // Neo4j has not reflected DEALLOCATE yet (still Enabled): wait, do not send it again.
+    let progress = scale_down(3, 4, ScaleDownPhase::Deallocating, 900);
+    let step = plan(&five_fitting_three().build(), &confirmed(3), &progress);
+    check(&step, Action::Wait, Some(4), false);
+    assert_eq!(step.progress, progress);
+}
+
+#[test]
+fn deallocation_that_takes_too_long_aborts() {
+    let mut sim = five_fitting_three();
+    sim.member(4).server = Some((ServerState::Deallocating, Health::Available));
+    sim.now = 2_000;
+    let progress = scale_down(3, 4, ScaleDownPhase::Deallocating, 1_000);
+    let step = plan(&sim.build(), &confirmed(3), &progress);
+    check(&step, Action::Abort, Some(4), false);
+    assert_eq!(
+        step.progress, progress,
+        "progress is kept for a person to look at"
+    );
+}
+
+#[test]
+fn deallocated_server_still_hosting_is_not_dropped() {
+    let mut sim = five_fitting_three();
+    sim.member(4).server = Some((ServerState::Deallocated, Health::Available));
+    let progress = scale_down(3, 4, ScaleDownPhase::Deallocating, 1_000);
+    let step = plan(&sim.build(), &confirmed(3), &progress);
+    check(&step, Action::Wait, Some(4), false);
+}
+
+#[test]
+fn deallocated_empty_server_is_dropped() {
+    let mut sim = five_fitting_three();
+    sim.member(4).server = Some((ServerState::Deallocated, Health::Available));
+    sim.evacuate(4);
+    let progress = scale_down(3, 4, ScaleDownPhase::Deallocating, 1_000);
+    let step = plan(&sim.build(), &confirmed(3), &progress);
+    check(
+        &step,
+        Action::DropServer {
+            server: server_id(4),
+        },
+        Some(4),
+        true,
+    );
+    assert_eq!(
+        step.progress,
+        scale_down(3, 4, ScaleDownPhase::Dropped, 1_000)
+    );
+}
+
+#[test]
+fn dropped_server_shrinks_the_statefulset_and_keeps_the_pvc() {
+    let mut sim = five_fitting_three();
+    sim.member(4).server = Some((ServerState::Dropped, Health::Available));
+    sim.evacuate(4);
+    let progress = scale_down(3, 4, ScaleDownPhase::Dropped, 1_000);
+    let step = plan(&sim.build(), &confirmed(3), &progress);
+    check(
+        &step,
+        Action::ScaleStatefulSet {
+            replicas: 4,
+            kept_pvc_ordinal: Some(4),
+        },
+        Some(4),
+        true,
+    );
+    assert!(step.reason.contains("PVC is kept"), "{}", step.reason);
+    assert_eq!(step.progress, none());
+}
+
+#[test]
+fn after_a_shrink_the_next_member_follows() {
+    let mut sim = five_fitting_three();
+    sim.members.truncate(4);
+    sim.replicas = 4;
+    sim.evacuate(4);
+    let stale = scale_down(3, 4, ScaleDownPhase::Dropped, 1_000);
+    let step = plan(&sim.build(), &confirmed(3), &stale);
+    check(
+        &step,
+        Action::DeallocateServer {
+            server: server_id(3),
+        },
+        Some(3),
+        true,
+    );
+}
+
+#[test]
+fn a_restarted_operator_without_progress_resumes_from_what_neo4j_reports() {
+    let mut sim = five_fitting_three();
+    sim.member(4).server = Some((ServerState::Deallocating, Health::Available));
+    let step = plan(&sim.build(), &confirmed(3), &none());
+    check(&step, Action::Wait, Some(4), false);
+    assert!(matches!(
+        step.progress.operation,
+        Some(Operation::ScaleDown {
+            phase: ScaleDownPhase::Deallocating,
+            member: 4,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn withdrawn_confirmation_stops_an_inflight_scale_down() {
+    let mut sim = five_fitting_three();
+    sim.member(4).server = Some((ServerState::Deallocated, Health::Available));
+    sim.evacuate(4);
+    let progress = scale_down(3, 4, ScaleDownPhase::Deallocating, 1_000);
+    let step = plan(&sim.build(), &desired(3, "r1"), &progress);
+    check(&step, Action::Refuse, None, false);
+}
+
+// ---- rolling restart -------------------------------------------------------------------
+
+/// 4 members: 0 leads neo4j and system, 1 and 2 follow, 3 is a secondary only.
+fn four() -> Sim {
+    Sim::healthy(4, "r1")
+}
+
+#[test]
+fn restart_goes_secondaries_then_followers_then_the_leader() {
+    let mut sim = four();
+    let mut order = Vec::new();
+    let d = desired(4, "r2");
+    for _ in 0..4 {
+        let step = plan(&sim.build(), &d, &none());
+        let Action::RestartMember { ordinal } = step.action else {
+            panic!("{step:#?}");
+        };
+        assert!(!step.destructive);
+        assert!(matches!(
+            step.progress.operation,
+            Some(Operation::Restart { member, .. }) if member == ordinal
+        ));
+        order.push(ordinal);
+        sim.member(ordinal).pod = Some((true, "r2".into()));
+    }
+    assert_eq!(order, [3, 2, 1, 0]);
+    check(&plan(&sim.build(), &d, &none()), Action::Done, None, false);
+}
+
+#[test]
+fn the_member_leading_most_databases_goes_last() {
+    let mut sim = Sim::healthy(3, "r1");
+    sim.db("neo4j").leader = Some(2);
+    sim.db("system").leader = Some(1);
+    let mut extra = sim.dbs[1].clone();
+    extra.name = "foo".into();
+    extra.leader = Some(2);
+    sim.dbs.push(extra);
+    let step = plan(&sim.build(), &desired(3, "r2"), &none());
+    check(&step, Action::RestartMember { ordinal: 0 }, Some(0), false);
+    sim.member(0).pod = Some((true, "r2".into()));
+    let step = plan(&sim.build(), &desired(3, "r2"), &none());
+    check(&step, Action::RestartMember { ordinal: 1 }, Some(1), false);
+}
+
+#[test]
+fn restart_waits_while_the_member_is_away_and_aborts_after_the_bound() {
+    let mut sim = four();
+    sim.member(3).pod = Some((false, "r2".into()));
+    let d = desired(4, "r2");
+    sim.now = 1_100;
+    let step = plan(&sim.build(), &d, &restarting(3, 1_000));
+    check(&step, Action::Wait, Some(3), false);
+    sim.now = 1_700;
+    let step = plan(&sim.build(), &d, &restarting(3, 1_000));
+    check(&step, Action::Abort, Some(3), false);
+    assert!(step.reason.contains("did not come back"), "{}", step.reason);
+}
+
+#[test]
+fn restart_moves_on_once_the_member_is_back() {
+    let mut sim = four();
+    sim.member(3).pod = Some((true, "r2".into()));
+    let step = plan(&sim.build(), &desired(4, "r2"), &restarting(3, 1_000));
+    check(&step, Action::RestartMember { ordinal: 2 }, Some(2), false);
+}
+
+#[test]
+fn restart_is_gated_on_lag_online_databases_and_other_members() {
+    let d = desired(4, "r2");
+    let mut lagging = four();
+    lagging.db("neo4j").lag = 50;
+    let step = plan(&lagging.build(), &d, &none());
+    check(&step, Action::Wait, Some(3), false);
+    assert!(step.reason.contains("lags 50"), "{}", step.reason);
+
+    let mut offline = four();
+    offline.db("neo4j").offline_on = vec![1];
+    let step = plan(&offline.build(), &d, &none());
+    check(&step, Action::Wait, Some(3), false);
+    assert!(step.reason.contains("not online"), "{}", step.reason);
+
+    let mut down = four();
+    down.member(2).server = Some((ServerState::Enabled, Health::Unavailable));
+    let step = plan(&down.build(), &d, &none());
+    assert_eq!(step.action, Action::Wait, "{step:#?}");
+}
+
+#[test]
+fn restart_never_takes_a_primary_whose_loss_breaks_quorum() {
+    // neo4j asks for 3 primaries but only members 0 and 1 hold one (member 2 is a secondary):
+    // 2 available meets the quorum of 2, and losing either primary would leave 1.
+    let mut sim = Sim::healthy(3, "r1");
+    let db = sim.db("neo4j");
+    db.primaries = vec![0, 1];
+    db.secondaries = vec![2];
+    db.requested = (3, 0);
+    sim.member(2).pod = Some((true, "r2".into()));
+    let step = plan(&sim.build(), &desired(3, "r2"), &none());
+    check(&step, Action::Wait, Some(1), false);
+    assert!(step.reason.contains("quorum"), "{}", step.reason);
+}
