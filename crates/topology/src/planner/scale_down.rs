@@ -113,9 +113,18 @@ pub fn resume(observed: &ObservedTopology, desired: &Desired, progress: &Progres
     else {
         return super::plan(observed, desired, &Progress::default());
     };
-    if observed.replicas <= *member {
-        // The StatefulSet no longer has this member: this removal is complete.
+    if observed.replicas <= *member || *member + 1 != observed.replicas {
+        // The StatefulSet no longer has this member (this removal is complete), or the record
+        // does not describe the highest member (stale): plan from what is observed.
         return super::plan(observed, desired, &Progress::default());
+    }
+    if *target < MIN_CLUSTER_MEMBERS {
+        return refuse(
+            progress,
+            format!(
+                "recorded scale-down to {target} is below {MIN_CLUSTER_MEMBERS} members; refusing"
+            ),
+        );
     }
     if !desired.confirmation.confirms(*target) {
         return refuse(
