@@ -13,6 +13,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use neo4j_aks_model::Neo4jCluster;
+use neo4j_aks_testkit::quantity::to_bytes;
 use neo4j_aks_testkit::{TestEnv, TestNamespace, dig_srv, isolate_storage_classes, wait_until};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -485,6 +486,54 @@ async fn deleted_member_pod_returns_bound_to_the_same_claim() {
         .filter_map(|v| Some(v.persistent_volume_claim.as_ref()?.claim_name.clone()))
         .collect();
     assert_eq!(volumes, vec![claim_name]);
+    d.cleanup().await;
+}
+
+/// Growing a member's claim (what an operator does for a bigger disk, since the claim templates
+/// are immutable) works through the rendered StorageClass (`allowVolumeExpansion`) and the
+/// apiserver's PersistentVolumeClaimResize admission; the simulated resizer reports the new size.
+#[tokio::test]
+async fn member_claim_expands_through_the_rendered_storage_class() {
+    let Some(d) = Deployed::new("claim_expands", "cluster-3-k8s.yaml").await else {
+        return;
+    };
+    let _permit = PODS.acquire().await.expect("semaphore");
+    d.apply().await;
+    let n = replicas(&d.objects, &d.name);
+    d.wait_members(n).await;
+    let claim = format!("data-{}-0", d.name);
+    let current = d.claims().get(&claim).await.expect("claim");
+    let size = current
+        .status
+        .and_then(|s| s.capacity)
+        .and_then(|c| c.get("storage").map(|q| q.0.clone()))
+        .expect("bound claim has a capacity");
+    let bigger = to_bytes(&size).expect("quantity") * 2;
+    d.claims()
+        .patch(
+            &claim,
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"spec": {"resources": {"requests": {"storage": bigger.to_string()}}}}),
+            ),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the apiserver refused to grow {claim}: {e}"));
+    let what = format!("{claim} capacity {bigger} bytes");
+    wait_until(TIMEOUT, &what, || async {
+        let c = d.claims().get(&claim).await.map_err(|e| e.to_string())?;
+        let cap = c
+            .status
+            .and_then(|s| s.capacity)
+            .and_then(|c| c.get("storage").map(|q| q.0.clone()))
+            .unwrap_or_default();
+        if to_bytes(&cap) == Some(bigger) {
+            Ok(())
+        } else {
+            Err(cap)
+        }
+    })
+    .await;
     d.cleanup().await;
 }
 
