@@ -445,7 +445,9 @@ cmd_status() {
 }
 
 cmd_env() {
-	[[ -f "$KUBECONFIG_PATH" ]] || die "testenv is not up; start it with testenv/testenv.sh up"
+	if [[ ! -f "$KUBECONFIG_PATH" ]] || ! running kube-apiserver; then
+		die "testenv is not up; start it with testenv/testenv.sh up"
+	fi
 	echo "export KUBECONFIG=$KUBECONFIG_PATH"
 }
 
