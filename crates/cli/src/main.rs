@@ -1,5 +1,6 @@
 //! `neo4j-aks`: render, validate and plan Neo4j Enterprise clusters for AKS.
 
+mod cluster;
 mod crd;
 mod input;
 mod plan;
@@ -52,6 +53,24 @@ enum Command {
     Crd,
     /// Print the spec reference (Markdown) generated from the CRD schema.
     Reference,
+    /// Server-side apply the cluster's objects to the current kube context (field manager
+    /// neo4j-aks), fill the generated password once, delete objects no longer rendered, expand
+    /// claims; print what changed. The same code path as the operator, without owner references.
+    Apply {
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Show what `apply` would change against the live cluster, as unified diffs.
+    /// Exit 0: no differences; 1: differences; 2: invalid spec; 3: error.
+    Diff {
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Run the operator: reconcile every Neo4jCluster (or one namespace's) until SIGTERM.
+    Operator(cluster::OperatorArgs),
+    /// Print the operator's install manifests (namespace, RBAC, Deployment, Service); committed
+    /// as deploy/operator/operator.yaml.
+    OperatorManifests,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -69,17 +88,27 @@ enum PlanFormat {
 /// Exit code for a spec that cannot be rendered (clap uses 2 for bad flags, too).
 const INVALID: u8 = 2;
 
+/// Exit code of `diff` when differences were found (as `kubectl diff`).
+const DIFFERENT: u8 = 1;
+/// Exit code of `diff` when it failed (1 means "differences").
+const DIFF_FAILED: u8 = 3;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Diff { spec } = &cli.command {
+        return match cluster::diff(spec) {
+            Ok(false) => ExitCode::SUCCESS,
+            Ok(true) => ExitCode::from(DIFFERENT),
+            Err(Failure::Invalid(invalid)) => report_invalid(&invalid),
+            Err(Failure::Other(message)) => {
+                eprintln!("error: {message}");
+                ExitCode::from(DIFF_FAILED)
+            }
+        };
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Invalid(invalid)) => {
-            let mut stderr = std::io::stderr().lock();
-            for problem in &invalid.problems {
-                let _ = writeln!(stderr, "error: {problem}");
-            }
-            ExitCode::from(INVALID)
-        }
+        Err(Failure::Invalid(invalid)) => report_invalid(&invalid),
         Err(Failure::Other(message)) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE
@@ -87,7 +116,15 @@ fn main() -> ExitCode {
     }
 }
 
-enum Failure {
+fn report_invalid(invalid: &Invalid) -> ExitCode {
+    let mut stderr = std::io::stderr().lock();
+    for problem in &invalid.problems {
+        let _ = writeln!(stderr, "error: {problem}");
+    }
+    ExitCode::from(INVALID)
+}
+
+pub(crate) enum Failure {
     Invalid(Invalid),
     Other(String),
 }
@@ -137,6 +174,11 @@ fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Crd => print(&crd::yaml().map_err(Failure::Other)?),
         Command::Reference => print(&reference::markdown()),
+        Command::Apply { spec } => cluster::apply(&spec),
+        // Handled in main (its own exit codes).
+        Command::Diff { spec } => cluster::diff(&spec).map(|_| ()),
+        Command::Operator(args) => cluster::operator(args),
+        Command::OperatorManifests => print(&neo4j_aks_ops::deploy::manifests().map_err(Failure::Other)?),
     }
 }
 

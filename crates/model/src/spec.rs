@@ -201,7 +201,9 @@ pub struct DiscoverySpec {
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageSpec {
-    /// StorageClass name. Default `neo4j-premium`.
+    /// StorageClass name. Default by SKU: `neo4j-premium` (Premium_LRS), `neo4j-premiumv2`,
+    /// `neo4j-standardssd`. A class is shared by every cluster naming it and its parameters are
+    /// immutable, so clusters sharing a name must agree on the SKU.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_name: Option<String>,
     /// Render the StorageClass. Default true; set false to use an existing class.

@@ -22,6 +22,17 @@ pub const MAX_NAME_LENGTH: usize = 40;
 pub const MAX_DISK_GI: i32 = 4096;
 pub const DEFAULT_NAMESPACE: &str = "neo4j";
 pub const DEFAULT_STORAGE_CLASS: &str = "neo4j-premium";
+
+/// The StorageClass a SKU gets when `spec.storage.className` is not set; `None` for a SKU we
+/// refuse. Premium_LRS keeps the proposal's name.
+pub fn default_storage_class(sku: &str) -> Option<&'static str> {
+    match sku {
+        "Premium_LRS" => Some(DEFAULT_STORAGE_CLASS),
+        "PremiumV2_LRS" => Some("neo4j-premiumv2"),
+        "StandardSSD_LRS" => Some("neo4j-standardssd"),
+        _ => None,
+    }
+}
 pub const DEFAULT_DISK_GI: i32 = 32;
 pub const DEFAULT_CPU: &str = "2";
 pub const DEFAULT_MEMORY: &str = "8Gi";
@@ -505,20 +516,21 @@ fn check_standalone_fields(f: &mut Findings, spec: &Neo4jClusterSpec, members: i
 
 fn check_storage(f: &mut Findings, spec: &Neo4jClusterSpec) -> Option<Storage> {
     let storage = spec.storage.clone().unwrap_or_default();
-    let class_name = storage
-        .class_name
-        .unwrap_or_else(|| DEFAULT_STORAGE_CLASS.to_string());
+    let sku = storage.sku.unwrap_or_else(|| "Premium_LRS".to_string());
+    let Some(sku_class) = default_storage_class(&sku) else {
+        f.problem(
+            "spec.storage.sku",
+            format!("{sku:?} is not allowed; use Premium_LRS (default), PremiumV2_LRS or StandardSSD_LRS (HDD SKUs are too slow for Neo4j)"),
+        );
+        return None;
+    };
+    // StorageClass parameters are immutable and the class is shared by every cluster that names
+    // it, so the default name carries the SKU: two clusters with different SKUs never collide.
+    let class_name = storage.class_name.unwrap_or_else(|| sku_class.to_string());
     if !is_dns_subdomain(&class_name) {
         f.problem(
             "spec.storage.className",
             format!("{class_name:?} is not a StorageClass name"),
-        );
-    }
-    let sku = storage.sku.unwrap_or_else(|| "Premium_LRS".to_string());
-    if !["Premium_LRS", "PremiumV2_LRS", "StandardSSD_LRS"].contains(&sku.as_str()) {
-        f.problem(
-            "spec.storage.sku",
-            format!("{sku:?} is not allowed; use Premium_LRS (default), PremiumV2_LRS or StandardSSD_LRS (HDD SKUs are too slow for Neo4j)"),
         );
     }
     let create_storage_class = storage.create_storage_class.unwrap_or(true);

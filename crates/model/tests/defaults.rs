@@ -161,3 +161,17 @@ fn config_names_are_checked_against_the_target_line() {
     on_2025.spec.neo4j_version = Some("2025.10.1".into());
     assert!(validate(&on_2025).is_ok());
 }
+
+#[test]
+fn the_default_storage_class_name_carries_the_sku() {
+    let v2 = validate(&cluster("  storage:\n    sku: PremiumV2_LRS\n", 3)).expect("valid");
+    assert_eq!(v2.storage.class_name, "neo4j-premiumv2");
+    let ssd = validate(&cluster("  storage:\n    sku: StandardSSD_LRS\n", 3)).expect("valid");
+    assert_eq!(ssd.storage.class_name, "neo4j-standardssd");
+    let named = validate(&cluster(
+        "  storage:\n    className: fast\n    sku: PremiumV2_LRS\n",
+        3,
+    ))
+    .expect("valid");
+    assert_eq!(named.storage.class_name, "fast");
+}

@@ -301,3 +301,21 @@ async fn fill_password(client: &Client, ns: &str, name: &str, key: &str) -> Resu
         }),
     }
 }
+
+/// `neo4j-aks apply`: validate, prepare against the live cluster, apply (no owner reference:
+/// there is no Neo4jCluster object). `Ok(Err(invalid))` when the spec is refused.
+pub async fn apply_spec(
+    client: &Client,
+    cluster: &neo4j_aks_model::Neo4jCluster,
+) -> Result<Result<(Vec<Change>, crate::prepare::Prepared), neo4j_aks_model::Invalid>, ApplyError> {
+    let validated = match neo4j_aks_model::validate(cluster) {
+        Ok(v) => v,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let prepared = match crate::prepare::prepare(client, validated, None).await? {
+        Ok(p) => p,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let changes = apply(client, &prepared).await?;
+    Ok(Ok((changes, prepared)))
+}

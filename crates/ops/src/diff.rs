@@ -151,3 +151,19 @@ pub async fn diff(client: &Client, prepared: &Prepared) -> Result<Vec<ObjectDiff
     }
     Ok(out)
 }
+
+/// `neo4j-aks diff`: validate, prepare against the live cluster, compare.
+pub async fn diff_spec(
+    client: &Client,
+    cluster: &neo4j_aks_model::Neo4jCluster,
+) -> Result<Result<Vec<ObjectDiff>, neo4j_aks_model::Invalid>, ApplyError> {
+    let validated = match neo4j_aks_model::validate(cluster) {
+        Ok(v) => v,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let prepared = match crate::prepare::prepare(client, validated, None).await? {
+        Ok(p) => p,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    Ok(Ok(diff(client, &prepared).await?))
+}

@@ -11,7 +11,7 @@ pub mod apply;
 pub mod compare;
 pub mod controller;
 pub mod counting;
-// pub mod deploy;
+pub mod deploy;
 pub mod diff;
 pub mod error;
 pub mod kinds;

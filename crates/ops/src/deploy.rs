@@ -1,0 +1,409 @@
+//! The operator's own deployment (`deploy/operator/operator.yaml`), generated from code by
+//! `neo4j-aks operator-manifests` and drift-checked by a test. Every RBAC rule carries the reason
+//! it exists; nothing is granted that the code does not use.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction,
+    Namespace, ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Service,
+    ServiceAccount, ServicePort, ServiceSpec, WeightedPodAffinityTerm,
+};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Serialize;
+
+pub const NAMESPACE: &str = "neo4j-aks-system";
+pub const NAME: &str = "neo4j-aks-operator";
+pub const METRICS_PORT: i32 = 8080;
+/// The operator image; built from this repository's `neo4j-aks` binary.
+pub const IMAGE: &str = concat!("ghcr.io/neo4j-aks/neo4j-aks:", env!("CARGO_PKG_VERSION"));
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(s(groups)),
+        resources: Some(s(resources)),
+        verbs: s(verbs),
+        ..PolicyRule::default()
+    }
+}
+
+/// The ClusterRole's rules, each with its justification.
+pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
+    vec![
+        (
+            "Watch the Neo4jClusters (every namespace); patch adds and removes the cleanup finalizer; list also finds other clusters sharing a StorageClass",
+            rule(
+                &["neo4j-aks.io"],
+                &["neo4jclusters"],
+                &["get", "list", "watch", "patch"],
+            ),
+        ),
+        (
+            "Write status (server-side apply of the status subresource)",
+            rule(&["neo4j-aks.io"], &["neo4jclusters/status"], &["patch"]),
+        ),
+        (
+            "Owner references with blockOwnerDeletion need update on finalizers where OwnerReferencesPermissionEnforcement is on",
+            rule(
+                &["neo4j-aks.io"],
+                &["neo4jclusters/finalizers"],
+                &["update"],
+            ),
+        ),
+        (
+            "The members' StatefulSet: watched (owned), applied (create on first apply), deleted never in practice but kept for orphan cleanup symmetry",
+            rule(
+                &["apps"],
+                &["statefulsets"],
+                &["get", "list", "watch", "create", "patch", "delete"],
+            ),
+        ),
+        (
+            "Headless, load-balancer and per-member discovery Services, the neo4j.conf ConfigMap and the K8S resolver's ServiceAccount: applied, watched, and deleted when no longer rendered (resolver change, scale-down). get/list/watch on services is also what the K8S resolver Role grants, which RBAC requires the operator to hold",
+            rule(
+                &[""],
+                &["services", "configmaps", "serviceaccounts"],
+                &["get", "list", "watch", "create", "patch", "delete"],
+            ),
+        ),
+        (
+            "The generated-password Secret: applied and filled once; never deleted (no delete verb)",
+            rule(
+                &[""],
+                &["secrets"],
+                &["get", "list", "watch", "create", "patch"],
+            ),
+        ),
+        (
+            "The K8S resolver's Role and RoleBinding: applied, watched, deleted after switching to another resolver",
+            rule(
+                &["rbac.authorization.k8s.io"],
+                &["roles", "rolebindings"],
+                &["get", "list", "watch", "create", "patch", "delete"],
+            ),
+        ),
+        (
+            "The members' PodDisruptionBudget",
+            rule(
+                &["policy"],
+                &["poddisruptionbudgets"],
+                &["get", "list", "watch", "create", "patch", "delete"],
+            ),
+        ),
+        (
+            "Observe members for status (phase, readiness, node); read only",
+            rule(&[""], &["pods"], &["get", "list", "watch"]),
+        ),
+        (
+            "Observe claims (capacity), expand them in place (patch) and delete them on cluster deletion with deletionPolicy Delete",
+            rule(
+                &[""],
+                &["persistentvolumeclaims"],
+                &["get", "list", "watch", "patch", "delete"],
+            ),
+        ),
+        (
+            "Read a member's node for its topology.kubernetes.io/zone label; read only",
+            rule(&[""], &["nodes"], &["get"]),
+        ),
+        (
+            "The cluster-scoped StorageClass: applied, and deleted by the finalizer when no other Neo4jCluster uses it",
+            rule(
+                &["storage.k8s.io"],
+                &["storageclasses"],
+                &["get", "create", "patch", "delete"],
+            ),
+        ),
+        (
+            "Events for every change and error (events.k8s.io/v1 Recorder)",
+            rule(&["events.k8s.io"], &["events"], &["create", "patch"]),
+        ),
+    ]
+}
+
+fn labels() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), NAME.to_string()),
+        (
+            "app.kubernetes.io/part-of".to_string(),
+            "neo4j-aks".to_string(),
+        ),
+    ])
+}
+
+fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: namespace.map(str::to_string),
+        labels: Some(labels()),
+        ..ObjectMeta::default()
+    }
+}
+
+fn field_env(name: &str, path: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.to_string(),
+                ..ObjectFieldSelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }
+}
+
+fn probe(path: &str, period: i32) -> Probe {
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.to_string()),
+            port: IntOrString::String("metrics".to_string()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(period),
+        ..Probe::default()
+    }
+}
+
+pub fn deployment() -> Deployment {
+    let selector = BTreeMap::from([("app.kubernetes.io/name".to_string(), NAME.to_string())]);
+    let quantities = |cpu: &str, memory: &str| {
+        BTreeMap::from([
+            ("cpu".to_string(), Quantity(cpu.to_string())),
+            ("memory".to_string(), Quantity(memory.to_string())),
+        ])
+    };
+    Deployment {
+        metadata: meta(NAME, Some(NAMESPACE)),
+        spec: Some(DeploymentSpec {
+            // Two replicas are safe: only the holder of the Lease reconciles.
+            replicas: Some(2),
+            selector: LabelSelector {
+                match_labels: Some(selector.clone()),
+                ..LabelSelector::default()
+            },
+            strategy: Some(DeploymentStrategy {
+                type_: Some("RollingUpdate".to_string()),
+                ..DeploymentStrategy::default()
+            }),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels()),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    service_account_name: Some(NAME.to_string()),
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        run_as_user: Some(65532),
+                        run_as_group: Some(65532),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".to_string(),
+                            ..SeccompProfile::default()
+                        }),
+                        ..PodSecurityContext::default()
+                    }),
+                    affinity: Some(Affinity {
+                        pod_anti_affinity: Some(PodAntiAffinity {
+                            preferred_during_scheduling_ignored_during_execution: Some(vec![
+                                WeightedPodAffinityTerm {
+                                    weight: 100,
+                                    pod_affinity_term: PodAffinityTerm {
+                                        label_selector: Some(LabelSelector {
+                                            match_labels: Some(selector),
+                                            ..LabelSelector::default()
+                                        }),
+                                        topology_key: "kubernetes.io/hostname".to_string(),
+                                        ..PodAffinityTerm::default()
+                                    },
+                                },
+                            ]),
+                            ..PodAntiAffinity::default()
+                        }),
+                        ..Affinity::default()
+                    }),
+                    containers: vec![Container {
+                        name: "operator".to_string(),
+                        image: Some(IMAGE.to_string()),
+                        image_pull_policy: Some("IfNotPresent".to_string()),
+                        args: Some(s(&[
+                            "operator",
+                            "--leader-election",
+                            "--metrics-addr=0.0.0.0:8080",
+                        ])),
+                        env: Some(vec![
+                            field_env("POD_NAME", "metadata.name"),
+                            field_env("POD_NAMESPACE", "metadata.namespace"),
+                            EnvVar {
+                                name: "RUST_LOG".to_string(),
+                                value: Some("info".to_string()),
+                                ..EnvVar::default()
+                            },
+                        ]),
+                        ports: Some(vec![ContainerPort {
+                            name: Some("metrics".to_string()),
+                            container_port: METRICS_PORT,
+                            protocol: Some("TCP".to_string()),
+                            ..ContainerPort::default()
+                        }]),
+                        liveness_probe: Some(probe("/healthz", 10)),
+                        readiness_probe: Some(probe("/readyz", 5)),
+                        resources: Some(ResourceRequirements {
+                            requests: Some(quantities("100m", "128Mi")),
+                            limits: Some(quantities("1", "512Mi")),
+                            ..ResourceRequirements::default()
+                        }),
+                        security_context: Some(SecurityContext {
+                            allow_privilege_escalation: Some(false),
+                            read_only_root_filesystem: Some(true),
+                            run_as_non_root: Some(true),
+                            capabilities: Some(Capabilities {
+                                drop: Some(s(&["ALL"])),
+                                ..Capabilities::default()
+                            }),
+                            ..SecurityContext::default()
+                        }),
+                        ..Container::default()
+                    }],
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    }
+}
+
+fn metrics_service() -> Service {
+    Service {
+        metadata: meta(NAME, Some(NAMESPACE)),
+        spec: Some(ServiceSpec {
+            selector: Some(BTreeMap::from([(
+                "app.kubernetes.io/name".to_string(),
+                NAME.to_string(),
+            )])),
+            ports: Some(vec![ServicePort {
+                name: Some("metrics".to_string()),
+                port: METRICS_PORT,
+                target_port: Some(IntOrString::String("metrics".to_string())),
+                protocol: Some("TCP".to_string()),
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
+fn to_yaml<T: Serialize>(object: &T) -> Result<String, String> {
+    serde_saphyr::to_string(object).map_err(|e| e.to_string())
+}
+
+/// Every manifest, as one multi-document YAML file with the reasons as comments.
+pub fn manifests() -> Result<String, String> {
+    let subject = Subject {
+        kind: "ServiceAccount".to_string(),
+        name: NAME.to_string(),
+        namespace: Some(NAMESPACE.to_string()),
+        ..Subject::default()
+    };
+    let mut out = String::from(
+        "# GENERATED by `neo4j-aks operator-manifests`; do not edit (a test fails on drift).\n\
+         # Install: kubectl apply -f deploy/operator/ (crd.yaml and this file).\n",
+    );
+    let mut doc = |comment: &str, yaml: String| {
+        out.push_str("---\n");
+        for line in comment.lines() {
+            out.push_str(&format!("# {line}\n"));
+        }
+        out.push_str(&yaml);
+    };
+    doc(
+        "The operator's namespace.",
+        to_yaml(&Namespace {
+            metadata: meta(NAMESPACE, None),
+            ..Namespace::default()
+        })?,
+    );
+    doc(
+        "The operator's identity.",
+        to_yaml(&ServiceAccount {
+            metadata: meta(NAME, Some(NAMESPACE)),
+            ..ServiceAccount::default()
+        })?,
+    );
+    let mut role = to_yaml(&ClusterRole {
+        metadata: meta(NAME, None),
+        ..ClusterRole::default()
+    })?;
+    role.push_str("rules:\n");
+    for (why, rule) in cluster_rules() {
+        role.push_str(&format!("# {why}\n"));
+        let text = to_yaml(&rule)?;
+        for (i, line) in text.lines().enumerate() {
+            role.push_str(if i == 0 { "- " } else { "  " });
+            role.push_str(line);
+            role.push('\n');
+        }
+    }
+    doc(
+        "Least privilege: exactly the verbs the operator's code uses, each rule with its reason.",
+        role,
+    );
+    doc(
+        "Grants the ClusterRole to the operator's ServiceAccount.",
+        to_yaml(&ClusterRoleBinding {
+            metadata: meta(NAME, None),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".to_string(),
+                kind: "ClusterRole".to_string(),
+                name: NAME.to_string(),
+            },
+            subjects: Some(vec![subject.clone()]),
+        })?,
+    );
+    doc(
+        "Leader election: the Lease lives in the operator's namespace only (kube-lease-manager\n\
+         reads it, creates it once, and renews it by server-side apply).",
+        to_yaml(&Role {
+            metadata: meta(&format!("{NAME}-leader-election"), Some(NAMESPACE)),
+            rules: Some(vec![rule(
+                &["coordination.k8s.io"],
+                &["leases"],
+                &["get", "create", "patch"],
+            )]),
+        })?,
+    );
+    doc(
+        "Grants the leader-election Role to the operator's ServiceAccount.",
+        to_yaml(&RoleBinding {
+            metadata: meta(&format!("{NAME}-leader-election"), Some(NAMESPACE)),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".to_string(),
+                kind: "Role".to_string(),
+                name: format!("{NAME}-leader-election"),
+            },
+            subjects: Some(vec![subject]),
+        })?,
+    );
+    doc(
+        "Two replicas, restricted security context (non-root, no privilege escalation, no\n\
+         capabilities, read-only root filesystem, RuntimeDefault seccomp); /metrics, /healthz and\n\
+         /readyz on port 8080. Only the Lease holder reconciles.",
+        to_yaml(&deployment())?,
+    );
+    doc("Scrape target for /metrics.", to_yaml(&metrics_service())?);
+    Ok(out)
+}
