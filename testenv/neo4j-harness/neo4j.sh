@@ -85,7 +85,7 @@ up() {
   local started=$SECONDS
   # setsid: the JVM is not in the caller's process group, so ^C in a test run does not kill it
   # half-way; `down` stops it by PID.
-  NEO4J_AKS_HARNESS_PASSWORD=$TEST_PASSWORD setsid "$JAVA" -Xms256m -Xmx1g -XX:+UseSerialGC \
+  NEO4J_AKS_HARNESS_PASSWORD=$TEST_PASSWORD setsid "$JAVA" -Xms256m -Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
     -cp "$CLASSES:$LIB/*" io.neo4jaks.harness.Launcher "$STATE" \
     >"$STATE/neo4j.log" 2>&1 </dev/null &
   echo $! >"$STATE/pid"
