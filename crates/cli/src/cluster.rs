@@ -26,9 +26,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 async fn client() -> Result<Client, Failure> {
     neo4j_aks_ops::install_crypto_provider();
-    Client::try_default()
-        .await
-        .map_err(|e| Failure::Other(format!("no Kubernetes client (KUBECONFIG or in-cluster): {e}")))
+    Client::try_default().await.map_err(|e| {
+        Failure::Other(format!(
+            "no Kubernetes client (KUBECONFIG or in-cluster): {e}"
+        ))
+    })
 }
 
 /// `neo4j-aks apply -f SPEC`: prints one line per change.
@@ -147,9 +149,10 @@ async fn run_operator(args: OperatorArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Other(format!("no Kubernetes configuration: {e}")))?;
     let client = neo4j_aks_ops::counting::client(config, metrics.clone())
         .map_err(|e| Failure::Other(format!("no Kubernetes client: {e}")))?;
-    let identity = args.identity.clone().unwrap_or_else(|| {
-        format!("neo4j-aks-operator-{}", std::process::id())
-    });
+    let identity = args
+        .identity
+        .clone()
+        .unwrap_or_else(|| format!("neo4j-aks-operator-{}", std::process::id()));
     let settings = Settings {
         namespace: args.namespace.clone(),
         resync: Duration::from_secs(args.resync_seconds),
@@ -190,9 +193,11 @@ async fn run_operator(args: OperatorArgs) -> Result<(), Failure> {
                 duration: 15,
                 grace: 5,
             };
-            run_as_leader(client.clone(), lease, metrics.clone(), || controller::run(ctx.clone()))
-                .await
-                .map_err(|e| Failure::Other(format!("leader election: {e}")))
+            run_as_leader(client.clone(), lease, metrics.clone(), || {
+                controller::run(ctx.clone())
+            })
+            .await
+            .map_err(|e| Failure::Other(format!("leader election: {e}")))
         } else {
             metrics.leader.set(1);
             controller::run(ctx.clone()).await;

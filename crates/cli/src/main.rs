@@ -178,7 +178,9 @@ fn run(command: Command) -> Result<(), Failure> {
         // Handled in main (its own exit codes).
         Command::Diff { spec } => cluster::diff(&spec).map(|_| ()),
         Command::Operator(args) => cluster::operator(args),
-        Command::OperatorManifests => print(&neo4j_aks_ops::deploy::manifests().map_err(Failure::Other)?),
+        Command::OperatorManifests => {
+            print(&neo4j_aks_ops::deploy::manifests().map_err(Failure::Other)?)
+        }
     }
 }
 

@@ -31,6 +31,82 @@ fn committed_spec_reference_matches_the_code() {
 }
 
 #[test]
+fn committed_operator_manifests_match_the_code() {
+    let output = run(&["operator-manifests"], None);
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string(repo_root().join("deploy/operator/operator.yaml"))
+        .expect("deploy/operator/operator.yaml is committed");
+    assert_eq!(
+        committed,
+        stdout(&output),
+        "deploy/operator/operator.yaml is stale; regenerate with: cargo run -q -p neo4j-aks -- operator-manifests > deploy/operator/operator.yaml"
+    );
+}
+
+#[test]
+fn operator_manifests_justify_every_rule_and_run_restricted() {
+    let text = stdout(&run(&["operator-manifests"], None));
+    let docs: Vec<serde_json::Value> = text
+        .split("\n---\n")
+        .filter_map(|d| serde_saphyr::from_str(d).ok())
+        .collect();
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    for kind in [
+        "Namespace",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+        "Deployment",
+        "Service",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    // Every ClusterRole rule is preceded by a comment line.
+    let rules = text.split("\nrules:\n").nth(1).expect("ClusterRole rules");
+    let rules = rules.split("\n---\n").next().unwrap_or_default();
+    let mut previous = "";
+    for line in rules.lines() {
+        if line.starts_with("- ") {
+            assert!(
+                previous.starts_with("# "),
+                "rule without justification: {line}"
+            );
+        }
+        previous = line;
+    }
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("Deployment");
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    assert_eq!(
+        container["securityContext"]["allowPrivilegeEscalation"],
+        false
+    );
+    assert_eq!(
+        container["securityContext"]["capabilities"]["drop"][0],
+        "ALL"
+    );
+    assert!(
+        container["args"]
+            .as_array()
+            .expect("args")
+            .contains(&"--leader-election".into())
+    );
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+}
+
+#[test]
 fn crd_has_status_scale_and_printer_columns() {
     let crd: serde_json::Value =
         serde_saphyr::from_str(&stdout(&run(&["crd"], None))).expect("CRD YAML");

@@ -62,7 +62,7 @@ pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
             ),
         ),
         (
-            "The members' StatefulSet: watched (owned), applied (create on first apply), deleted never in practice but kept for orphan cleanup symmetry",
+            "The members' StatefulSet: watched (owned), applied (server-side apply creates it: create + patch); delete is orphan cleanup (every rendered kind that is no longer rendered is deleted)",
             rule(
                 &["apps"],
                 &["statefulsets"],
