@@ -1,4 +1,4 @@
-//! Every `neo4j-aks` command shown in README.md and docs/*.md runs and succeeds.
+//! Every `neo4j-aks` command shown in README.md and docs/**/*.md runs and succeeds.
 //! (`scripts/test-all.sh` and the testenv commands are what CI itself runs.)
 
 mod support;
@@ -7,11 +7,20 @@ use support::{repo_root, run, stderr};
 
 fn documented_commands() -> Vec<(String, String)> {
     let mut files = vec![repo_root().join("README.md")];
-    let mut docs: Vec<_> = std::fs::read_dir(repo_root().join("docs"))
-        .expect("docs/ exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
+    let mut pending = vec![repo_root().join("docs")];
+    let mut docs = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for path in std::fs::read_dir(&dir)
+            .expect("docs/ is readable")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+        {
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|x| x == "md") {
+                docs.push(path);
+            }
+        }
+    }
     docs.sort();
     files.extend(docs);
     let mut commands = Vec::new();

@@ -341,7 +341,25 @@ async fn resolver_k8s_to_srv_deletes_rbac_and_member_services_and_rolls_the_conf
         before, after,
         "the config digest on the pod template must change"
     );
-    h.wait_ready(3).await;
+    // The StatefulSet controller rolls the members onto the new template.
+    neo4j_aks_testkit::wait_until(support::WAIT, "a rollout to the new revision", || {
+        let api = h.api::<StatefulSet>();
+        async move {
+            let sts = api.get("db").await.map_err(|e| e.to_string())?;
+            let status = sts.status.unwrap_or_default();
+            if status.update_revision.is_some() && status.update_revision != status.current_revision
+                || status.updated_replicas.unwrap_or(0) == 3
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{:?}/{:?}",
+                    status.current_revision, status.update_revision
+                ))
+            }
+        }
+    })
+    .await;
     h.teardown().await;
 }
 
