@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use neo4rs::{BoltType, ConfigBuilder, Graph, Query};
+use neo4rs::{ConfigBuilder, Graph, Query};
 use serde_json::Value;
 
 use crate::client::{AdminClient, ClientError};
@@ -426,9 +426,6 @@ impl AdminClient for BoltAdminClient {
         .map_err(|e| unsupported("ALTER DATABASE … SET TOPOLOGY", e))
     }
 }
-
-// Keeps the BoltType import meaningful for list parameters (Vec<String> → BoltType::List).
-const _: fn(Vec<String>) -> BoltType = |v| v.into();
 
 #[cfg(test)]
 mod tests {

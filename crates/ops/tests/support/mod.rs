@@ -125,6 +125,24 @@ impl Harness {
         metrics
     }
 
+    /// Starts an in-process operator whose requests impersonate `user` (with the groups every
+    /// service account has), so only that identity's RBAC applies.
+    pub async fn start_operator_as(&mut self, user: &str, groups: Vec<String>) -> Arc<Metrics> {
+        let metrics = Arc::new(Metrics::new());
+        let mut config = config(&self.env).await;
+        config.auth_info.impersonate = Some(user.to_string());
+        config.auth_info.impersonate_groups = Some(groups);
+        let client = neo4j_aks_ops::counting::client(config, metrics.clone()).expect("client");
+        let ctx = Context::new(
+            client,
+            metrics.clone(),
+            settings(self.ns(), "rbac-operator"),
+        );
+        let handle = tokio::spawn(controller::run(ctx));
+        self.operators.push((metrics.clone(), handle));
+        metrics
+    }
+
     pub fn stop_operators(&mut self) {
         for (_, handle) in self.operators.drain(..) {
             handle.abort();

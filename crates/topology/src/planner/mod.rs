@@ -128,8 +128,14 @@ pub enum Action {
     DropServer {
         server: String,
     },
-    /// Move this one member to the desired revision (partitioned StatefulSet update / pod
-    /// deletion); the member goes down until its pod is Ready again.
+    /// Move this one member to the desired revision; it is down until its pod is Ready again.
+    ///
+    /// The planner picks the member (secondaries, then followers, the busiest leader last), so
+    /// the executor must be able to update an arbitrary ordinal: with `updateStrategy: OnDelete`
+    /// it deletes this pod and the controller recreates it at the update revision. A
+    /// RollingUpdate `partition` can express this step only when every higher ordinal is already
+    /// updated (a partition always rolls the highest ordinals first, and a deleted pod below
+    /// the partition comes back at the *current* revision).
     RestartMember {
         ordinal: u32,
     },

@@ -1,0 +1,142 @@
+//! `neo4j-aks apply` and `neo4j-aks diff` against the local control plane (testenv): the real
+//! binary, the testenv's admin kubeconfig, a namespace of its own.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+use neo4j_aks_testkit::TestEnv;
+use support::{repo_root, stderr, stdout};
+
+fn run(env: &TestEnv, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_neo4j-aks"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("KUBECONFIG", env.kubeconfig())
+        .output()
+        .expect("neo4j-aks runs")
+}
+
+fn spec(ns: &str, nodes: i32, resolver: &str) -> String {
+    // createStorageClass false: the CLI test leaves no cluster-scoped object behind.
+    format!(
+        r#"apiVersion: neo4j-aks.io/v1alpha1
+kind: Neo4jCluster
+metadata:
+  name: db
+  namespace: {ns}
+spec:
+  neo4jVersion: "5.26.16"
+  acceptLicenseAgreement: "yes"
+  nodeCount: {nodes}
+  discovery:
+    resolverType: {resolver}
+  storage:
+    className: {ns}-premium
+    createStorageClass: false
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_and_diff_converge_report_changes_and_never_print_the_password() {
+    let Some(env) = TestEnv::connect("cli_apply_diff").await else {
+        return;
+    };
+    let ns = env.namespace("cli_apply_diff").await;
+    let dir = std::env::temp_dir().join(ns.name());
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("db.yaml");
+    let path = file.to_str().expect("utf-8 path").to_string();
+    let write = |text: String| std::fs::write(&file, text).expect("write spec");
+
+    write(spec(ns.name(), 3, "K8S"));
+    let diff = run(&env, &["diff", "-f", &path]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert!(stdout(&diff).contains("+++ desired/StatefulSet db"));
+
+    let applied = run(&env, &["apply", "-f", &path]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let out = stdout(&applied);
+    for line in [
+        "created StatefulSet db",
+        "created Service db-2-discovery",
+        "created Role db-service-reader",
+        "generated the admin password in Secret db-secrets",
+    ] {
+        assert!(out.contains(line), "missing `{line}` in:\n{out}");
+    }
+    let secret = Api::<Secret>::namespaced(env.client(), ns.name())
+        .get("db-secrets")
+        .await
+        .expect("secret");
+    let auth = secret.data.expect("data")["NEO4J_AUTH"].0.clone();
+    let password = String::from_utf8(auth).expect("utf-8")["neo4j/".len()..].to_string();
+    assert!(!out.contains(&password) && !stderr(&applied).contains(&password));
+
+    // Converged: a second apply changes nothing (and keeps the password), diff is empty.
+    let again = run(&env, &["apply", "-f", &path]);
+    assert!(stdout(&again).contains("no changes"), "{}", stdout(&again));
+    let secret = Api::<Secret>::namespaced(env.client(), ns.name())
+        .get("db-secrets")
+        .await
+        .expect("secret");
+    assert!(
+        String::from_utf8_lossy(&secret.data.expect("data")["NEO4J_AUTH"].0).ends_with(&password)
+    );
+    let diff = run(&env, &["diff", "-f", &path]);
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&diff),
+        stderr(&diff)
+    );
+    assert!(stdout(&diff).is_empty());
+
+    // Scale up: the diff names the field; apply updates it.
+    write(spec(ns.name(), 5, "K8S"));
+    let diff = run(&env, &["diff", "-f", &path]);
+    assert_eq!(diff.status.code(), Some(1));
+    let text = stdout(&diff);
+    assert!(
+        text.contains("-  replicas: 3") && text.contains("+  replicas: 5"),
+        "{text}"
+    );
+    let applied = run(&env, &["apply", "-f", &path]);
+    assert!(
+        stdout(&applied).contains("updated StatefulSet db"),
+        "{}",
+        stdout(&applied)
+    );
+    assert!(stdout(&applied).contains("created Service db-4-discovery"));
+
+    // Resolver change: the K8S-only objects are deleted.
+    write(spec(ns.name(), 5, "SRV"));
+    let diff = run(&env, &["diff", "-f", &path]);
+    assert!(
+        stdout(&diff).contains("Role db-service-reader: would be deleted"),
+        "{}",
+        stdout(&diff)
+    );
+    let applied = run(&env, &["apply", "-f", &path]);
+    let out = stdout(&applied);
+    for line in [
+        "deleted Service db-0-discovery",
+        "deleted RoleBinding db-service-reader-binding",
+        "deleted ServiceAccount db-sa",
+    ] {
+        assert!(out.contains(line), "missing `{line}` in:\n{out}");
+    }
+
+    // Invalid: exit 2 for both, nothing applied.
+    write(spec(ns.name(), 2, "SRV"));
+    assert_eq!(run(&env, &["diff", "-f", &path]).status.code(), Some(2));
+    let refused = run(&env, &["apply", "-f", &path]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("spec.nodeCount"));
+    let _ = std::fs::remove_dir_all(&dir);
+    ns.cleanup().await;
+}
