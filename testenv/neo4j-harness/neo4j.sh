@@ -3,7 +3,8 @@
 # Bolt on a free 127.0.0.1 port, authentication on) for the Bolt client tests of crates/topology.
 #
 #   testenv/neo4j-harness/neo4j.sh up     build what is missing, start the server (idempotent),
-#                                         print the `export …` lines (NEO4J_AKS_TEST_BOLT, user, password)
+#                                         print the `export …` lines (NEO4J_AKS_TEST_BOLT, …_BOLT_TLS,
+#                                         …_CA, user, password, the script path)
 #   testenv/neo4j-harness/neo4j.sh env    print only the `export …` lines (fails when not up)
 #   testenv/neo4j-harness/neo4j.sh status say whether it runs (PID, port, log)
 #   testenv/neo4j-harness/neo4j.sh down   stop the JVM `up` started (by its recorded PID), remove the state
@@ -65,10 +66,28 @@ running_pid() {
   return 1
 }
 
+# A throw-away CA and a server certificate for localhost/127.0.0.1, for the TLS tests.
+make_tls() {
+  local dir=$STATE/tls
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=neo4j-aks test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$dir/server.key.pem" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 2 -extfile "$dir/ext.cnf" -out "$dir/server.crt" 2>/dev/null
+  openssl pkcs8 -topk8 -nocrypt -in "$dir/server.key.pem" -out "$dir/server.key"
+  rm -f "$dir/server.key.pem" "$dir/server.csr" "$dir/ca.key"
+}
+
 print_env() {
   local port
   port=$(cat "$STATE/bolt-port")
   echo "export NEO4J_AKS_TEST_BOLT=bolt://127.0.0.1:$port"
+  echo "export NEO4J_AKS_TEST_BOLT_TLS=neo4j+s://localhost:$port"
+  echo "export NEO4J_AKS_TEST_CA=$STATE/tls/ca.crt"
   echo "export NEO4J_AKS_TEST_USER=$TEST_USER"
   echo "export NEO4J_AKS_TEST_PASSWORD=$TEST_PASSWORD"
   echo "export NEO4J_AKS_TEST_HARNESS=$HERE/neo4j.sh"
@@ -82,10 +101,11 @@ up() {
   build
   rm -rf "$STATE"
   mkdir -p "$STATE"
+  make_tls
   local started=$SECONDS
   # setsid: the JVM is not in the caller's process group, so ^C in a test run does not kill it
   # half-way; `down` stops it by PID.
-  NEO4J_AKS_HARNESS_PASSWORD=$TEST_PASSWORD setsid "$JAVA" -Xms256m -Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+  NEO4J_AKS_HARNESS_PASSWORD=$TEST_PASSWORD NEO4J_AKS_HARNESS_TLS_DIR=$STATE/tls setsid "$JAVA" -Xms256m -Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
     -cp "$CLASSES:$LIB/*" io.neo4jaks.harness.Launcher "$STATE" \
     >"$STATE/neo4j.log" 2>&1 </dev/null &
   echo $! >"$STATE/pid"

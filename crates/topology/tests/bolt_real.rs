@@ -13,7 +13,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions, has_status_check};
+use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions, Tls, has_status_check};
 use neo4j_aks_topology::records::{DatabaseRole, Health, ServerState};
 use neo4j_aks_topology::statements::Statement;
 use neo4j_aks_topology::{AdminClient, ClientError, Credentials};
@@ -305,4 +305,44 @@ async fn server_killed_mid_query_is_unavailable() {
         "{result:?}"
     );
     assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+/// `neo4j+s` with the cluster's own CA (a PEM file path), against the harness's Bolt TLS
+/// (encryption OPTIONAL, certificate for localhost signed by a throw-away CA).
+#[tokio::test]
+async fn tls_with_a_custom_ca_file() {
+    let Some(peer) = peer("tls_with_a_custom_ca_file") else {
+        return;
+    };
+    let (Ok(uri), Ok(ca)) = (
+        std::env::var("NEO4J_AKS_TEST_BOLT_TLS"),
+        std::env::var("NEO4J_AKS_TEST_CA"),
+    ) else {
+        panic!(
+            "NEO4J_AKS_TEST_BOLT_TLS and NEO4J_AKS_TEST_CA come with NEO4J_AKS_TEST_BOLT (neo4j.sh env)"
+        );
+    };
+    let credentials = Credentials::new(&peer.user, &peer.password);
+    let options = BoltOptions::from_uri(&uri)
+        .expect("TLS URI")
+        .with_timeout(Duration::from_secs(20));
+    assert_eq!(options.uri(), uri);
+    let trusted = BoltAdminClient::connect(
+        options.clone().with_tls(Tls::On {
+            ca_file: Some(ca.into()),
+        }),
+        &credentials,
+    )
+    .expect("client");
+    let databases = trusted.show_databases().await.expect("over TLS");
+    assert!(databases.iter().any(|d| d.name == "system"));
+
+    // The platform roots do not know the test CA: the handshake fails, typed as unavailable.
+    let untrusted = BoltAdminClient::connect(options, &credentials).expect("client");
+    let result = untrusted.show_databases().await;
+    println!("{result:?}");
+    assert!(
+        matches!(&result, Err(ClientError::Unavailable { detail }) if detail.to_lowercase().contains("certificate")),
+        "{result:?}"
+    );
 }

@@ -12,7 +12,11 @@ import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.connectors.HttpConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.configuration.ssl.ClientAuth;
+import org.neo4j.configuration.ssl.SslPolicyConfig;
+import org.neo4j.configuration.ssl.SslPolicyScope;
 import org.neo4j.harness.Neo4j;
+import org.neo4j.harness.Neo4jBuilder;
 import org.neo4j.harness.Neo4jBuilders;
 
 /**
@@ -47,14 +51,32 @@ public final class Launcher {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       chosen = probe.getLocalPort();
     }
-    Neo4j neo4j =
+    Neo4jBuilder builder =
         Neo4jBuilders.newInProcessBuilder(work)
             .withConfig(BoltConnector.enabled, true)
             .withConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", chosen))
             .withConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", chosen))
             .withConfig(HttpConnector.enabled, false)
-            .withConfig(GraphDatabaseSettings.auth_enabled, true)
-            .build();
+            .withConfig(GraphDatabaseSettings.auth_enabled, true);
+
+    // Optional Bolt TLS (NEO4J_AKS_HARNESS_TLS_DIR with server.key (PKCS#8) and server.crt):
+    // encryption OPTIONAL, so the same port serves plain and TLS clients.
+    String tlsDir = System.getenv("NEO4J_AKS_HARNESS_TLS_DIR");
+    if (tlsDir != null && !tlsDir.isEmpty()) {
+      Path dir = Path.of(tlsDir);
+      Files.createDirectories(dir.resolve("trusted"));
+      Files.createDirectories(dir.resolve("revoked"));
+      SslPolicyConfig bolt = SslPolicyConfig.forScope(SslPolicyScope.BOLT);
+      builder =
+          builder
+              .withConfig(bolt.enabled, true)
+              .withConfig(bolt.base_directory, dir)
+              .withConfig(bolt.private_key, dir.resolve("server.key"))
+              .withConfig(bolt.public_certificate, dir.resolve("server.crt"))
+              .withConfig(bolt.client_auth, ClientAuth.NONE)
+              .withConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.OPTIONAL);
+    }
+    Neo4j neo4j = builder.build();
 
     // The initial user is neo4j/neo4j with a forced password change; set the test password
     // through the embedded API, which runs with full rights and bypasses Bolt authentication.
