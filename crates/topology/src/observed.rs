@@ -299,3 +299,23 @@ fn quorums(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majority_of_primaries() {
+        assert_eq!([1, 2, 3, 4, 5, 7].map(majority), [1, 2, 2, 3, 3, 4]);
+    }
+
+    #[test]
+    fn hosts_compare_without_port_case_or_trailing_dot() {
+        assert_eq!(
+            host_of("N-0.H.ns.svc.cluster.local.:7687"),
+            "n-0.h.ns.svc.cluster.local"
+        );
+        assert_eq!(host_of("n-0.h"), "n-0.h");
+        assert_eq!(host_of("localhost:7681"), "localhost");
+    }
+}

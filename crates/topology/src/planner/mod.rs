@@ -4,6 +4,7 @@
 //! restarted operator resumes instead of repeating a destructive step; then scale down, scale
 //! up, align the default database's topology, roll members whose revision differs.
 
+mod desired;
 mod gates;
 mod restart;
 mod scale_down;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::observed::ObservedTopology;
 
+pub use desired::{DEFAULT_MAX_LAG, DEFAULT_STEP_TIMEOUT_SECS};
 pub use gates::{Blocker, safe_to_take_down};
 
 /// Annotation on the Neo4jCluster that confirms a scale-down to the given member count.
