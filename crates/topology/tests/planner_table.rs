@@ -119,6 +119,16 @@ fn scale_up_then_aligns_the_default_database_topology() {
     );
 }
 
+#[test]
+fn scale_up_onto_a_kept_pvc_of_a_dropped_server_is_refused() {
+    let mut sim = Sim::healthy(4, "r1");
+    sim.member(3).server = Some((ServerState::Dropped, Health::Available));
+    sim.evacuate(3);
+    let step = plan(&sim.build(), &desired(4, "r1"), &none());
+    check(&step, Action::Refuse, Some(3), false);
+    assert!(step.reason.contains("PVC"), "{}", step.reason);
+}
+
 // ---- scale down: refusals --------------------------------------------------------------
 
 #[test]

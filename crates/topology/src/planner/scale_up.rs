@@ -35,6 +35,21 @@ pub fn plan(observed: &ObservedTopology, desired: &Desired, progress: &Progress)
                 "server not listed by SHOW SERVERS yet",
             ));
         };
+        if server.state == ServerState::Dropped {
+            // A dropped server can never rejoin with the same identity (clustering/servers.adoc);
+            // a member recreated on the PVC kept from a scale-down carries that identity.
+            return Some(
+                Step::new(
+                    Action::Refuse,
+                    format!(
+                        "member {ordinal} runs the dropped server {}: its PVC was kept from an earlier scale-down; delete the PVC (or run `neo4j-admin server unbind`) so it joins with a new server ID",
+                        server.name
+                    ),
+                    progress,
+                )
+                .on(ordinal),
+            );
+        }
         if server.state == ServerState::Free {
             if desired.auto_enable_servers {
                 return Some(wait(
