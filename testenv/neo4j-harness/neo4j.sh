@@ -33,7 +33,21 @@ sources_digest() {
   cat "$HERE/pom.xml" "$HERE"/src/main/java/io/neo4jaks/harness/*.java | sha256sum | cut -c1-16
 }
 
+need_tools() {
+  local missing=()
+  command -v "$JAVAC" >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (apt)"
+    apt-get install -y "${missing[@]}" >/dev/null 2>&1 ||
+      { apt-get update >/dev/null && apt-get install -y "${missing[@]}" >/dev/null; }
+  fi
+}
+
 build() {
+  need_tools
   if [ ! -f "$LIB/.complete" ]; then
     log "fetching neo4j-harness $NEO4J_VERSION and its dependencies (Maven Central, cached in ~/.m2)"
     rm -rf "$LIB"

@@ -253,6 +253,23 @@ async fn server_killed_mid_query_is_unavailable() {
         );
     };
     let state = std::env::temp_dir().join(format!("neo4j-aks-harness-kill-{}", std::process::id()));
+    // Stops the second instance (neo4j.sh down, by its recorded PID) however this test ends.
+    struct Down {
+        script: String,
+        state: std::path::PathBuf,
+    }
+    impl Drop for Down {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(&self.script)
+                .arg("down")
+                .env("NEO4J_AKS_HARNESS_STATE", &self.state)
+                .status();
+        }
+    }
+    let _down = Down {
+        script: script.clone(),
+        state: state.clone(),
+    };
     let up = tokio::process::Command::new(&script)
         .arg("up")
         .env("NEO4J_AKS_HARNESS_STATE", &state)
@@ -261,16 +278,10 @@ async fn server_killed_mid_query_is_unavailable() {
         .await
         .expect("run neo4j.sh up");
     let stdout = String::from_utf8_lossy(&up.stdout).to_string();
-    let down = || {
-        let _ = std::process::Command::new(&script)
-            .arg("down")
-            .env("NEO4J_AKS_HARNESS_STATE", &state)
-            .status();
-    };
-    if !up.status.success() {
-        down();
-        panic!("second harness did not start: {stdout}");
-    }
+    assert!(
+        up.status.success(),
+        "second harness did not start: {stdout}"
+    );
     let uri = stdout
         .lines()
         .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_BOLT="))
@@ -298,7 +309,6 @@ async fn server_killed_mid_query_is_unavailable() {
     let result = c.query_on("neo4j", &slow).await;
     let took = started.elapsed();
     let _ = killer.await;
-    down();
     println!("{result:?} after {took:?}");
     assert!(
         matches!(result, Err(ClientError::Unavailable { .. })),

@@ -451,3 +451,18 @@ fn restart_never_takes_a_primary_whose_loss_breaks_quorum() {
     check(&step, Action::Wait, Some(1), false);
     assert!(step.reason.contains("quorum"), "{}", step.reason);
 }
+
+#[test]
+fn progress_round_trips_through_status_json() {
+    let progress = scale_down(3, 4, ScaleDownPhase::Deallocating, 1_000);
+    let json = serde_json::to_value(&progress).expect("serialises");
+    assert_eq!(
+        json,
+        serde_json::json!({"operation": {"kind": "scaleDown", "target": 3, "member": 4,
+            "server": "server-4", "phase": "deallocating", "startedAtSecs": 1000}})
+    );
+    let back: Progress = serde_json::from_value(json).expect("deserialises");
+    assert_eq!(back, progress);
+    let empty: Progress = serde_json::from_value(serde_json::json!({})).expect("empty");
+    assert_eq!(empty, none());
+}
