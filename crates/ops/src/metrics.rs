@@ -55,9 +55,8 @@ impl Metrics {
         let mut registry = Registry::with_prefix("neo4j_aks");
         let reconciles = Counter::default();
         registry.register("reconciles", "Reconciles run", reconciles.clone());
-        let reconcile_duration = Histogram::new(
-            [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
-        );
+        let reconcile_duration =
+            Histogram::new([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]);
         registry.register(
             "reconcile_duration_seconds",
             "Duration of one reconcile",
