@@ -52,7 +52,7 @@ build() {
     log "fetching neo4j-harness $NEO4J_VERSION and its dependencies (Maven Central, cached in ~/.m2)"
     rm -rf "$LIB"
     mkdir -p "$LIB"
-    mvn -B -q -f "$HERE/pom.xml" dependency:copy-dependencies \
+    mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
       -DincludeScope=runtime -DoutputDirectory="$LIB" >&2
     touch "$LIB/.complete"
   fi

@@ -5,6 +5,10 @@
 //!   `system` database's leader (server-side routing). neo4rs's own client-side routing stays
 //!   off (it is behind an unstable feature).
 //! * Every statement runs under `tokio::time::timeout`; the Bolt connect timeout is the same.
+//!   neo4rs retries transient failures (leader switch, `NotALeader`) with backoff inside that
+//!   bound; a timed-out connection is not reused mid-exchange (tested against a real server).
+//! * neo4rs logs "Client-side routing is in experimental mode" (via `log`) for `neo4j://`:
+//!   harmless here, client-side routing is not compiled in.
 //! * Server and database names are parameters (see [`crate::statements`]).
 //! * The password is only handed to neo4rs; `Debug` shows the address and user.
 
