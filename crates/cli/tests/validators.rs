@@ -47,3 +47,27 @@ fn rendered_examples_pass_kubernetes_validate_and_checkov() {
     assert!(output.status.success(), "validators failed:\n{text}");
     println!("{text}");
 }
+
+#[test]
+fn operator_manifests_pass_kubernetes_validate() {
+    if !venv_ready() {
+        assert!(
+            std::env::var("NEO4J_AKS_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
+            "the validators virtualenv is missing; run scripts/validators/install.sh"
+        );
+        eprintln!("skipped: validators not installed (run scripts/validators/install.sh)");
+        return;
+    }
+    let output = Command::new("bash")
+        .arg(repo_root().join("scripts/validators/kubernetes-validate.sh"))
+        .arg("deploy/operator/operator.yaml")
+        .current_dir(repo_root())
+        .output()
+        .expect("kubernetes-validate.sh runs");
+    assert!(
+        output.status.success(),
+        "deploy/operator/operator.yaml fails kubernetes-validate:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

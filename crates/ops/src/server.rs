@@ -52,5 +52,61 @@ pub fn router(health: Health) -> Router {
 /// Binds `addr` and serves until the future is dropped.
 pub async fn serve(addr: SocketAddr, health: Health) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(listener, health).await
+}
+
+/// Serves on a bound listener until the future is dropped.
+pub async fn serve_on(listener: tokio::net::TcpListener, health: Health) -> std::io::Result<()> {
     axum::serve(listener, router(health)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn get(addr: SocketAddr, path: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("read");
+        response
+    }
+
+    #[tokio::test]
+    async fn health_readiness_and_openmetrics() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let health = Health {
+            metrics: Arc::new(Metrics::new()),
+            ready: Arc::new(AtomicBool::new(false)),
+        };
+        health.metrics.error("ApplyFailed");
+        health.metrics.set_phase("ns/a", Some("Ready"));
+        health.metrics.set_phase("ns/b", Some("Ready"));
+        health.metrics.set_phase("ns/c", Some("Invalid"));
+        let ready = health.ready.clone();
+        let server = tokio::spawn(serve_on(listener, health));
+        assert!(get(addr, "/healthz").await.starts_with("HTTP/1.1 200"));
+        assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 503"));
+        ready.store(true, Ordering::Relaxed);
+        assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
+        let metrics = get(addr, "/metrics").await;
+        assert!(
+            metrics.contains("application/openmetrics-text"),
+            "{metrics}"
+        );
+        for line in [
+            "neo4j_aks_reconcile_errors_total{kind=\"ApplyFailed\"} 1",
+            "neo4j_aks_clusters{phase=\"Ready\"} 2",
+            "neo4j_aks_clusters{phase=\"Invalid\"} 1",
+            "# TYPE neo4j_aks_reconcile_duration_seconds histogram",
+        ] {
+            assert!(metrics.contains(line), "missing {line} in {metrics}");
+        }
+        server.abort();
+    }
 }
