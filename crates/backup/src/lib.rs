@@ -1,1 +1,17 @@
-//! placeholder
+//! Neo4j backups on Azure Blob (issue 6): the catalogue of what is stored, GFS retention over
+//! backup chains, the blob store, and the `backup-agent` logic that uploads what
+//! `neo4j-admin database backup` produced. See docs/backup.md.
+//!
+//! Pure modules (no IO): [`layout`], [`catalogue`], [`retention`]. IO: [`store`], [`azure`],
+//! [`agent`].
+
+pub mod agent;
+pub mod azure;
+pub mod catalogue;
+pub mod error;
+pub mod layout;
+pub mod retention;
+pub mod secret;
+pub mod store;
+
+pub use error::BackupError;

@@ -1,0 +1,405 @@
+//! The backup catalogue: what Neo4j writes, what we record per artifact, and which listed objects
+//! form complete artifacts and chains. Pure: built from a blob listing plus the parsed markers.
+//!
+//! `neo4j-admin database backup` writes one immutable `.backup` file per database per run, FULL or
+//! DIFF. A chain is a FULL plus the contiguous DIFFs taken after it; restoring needs the whole
+//! prefix of the chain up to the wanted point. An artifact counts as complete only when its blob
+//! exists and its metadata marker (written last) exists, parses, names the same artifact and
+//! records the blob's exact size.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::layout::{BlobLayout, ObjectRole};
+
+/// FULL or DIFF, as neo4j-admin reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum BackupKind {
+    Full,
+    Diff,
+}
+
+impl std::fmt::Display for BackupKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackupKind::Full => "FULL",
+            BackupKind::Diff => "DIFF",
+        })
+    }
+}
+
+/// Version of the marker document; bumped when a field changes meaning.
+pub const MARKER_FORMAT: u32 = 1;
+
+/// What we record per artifact, stored as the marker object (JSON) written after the artifact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactMetadata {
+    pub format: u32,
+    /// File name as neo4j-admin wrote it, e.g. `neo4j-2026-11-26T03-00-12.backup`.
+    pub artifact: String,
+    pub cluster: String,
+    pub database: String,
+    pub kind: BackupKind,
+    /// Artifact name of the FULL that starts this artifact's chain (its own name for a FULL).
+    pub chain_id: String,
+    /// Artifact this DIFF was taken on top of; `None` for a FULL.
+    pub parent: Option<String>,
+    /// When neo4j-admin started and finished the run that produced the artifact.
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub neo4j_version: String,
+    /// Cluster members at backup time (server names or addresses).
+    pub members: Vec<String>,
+    pub size_bytes: u64,
+    /// Lower-case hex sha256 of the artifact bytes, computed while uploading.
+    pub sha256: String,
+}
+
+impl ArtifactMetadata {
+    pub fn duration_ms(&self) -> i64 {
+        self.finished_at.as_millisecond() - self.started_at.as_millisecond()
+    }
+}
+
+/// Result of a check on a downloaded or restored artifact, stored next to the marker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationRecord {
+    pub at: Timestamp,
+    pub check: VerificationCheck,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerificationCheck {
+    /// Downloaded and the sha256 matched the marker.
+    Checksum,
+    /// Restored into a throw-away Neo4j and `neo4j-admin database check` passed.
+    RestoreCheck,
+}
+
+/// One object from a blob listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    pub last_modified: Timestamp,
+}
+
+/// A marker object's content as read from the store: parsed, or why it could not be.
+pub type MarkerContent = Result<ArtifactMetadata, String>;
+
+/// A complete artifact: blob and matching marker both present.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    pub metadata: ArtifactMetadata,
+    pub artifact_key: String,
+    pub marker_key: String,
+    /// Verification records found for this artifact, oldest first.
+    pub verification: Option<VerificationRecord>,
+    pub verification_key: Option<String>,
+    /// True when every artifact from the chain's FULL up to this one is complete and linked.
+    pub restorable: bool,
+}
+
+/// Objects that do not form a complete artifact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leftover {
+    pub key: String,
+    pub database: String,
+    pub last_modified: Timestamp,
+    pub problem: LeftoverProblem,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeftoverProblem {
+    /// Artifact blob without marker: an upload that was interrupted or is still running.
+    MissingMarker,
+    /// Marker without its artifact blob.
+    MissingArtifact,
+    /// Marker present but unreadable or not matching the blob.
+    BadMarker(String),
+    /// A verification record whose artifact is gone.
+    StrayVerification,
+    /// A key under the cluster prefix that the layout does not name.
+    Unknown,
+}
+
+/// All artifacts of one chain, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    pub database: String,
+    pub chain_id: String,
+    pub artifacts: Vec<Artifact>,
+}
+
+impl Chain {
+    /// The FULL that starts the chain, when it is complete.
+    pub fn full(&self) -> Option<&Artifact> {
+        self.artifacts
+            .iter()
+            .find(|a| a.metadata.kind == BackupKind::Full && a.metadata.artifact == self.chain_id)
+    }
+
+    /// Restore points: artifacts that can be restored (their whole prefix is complete).
+    pub fn restore_points(&self) -> impl Iterator<Item = &Artifact> {
+        self.artifacts.iter().filter(|a| a.restorable)
+    }
+
+    /// The newest restorable artifact: what `restore --from-path` is pointed at.
+    pub fn end(&self) -> Option<&Artifact> {
+        self.restore_points().last()
+    }
+
+    /// The artifact a following DIFF would be taken on top of.
+    pub fn tip(&self) -> Option<&Artifact> {
+        self.artifacts.last()
+    }
+
+    pub fn started_at(&self) -> Option<Timestamp> {
+        self.artifacts.first().map(|a| a.metadata.started_at)
+    }
+}
+
+/// Everything stored for one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Catalogue {
+    /// Chains per database, oldest first (by their first artifact).
+    pub chains: BTreeMap<String, Vec<Chain>>,
+    pub leftovers: Vec<Leftover>,
+}
+
+impl Catalogue {
+    /// Classifies a listing of `<prefix>/<cluster>/` and the parsed markers (keyed by marker key)
+    /// and verification records (keyed by their key) into chains and leftovers.
+    pub fn assemble(
+        layout: &BlobLayout,
+        cluster: &str,
+        listing: &[ListedObject],
+        markers: &BTreeMap<String, MarkerContent>,
+        verifications: &BTreeMap<String, VerificationRecord>,
+    ) -> Catalogue {
+        struct Parts<'a> {
+            blob: Option<&'a ListedObject>,
+            marker: Option<&'a ListedObject>,
+            verification: Option<&'a ListedObject>,
+        }
+        let mut by_artifact: BTreeMap<(String, String), Parts<'_>> = BTreeMap::new();
+        let mut leftovers = Vec::new();
+        for object in listing {
+            let Some((database, artifact, role)) = layout.parse_key(cluster, &object.key) else {
+                leftovers.push(Leftover {
+                    key: object.key.clone(),
+                    database: String::new(),
+                    last_modified: object.last_modified,
+                    problem: LeftoverProblem::Unknown,
+                });
+                continue;
+            };
+            let parts = by_artifact.entry((database, artifact)).or_insert(Parts {
+                blob: None,
+                marker: None,
+                verification: None,
+            });
+            match role {
+                ObjectRole::Artifact => parts.blob = Some(object),
+                ObjectRole::Marker => parts.marker = Some(object),
+                ObjectRole::Verification => parts.verification = Some(object),
+            }
+        }
+
+        let mut complete: BTreeMap<String, Vec<Artifact>> = BTreeMap::new();
+        for ((database, artifact), parts) in &by_artifact {
+            let leftover = |object: &ListedObject, problem| Leftover {
+                key: object.key.clone(),
+                database: database.clone(),
+                last_modified: object.last_modified,
+                problem,
+            };
+            match (parts.blob, parts.marker) {
+                (Some(blob), None) => {
+                    leftovers.push(leftover(blob, LeftoverProblem::MissingMarker));
+                    if let Some(v) = parts.verification {
+                        leftovers.push(leftover(v, LeftoverProblem::StrayVerification));
+                    }
+                }
+                (None, Some(marker)) => {
+                    leftovers.push(leftover(marker, LeftoverProblem::MissingArtifact));
+                    if let Some(v) = parts.verification {
+                        leftovers.push(leftover(v, LeftoverProblem::StrayVerification));
+                    }
+                }
+                (None, None) => {
+                    if let Some(v) = parts.verification {
+                        leftovers.push(leftover(v, LeftoverProblem::StrayVerification));
+                    }
+                }
+                (Some(blob), Some(marker)) => {
+                    let checked = match markers.get(&marker.key) {
+                        None => Err("marker was not read".to_string()),
+                        Some(Err(e)) => Err(e.clone()),
+                        Some(Ok(meta)) => check_marker(meta, cluster, database, artifact, blob),
+                    };
+                    match checked {
+                        Ok(meta) => complete
+                            .entry(database.clone())
+                            .or_default()
+                            .push(Artifact {
+                                metadata: meta,
+                                artifact_key: blob.key.clone(),
+                                marker_key: marker.key.clone(),
+                                verification: parts
+                                    .verification
+                                    .and_then(|v| verifications.get(&v.key).cloned()),
+                                verification_key: parts.verification.map(|v| v.key.clone()),
+                                restorable: false,
+                            }),
+                        Err(problem) => {
+                            // The blob is kept out of every chain; both objects are leftovers.
+                            leftovers
+                                .push(leftover(blob, LeftoverProblem::BadMarker(problem.clone())));
+                            leftovers.push(leftover(marker, LeftoverProblem::BadMarker(problem)));
+                            if let Some(v) = parts.verification {
+                                leftovers.push(leftover(v, LeftoverProblem::StrayVerification));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        let chains = complete
+            .into_iter()
+            .map(|(database, artifacts)| {
+                let chains = link_chains(&database, artifacts);
+                (database, chains)
+            })
+            .collect();
+        leftovers.sort_by(|a, b| a.key.cmp(&b.key));
+        Catalogue { chains, leftovers }
+    }
+
+    /// Every chain of every database.
+    pub fn all_chains(&self) -> impl Iterator<Item = &Chain> {
+        self.chains.values().flatten()
+    }
+
+    /// The newest restorable artifact of a database.
+    pub fn newest_restore_point(&self, database: &str) -> Option<(&Chain, &Artifact)> {
+        self.chains
+            .get(database)?
+            .iter()
+            .filter_map(|c| c.end().map(|a| (c, a)))
+            .max_by_key(|(_, a)| (a.metadata.finished_at, a.metadata.artifact.clone()))
+    }
+
+    /// The newest complete artifact of a database: the parent of the next DIFF.
+    pub fn tip(&self, database: &str) -> Option<&Artifact> {
+        self.chains
+            .get(database)?
+            .iter()
+            .filter_map(Chain::tip)
+            .max_by_key(|a| (a.metadata.finished_at, a.metadata.artifact.clone()))
+    }
+
+    /// Whether an artifact of this name is stored complete.
+    pub fn contains(&self, database: &str, artifact: &str) -> bool {
+        self.chains.get(database).is_some_and(|cs| {
+            cs.iter()
+                .flat_map(|c| &c.artifacts)
+                .any(|a| a.metadata.artifact == artifact)
+        })
+    }
+}
+
+fn check_marker(
+    meta: &ArtifactMetadata,
+    cluster: &str,
+    database: &str,
+    artifact: &str,
+    blob: &ListedObject,
+) -> Result<ArtifactMetadata, String> {
+    if meta.format != MARKER_FORMAT {
+        return Err(format!(
+            "marker format {} (expected {MARKER_FORMAT})",
+            meta.format
+        ));
+    }
+    if meta.artifact != artifact || meta.database != database || meta.cluster != cluster {
+        return Err(format!(
+            "marker names {}/{}/{} but sits at {cluster}/{database}/{artifact}",
+            meta.cluster, meta.database, meta.artifact
+        ));
+    }
+    if meta.size_bytes != blob.size {
+        return Err(format!(
+            "marker records {} bytes, blob has {}",
+            meta.size_bytes, blob.size
+        ));
+    }
+    let chain_ok = match meta.kind {
+        BackupKind::Full => meta.parent.is_none() && meta.chain_id == meta.artifact,
+        BackupKind::Diff => meta.parent.is_some() && meta.chain_id != meta.artifact,
+    };
+    if !chain_ok {
+        return Err(format!(
+            "{} marker with inconsistent chain fields",
+            meta.kind
+        ));
+    }
+    Ok(meta.clone())
+}
+
+/// Groups one database's complete artifacts by chain id and marks the restorable prefix: a DIFF
+/// is restorable only when its parent is the restorable artifact just before it in the chain.
+fn link_chains(database: &str, artifacts: Vec<Artifact>) -> Vec<Chain> {
+    let mut by_chain: BTreeMap<String, Vec<Artifact>> = BTreeMap::new();
+    for a in artifacts {
+        by_chain
+            .entry(a.metadata.chain_id.clone())
+            .or_default()
+            .push(a);
+    }
+    let mut chains: Vec<Chain> = by_chain
+        .into_iter()
+        .map(|(chain_id, mut artifacts)| {
+            artifacts.sort_by(|a, b| {
+                (
+                    a.metadata.kind,
+                    a.metadata.finished_at,
+                    &a.metadata.artifact,
+                )
+                    .cmp(&(
+                        b.metadata.kind,
+                        b.metadata.finished_at,
+                        &b.metadata.artifact,
+                    ))
+            });
+            let mut previous: Option<String> = None;
+            for a in &mut artifacts {
+                let linked = match a.metadata.kind {
+                    BackupKind::Full => a.metadata.artifact == chain_id,
+                    BackupKind::Diff => {
+                        previous.is_some() && a.metadata.parent.as_deref() == previous.as_deref()
+                    }
+                };
+                if !linked {
+                    break;
+                }
+                a.restorable = true;
+                previous = Some(a.metadata.artifact.clone());
+            }
+            Chain {
+                database: database.to_string(),
+                chain_id,
+                artifacts,
+            }
+        })
+        .collect();
+    chains.sort_by(|a, b| (a.started_at(), &a.chain_id).cmp(&(b.started_at(), &b.chain_id)));
+    chains
+}
