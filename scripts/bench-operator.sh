@@ -73,10 +73,13 @@ printf 'operator RSS while managing them: %d MiB\n' "$(($(ps -o rss= -p "$OP") /
 # Steady state: let two full resync periods pass and count the writes.
 sleep 5
 w0=$(writes)
+g0=$(metric 'neo4j_aks_kube_requests_total{verb="GET"}')
 r0=$(metric neo4j_aks_reconciles_total)
 sleep $((2 * RESYNC + 2))
 w1=$(writes)
+g1=$(metric 'neo4j_aks_kube_requests_total{verb="GET"}')
 r1=$(metric neo4j_aks_reconciles_total)
 printf 'steady state: %d reconciles in %d s (%d resyncs of %d clusters), %d write requests\n' \
 	"$((r1 - r0))" "$((2 * RESYNC + 2))" 2 "$N" "$((w1 - w0))"
+printf 'steady state reads: %d GET requests (%d per reconcile)\n' "$((g1 - g0))" "$(((g1 - g0) / ((r1 - r0) > 0 ? (r1 - r0) : 1)))"
 printf 'operator RSS after the resyncs: %d MiB\n' "$(($(ps -o rss= -p "$OP") / 1024))"

@@ -650,3 +650,53 @@ async fn operator_killed_mid_reconcile_converges_after_restart_without_duplicate
     assert_eq!(pods.items.len(), 3);
     h.teardown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn changing_the_storage_class_of_a_running_cluster_is_reported_with_the_way_out() {
+    let Some(mut h) = Harness::new("ops_immutable").await else {
+        return;
+    };
+    let metrics = h.start_operator().await;
+    h.create(&h.spec("")).await;
+    h.wait_ready(3).await;
+    let old_class = format!("{}-premium", h.ns());
+    let new_class = format!("{}-other", h.ns());
+    h.patch_spec(serde_json::json!({"storage": {"className": new_class}}))
+        .await;
+    let c = h
+        .wait_status("Degraded=True", |c| has_condition(c, "Degraded", "True"))
+        .await;
+    let degraded = condition(&c, "Degraded").expect("Degraded");
+    assert_eq!(degraded.reason, "ImmutableFieldChanged");
+    assert!(
+        degraded.message.contains("spec.storage.className")
+            && degraded.message.contains(&format!("back to {old_class}")),
+        "{}",
+        degraded.message
+    );
+    // The StatefulSet keeps its claim template; no error, no retry loop.
+    let sts = h.api::<StatefulSet>().get("db").await.expect("sts");
+    let template_class = sts
+        .spec
+        .and_then(|s| s.volume_claim_templates)
+        .and_then(|t| t.into_iter().next())
+        .and_then(|t| t.spec?.storage_class_name);
+    assert_eq!(template_class.as_deref(), Some(old_class.as_str()));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        !metrics
+            .encode()
+            .contains("neo4j_aks_reconcile_errors_total{"),
+        "{}",
+        metrics.encode()
+    );
+    // The way out: set it back; the cluster is Ready again.
+    h.patch_spec(serde_json::json!({"storage": {"className": old_class}}))
+        .await;
+    h.wait_ready(3).await;
+    let classes: Api<StorageClass> = Api::all(h.client());
+    let _ = classes
+        .delete(&new_class, &kube::api::DeleteParams::default())
+        .await;
+    h.teardown().await;
+}
