@@ -274,3 +274,149 @@ pub fn is_settled(status: &Neo4jClusterStatus) -> bool {
         Some("Ready" | "Invalid" | "Degraded")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetStatus};
+    use neo4j_aks_model::MemberStatus;
+
+    fn observed(want: i32, ready: i32) -> Observed {
+        Observed {
+            statefulset: Some(StatefulSet {
+                spec: Some(StatefulSetSpec {
+                    replicas: Some(want),
+                    ..StatefulSetSpec::default()
+                }),
+                status: Some(StatefulSetStatus {
+                    replicas: want,
+                    updated_replicas: Some(want),
+                    ..StatefulSetStatus::default()
+                }),
+                ..StatefulSet::default()
+            }),
+            members: (0..want)
+                .map(|i| MemberStatus {
+                    pod: format!("db-{i}"),
+                    ready: i < ready,
+                    ..MemberStatus::default()
+                })
+                .collect(),
+            expanding: Vec::new(),
+        }
+    }
+
+    fn get<'a>(s: &'a Neo4jClusterStatus, t: &str) -> &'a Condition {
+        s.conditions.iter().find(|c| c.type_ == t).expect(t)
+    }
+
+    #[test]
+    fn creating_then_ready_then_unchanged_keeps_transition_times() {
+        let f = Findings::default();
+        let o = observed(3, 1);
+        let first = compute(
+            Some(1),
+            None,
+            Some("sel".into()),
+            Outcome::Applied {
+                findings: &f,
+                changes: &[],
+                observed: &o,
+                error: None,
+            },
+        );
+        assert_eq!(first.phase.as_deref(), Some("Creating"));
+        assert_eq!(get(&first, READY).status, "False");
+        let o = observed(3, 3);
+        let ready = compute(
+            Some(1),
+            Some(&first),
+            Some("sel".into()),
+            Outcome::Applied {
+                findings: &f,
+                changes: &[],
+                observed: &o,
+                error: None,
+            },
+        );
+        assert_eq!(ready.phase.as_deref(), Some("Ready"));
+        assert_eq!(ready.ready_members, Some(3));
+        // Same inputs again: identical status, so nothing is written.
+        let again = compute(
+            Some(1),
+            Some(&ready),
+            Some("sel".into()),
+            Outcome::Applied {
+                findings: &f,
+                changes: &[],
+                observed: &o,
+                error: None,
+            },
+        );
+        assert_eq!(again, ready);
+    }
+
+    #[test]
+    fn invalid_lists_every_problem_and_keeps_the_rest() {
+        let f = Findings::default();
+        let o = observed(3, 3);
+        let ready = compute(
+            Some(1),
+            None,
+            None,
+            Outcome::Applied {
+                findings: &f,
+                changes: &[],
+                observed: &o,
+                error: None,
+            },
+        );
+        let invalid = Invalid {
+            problems: vec![
+                neo4j_aks_model::Problem {
+                    path: "spec.nodeCount".into(),
+                    message: "2 is refused".into(),
+                },
+                neo4j_aks_model::Problem {
+                    path: "spec.x".into(),
+                    message: "unknown".into(),
+                },
+            ],
+        };
+        let s = compute(Some(2), Some(&ready), None, Outcome::Invalid(&invalid));
+        assert_eq!(s.phase.as_deref(), Some("Invalid"));
+        let c = get(&s, SPEC_VALID);
+        assert_eq!(c.status, "False");
+        assert_eq!(c.message, "spec.nodeCount: 2 is refused; spec.x: unknown");
+        assert_eq!(get(&s, READY), get(&ready, READY));
+        assert_eq!(s.members, ready.members);
+    }
+
+    #[test]
+    fn pending_scale_down_and_immutable_changes_are_conditions() {
+        let f = Findings {
+            scale_down_pending: Some((3, 5)),
+            immutable: vec!["spec.storage.className: way out".into()],
+            ..Findings::default()
+        };
+        let o = observed(5, 5);
+        let s = compute(
+            Some(4),
+            None,
+            None,
+            Outcome::Applied {
+                findings: &f,
+                changes: &[],
+                observed: &o,
+                error: None,
+            },
+        );
+        assert_eq!(get(&s, SCALE_DOWN_PENDING).status, "True");
+        let d = get(&s, DEGRADED);
+        assert_eq!(
+            (d.status.as_str(), d.reason.as_str()),
+            ("True", "ImmutableFieldChanged")
+        );
+        assert_eq!(s.phase.as_deref(), Some("Degraded"));
+    }
+}
