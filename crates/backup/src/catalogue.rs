@@ -111,6 +111,8 @@ pub struct Artifact {
 pub struct Leftover {
     pub key: String,
     pub database: String,
+    /// The artifact the object belongs to (empty for unknown keys).
+    pub artifact: String,
     pub last_modified: Timestamp,
     pub problem: LeftoverProblem,
 }
@@ -195,6 +197,7 @@ impl Catalogue {
                 leftovers.push(Leftover {
                     key: object.key.clone(),
                     database: String::new(),
+                    artifact: String::new(),
                     last_modified: object.last_modified,
                     problem: LeftoverProblem::Unknown,
                 });
@@ -217,6 +220,7 @@ impl Catalogue {
             let leftover = |object: &ListedObject, problem| Leftover {
                 key: object.key.clone(),
                 database: database.clone(),
+                artifact: artifact.clone(),
                 last_modified: object.last_modified,
                 problem,
             };

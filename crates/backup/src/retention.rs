@@ -12,7 +12,9 @@
 //!   in-progress or next DIFF depends on; normally the same chain). Everything else is deleted
 //!   whole: its artifacts, markers and verification records.
 //! * Leftovers (objects that are no complete artifact) are deleted once older than `grace`:
-//!   younger ones may be an upload in progress.
+//!   younger ones may be an upload in progress. An artifact blob within a kept chain's span (from
+//!   its FULL's name to its newest artifact's name) is never deleted, even when its marker is gone
+//!   or damaged: it may be a link the chain needs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -218,8 +220,42 @@ pub fn plan(catalogue: &Catalogue, policy: &RetentionPolicy, now: Timestamp) -> 
             }
         }
     }
+    // A kept chain spans its artifact names from the FULL (the chain id) to its newest artifact;
+    // neo4j-admin names sort by time within a database. An artifact blob in that span whose marker
+    // is missing or damaged may be a link of the kept chain (a DIFF's parent): it stays, since a
+    // marker can be rewritten but the bytes cannot.
+    let kept_spans: Vec<(&str, &str, &str)> = catalogue
+        .all_chains()
+        .filter(|c| {
+            out.kept
+                .iter()
+                .any(|k| k.database == c.database && k.chain_id == c.chain_id)
+        })
+        .filter_map(|c| {
+            c.tip().map(|t| {
+                (
+                    c.database.as_str(),
+                    c.chain_id.as_str(),
+                    t.metadata.artifact.as_str(),
+                )
+            })
+        })
+        .collect();
     for leftover in &catalogue.leftovers {
         if now.duration_since(leftover.last_modified) < policy.grace {
+            continue;
+        }
+        let in_kept_span = kept_spans.iter().any(|(db, first, last)| {
+            *db == leftover.database
+                && *first <= leftover.artifact.as_str()
+                && leftover.artifact.as_str() <= *last
+        });
+        if in_kept_span
+            && matches!(
+                leftover.problem,
+                LeftoverProblem::MissingMarker | LeftoverProblem::BadMarker(_)
+            )
+        {
             continue;
         }
         let reason = match &leftover.problem {

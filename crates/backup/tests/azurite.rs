@@ -74,7 +74,7 @@ impl Azurite {
             path = reqwest::Url::parse(&format!("{}/{name}", self.endpoint))
                 .expect("endpoint is a URL")
                 .path()
-                .to_string(),
+                .to_owned(),
         );
         let key = base64::engine::general_purpose::STANDARD
             .decode(&self.key)
