@@ -407,3 +407,120 @@ fn link_chains(database: &str, artifacts: Vec<Artifact>) -> Vec<Chain> {
     chains.sort_by(|a, b| (a.started_at(), &a.chain_id).cmp(&(b.started_at(), &b.chain_id)));
     chains
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C: &str = "graph";
+
+    fn meta(
+        artifact: &str,
+        kind: BackupKind,
+        chain: &str,
+        parent: Option<&str>,
+        at: &str,
+    ) -> ArtifactMetadata {
+        let finished_at: Timestamp = at.parse().unwrap();
+        ArtifactMetadata {
+            format: MARKER_FORMAT,
+            artifact: artifact.into(),
+            cluster: C.into(),
+            database: "neo4j".into(),
+            kind,
+            chain_id: chain.into(),
+            parent: parent.map(Into::into),
+            started_at: finished_at,
+            finished_at,
+            neo4j_version: "5.26.0".into(),
+            members: vec![],
+            size_bytes: 1,
+            sha256: String::new(),
+        }
+    }
+
+    fn assemble(metas: &[ArtifactMetadata], without_marker: &[&str]) -> Catalogue {
+        let layout = BlobLayout::new("").unwrap();
+        let mut listing = Vec::new();
+        let mut markers = BTreeMap::new();
+        for m in metas {
+            let at = m.finished_at;
+            listing.push(ListedObject {
+                key: layout.artifact_key(C, "neo4j", &m.artifact).unwrap(),
+                size: 1,
+                last_modified: at,
+            });
+            if !without_marker.contains(&m.artifact.as_str()) {
+                let key = layout.marker_key(C, "neo4j", &m.artifact).unwrap();
+                listing.push(ListedObject {
+                    key: key.clone(),
+                    size: 1,
+                    last_modified: at,
+                });
+                markers.insert(key, Ok(m.clone()));
+            }
+        }
+        Catalogue::assemble(&layout, C, &listing, &markers, &BTreeMap::new())
+    }
+
+    const F: &str = "neo4j-2026-01-01T00-00-00.backup";
+    const D1: &str = "neo4j-2026-01-02T00-00-00.backup";
+    const D2: &str = "neo4j-2026-01-03T00-00-00.backup";
+
+    fn history() -> Vec<ArtifactMetadata> {
+        vec![
+            meta(F, BackupKind::Full, F, None, "2026-01-01T00:05:00Z"),
+            meta(D1, BackupKind::Diff, F, Some(F), "2026-01-02T00:05:00Z"),
+            meta(D2, BackupKind::Diff, F, Some(D1), "2026-01-03T00:05:00Z"),
+        ]
+    }
+
+    #[test]
+    fn a_full_and_its_diffs_form_one_restorable_chain() {
+        let c = assemble(&history(), &[]);
+        let chains = &c.chains["neo4j"];
+        assert_eq!(chains.len(), 1);
+        assert!(chains[0].artifacts.iter().all(|a| a.restorable));
+        assert_eq!(chains[0].end().unwrap().metadata.artifact, D2);
+        assert_eq!(c.tip("neo4j").unwrap().metadata.artifact, D2);
+        assert!(c.leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_missing_link_ends_the_restorable_prefix() {
+        let c = assemble(&history(), &[D1]);
+        let chain = &c.chains["neo4j"][0];
+        let states: Vec<_> = chain
+            .artifacts
+            .iter()
+            .map(|a| (a.metadata.artifact.as_str(), a.restorable))
+            .collect();
+        assert_eq!(states, vec![(F, true), (D2, false)]);
+        assert_eq!(
+            c.newest_restore_point("neo4j").unwrap().1.metadata.artifact,
+            F
+        );
+        assert_eq!(c.leftovers[0].problem, LeftoverProblem::MissingMarker);
+        assert_eq!(c.leftovers[0].artifact, D1);
+    }
+
+    #[test]
+    fn a_chain_without_its_full_restores_nothing() {
+        let c = assemble(&history(), &[F]);
+        let chain = &c.chains["neo4j"][0];
+        assert!(chain.full().is_none());
+        assert!(chain.restore_points().next().is_none());
+        assert!(c.newest_restore_point("neo4j").is_none());
+    }
+
+    #[test]
+    fn markers_with_inconsistent_chain_fields_are_rejected() {
+        let mut bad = history();
+        bad[0].parent = Some(D1.into());
+        let c = assemble(&bad, &[]);
+        assert!(c.leftovers.iter().any(
+            |l| matches!(&l.problem, LeftoverProblem::BadMarker(w) if w.contains("inconsistent"))
+        ));
+        assert!(!c.contains("neo4j", F));
+    }
+}
