@@ -33,6 +33,14 @@ pub struct RunMetadata {
 }
 
 impl RunMetadata {
+    /// Takes FULL/DIFF per artifact from `neo4j-admin backup inspect <dir> --show-metadata
+    /// --empty` output (see [`crate::inspect`]).
+    pub fn with_inspect_output(mut self, text: &str) -> Result<RunMetadata, BackupError> {
+        let rows = crate::inspect::parse_inspect_table(text)?;
+        self.kinds.extend(crate::inspect::kinds(&rows));
+        Ok(self)
+    }
+
     fn kind_of(&self, artifact: &str) -> Result<BackupKind, BackupError> {
         self.kinds
             .get(artifact)

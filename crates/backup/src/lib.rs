@@ -2,13 +2,14 @@
 //! backup chains, the blob store, and the `backup-agent` logic that uploads what
 //! `neo4j-admin database backup` produced. See docs/backup.md.
 //!
-//! Pure modules (no IO): [`layout`], [`catalogue`], [`retention`]. IO: [`store`], [`azure`],
+//! Pure modules (no IO): [`layout`], [`catalogue`], [`retention`], [`inspect`]. IO: [`store`], [`azure`],
 //! [`agent`].
 
 pub mod agent;
 pub mod azure;
 pub mod catalogue;
 pub mod error;
+pub mod inspect;
 pub mod layout;
 pub mod retention;
 pub mod secret;

@@ -76,10 +76,13 @@ async fn auto_runs_need_a_kind_per_artifact() {
         .expect_err("kind unknown");
     assert!(err.to_string().contains("--type=AUTO"), "{err}");
 
-    let mut with_kinds = run(None);
-    with_kinds
-        .kinds
-        .insert("neo4j-2026-11-20T03-00-00.backup".into(), BackupKind::Full);
+    // The kinds come from `neo4j-admin backup inspect` of the run's directory.
+    let with_kinds = run(None)
+        .with_inspect_output(
+            "| FILE | DATABASE | DATABASE ID | TIME (UTC) | FULL | COMPRESSED | LOWEST TX | HIGHEST TX |\n\
+             | file:///tmp/neo4j-2026-11-20T03-00-00.backup | neo4j | id | 2026-11-20T03:00:00 | true | true | 1 | 9 |\n",
+        )
+        .expect("inspect table");
     let report = agent
         .upload_run(
             dir.path(),
