@@ -27,10 +27,10 @@ proptest! {
         let yaml = format!(
             "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: n\nspec:\n  neo4jVersion: \"5.26.16\"\n  acceptLicenseAgreement: eval\n  nodeCount: {nodes}\n  minimumClusterSize: {minimum}\n  topology:\n    primaries: {primaries}\n  storage:\n    diskSizeGi: {disk}\n  resources:\n    cpu: {cpu:?}\n    memory: {memory:?}\n  memory:\n    heap: {heap:?}\n    pageCache: {cache:?}\n"
         );
-        if let Ok(cluster) = Neo4jCluster::from_yaml(&yaml) {
-            if let Ok(valid) = validate(&cluster) {
-                prop_assert!(valid.memory.heap_bytes + valid.memory.page_cache_bytes < valid.resources.memory_bytes);
-            }
+        if let Ok(cluster) = Neo4jCluster::from_yaml(&yaml)
+            && let Ok(valid) = validate(&cluster)
+        {
+            prop_assert!(valid.memory.heap_bytes + valid.memory.page_cache_bytes < valid.resources.memory_bytes);
         }
     }
 }
