@@ -447,8 +447,16 @@ async fn child_versions(h: &Harness) -> Vec<(String, Option<String>)> {
     let live = neo4j_aks_ops::apply::live_objects(&client, h.ns(), "db")
         .await
         .expect("live objects");
+    // The generation where the kind has one (its status is written by other controllers),
+    // the resourceVersion otherwise.
     live.into_iter()
-        .map(|((kind, name), o)| (format!("{kind:?}/{name}"), o.metadata.resource_version))
+        .map(|((kind, name), o)| {
+            let version = match o.metadata.generation {
+                Some(g) => Some(format!("generation {g}")),
+                None => o.metadata.resource_version,
+            };
+            (format!("{kind:?}/{name}"), version)
+        })
         .collect()
 }
 
@@ -486,7 +494,13 @@ async fn invalid_spec_applies_nothing_reports_every_message_and_waits_for_a_chan
     h.patch_spec(serde_json::json!({"nodeCount": 3, "config": null}))
         .await;
     h.wait_ready(3).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let versions = child_versions(&h).await;
+    let (patches, deletes, puts) = (
+        metrics.requests_with("PATCH"),
+        metrics.requests_with("DELETE"),
+        metrics.requests_with("PUT"),
+    );
     h.patch_spec(serde_json::json!({"nodeCount": 2, "storage": {"diskSizeGi": 5000}}))
         .await;
     let c = h
@@ -504,6 +518,14 @@ async fn invalid_spec_applies_nothing_reports_every_message_and_waits_for_a_chan
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(child_versions(&h).await, versions, "a child was written");
+    // The operator's own requests: the status patch and the InvalidSpec event (a PATCH of the
+    // event series the first invalid spec started); no delete, no update.
+    assert!(
+        metrics.requests_with("PATCH") - patches <= 2,
+        "only status and event are patched"
+    );
+    assert_eq!(metrics.requests_with("DELETE") - deletes, 0);
+    assert_eq!(metrics.requests_with("PUT") - puts, 0);
     h.teardown().await;
 }
 
