@@ -254,15 +254,21 @@ impl<S: BlobStore> Agent<S> {
         let file = tokio::fs::File::open(path)
             .await
             .map_err(|e| BackupError::io(path, e))?;
+        let on_disk = file
+            .metadata()
+            .await
+            .map_err(|e| BackupError::io(path, e))?
+            .len();
         let mut blob_meta = BlobMetadata::new();
         blob_meta.insert("neo4jaks_cluster".into(), self.cluster.clone());
         blob_meta.insert("neo4jaks_database".into(), database.to_string());
         blob_meta.insert("neo4jaks_kind".into(), kind.to_string());
-        let transfer = self.store.put_stream(&key, file, &blob_meta).await?;
-        let on_disk = tokio::fs::metadata(path)
-            .await
-            .map_err(|e| BackupError::io(path, e))?
-            .len();
+        let transfer = self
+            .store
+            .put_stream(&key, file, Some(on_disk), &blob_meta)
+            .await?;
+        // neo4j-admin's artifacts are immutable once written: a size change means the file was
+        // still being written or was replaced.
         if on_disk != transfer.size {
             return Err(BackupError::SizeMismatch {
                 key,

@@ -21,8 +21,20 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::catalogue::ListedObject;
 use crate::error::BackupError;
 
-/// Bytes per uploaded block (Azure "Put Block"); also the read buffer size.
+/// Bytes per uploaded block (Azure "Put Block") for artifacts up to [`MAX_BLOCKS`] of them; also
+/// the size up to which an artifact goes up in a single request.
 pub const BLOCK_SIZE: usize = 8 * 1024 * 1024;
+
+/// Azure commits at most 50,000 blocks per blob; we stay below with a margin.
+pub const MAX_BLOCKS: u64 = 45_000;
+
+/// Block size for an artifact of `size` bytes: 8 MiB, or larger (whole MiB) when 8 MiB blocks
+/// would exceed [`MAX_BLOCKS`] (from about 350 GiB).
+pub fn block_size_for(size: Option<u64>) -> usize {
+    const MIB: u64 = 1024 * 1024;
+    let needed = size.unwrap_or(0).div_ceil(MAX_BLOCKS).div_ceil(MIB) * MIB;
+    usize::try_from(needed).map_or(BLOCK_SIZE, |n| n.max(BLOCK_SIZE))
+}
 
 /// What an upload or download moved.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,10 +62,12 @@ pub trait BlobStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ListedObject>, BackupError>> + Send;
 
     /// Streams `reader` to `key`, hashing on the way. The blob appears only once complete.
+    /// `size_hint` (the expected length) picks the block size for very large artifacts.
     fn put_stream<R: AsyncRead + Unpin + Send>(
         &self,
         key: &str,
         reader: R,
+        size_hint: Option<u64>,
         metadata: &BlobMetadata,
     ) -> impl Future<Output = Result<Transfer, BackupError>> + Send;
 
@@ -207,8 +221,22 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// Error texts can carry whole XML bodies; keep messages readable.
+fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = s.find(open)? + open.len();
+    let len = s[start..].find(close)?;
+    Some(&s[start..start + len])
+}
+
+/// Error texts can carry whole XML bodies: reduce them to the HTTP status and Azure's error code
+/// and message, on one line.
 fn short(s: &str) -> String {
+    if let Some(code) = between(s, "<Code>", "</Code>") {
+        let status = between(s, "status code: ", ":").unwrap_or("error");
+        let message = between(s, "<Message>", "</Message>")
+            .and_then(|m| m.lines().next())
+            .unwrap_or("");
+        return format!("HTTP {status}, {code}: {message}");
+    }
     const MAX: usize = 400;
     if s.len() <= MAX {
         return s.to_string();
@@ -292,17 +320,19 @@ impl BlobStore for ObjectBlobStore {
         &self,
         key: &str,
         mut reader: R,
+        size_hint: Option<u64>,
         metadata: &BlobMetadata,
     ) -> Result<Transfer, BackupError> {
         let path = Self::path(key)?;
         let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; BLOCK_SIZE];
+        let block = block_size_for(size_hint);
+        let mut buf = vec![0u8; block];
         let first = fill(&mut reader, &mut buf)
             .await
             .map_err(|e| BackupError::io(key, e))?;
         hasher.update(&buf[..first]);
         let mut size = first as u64;
-        if first < BLOCK_SIZE {
+        if first < block {
             // Fits one request: a single Put Blob.
             let opts = PutOptions {
                 attributes: attributes(metadata),
@@ -324,7 +354,7 @@ impl BlobStore for ObjectBlobStore {
                 .put_multipart_opts(&path, opts)
                 .await
                 .map_err(|e| self.classify(key, e))?;
-            let mut writer = WriteMultipart::new_with_chunk_size(upload, BLOCK_SIZE);
+            let mut writer = WriteMultipart::new_with_chunk_size(upload, block);
             writer.write(&buf[..first]);
             let result: Result<(), BackupError> = async {
                 loop {
@@ -424,5 +454,22 @@ impl BlobStore for ObjectBlobStore {
             Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.classify(key, e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_grow_only_when_50k_blocks_would_not_do() {
+        assert_eq!(block_size_for(None), BLOCK_SIZE);
+        assert_eq!(block_size_for(Some(10)), BLOCK_SIZE);
+        let limit = MAX_BLOCKS * BLOCK_SIZE as u64;
+        assert_eq!(block_size_for(Some(limit)), BLOCK_SIZE);
+        assert_eq!(block_size_for(Some(limit + 1)), BLOCK_SIZE + 1024 * 1024);
+        let tib = 1u64 << 40;
+        let b = block_size_for(Some(tib)) as u64;
+        assert!(tib.div_ceil(b) <= MAX_BLOCKS && b.is_multiple_of(1024 * 1024));
     }
 }

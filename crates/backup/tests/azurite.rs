@@ -108,6 +108,36 @@ impl Azurite {
         );
     }
 
+    /// An account SAS for the blob service (signed with the account key) with `permissions`.
+    fn account_sas(&self, permissions: &str) -> String {
+        let version = "2021-08-06";
+        let expiry = (Timestamp::now() + SignedDuration::from_hours(1))
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let string_to_sign = format!(
+            "{}\n{permissions}\nb\nsco\n\n{expiry}\n\nhttps,http\n{version}\n\n",
+            self.account
+        );
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(&self.key)
+            .expect("account key is base64");
+        let tag = ring::hmac::sign(
+            &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
+            string_to_sign.as_bytes(),
+        );
+        let sig = base64::engine::general_purpose::STANDARD.encode(tag.as_ref());
+        let query: String = url_encoded(&[
+            ("sv", version),
+            ("ss", "b"),
+            ("srt", "sco"),
+            ("sp", permissions),
+            ("se", &expiry),
+            ("spr", "https,http"),
+            ("sig", &sig),
+        ]);
+        query
+    }
+
     /// A fresh container (and an agent on it) per test, so tests can run in parallel.
     async fn agent(&self, test: &str) -> (String, Agent<ObjectBlobStore>) {
         let container = format!(
@@ -121,6 +151,12 @@ impl Azurite {
             Agent::new(store, BlobLayout::new("backups").expect("prefix"), "graph").expect("agent");
         (container, agent)
     }
+}
+
+fn url_encoded(pairs: &[(&str, &str)]) -> String {
+    let mut url = reqwest::Url::parse("http://x/").expect("url");
+    url.query_pairs_mut().extend_pairs(pairs);
+    url.query().unwrap_or_default().to_string()
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -356,6 +392,7 @@ async fn interrupted_upload_is_not_complete_and_is_cleaned_after_grace() {
         .put_stream(
             "backups/graph/neo4j/neo4j-2026-11-21T03-00-00.backup",
             file,
+            None,
             &BlobMetadata::new(),
         )
         .await
@@ -507,6 +544,7 @@ async fn wrong_key_is_a_clear_credentials_error() {
     let store = target.connect().expect("client builds");
     let err = store.check().await.expect_err("wrong key must fail");
     assert!(matches!(err, BackupError::Unauthorized { .. }), "{err:?}");
+    println!("wrong key: {err}");
     let message = err.to_string();
     assert!(message.contains("rejected the credentials"), "{message}");
     assert!(!message.contains(&wrong), "the key never appears in errors");
@@ -579,8 +617,65 @@ async fn unreachable_endpoint_is_a_clear_network_error() {
         .await
         .expect_err("nobody listens");
     assert!(matches!(err, BackupError::Network { .. }), "{err:?}");
+    println!("unreachable: {err}");
     assert!(
         err.to_string().contains("cannot reach blob storage"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn sas_token_uploads_and_a_read_only_sas_is_refused() {
+    let Some(az) = azurite("sas_token_uploads_and_a_read_only_sas_is_refused") else {
+        return;
+    };
+    let (container, _) = az.agent("sas_token").await;
+    let sas = az.account_sas("rwdlac");
+    let mut target = az.target(&container);
+    target.credential = Credential::Sas(Secret::new(format!("?{sas}")));
+    assert!(!format!("{target:?}").contains(&sas), "SAS never in Debug");
+    let agent = Agent::new(
+        target.connect().expect("client builds"),
+        BlobLayout::new("").expect("prefix"),
+        "graph",
+    )
+    .expect("agent");
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_artifact(dir.path(), "neo4j-2026-11-20T03-00-00.backup", 3_000, 9);
+    let report = agent
+        .upload_run(
+            dir.path(),
+            &run(BackupKind::Full, "2026-11-20T03:03:00Z"),
+            &RetentionPolicy::default(),
+            ts("2026-11-20T03:04:00Z"),
+        )
+        .await
+        .expect("upload with SAS");
+    assert_eq!(report.uploaded.len(), 1);
+    assert_eq!(agent.list().await.expect("list").len(), 1);
+
+    // Read and list only: listing works, the upload is refused with a credentials error.
+    let mut read_only = az.target(&container);
+    read_only.credential = Credential::Sas(Secret::new(az.account_sas("rl")));
+    let agent = Agent::new(
+        read_only.connect().expect("client builds"),
+        BlobLayout::new("").expect("prefix"),
+        "graph",
+    )
+    .expect("agent");
+    assert_eq!(agent.list().await.expect("list").len(), 1);
+    write_artifact(dir.path(), "neo4j-2026-11-21T03-00-00.backup", 3_000, 10);
+    let err = agent
+        .upload_run(
+            dir.path(),
+            &run(BackupKind::Full, "2026-11-21T03:03:00Z"),
+            &RetentionPolicy::default(),
+            ts("2026-11-21T03:04:00Z"),
+        )
+        .await
+        .expect_err("read-only SAS cannot upload");
+    assert!(matches!(err, BackupError::Unauthorized { .. }), "{err:?}");
+    println!("read-only SAS: {err}");
+
+    az.container(reqwest::Method::DELETE, &container).await;
 }
