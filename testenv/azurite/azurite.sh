@@ -72,8 +72,7 @@ cmd_up() {
 		--skipApiVersionCheck --loose --silent \
 		>"$STATE/azurite.log" 2>&1 </dev/null &
 	echo $! >"$STATE/pid"
-	local i
-	for i in $(seq 1 150); do
+	for _ in $(seq 1 150); do
 		if curl -s -o /dev/null "http://127.0.0.1:$port/$ACCOUNT?comp=list"; then
 			log "up on 127.0.0.1:$port (pid $(cat "$STATE/pid")) in $(($(date +%s) - started))s"
 			export_line
@@ -92,10 +91,10 @@ cmd_down() {
 		local pid
 		pid=$(cat "$STATE/pid")
 		if kill -0 "$pid" 2>/dev/null; then
-			# Azurite closes on SIGINT (it ignores SIGTERM while idle).
+			# Azurite closes gracefully on SIGINT, which can take ~5 s; its workspace is thrown
+			# away anyway, so after 2 s it is killed.
 			kill -INT "$pid" 2>/dev/null || true
-			local i
-			for i in $(seq 1 50); do
+			for _ in $(seq 1 20); do
 				kill -0 "$pid" 2>/dev/null || break
 				sleep 0.1
 			done
