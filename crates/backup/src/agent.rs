@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -120,28 +121,37 @@ impl<S: BlobStore> Agent<S> {
     pub async fn catalogue(&self) -> Result<Catalogue, BackupError> {
         let prefix = self.layout.cluster_prefix(&self.cluster)?;
         let listing: Vec<ListedObject> = self.store.list(&prefix).await?;
+        // Markers and verification records are small; read them a few at a time.
+        let reads = listing
+            .iter()
+            .filter(|o| o.key.ends_with(MARKER_SUFFIX) || o.key.ends_with(VERIFICATION_SUFFIX))
+            .map(|o| async move {
+                match self.store.get_bytes(&o.key).await {
+                    Ok(bytes) => Ok((o.key.clone(), Some(bytes))),
+                    // Deleted between list and get (a concurrent prune).
+                    Err(BackupError::NotFound { .. }) => Ok((o.key.clone(), None)),
+                    Err(e) => Err(e),
+                }
+            });
+        let bodies: Vec<(String, Option<Vec<u8>>)> = futures::stream::iter(reads)
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
         let mut markers: BTreeMap<String, MarkerContent> = BTreeMap::new();
         let mut verifications = BTreeMap::new();
-        for object in &listing {
-            if object.key.ends_with(MARKER_SUFFIX) {
-                let content = match self.store.get_bytes(&object.key).await {
-                    Ok(bytes) => serde_json::from_slice::<ArtifactMetadata>(&bytes)
+        for (key, body) in bodies {
+            if key.ends_with(MARKER_SUFFIX) {
+                let content = match body {
+                    Some(bytes) => serde_json::from_slice::<ArtifactMetadata>(&bytes)
                         .map_err(|e| format!("unreadable marker: {e}")),
-                    // Deleted between list and get (a concurrent prune).
-                    Err(BackupError::NotFound { .. }) => Err("marker vanished".to_string()),
-                    Err(e) => return Err(e),
+                    None => Err("marker vanished".to_string()),
                 };
-                markers.insert(object.key.clone(), content);
-            } else if object.key.ends_with(VERIFICATION_SUFFIX) {
-                match self.store.get_bytes(&object.key).await {
-                    Ok(bytes) => {
-                        if let Ok(record) = serde_json::from_slice::<VerificationRecord>(&bytes) {
-                            verifications.insert(object.key.clone(), record);
-                        }
-                    }
-                    Err(BackupError::NotFound { .. }) => {}
-                    Err(e) => return Err(e),
-                }
+                markers.insert(key, content);
+            } else if let Some(record) = body
+                .as_deref()
+                .and_then(|b| serde_json::from_slice::<VerificationRecord>(b).ok())
+            {
+                verifications.insert(key, record);
             }
         }
         Ok(Catalogue::assemble(

@@ -112,7 +112,7 @@ pub struct KeptChain {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PrunePlan {
-    /// Keys to delete, artifacts before their markers' removal is irrelevant: a chain goes whole.
+    /// Keys to delete, sorted, each once, with the reason. A chain's keys are all here or none.
     pub deletions: Vec<Deletion>,
     pub kept: Vec<KeptChain>,
 }
