@@ -2,8 +2,8 @@
 //! backup chains, the blob store, and the `backup-agent` logic that uploads what
 //! `neo4j-admin database backup` produced. See docs/backup.md.
 //!
-//! Pure modules (no IO): [`layout`], [`catalogue`], [`retention`], [`inspect`]. IO: [`store`], [`azure`],
-//! [`agent`].
+//! Pure modules (no IO): [`layout`], [`catalogue`], [`retention`], [`inspect`], [`summary`].
+//! IO: [`store`], [`azure`], [`agent`].
 
 pub mod agent;
 pub mod azure;
@@ -14,5 +14,6 @@ pub mod layout;
 pub mod retention;
 pub mod secret;
 pub mod store;
+pub mod summary;
 
 pub use error::BackupError;
