@@ -360,6 +360,11 @@ async fn resolver_k8s_to_srv_deletes_rbac_and_member_services_and_rolls_the_conf
         }
     })
     .await;
+    // Every member comes back on the new template (no pod may ask for the deleted account).
+    h.wait_ready(3).await;
+    let sts = h.api::<StatefulSet>().get("db").await.expect("sts");
+    let status = sts.status.expect("status");
+    assert_eq!(status.updated_replicas, Some(3));
     h.teardown().await;
 }
 
