@@ -10,7 +10,8 @@ pub struct Neo4jClusterStatus {
     /// The `metadata.generation` this status describes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Pending`, `Creating`, `Ready`, `Degraded`, `Invalid` or `Deleting`.
+    /// `Creating` (first bring-up), `Ready`, `Updating` (rollout, scale-up or volume expansion),
+    /// `Degraded` (see the `Degraded` condition) or `Invalid` (see `SpecValid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
     /// `Ready`, `Progressing`, `Degraded` and `SpecValid`.
