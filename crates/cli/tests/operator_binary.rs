@@ -93,6 +93,16 @@ async fn the_operator_binary_reconciles_serves_metrics_and_stops_on_sigterm() {
         }
     })
     .await;
+    let secret: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(env.client(), ns.name());
+    let auth = secret
+        .get("db-secrets")
+        .await
+        .expect("secret")
+        .data
+        .expect("data")["NEO4J_AUTH"]
+        .0
+        .clone();
+    let password = String::from_utf8(auth).expect("utf-8")["neo4j/".len()..].to_string();
     assert!(
         http_get(port, "/healthz")
             .expect("healthz")
@@ -149,5 +159,7 @@ async fn the_operator_binary_reconciles_serves_metrics_and_stops_on_sigterm() {
         );
     }
     assert!(logs.contains("\"operator started\""), "{logs}");
+    assert!(!logs.contains(&password), "the password was logged");
+    assert!(!metrics.contains(&password));
     ns.cleanup().await;
 }
