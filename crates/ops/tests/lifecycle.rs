@@ -727,3 +727,37 @@ async fn changing_the_storage_class_of_a_running_cluster_is_reported_with_the_wa
         .await;
     h.teardown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shared_storage_class_is_deleted_only_with_its_last_cluster() {
+    let Some(mut h) = Harness::new("ops_shared_class").await else {
+        return;
+    };
+    h.start_operator().await;
+    let mut first = h.spec("");
+    first.spec.node_count = Some(1);
+    h.create(&first).await;
+    let mut second = first.clone();
+    second.metadata.name = Some("db2".into());
+    h.create(&second).await;
+    h.wait_ready(1).await;
+    let class = format!("{}-premium", h.ns());
+    let classes: Api<StorageClass> = Api::all(h.client());
+    h.clusters()
+        .delete("db2", &kube::api::DeleteParams::default())
+        .await
+        .expect("delete db2");
+    wait_gone(h.clusters(), "db2").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        classes.get_opt(&class).await.expect("get").is_some(),
+        "the class is still used by db"
+    );
+    h.clusters()
+        .delete("db", &kube::api::DeleteParams::default())
+        .await
+        .expect("delete db");
+    wait_gone(h.clusters(), "db").await;
+    wait_gone(classes, &class).await;
+    h.teardown().await;
+}
