@@ -6,10 +6,11 @@
 # 1. format and lint gates (cargo fmt --check, cargo clippy -D warnings);
 # 2. installs the Python manifest validators (kubernetes-validate, checkov) into a venv;
 # 3. builds (once, cached in ~/.cache/neo4j-aks) and starts the local Kubernetes control plane;
-# 4. starts Neo4j Community 5.26 in one JVM (neo4j-harness from Maven Central) for the Bolt tests;
+# 4. starts Neo4j Community 5.26 in one JVM (neo4j-harness from Maven Central) for the Bolt tests
+#    and Azurite (the Azure Blob emulator, from npm) for the backup store tests;
 # 5. runs every Rust test with the validators, the control plane and Neo4j required, so a missing
 #    peer fails the run instead of skipping;
-# 6. stops Neo4j and the control plane, also when a step fails.
+# 6. stops Azurite, Neo4j and the control plane, also when a step fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,7 +31,7 @@ step "manifest validators"
 scripts/validators/install.sh
 
 step "local Kubernetes control plane"
-trap 'testenv/neo4j-harness/neo4j.sh down; testenv/testenv.sh down' EXIT
+trap 'testenv/azurite/azurite.sh down; testenv/neo4j-harness/neo4j.sh down; testenv/testenv.sh down' EXIT
 testenv/testenv.sh up
 eval "$(testenv/testenv.sh env)"
 export KUBECONFIG
@@ -40,10 +41,16 @@ step "Neo4j Community 5.26 (neo4j-harness, Bolt on loopback)"
 neo4j_env=$(testenv/neo4j-harness/neo4j.sh up)
 eval "$neo4j_env"
 
+step "Azurite (Azure Blob emulator, loopback)"
+testenv/azurite/azurite.sh up >/dev/null
+azurite_env=$(testenv/azurite/azurite.sh env)
+eval "$azurite_env"
+export NEO4J_AKS_TEST_AZURITE
+
 step "tests"
 # Snapshots never update themselves in a test run; a changed render must be reviewed.
 export INSTA_UPDATE=no
-export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1
+export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1 NEO4J_AKS_REQUIRE_AZURITE=1
 cargo test --workspace --all-targets --locked
 
 printf '\ntest-all: finished in %ss\n' "$(( $(date +%s) - started ))"
