@@ -200,11 +200,19 @@ pub async fn reconcile(
             finalizer::Event::Cleanup(c) => cleanup(&c, &ctx).await,
         }
     })
-    .await
-    .map_err(|e| match e {
-        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        other => ReconcileError::FinalizerFailed(other.to_string()),
-    });
+    .await;
+    let result = match result {
+        Ok(action) => Ok(action),
+        Err(finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e)) => Err(e),
+        // A reconcile that worked on a cached copy of an object already gone (404) or changed
+        // meanwhile (the guarded finalizer patch fails its test, 422/409): nothing is wrong; the
+        // watch brings the current object.
+        Err(
+            finalizer::Error::AddFinalizer(kube::Error::Api(s))
+            | finalizer::Error::RemoveFinalizer(kube::Error::Api(s)),
+        ) if matches!(s.code, 404 | 409 | 422) => Ok(Action::requeue(Duration::from_secs(1))),
+        Err(other) => Err(ReconcileError::FinalizerFailed(other.to_string())),
+    };
     ctx.metrics.observe_reconcile(started.elapsed());
     if let Err(e) = &result {
         ctx.metrics.error(e.kind());

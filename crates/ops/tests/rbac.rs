@@ -119,11 +119,12 @@ async fn the_generated_cluster_role_is_sufficient_and_narrow() {
         }
     })
     .await;
+    let text = metrics.encode();
     assert!(
-        !metrics
-            .encode()
-            .contains("neo4j_aks_reconcile_errors_total{")
+        !text.contains("neo4j_aks_reconcile_errors_total{"),
+        "errors while deleting under the generated RBAC:\n{text}"
     );
+    h.stop_operators();
     let _ = roles.delete(&name, &DeleteParams::default()).await;
     let _ = bindings.delete(&name, &DeleteParams::default()).await;
     h.teardown().await;
