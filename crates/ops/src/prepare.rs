@@ -210,19 +210,6 @@ fn desired_value(
         value["metadata"]["ownerReferences"] = serde_json::to_value([owner]).unwrap_or(Value::Null);
     }
     if kind == Kind::StatefulSet
-        && let Some(pod) = value
-            .pointer_mut("/spec/template/spec")
-            .and_then(Value::as_object_mut)
-        && !pod.contains_key("serviceAccountName")
-    {
-        // No account in the render means the namespace's `default`. Say so explicitly: when a
-        // cluster leaves the K8S resolver, server-side apply drops `serviceAccountName` but the
-        // API server keeps the deprecated `serviceAccount` alias it filled in, and new pods would
-        // still ask for the deleted `<name>-sa`.
-        pod.insert("serviceAccountName".into(), Value::String("default".into()));
-        pod.insert("serviceAccount".into(), Value::String("default".into()));
-    }
-    if kind == Kind::StatefulSet
         && let Some(templates) = live
             .and_then(|s| s.spec.as_ref())
             .and_then(|s| s.volume_claim_templates.as_ref())

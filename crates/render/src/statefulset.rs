@@ -102,8 +102,17 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
 
 fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
     let k8s_resolver = cluster.resolver() == Some(Resolver::K8s);
+    let account = if k8s_resolver {
+        cluster.service_account_name()
+    } else {
+        "default".to_string()
+    };
     PodSpec {
-        service_account_name: k8s_resolver.then(|| cluster.service_account_name()),
+        // Always named, never left out: when a cluster leaves the K8S resolver, an apply that
+        // drops the field leaves the API server's deprecated `serviceAccount` alias pointing at
+        // the deleted `<name>-sa`, and new pods could not start. Both fields say the same.
+        service_account_name: Some(account.clone()),
+        service_account: Some(account),
         // Only the K8S resolver talks to the API server; nothing else gets a token.
         automount_service_account_token: Some(k8s_resolver),
         security_context: Some(PodSecurityContext {

@@ -192,9 +192,9 @@ proptest! {
         for env in pod.containers.iter().flat_map(|c| c.env.iter().flatten()) {
             prop_assert!(env.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()).is_none());
         }
-        if let Some(account) = &pod.service_account_name {
-            prop_assert!(rendered_names.contains(&("ServiceAccount".into(), account.clone())));
-        }
+        let account = pod.service_account_name.clone().unwrap_or_default();
+        prop_assert_eq!(pod.service_account.as_ref(), Some(&account));
+        prop_assert!(account == "default" || rendered_names.contains(&("ServiceAccount".into(), account.clone())));
 
         // The K8S selector matches exactly nodeCount Services, and nothing when not K8S.
         let selected = services(&rendered)
