@@ -20,14 +20,22 @@ fn venv_ready() -> bool {
     venv.join("bin/kubernetes-validate").exists() && venv.join("bin/checkov").exists()
 }
 
+/// True when the validators can run; otherwise skips with a note, or fails when CI requires them.
+fn validators_ready() -> bool {
+    if venv_ready() {
+        return true;
+    }
+    assert!(
+        std::env::var("NEO4J_AKS_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
+        "the validators virtualenv is missing; run scripts/validators/install.sh"
+    );
+    eprintln!("skipped: validators not installed (run scripts/validators/install.sh)");
+    false
+}
+
 #[test]
 fn rendered_examples_pass_kubernetes_validate_and_checkov() {
-    if !venv_ready() {
-        assert!(
-            std::env::var("NEO4J_AKS_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
-            "the validators virtualenv is missing; run scripts/validators/install.sh"
-        );
-        eprintln!("skipped: validators not installed (run scripts/validators/install.sh)");
+    if !validators_ready() {
         return;
     }
     let output = Command::new("bash")
@@ -50,12 +58,7 @@ fn rendered_examples_pass_kubernetes_validate_and_checkov() {
 
 #[test]
 fn operator_manifests_pass_kubernetes_validate() {
-    if !venv_ready() {
-        assert!(
-            std::env::var("NEO4J_AKS_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
-            "the validators virtualenv is missing; run scripts/validators/install.sh"
-        );
-        eprintln!("skipped: validators not installed (run scripts/validators/install.sh)");
+    if !validators_ready() {
         return;
     }
     let output = Command::new("bash")
