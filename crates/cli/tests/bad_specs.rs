@@ -238,6 +238,44 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "does not implement it yet",
         ),
         (
+            "backup schedule with seconds",
+            with("  backup:\n    schedule: \"0 0 2 * * *\"\n"),
+            "spec.backup.schedule",
+            "Kubernetes CronJobs take 5",
+        ),
+        (
+            "backup schedule Kubernetes refuses",
+            with("  backup:\n    schedule: \"0 2 L * *\"\n"),
+            "spec.backup.schedule",
+            "not understood by the Kubernetes",
+        ),
+        (
+            "verification schedule",
+            with("  backup:\n    verification:\n      schedule: \"0 25 * * 0\"\n"),
+            "spec.backup.verification.schedule",
+            "not a valid schedule",
+        ),
+        (
+            "backup type",
+            with("  backup:\n    type: INCREMENTAL\n"),
+            "spec.backup.type",
+            "AUTO",
+        ),
+        (
+            "storage account",
+            with("  backup:\n    target:\n      storageAccount: My_Account\n"),
+            "spec.backup.target.storageAccount",
+            "3 to 24",
+        ),
+        (
+            "two credentials",
+            with(
+                "  backup:\n    credentials:\n      workloadIdentityClientId: 00000000-0000-0000-0000-000000000000\n      accountKeySecretRef:\n        name: key\n",
+            ),
+            "spec.backup.credentials",
+            "choose one",
+        ),
+        (
             "unknown field",
             with("  nodecount: 3\n"),
             "spec.nodecount",

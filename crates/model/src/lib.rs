@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod parse;
 pub mod problems;
+pub mod schedule;
 pub mod spec;
 pub mod status;
 pub mod validate;

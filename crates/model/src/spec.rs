@@ -137,9 +137,10 @@ pub struct Neo4jClusterSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<FeatureToggle>,
 
-    /// Scheduled backups (not implemented yet: enabling it is an error).
+    /// Scheduled online backups to Azure Blob. Validated now; `enabled: true` is refused until
+    /// the backup CronJobs are rendered.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub backup: Option<FeatureToggle>,
+    pub backup: Option<BackupSpec>,
 
     /// Prometheus metrics, ServiceMonitor and alerts (not implemented yet: enabling it is an error).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -333,4 +334,88 @@ pub struct FeatureToggle {
     /// Must be false (or absent) in this release.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupSpec {
+    /// Must be false (or absent) in this release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// When backups run: 5-field cron (UTC) that both croner and Kubernetes accept. Default `0 2 * * *`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Databases to back up; default all (`*`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub databases: Option<Vec<String>>,
+    /// `AUTO` (default: full first, then differential), `FULL` or `DIFF`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["AUTO", "FULL", "DIFF"]))]
+    pub backup_type: Option<String>,
+    /// Where backups go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<BackupTarget>,
+    /// How the backup agent authenticates to Azure Storage; default workload identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<BackupCredentials>,
+    /// How many restore points to keep (grandfather-father-son over whole chains).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention: Option<BackupRetention>,
+    /// Pause the schedule without removing anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspend: Option<bool>,
+    /// Restore-and-check of the newest backup in a throw-away server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<BackupVerification>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupTarget {
+    /// Azure Storage account name (3 to 24 lowercase letters and digits). Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_account: Option<String>,
+    /// Blob container. Default `neo4j-backups-<cluster name>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Path prefix inside the container. Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupCredentials {
+    /// Azure workload identity: the client ID of the managed identity federated with the
+    /// backup ServiceAccount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload_identity_client_id: Option<String>,
+    /// A Secret holding the storage account key (instead of workload identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_key_secret_ref: Option<SecretKeyRef>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupRetention {
+    /// Newest restore point of each of the last N days. Default 7.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily: Option<i32>,
+    /// Newest restore point of each of the last N ISO weeks. Default 4.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weekly: Option<i32>,
+    /// Newest restore point of each of the last N months. Default 12.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly: Option<i32>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupVerification {
+    /// Default true when backups are enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// 5-field cron (UTC). Default weekly, `0 4 * * 0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
 }

@@ -133,9 +133,9 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
             DeletionPolicy::Retain
         }
     };
+    check_backup(&mut f, spec);
     for (path, toggle) in [
         ("spec.tls", &spec.tls),
-        ("spec.backup", &spec.backup),
         ("spec.monitoring", &spec.monitoring),
         ("spec.networkPolicy", &spec.network_policy),
     ] {
@@ -1127,4 +1127,114 @@ fn is_cidr(s: &str) -> bool {
         (Ok(IpAddr::V6(_)), Ok(p)) => p <= 128,
         _ => false,
     }
+}
+
+/// The backup section is checked in full now, so a spec written today stays valid when the
+/// CronJobs arrive; turning it on is refused until then.
+fn check_backup(f: &mut Findings, spec: &Neo4jClusterSpec) {
+    let Some(backup) = &spec.backup else { return };
+    if backup.enabled == Some(true) {
+        f.problem(
+            "spec.backup.enabled",
+            "this release does not implement it yet (the backup CronJobs are not rendered); set enabled: false (it is refused rather than silently ignored)",
+        );
+    }
+    for (path, schedule) in [
+        ("spec.backup.schedule", backup.schedule.as_deref()),
+        (
+            "spec.backup.verification.schedule",
+            backup
+                .verification
+                .as_ref()
+                .and_then(|v| v.schedule.as_deref()),
+        ),
+    ] {
+        if let Some(Err(e)) = schedule.map(crate::schedule::check) {
+            f.problem(path, e);
+        }
+    }
+    if let Some(kind) = backup.backup_type.as_deref()
+        && !["AUTO", "FULL", "DIFF"].contains(&kind)
+    {
+        f.problem(
+            "spec.backup.type",
+            format!("{kind:?} is not a backup type; use AUTO (default), FULL or DIFF"),
+        );
+    }
+    for (i, database) in backup.databases.iter().flatten().enumerate() {
+        let valid = database == "*"
+            || (!database.is_empty()
+                && database.len() <= 63
+                && database
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-*".contains(c)));
+        if !valid {
+            f.problem(
+                format!("spec.backup.databases[{i}]"),
+                format!("{database:?} is not a database name or pattern"),
+            );
+        }
+    }
+    let target = backup.target.clone().unwrap_or_default();
+    match target.storage_account.as_deref() {
+        None if backup.enabled == Some(true) => f.problem("spec.backup.target.storageAccount", "required: the Azure Storage account for backups"),
+        Some(account)
+            if !(3..=24).contains(&account.len())
+                || !account.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
+        {
+            f.problem(
+                "spec.backup.target.storageAccount",
+                format!("{account:?} is not an Azure Storage account name (3 to 24 lowercase letters and digits)"),
+            )
+        }
+        _ => {}
+    }
+    if let Some(container) = target.container.as_deref()
+        && (!(3..=63).contains(&container.len())
+            || !is_dns_label(container)
+            || container.contains("--"))
+    {
+        f.problem(
+            "spec.backup.target.container",
+            format!("{container:?} is not a blob container name (3 to 63 lowercase letters, digits and single '-')"),
+        );
+    }
+    if let Some(credentials) = &backup.credentials {
+        match (&credentials.workload_identity_client_id, &credentials.account_key_secret_ref) {
+            (Some(_), Some(_)) => f.problem(
+                "spec.backup.credentials",
+                "choose one: workloadIdentityClientId or accountKeySecretRef",
+            ),
+            (Some(id), None) if !is_guid(id) => f.problem(
+                "spec.backup.credentials.workloadIdentityClientId",
+                format!("{id:?} is not a client ID (a GUID such as 00000000-0000-0000-0000-000000000000)"),
+            ),
+            (None, Some(secret)) if !secret.name.as_deref().is_some_and(is_dns_subdomain) => f.problem(
+                "spec.backup.credentials.accountKeySecretRef.name",
+                "required: the Secret holding the storage account key",
+            ),
+            _ => {}
+        }
+    }
+    if let Some(retention) = &backup.retention {
+        for (path, value) in [
+            ("spec.backup.retention.daily", retention.daily),
+            ("spec.backup.retention.weekly", retention.weekly),
+            ("spec.backup.retention.monthly", retention.monthly),
+        ] {
+            if let Some(n) = value
+                && !(0..=1000).contains(&n)
+            {
+                f.problem(path, format!("{n} must be between 0 and 1000"));
+            }
+        }
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
 }

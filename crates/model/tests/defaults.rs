@@ -175,3 +175,13 @@ fn the_default_storage_class_name_carries_the_sku() {
     .expect("valid");
     assert_eq!(named.storage.class_name, "fast");
 }
+
+#[test]
+fn a_complete_backup_section_is_checked_but_not_yet_enabled() {
+    let section = "  backup:\n    enabled: false\n    schedule: \"30 1 * * *\"\n    databases: [\"neo4j\", \"system\"]\n    type: AUTO\n    target:\n      storageAccount: graphbackups01\n      container: neo4j-backups-neo4j\n      prefix: prod\n    credentials:\n      workloadIdentityClientId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301\n    retention:\n      daily: 7\n      weekly: 4\n      monthly: 12\n    suspend: false\n    verification:\n      schedule: \"@weekly\"\n";
+    assert!(validate(&cluster(section, 3)).is_ok());
+    let enabled = section.replace("enabled: false", "enabled: true");
+    let invalid = validate(&cluster(&enabled, 3)).expect_err("not rendered yet");
+    assert_eq!(invalid.problems.len(), 1, "{invalid}");
+    assert_eq!(invalid.problems[0].path, "spec.backup.enabled");
+}
