@@ -154,9 +154,14 @@ pid_of() {
 	local f=$STATE/$1.pid pid
 	[[ -f "$f" ]] || return 1
 	pid=$(cat "$f")
-	# Guard against PID reuse: the process must still run the binary we started.
-	[[ -n "$pid" && -r /proc/$pid/cmdline ]] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$1" || return 1
+	[[ -n "$pid" && -r /proc/$pid/stat ]] || return 1
+	# An exited child the script has not reaped yet is a zombie: not running.
+	[[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]] || return 1
+	# Guard against PID reuse: the process must still run the binary we started. Its cmdline
+	# reads empty for an instant while setsid execs the binary; alive then counts as running.
+	local cmd
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ -z "$cmd" || "$cmd" == *"$1"* ]] || return 1
 	echo "$pid"
 }
 

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::compare::first_difference;
 use crate::error::ApplyError;
 use crate::kinds::{Kind, NAMESPACED};
-use crate::prepare::{Prepared, owned_selector};
+use crate::prepare::{Desired, Prepared, owned_selector};
 use crate::{FIELD_MANAGER, PASSWORD_FIELD_MANAGER, password};
 
 /// What happened to one object.
@@ -78,6 +78,28 @@ pub fn apply_params() -> PatchParams {
 }
 
 /// The live objects of the cluster that carry its labels, by kind and name.
+/// The live object for `desired`: from the listing of our labelled objects, or, when it is not
+/// labelled as ours (yet) or is cluster-scoped, asked for by name.
+pub async fn take_live(
+    client: &Client,
+    namespace: &str,
+    live: &mut BTreeMap<(Kind, String), DynamicObject>,
+    desired: &Desired,
+) -> Result<Option<DynamicObject>, ApplyError> {
+    if let Some(object) = live.remove(&(desired.kind, desired.name.clone())) {
+        return Ok(Some(object));
+    }
+    desired
+        .kind
+        .api(client, namespace)
+        .get_opt(&desired.name)
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: format!("{} {}", desired.kind.name(), desired.name),
+            source,
+        })
+}
+
 pub async fn live_objects(
     client: &Client,
     namespace: &str,
@@ -124,17 +146,7 @@ pub async fn apply(client: &Client, prepared: &Prepared) -> Result<Vec<Change>, 
         let key = (desired.kind, desired.name.clone());
         desired_keys.insert(key.clone());
         let api = desired.kind.api(client, ns);
-        let current = match live.remove(&key) {
-            Some(object) => Some(object),
-            // Not labelled as ours (yet), or cluster-scoped: ask for it by name.
-            None => api
-                .get_opt(&desired.name)
-                .await
-                .map_err(|source| ApplyError::ReadFailed {
-                    what: format!("{} {}", desired.kind.name(), desired.name),
-                    source,
-                })?,
-        };
+        let current = take_live(client, ns, &mut live, desired).await?;
         let current_value = current
             .as_ref()
             .map(|o| serde_json::to_value(o).unwrap_or(Value::Null));

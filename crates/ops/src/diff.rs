@@ -9,7 +9,7 @@ use neo4j_aks_render::config::PASSWORD_ANNOTATION;
 use serde_json::Value;
 use similar::TextDiff;
 
-use crate::apply::live_objects;
+use crate::apply::{live_objects, take_live};
 use crate::compare::{first_difference, project};
 use crate::error::ApplyError;
 use crate::kinds::Kind;
@@ -56,18 +56,7 @@ pub async fn diff(client: &Client, prepared: &Prepared) -> Result<Vec<ObjectDiff
     for desired in &prepared.desired {
         let key = (desired.kind, desired.name.clone());
         desired_keys.insert(key.clone());
-        let current = match live.remove(&key) {
-            Some(o) => Some(o),
-            None => desired
-                .kind
-                .api(client, ns)
-                .get_opt(&desired.name)
-                .await
-                .map_err(|source| ApplyError::ReadFailed {
-                    what: format!("{} {}", desired.kind.name(), desired.name),
-                    source,
-                })?,
-        };
+        let current = take_live(client, ns, &mut live, desired).await?;
         let title = format!("{} {}", desired.kind.name(), desired.name);
         let new = yaml(&desired.value);
         match current {
