@@ -131,7 +131,8 @@ up() {
       exit 1
     fi
     if [ $((SECONDS - started)) -ge "$START_TIMEOUT" ]; then
-      log "not ready after ${START_TIMEOUT}s; stopping it. Log: $STATE/neo4j.log"
+      log "not ready after ${START_TIMEOUT}s; stopping it. Last lines of $STATE/neo4j.log:"
+      tail -n 40 "$STATE/neo4j.log" >&2
       down
       exit 1
     fi
