@@ -39,8 +39,8 @@ export KUBECONFIG
 
 step "Neo4j Community 5.26 (neo4j-harness, Bolt on loopback)"
 # An assignment, so a failed start fails the run (eval of an empty string would not).
-# One JVM start in a few (seen once in this workplace) hung without opening Bolt; a second start
-# has always come up, so one retry before failing the run.
+# One JVM start (once, in five runs here) hung without opening Bolt and left no log behind;
+# starting again is cheap, so one retry before failing the run. neo4j.sh now prints the log tail.
 neo4j_env=$(NEO4J_AKS_HARNESS_START_TIMEOUT=120 testenv/neo4j-harness/neo4j.sh up) \
     || neo4j_env=$(testenv/neo4j-harness/neo4j.sh up)
 eval "$neo4j_env"
