@@ -24,7 +24,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Other(format!("cannot start the async runtime: {e}")))
 }
 
-async fn client() -> Result<Client, Failure> {
+pub(crate) async fn client() -> Result<Client, Failure> {
     neo4j_aks_ops::install_crypto_provider();
     Client::try_default().await.map_err(|e| {
         Failure::Other(format!(

@@ -2,6 +2,7 @@
 
 mod cluster;
 mod crd;
+mod day2;
 mod input;
 mod plan;
 mod reference;
@@ -71,6 +72,36 @@ enum Command {
     /// Print the operator's install manifests (namespace, RBAC, Deployment, Service); committed
     /// as deploy/operator/operator.yaml.
     OperatorManifests,
+    /// Show a running cluster as the operator sees it: members (zone, readiness, Neo4j server
+    /// state and health, roles per database, lag), databases (quorum, leader), the operation in
+    /// flight, the planner's next step and the conditions that need attention.
+    ///
+    /// Reads the Neo4jCluster's status through the current kube context; values the operator
+    /// does not know (Neo4j unreachable, say) show as `-` (`null` in JSON).
+    Status(day2::StatusArgs),
+    /// Change the member count; the operator carries it out and this command follows it.
+    ///
+    /// The new count is checked against every rule of the spec first (nothing changes on an
+    /// error). A scale-down removes the highest ordinals first, one member at a time
+    /// (deallocate, drop, shrink), keeps their PVCs, never goes below 3 members and needs
+    /// --yes. Ctrl-C stops following, not the operation; run the command again to follow it.
+    ///
+    /// Exit 0: done (or requested, with --no-wait); 1: error, or the operator refused or
+    /// aborted; 2: refused before anything changed; 3: still in progress (timeout, Ctrl-C).
+    Scale(day2::ScaleArgs),
+    /// Restart every member once, one at a time, keeping every database's quorum (like
+    /// `kubectl rollout restart`); the operator carries it out and this command follows it.
+    ///
+    /// Sets the annotation neo4j-aks.io/restart-requested-at; when a restart is already rolling
+    /// it only follows that one. Exit codes as for `scale`.
+    Restart(day2::RestartArgs),
+    /// Replace one member with an empty one that Neo4j re-seeds from the others (its disk was
+    /// lost or its store is damaged); the operator carries it out and this command follows it.
+    ///
+    /// Destructive for that member's copy, hence --yes; refused for a standalone server, a
+    /// member that does not exist, or while another operation is in flight. Runbook:
+    /// docs/runbooks/restore-member.md. Exit codes as for `scale`.
+    Restore(day2::RestoreArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -92,6 +123,8 @@ const INVALID: u8 = 2;
 const DIFFERENT: u8 = 1;
 /// Exit code of `diff` when it failed (1 means "differences").
 const DIFF_FAILED: u8 = 3;
+/// Exit code of a day-2 command that stopped following an operation still in progress.
+const UNFINISHED: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -100,18 +133,32 @@ fn main() -> ExitCode {
             Ok(false) => ExitCode::SUCCESS,
             Ok(true) => ExitCode::from(DIFFERENT),
             Err(Failure::Invalid(invalid)) => report_invalid(&invalid),
-            Err(Failure::Other(message)) => {
-                eprintln!("error: {message}");
+            Err(failure) => {
+                let _ = report(failure);
                 ExitCode::from(DIFF_FAILED)
             }
         };
     }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Invalid(invalid)) => report_invalid(&invalid),
-        Err(Failure::Other(message)) => {
+        Err(failure) => report(failure),
+    }
+}
+
+fn report(failure: Failure) -> ExitCode {
+    match failure {
+        Failure::Invalid(invalid) => report_invalid(&invalid),
+        Failure::Other(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE
+        }
+        Failure::Refused(message) => {
+            eprintln!("refused: {message}");
+            ExitCode::from(INVALID)
+        }
+        Failure::Unfinished(message) => {
+            eprintln!("{message}");
+            ExitCode::from(UNFINISHED)
         }
     }
 }
@@ -127,6 +174,10 @@ fn report_invalid(invalid: &Invalid) -> ExitCode {
 pub(crate) enum Failure {
     Invalid(Invalid),
     Other(String),
+    /// Refused before anything was changed (exit 2, like an invalid spec).
+    Refused(String),
+    /// Stopped following a day-2 operation that goes on in the operator.
+    Unfinished(String),
 }
 
 impl From<Invalid> for Failure {
@@ -181,10 +232,14 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::OperatorManifests => {
             print(&neo4j_aks_ops::deploy::manifests().map_err(Failure::Other)?)
         }
+        Command::Status(args) => day2::status(&args),
+        Command::Scale(args) => day2::scale(&args),
+        Command::Restart(args) => day2::restart(&args),
+        Command::Restore(args) => day2::restore(&args),
     }
 }
 
-fn print(text: &str) -> Result<(), Failure> {
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())

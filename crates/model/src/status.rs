@@ -29,6 +29,15 @@ pub struct Neo4jClusterStatus {
     /// Label selector of the member pods (scale subresource).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
+    /// One entry per database (`SHOW DATABASES`), when Neo4j is reachable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<DatabaseStatus>,
+    /// The day-2 operation in flight; an operator that restarts resumes it from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationStatus>,
+    /// The planner's latest decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<NextStepStatus>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -46,4 +55,104 @@ pub struct MemberStatus {
     pub pvc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pvc_capacity: Option<String>,
+    /// The pod's StatefulSet ordinal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordinal: Option<i32>,
+    /// `serverId` from `SHOW SERVERS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
+    /// `Free`, `Enabled`, `Deallocating`, `Deallocated`, `Cordoned` or `Dropped`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_state: Option<String>,
+    /// `Available`, `Unavailable` or `Unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// The database copies this member hosts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<MemberDatabaseStatus>,
+}
+
+/// One database copy on one member.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberDatabaseStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `primary` or `secondary`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Whether this copy accepts writes (the database's leader).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<bool>,
+    /// `currentStatus` of this copy, e.g. `online`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Replication lag in transactions behind the leader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag: Option<i64>,
+}
+
+/// One database across the cluster.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The worst `currentStatus` across its copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Desired primaries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primaries: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primaries_available: Option<i32>,
+    /// Whether more than half of the desired primaries are available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<bool>,
+    /// Pod of the writer, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<String>,
+}
+
+/// The day-2 operation in flight.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationStatus {
+    /// `ScaleDown`, `Restart` or `ReplaceMember`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Member count a scale-down ends at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<i32>,
+    /// Ordinal of the member being worked on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<i32>,
+    /// Neo4j server ID of that member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// Revision a restart moves members to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+}
+
+/// The planner's latest decision.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NextStepStatus {
+    /// `Wait`, `Done`, `Refuse`, `Abort` or the action carried out next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Ordinal of the member the step acts on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When the planner decided it (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }

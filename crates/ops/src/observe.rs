@@ -125,6 +125,7 @@ pub async fn observe(
                 zone,
                 pvc: claim.map(|_| pvc),
                 pvc_capacity: capacity,
+                ..MemberStatus::default()
             },
         ));
     }

@@ -1,0 +1,119 @@
+//! Neo4jCluster objects as the operator leaves them, for the unit tests of this module.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::ObjectMeta;
+use neo4j_aks_model::{
+    DatabaseStatus, MemberDatabaseStatus, MemberStatus, Neo4jCluster, Neo4jClusterSpec,
+    Neo4jClusterStatus, NextStepStatus, OperationStatus,
+};
+
+/// A valid `nodes`-member spec named `db` in namespace `prod`, without status.
+pub fn cluster(nodes: i32) -> Neo4jCluster {
+    let mut c = Neo4jCluster::new(
+        "db",
+        Neo4jClusterSpec {
+            neo4j_version: Some("5.26.16".into()),
+            accept_license_agreement: Some("yes".into()),
+            node_count: Some(nodes),
+            ..Neo4jClusterSpec::default()
+        },
+    );
+    c.metadata = ObjectMeta {
+        name: Some("db".into()),
+        namespace: Some("prod".into()),
+        generation: Some(4),
+        resource_version: Some("100".into()),
+        ..ObjectMeta::default()
+    };
+    c
+}
+
+fn copy(name: &str, role: &str, writer: bool, lag: i64) -> MemberDatabaseStatus {
+    MemberDatabaseStatus {
+        name: Some(name.into()),
+        role: Some(role.into()),
+        writer: Some(writer),
+        status: Some("online".into()),
+        lag: Some(lag),
+    }
+}
+
+/// `nodes` members all ready and Enabled; db-0 leads `neo4j`, db-1 leads `system`.
+pub fn healthy(nodes: i32) -> Neo4jCluster {
+    let mut c = cluster(nodes);
+    let members = (0..nodes)
+        .map(|i| MemberStatus {
+            pod: format!("db-{i}"),
+            ready: true,
+            zone: Some(format!("eastus-{}", i % 3 + 1)),
+            ordinal: Some(i),
+            server_id: Some(format!("server-{i}")),
+            server_state: Some("Enabled".into()),
+            health: Some("Available".into()),
+            databases: vec![
+                copy("neo4j", "primary", i == 0, i64::from(i) * 2),
+                copy("system", "primary", i == 1, 0),
+            ],
+            ..MemberStatus::default()
+        })
+        .collect();
+    let database = |name: &str, leader: &str| DatabaseStatus {
+        name: Some(name.into()),
+        status: Some("online".into()),
+        primaries: Some(nodes),
+        primaries_available: Some(nodes),
+        quorum: Some(true),
+        leader: Some(leader.into()),
+    };
+    c.status = Some(Neo4jClusterStatus {
+        observed_generation: Some(4),
+        phase: Some("Ready".into()),
+        conditions: vec![condition("Ready", "True", "AllMembersReady", "")],
+        members,
+        ready_members: Some(nodes),
+        replicas: Some(nodes),
+        databases: vec![database("neo4j", "db-0"), database("system", "db-1")],
+        next_step: Some(step(
+            "Done",
+            None,
+            "observed topology matches the spec",
+            "2026-11-26T12:00:00Z",
+        )),
+        ..Neo4jClusterStatus::default()
+    });
+    c
+}
+
+pub fn condition(type_: &str, status: &str, reason: &str, message: &str) -> Condition {
+    Condition {
+        type_: type_.into(),
+        status: status.into(),
+        reason: reason.into(),
+        message: message.into(),
+        last_transition_time: Time(Timestamp::UNIX_EPOCH),
+        observed_generation: None,
+    }
+}
+
+pub fn step(action: &str, member: Option<i32>, reason: &str, at: &str) -> NextStepStatus {
+    NextStepStatus {
+        action: Some(action.into()),
+        member,
+        reason: Some(reason.into()),
+        at: Some(at.into()),
+    }
+}
+
+pub fn operation(kind: &str, member: i32) -> OperationStatus {
+    OperationStatus {
+        kind: Some(kind.into()),
+        member: Some(member),
+        started_at: Some("2026-11-26T13:00:00Z".into()),
+        ..OperationStatus::default()
+    }
+}
+
+pub fn status(c: &mut Neo4jCluster) -> &mut Neo4jClusterStatus {
+    c.status.get_or_insert_with(Neo4jClusterStatus::default)
+}

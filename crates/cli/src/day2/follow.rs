@@ -1,0 +1,425 @@
+//! Following a day-2 operation the operator carries out: which status changes are worth a line,
+//! and when the goal is reached or the operator gave up. Pure: fed one observed object at a time.
+
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use neo4j_aks_model::Neo4jCluster;
+
+use super::REPLACE_MEMBER_ANNOTATION;
+use super::view::{OperationView, StatusView};
+
+/// What the command asked the operator for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Goal {
+    /// `spec.nodeCount` is `members` as of `generation`.
+    Scale { members: i32, generation: i64 },
+    /// A rolling restart requested at `requested_at` (the annotation's value).
+    Restart { requested_at: Option<Timestamp> },
+    /// Replacement of one member; `requested_at` is when this CLI wrote the annotation (unknown
+    /// when it resumes following a request made earlier).
+    ReplaceMember {
+        ordinal: i32,
+        requested_at: Option<Timestamp>,
+    },
+}
+
+/// How following ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Reached(String),
+    /// The planner refuses until a person acts.
+    Refused(String),
+    /// A step did not finish in time; the operator stopped and kept its progress.
+    Aborted(String),
+}
+
+/// What one observation produced: lines to print (each change once) and maybe the end.
+#[derive(Debug, Default, PartialEq)]
+pub struct Observation {
+    pub lines: Vec<String>,
+    pub outcome: Option<Outcome>,
+}
+
+/// The parts of the status whose changes are reported.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Snapshot {
+    operation: Option<String>,
+    next_step: Option<String>,
+    ready: Option<i32>,
+}
+
+#[derive(Debug)]
+pub struct Follower {
+    goal: Goal,
+    last: Option<Snapshot>,
+    /// The operator started the operation this goal asked for (seen in status.operation).
+    started: bool,
+}
+
+impl Follower {
+    pub fn new(goal: Goal) -> Self {
+        Follower {
+            goal,
+            last: None,
+            started: false,
+        }
+    }
+
+    pub fn observe(&mut self, cluster: &Neo4jCluster) -> Observation {
+        let view = StatusView::of(cluster);
+        let snapshot = Snapshot {
+            operation: view.operation.as_ref().map(OperationView::summary),
+            next_step: view.next_step.as_ref().map(|s| s.summary_without_time()),
+            ready: view.ready_members,
+        };
+        let lines = changes(self.last.as_ref(), &snapshot, view.node_count);
+        self.last = Some(snapshot);
+        if self.is_ours(view.operation.as_ref()) {
+            self.started = true;
+        }
+        Observation {
+            lines,
+            outcome: self.outcome(cluster, &view),
+        }
+    }
+
+    fn is_ours(&self, operation: Option<&OperationView>) -> bool {
+        let Some(op) = operation else { return false };
+        match &self.goal {
+            Goal::Scale { .. } => false,
+            Goal::Restart { .. } => op.kind.as_deref() == Some("Restart"),
+            Goal::ReplaceMember { ordinal, .. } => {
+                op.kind.as_deref() == Some("ReplaceMember") && op.member == Some(*ordinal)
+            }
+        }
+    }
+
+    /// Whether the planner's latest decision was taken after this goal was requested, so that
+    /// a `Done` or `Refuse` from before the request is not mistaken for the answer to it.
+    fn decided_since_request(&self, view: &StatusView) -> bool {
+        match &self.goal {
+            Goal::Scale { generation, .. } => view.observed_generation >= Some(*generation),
+            Goal::Restart { requested_at } | Goal::ReplaceMember { requested_at, .. } => {
+                if self.started {
+                    return true;
+                }
+                let decided = view
+                    .next_step
+                    .as_ref()
+                    .and_then(|s| s.at.as_deref())
+                    .and_then(|at| at.parse::<Timestamp>().ok());
+                matches!((decided, requested_at), (Some(d), Some(r)) if d >= *r)
+            }
+        }
+    }
+
+    fn outcome(&self, cluster: &Neo4jCluster, view: &StatusView) -> Option<Outcome> {
+        if !self.decided_since_request(view) {
+            return None;
+        }
+        let action = view.next_step.as_ref().and_then(|s| s.action.as_deref());
+        let reason = || {
+            view.next_step
+                .as_ref()
+                .map_or_else(String::new, |s| s.summary_without_time())
+        };
+        match action {
+            Some("Refuse") => return Some(Outcome::Refused(reason())),
+            Some("Abort") => return Some(Outcome::Aborted(reason())),
+            _ => {}
+        }
+        let settled = view.operation.is_none() && matches!(action, None | Some("Done"));
+        if !settled {
+            return None;
+        }
+        match &self.goal {
+            Goal::Scale { members, .. } => {
+                let ready = view.ready_members == Some(*members);
+                // Members still listed beyond the target are pods not yet removed.
+                let listed = view.members.is_empty()
+                    || view.members.len() == usize::try_from(*members).unwrap_or(0);
+                (ready && listed).then(|| Outcome::Reached(format!("{members} members ready")))
+            }
+            Goal::Restart { .. } => Some(Outcome::Reached(
+                "every member restarted and ready".to_string(),
+            )),
+            Goal::ReplaceMember { ordinal, .. } => {
+                let requested = cluster
+                    .annotations()
+                    .contains_key(REPLACE_MEMBER_ANNOTATION);
+                let ready = view
+                    .members
+                    .iter()
+                    .find(|m| m.ordinal == Some(*ordinal))
+                    .is_none_or(|m| m.ready);
+                (!requested && ready).then(|| {
+                    Outcome::Reached(format!(
+                        "member {ordinal} replaced, ready, and re-seeded by Neo4j"
+                    ))
+                })
+            }
+        }
+    }
+}
+
+/// The lines that describe how `next` differs from `previous` (everything, the first time).
+fn changes(previous: Option<&Snapshot>, next: &Snapshot, node_count: Option<i32>) -> Vec<String> {
+    let first = Snapshot::default();
+    let before = previous.unwrap_or(&first);
+    let mut lines = Vec::new();
+    if previous.is_none() || before.operation != next.operation {
+        lines.push(match &next.operation {
+            Some(op) => format!("operation: {op}"),
+            None if previous.is_none() => "operation: none in flight".to_string(),
+            None => "operation: finished".to_string(),
+        });
+    }
+    if (previous.is_none() || before.next_step != next.next_step)
+        && let Some(step) = &next.next_step
+    {
+        lines.push(format!("next step: {step}"));
+    }
+    if previous.is_none() || before.ready != next.ready {
+        let of = node_count.map_or_else(String::new, |n| format!(" (nodeCount {n})"));
+        match next.ready {
+            Some(ready) => lines.push(format!("members ready: {ready}{of}")),
+            None => lines.push("members ready: -".to_string()),
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::day2::fixtures::{healthy, operation, status, step};
+
+    fn at(text: &str) -> Option<Timestamp> {
+        Some(text.parse().expect("timestamp"))
+    }
+
+    #[test]
+    fn the_first_observation_describes_everything_then_only_changes_are_printed() {
+        let mut f = Follower::new(Goal::Scale {
+            members: 5,
+            generation: 5,
+        });
+        let mut c = healthy(3);
+        let first = f.observe(&c);
+        assert_eq!(
+            first.lines,
+            [
+                "operation: none in flight",
+                "next step: Done: observed topology matches the spec",
+                "members ready: 3 (nodeCount 3)",
+            ]
+        );
+        assert_eq!(first.outcome, None);
+        // Same status again (a resync, a new `at` only): nothing to print.
+        status(&mut c).next_step.as_mut().expect("step").at = Some("2026-11-26T12:30:00Z".into());
+        assert_eq!(f.observe(&c), Observation::default());
+
+        c.spec.node_count = Some(5);
+        status(&mut c).observed_generation = Some(5);
+        status(&mut c).next_step = Some(step(
+            "ScaleStatefulSet",
+            None,
+            "5 replicas",
+            "2026-11-26T13:00:00Z",
+        ));
+        assert_eq!(
+            f.observe(&c).lines,
+            ["next step: ScaleStatefulSet: 5 replicas"]
+        );
+        status(&mut c).ready_members = Some(4);
+        assert_eq!(f.observe(&c).lines, ["members ready: 4 (nodeCount 5)"]);
+    }
+
+    #[test]
+    fn a_scale_is_reached_only_at_the_new_generation_with_every_member_ready() {
+        let mut f = Follower::new(Goal::Scale {
+            members: 5,
+            generation: 5,
+        });
+        let mut c = healthy(5);
+        // Looks finished, but the operator has not seen generation 5 yet.
+        assert_eq!(f.observe(&c).outcome, None);
+        status(&mut c).observed_generation = Some(5);
+        status(&mut c).ready_members = Some(4);
+        assert_eq!(f.observe(&c).outcome, None);
+        status(&mut c).ready_members = Some(5);
+        status(&mut c).next_step = Some(step(
+            "EnableServer",
+            Some(4),
+            "free server",
+            "2026-11-26T13:00:00Z",
+        ));
+        assert_eq!(f.observe(&c).outcome, None);
+        status(&mut c).next_step = Some(step("Done", None, "matches", "2026-11-26T13:00:09Z"));
+        assert_eq!(
+            f.observe(&c).outcome,
+            Some(Outcome::Reached("5 members ready".into()))
+        );
+    }
+
+    #[test]
+    fn a_scale_down_is_not_reached_while_removed_members_are_listed_or_an_operation_runs() {
+        let mut f = Follower::new(Goal::Scale {
+            members: 3,
+            generation: 5,
+        });
+        let mut c = healthy(5);
+        status(&mut c).observed_generation = Some(5);
+        status(&mut c).ready_members = Some(3);
+        let mut op = operation("ScaleDown", 4);
+        op.target = Some(3);
+        status(&mut c).operation = Some(op);
+        assert_eq!(f.observe(&c).outcome, None);
+        status(&mut c).operation = None;
+        assert_eq!(f.observe(&c).outcome, None, "db-3 and db-4 still listed");
+        status(&mut c).members.truncate(3);
+        assert_eq!(
+            f.observe(&c).outcome,
+            Some(Outcome::Reached("3 members ready".into()))
+        );
+    }
+
+    #[test]
+    fn refuse_and_abort_end_following_only_when_decided_for_this_request() {
+        let mut f = Follower::new(Goal::Scale {
+            members: 3,
+            generation: 5,
+        });
+        let mut c = healthy(5);
+        status(&mut c).next_step = Some(step(
+            "Refuse",
+            None,
+            "not confirmed",
+            "2026-11-26T13:00:00Z",
+        ));
+        assert_eq!(f.observe(&c).outcome, None, "a refusal of generation 4");
+        status(&mut c).observed_generation = Some(5);
+        status(&mut c).next_step = Some(step(
+            "Refuse",
+            None,
+            "database neo4j has 5 primaries",
+            "2026-11-26T13:00:01Z",
+        ));
+        assert_eq!(
+            f.observe(&c).outcome,
+            Some(Outcome::Refused(
+                "Refuse: database neo4j has 5 primaries".into()
+            ))
+        );
+
+        let mut f = Follower::new(Goal::Restart {
+            requested_at: at("2026-11-26T13:00:00Z"),
+        });
+        let mut c = healthy(3);
+        status(&mut c).next_step = Some(step(
+            "Abort",
+            Some(1),
+            "db-1 not back",
+            "2026-11-26T12:59:59Z",
+        ));
+        assert_eq!(f.observe(&c).outcome, None, "decided before the request");
+        status(&mut c).next_step = Some(step(
+            "Abort",
+            Some(1),
+            "db-1 not back",
+            "2026-11-26T13:10:00Z",
+        ));
+        assert_eq!(
+            f.observe(&c).outcome,
+            Some(Outcome::Aborted("Abort on member 1: db-1 not back".into()))
+        );
+    }
+
+    #[test]
+    fn a_restart_is_reached_after_its_operation_finished() {
+        let mut f = Follower::new(Goal::Restart { requested_at: None });
+        let mut c = healthy(3);
+        // Done from before: the restart has not started.
+        assert_eq!(f.observe(&c).outcome, None);
+        status(&mut c).operation = Some(operation("Restart", 2));
+        status(&mut c).next_step = Some(step("RestartMember", Some(2), "secondaries first", "x"));
+        let o = f.observe(&c);
+        assert_eq!(o.outcome, None);
+        assert_eq!(
+            o.lines,
+            [
+                "operation: Restart: member 2, since 2026-11-26T13:00:00Z",
+                "next step: RestartMember on member 2: secondaries first",
+            ]
+        );
+        status(&mut c).operation = None;
+        status(&mut c).next_step = Some(step("Done", None, "matches", "y"));
+        let o = f.observe(&c);
+        assert_eq!(o.lines, ["operation: finished", "next step: Done: matches"]);
+        assert_eq!(
+            o.outcome,
+            Some(Outcome::Reached("every member restarted and ready".into()))
+        );
+    }
+
+    #[test]
+    fn a_restart_that_finished_between_two_looks_is_reached_by_the_decision_time() {
+        let mut f = Follower::new(Goal::Restart {
+            requested_at: at("2026-11-26T13:00:00Z"),
+        });
+        let mut c = healthy(3);
+        status(&mut c).next_step = Some(step("Done", None, "matches", "2026-11-26T13:04:00Z"));
+        assert!(matches!(f.observe(&c).outcome, Some(Outcome::Reached(_))));
+    }
+
+    #[test]
+    fn a_replacement_is_reached_when_the_operator_removed_the_annotation_and_the_member_is_ready() {
+        let mut f = Follower::new(Goal::ReplaceMember {
+            ordinal: 1,
+            requested_at: at("2026-11-26T13:00:00Z"),
+        });
+        let mut c = healthy(3);
+        c.annotations_mut()
+            .insert(REPLACE_MEMBER_ANNOTATION.into(), "1".into());
+        assert_eq!(f.observe(&c).outcome, None);
+        // Another member's operation is not ours.
+        status(&mut c).operation = Some(operation("ReplaceMember", 2));
+        assert_eq!(f.observe(&c).outcome, None);
+        status(&mut c).operation = Some(operation("ReplaceMember", 1));
+        status(&mut c).members[1].ready = false;
+        assert_eq!(f.observe(&c).outcome, None);
+        status(&mut c).operation = None;
+        c.annotations_mut().remove(REPLACE_MEMBER_ANNOTATION);
+        assert_eq!(f.observe(&c).outcome, None, "member 1 not ready yet");
+        status(&mut c).members[1].ready = true;
+        assert_eq!(
+            f.observe(&c).outcome,
+            Some(Outcome::Reached(
+                "member 1 replaced, ready, and re-seeded by Neo4j".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_replacement_refused_by_the_operator_ends_following() {
+        let mut f = Follower::new(Goal::ReplaceMember {
+            ordinal: 0,
+            requested_at: at("2026-11-26T13:00:00Z"),
+        });
+        let mut c = healthy(3);
+        c.annotations_mut()
+            .insert(REPLACE_MEMBER_ANNOTATION.into(), "0".into());
+        status(&mut c).next_step = Some(step(
+            "Refuse",
+            Some(0),
+            "db-2 is unavailable: replacing db-0 would leave neo4j without a quorum",
+            "2026-11-26T13:00:02Z",
+        ));
+        assert_eq!(
+            f.observe(&c).outcome,
+            Some(Outcome::Refused(
+                "Refuse on member 0: db-2 is unavailable: replacing db-0 would leave neo4j without a quorum".into()
+            ))
+        );
+    }
+}
