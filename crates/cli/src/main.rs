@@ -72,14 +72,14 @@ enum Command {
     /// Print the operator's install manifests (namespace, RBAC, Deployment, Service); committed
     /// as deploy/operator/operator.yaml.
     OperatorManifests,
-    /// Show a running cluster as the operator sees it: members (zone, readiness, Neo4j server
-    /// state and health, roles per database, lag), databases (quorum, leader), the operation in
-    /// flight, the planner's next step and the conditions that need attention.
+    /// Show a running cluster as the operator sees it (members, databases, operation in flight).
     ///
-    /// Reads the Neo4jCluster's status through the current kube context; values the operator
+    /// Members with zone, readiness, Neo4j server state and health, roles per database and lag;
+    /// databases with quorum and leader; the operation in flight, the planner's next step and the
+    /// conditions that need attention. Reads the Neo4jCluster's status through the current kube context; values the operator
     /// does not know (Neo4j unreachable, say) show as `-` (`null` in JSON).
     Status(day2::StatusArgs),
-    /// Change the member count; the operator carries it out and this command follows it.
+    /// Change the member count; the operator does it, this command follows.
     ///
     /// The new count is checked against every rule of the spec first (nothing changes on an
     /// error). A scale-down removes the highest ordinals first, one member at a time
@@ -89,16 +89,15 @@ enum Command {
     /// Exit 0: done (or requested, with --no-wait); 1: error, or the operator refused or
     /// aborted; 2: refused before anything changed; 3: still in progress (timeout, Ctrl-C).
     Scale(day2::ScaleArgs),
-    /// Restart every member once, one at a time, keeping every database's quorum (like
-    /// `kubectl rollout restart`); the operator carries it out and this command follows it.
+    /// Restart every member once, one at a time; the operator does it, this command follows.
     ///
-    /// Sets the annotation neo4j-aks.io/restart-requested-at; when a restart is already rolling
+    /// Like `kubectl rollout restart`, keeping every database's quorum. Sets the annotation neo4j-aks.io/restart-requested-at; when a restart is already rolling
     /// it only follows that one. Exit codes as for `scale`.
     Restart(day2::RestartArgs),
-    /// Replace one member with an empty one that Neo4j re-seeds from the others (its disk was
-    /// lost or its store is damaged); the operator carries it out and this command follows it.
+    /// Replace one member with an empty one that Neo4j re-seeds from the other members.
     ///
-    /// Destructive for that member's copy, hence --yes; refused for a standalone server, a
+    /// For a member whose disk was lost or whose store is damaged; the operator carries it out
+    /// and this command follows it. Destructive for that member's copy, hence --yes; refused for a standalone server, a
     /// member that does not exist, or while another operation is in flight. Runbook:
     /// docs/runbooks/restore-member.md. Exit codes as for `scale`.
     Restore(day2::RestoreArgs),
@@ -245,4 +244,14 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(|e| Failure::Other(format!("cannot write to stdout: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

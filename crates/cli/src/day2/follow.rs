@@ -54,6 +54,8 @@ pub struct Follower {
     last: Option<Snapshot>,
     /// The operator started the operation this goal asked for (seen in status.operation).
     started: bool,
+    /// The operator's status answers this request (said once).
+    taken_up: bool,
 }
 
 impl Follower {
@@ -62,6 +64,7 @@ impl Follower {
             goal,
             last: None,
             started: false,
+            taken_up: false,
         }
     }
 
@@ -72,10 +75,22 @@ impl Follower {
             next_step: view.next_step.as_ref().map(|s| s.summary_without_time()),
             ready: view.ready_members,
         };
-        let lines = changes(self.last.as_ref(), &snapshot, view.node_count);
+        let first = self.last.is_none();
+        let mut lines = changes(self.last.as_ref(), &snapshot, view.node_count);
         self.last = Some(snapshot);
         if self.is_ours(view.operation.as_ref()) {
             self.started = true;
+        }
+        let decided = self.decided_since_request(&view);
+        if decided && !self.taken_up {
+            self.taken_up = true;
+            lines.insert(0, "the operator took up the request".to_string());
+        } else if !decided && first {
+            lines.insert(
+                0,
+                "waiting for the operator to take up the request; until then the status below is from before it"
+                    .to_string(),
+            );
         }
         Observation {
             lines,
@@ -209,6 +224,7 @@ mod tests {
         assert_eq!(
             first.lines,
             [
+                "waiting for the operator to take up the request; until then the status below is from before it",
                 "operation: none in flight",
                 "next step: Done: observed topology matches the spec",
                 "members ready: 3 (nodeCount 3)",
@@ -229,7 +245,10 @@ mod tests {
         ));
         assert_eq!(
             f.observe(&c).lines,
-            ["next step: ScaleStatefulSet: 5 replicas"]
+            [
+                "the operator took up the request",
+                "next step: ScaleStatefulSet: 5 replicas"
+            ]
         );
         status(&mut c).ready_members = Some(4);
         assert_eq!(f.observe(&c).lines, ["members ready: 4 (nodeCount 5)"]);
@@ -348,6 +367,7 @@ mod tests {
         assert_eq!(
             o.lines,
             [
+                "the operator took up the request",
                 "operation: Restart: member 2, since 2026-11-26T13:00:00Z",
                 "next step: RestartMember on member 2: secondaries first",
             ]

@@ -48,6 +48,16 @@ pub struct Target {
     pub namespace: Option<String>,
 }
 
+impl Target {
+    /// `NAME [-n NAMESPACE]`, for the commands this one suggests.
+    fn shown(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} -n {ns}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 #[derive(Args, Clone, Debug)]
 pub struct Following {
     /// Follow the operation until it finishes (the default).
@@ -177,10 +187,11 @@ fn now() -> Timestamp {
 /// aborts, the timeout passes or the user presses Ctrl-C.
 async fn follow(
     api: &Api<Neo4jCluster>,
-    name: &str,
+    target: &Target,
     goal: Goal,
     timeout: Duration,
 ) -> Result<(), Failure> {
+    let name = &target.name;
     let mut follower = Follower::new(goal);
     let started = Instant::now();
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
@@ -189,7 +200,8 @@ async fn follow(
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(deadline, interrupted);
     let again = format!(
-        "the operator carries on; run the same command again to follow it, or `neo4j-aks status {name}`"
+        "the operator carries on; run the same command again to follow it, or `neo4j-aks status {}`",
+        target.shown()
     );
     loop {
         let event = tokio::select! {
@@ -299,14 +311,17 @@ pub fn scale(args: &ScaleArgs) -> Result<(), Failure> {
             written
         };
         if args.following.no_wait {
-            println!("the operator carries it out; follow with `neo4j-aks status {name}`");
+            println!(
+                "the operator carries it out; follow with `neo4j-aks status {}`",
+                args.target.shown()
+            );
             return Ok(());
         }
         let goal = Goal::Scale {
             members: args.nodes,
             generation: cluster.metadata.generation.unwrap_or(0),
         };
-        follow(&api, name, goal, args.following.timeout).await
+        follow(&api, &args.target, goal, args.following.timeout).await
     })
 }
 
@@ -332,17 +347,13 @@ pub fn restart(args: &RestartArgs) -> Result<(), Failure> {
         };
         if args.following.no_wait {
             println!(
-                "the operator restarts one member at a time; follow with `neo4j-aks status {name}`"
+                "the operator restarts one member at a time; follow with `neo4j-aks status {}`",
+                args.target.shown()
             );
             return Ok(());
         }
-        follow(
-            &api,
-            name,
-            Goal::Restart { requested_at },
-            args.following.timeout,
-        )
-        .await
+        let goal = Goal::Restart { requested_at };
+        follow(&api, &args.target, goal, args.following.timeout).await
     })
 }
 
@@ -375,13 +386,28 @@ pub fn restore(args: &RestoreArgs) -> Result<(), Failure> {
             }
         };
         if args.following.no_wait {
-            println!("follow with `neo4j-aks status {name}`");
+            println!("follow with `neo4j-aks status {}`", args.target.shown());
             return Ok(());
         }
         let goal = Goal::ReplaceMember {
             ordinal,
             requested_at,
         };
-        follow(&api, name, goal, args.following.timeout).await
+        follow(&api, &args.target, goal, args.following.timeout).await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timeout;
+    use std::time::Duration;
+
+    #[test]
+    fn timeouts_read_like_people_write_them() {
+        assert_eq!(parse_timeout("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_timeout("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_timeout("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_timeout("soon").is_err_and(|e| e.contains("90s, 30m or 1h 30m")));
+        assert!(parse_timeout("-5s").is_err_and(|e| e.contains("cannot be negative")));
+    }
 }
