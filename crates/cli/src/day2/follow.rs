@@ -443,3 +443,133 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::day2::fixtures::{healthy, operation, status, step};
+    use crate::day2::view::StatusView;
+
+    const ACTIONS: [&str; 6] = [
+        "Done",
+        "Wait",
+        "Refuse",
+        "Abort",
+        "DropServer",
+        "RestartMember",
+    ];
+    const KINDS: [&str; 3] = ["ScaleDown", "Restart", "ReplaceMember"];
+
+    /// One status the operator could write for a cluster of 3 to 5 members.
+    fn observed() -> impl Strategy<Value = Neo4jCluster> {
+        (
+            3..=5i32,
+            3..=6i64,
+            0..=5i32,
+            proptest::option::of((0..3usize, 0..5i32)),
+            proptest::option::of((0..6usize, proptest::option::of(0..5i32), 0..3u8)),
+            any::<bool>(),
+        )
+            .prop_map(|(members, generation, ready, op, next, annotated)| {
+                let mut c = healthy(members);
+                let s = status(&mut c);
+                s.observed_generation = Some(generation);
+                s.ready_members = Some(ready.min(members));
+                s.operation = op.map(|(kind, member)| operation(KINDS[kind], member));
+                s.next_step = next.map(|(action, member, minute)| {
+                    step(
+                        ACTIONS[action],
+                        member,
+                        "reason",
+                        &format!("2026-11-26T13:0{minute}:00Z"),
+                    )
+                });
+                if annotated {
+                    c.annotations_mut()
+                        .insert(REPLACE_MEMBER_ANNOTATION.into(), "1".into());
+                }
+                c
+            })
+    }
+
+    fn goal() -> impl Strategy<Value = Goal> {
+        let at = proptest::option::of(
+            (0..3u8).prop_map(|m| format!("2026-11-26T13:0{m}:30Z").parse().expect("time")),
+        );
+        prop_oneof![
+            (3..=5i32, 3..=6i64).prop_map(|(members, generation)| Goal::Scale {
+                members,
+                generation
+            }),
+            at.clone()
+                .prop_map(|requested_at| Goal::Restart { requested_at }),
+            (0..5i32, at).prop_map(|(ordinal, requested_at)| Goal::ReplaceMember {
+                ordinal,
+                requested_at
+            }),
+        ]
+    }
+
+    proptest! {
+        /// Each change is printed once: the same status seen again prints nothing and ends the
+        /// same way.
+        #[test]
+        fn the_same_status_twice_prints_nothing_new(goal in goal(), seq in proptest::collection::vec(observed(), 1..6)) {
+            let mut f = Follower::new(goal);
+            for c in &seq {
+                let first = f.observe(c);
+                let again = f.observe(c);
+                prop_assert!(again.lines.is_empty(), "{:?}", again.lines);
+                prop_assert_eq!(first.outcome, again.outcome);
+            }
+        }
+
+        /// Nothing ends a scale before the operator has seen the new count, and "reached" means
+        /// exactly the target ready with no operation in flight.
+        #[test]
+        fn a_scale_ends_only_on_the_operators_answer(
+            members in 3..=5i32,
+            generation in 3..=6i64,
+            seq in proptest::collection::vec(observed(), 1..6),
+        ) {
+            let mut f = Follower::new(Goal::Scale { members, generation });
+            for c in &seq {
+                let outcome = f.observe(c).outcome;
+                let view = StatusView::of(c);
+                if view.observed_generation < Some(generation) {
+                    prop_assert_eq!(outcome, None);
+                } else if let Some(Outcome::Reached(_)) = outcome {
+                    prop_assert_eq!(view.ready_members, Some(members));
+                    prop_assert!(view.operation.is_none());
+                }
+            }
+        }
+
+        /// A replacement is never reported done while its annotation is still set.
+        #[test]
+        fn a_replacement_is_not_done_while_requested(
+            ordinal in 0..5i32,
+            seq in proptest::collection::vec(observed(), 1..6),
+        ) {
+            let mut f = Follower::new(Goal::ReplaceMember { ordinal, requested_at: None });
+            for c in &seq {
+                let outcome = f.observe(c).outcome;
+                if c.annotations().contains_key(REPLACE_MEMBER_ANNOTATION) {
+                    prop_assert!(!matches!(outcome, Some(Outcome::Reached(_))));
+                }
+            }
+        }
+
+        /// The table lists every member once and never panics on any status.
+        #[test]
+        fn the_table_lists_every_member(c in observed()) {
+            let text = StatusView::of(&c).to_table();
+            for m in &c.status.as_ref().expect("status").members {
+                let row = format!("\n{} ", m.pod);
+                prop_assert_eq!(text.matches(&row).count(), 1, "{}", text);
+            }
+        }
+    }
+}
