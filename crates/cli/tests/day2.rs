@@ -528,12 +528,21 @@ async fn following_a_scale_ends_with_the_operators_refusal() {
         return;
     };
     f.operator_writes(status(1, 3, json!({}))).await;
+    // The consent left by an earlier scale-down to 3.
+    f.api
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {CONFIRM: "3"}}})),
+        )
+        .await
+        .expect("annotate");
     let mut run = f.spawn(&["scale", "db", "--nodes", "5", "--timeout", "2m"]);
     run.expect_line("db: nodeCount 3 -> 5");
     let generation = f.get().await.metadata.generation.expect("generation");
     assert!(
         f.get().await.annotations().get(CONFIRM).is_none(),
-        "a scale-up needs no consent"
+        "a scale-up removes an old consent, so it cannot confirm a later shrink"
     );
     f.operator_writes(status(generation, 3, json!({
         "nextStep": step("Refuse", None, "servers of db-3 and db-4 stay Free: enable them or set autoEnableServers"),

@@ -282,13 +282,7 @@ pub fn scale(args: &ScaleArgs) -> Result<(), Failure> {
                 "nothing was changed: a scale-down needs --yes".to_string(),
             ));
         }
-        let confirmed = cluster
-            .annotations()
-            .get(CONFIRM_SCALE_DOWN_ANNOTATION)
-            .is_some_and(|v| v.trim() == args.nodes.to_string());
-        let asked =
-            cluster.spec.node_count == Some(args.nodes) && (confirmed || !request.is_scale_down());
-        let cluster = if asked {
+        let cluster = if request.already_written(&cluster) {
             println!("{name} already asks for {} members", args.nodes);
             cluster
         } else {

@@ -1,6 +1,7 @@
 //! `neo4j-aks scale`: check a new member count against every rule before anything changes, and
 //! say what a scale-down will remove.
 
+use kube::ResourceExt;
 use neo4j_aks_model::{Invalid, Neo4jCluster, ValidatedCluster, Warning};
 use serde_json::json;
 
@@ -67,18 +68,37 @@ impl ScaleRequest {
         !self.removed.is_empty()
     }
 
-    /// The one merge patch: the new count, and for a scale-down the operator's confirmation,
-    /// conditional on the version that was checked.
+    /// The consent annotation this request leaves behind: the target for a scale-down, none
+    /// otherwise, so that an old consent cannot confirm a later, unrelated shrink.
+    fn consent(&self) -> Option<String> {
+        self.is_scale_down().then(|| self.target.to_string())
+    }
+
+    /// Whether the object already says what this request would write (running the command
+    /// again then only follows).
+    pub fn already_written(&self, cluster: &Neo4jCluster) -> bool {
+        let consent = cluster
+            .annotations()
+            .get(CONFIRM_SCALE_DOWN_ANNOTATION)
+            .map(|v| v.trim().to_string());
+        let matches = match self.consent() {
+            Some(wanted) => consent == Some(wanted),
+            // A consent to the count the cluster already has confirms nothing smaller.
+            None => consent.is_none_or(|c| c == self.target.to_string()),
+        };
+        cluster.spec.node_count == Some(self.target) && matches
+    }
+
+    /// The one merge patch: the new count and the consent (set or removed), conditional on the
+    /// version that was checked.
     pub fn patch(&self, resource_version: Option<&str>) -> serde_json::Value {
-        let mut patch = json!({
-            "metadata": {"resourceVersion": resource_version},
+        json!({
+            "metadata": {
+                "resourceVersion": resource_version,
+                "annotations": {CONFIRM_SCALE_DOWN_ANNOTATION: self.consent()},
+            },
             "spec": {"nodeCount": self.target},
-        });
-        if self.is_scale_down() {
-            patch["metadata"]["annotations"] =
-                json!({CONFIRM_SCALE_DOWN_ANNOTATION: self.target.to_string()});
-        }
-        patch
+        })
     }
 
     /// What a scale-down will do, for people deciding whether to pass `--yes`.
@@ -119,7 +139,10 @@ mod tests {
         assert!(!request.is_scale_down());
         assert_eq!(
             request.patch(Some("100")),
-            json!({"metadata": {"resourceVersion": "100"}, "spec": {"nodeCount": 5}})
+            json!({
+                "metadata": {"resourceVersion": "100", "annotations": {CONFIRM_SCALE_DOWN_ANNOTATION: null}},
+                "spec": {"nodeCount": 5},
+            })
         );
     }
 
@@ -203,5 +226,29 @@ mod tests {
         let mut c = cluster(3);
         status(&mut c).replicas = None;
         assert!(decide(&c, 3).expect("valid").removed.is_empty());
+    }
+
+    #[test]
+    fn running_again_writes_nothing_and_an_old_consent_is_removed() {
+        let mut c = healthy(5);
+        c.spec.node_count = Some(3);
+        c.annotations_mut()
+            .insert(CONFIRM_SCALE_DOWN_ANNOTATION.into(), "3".into());
+        assert!(decide(&c, 3).expect("valid").already_written(&c));
+        // Scaled down; later up again: the consent to 3 must not outlive the request.
+        let mut c = healthy(3);
+        c.annotations_mut()
+            .insert(CONFIRM_SCALE_DOWN_ANNOTATION.into(), "3".into());
+        let up = decide(&c, 5).expect("valid");
+        assert!(!up.already_written(&c));
+        assert_eq!(
+            up.patch(None)["metadata"]["annotations"][CONFIRM_SCALE_DOWN_ANNOTATION],
+            serde_json::Value::Null
+        );
+        // At 3 with the consent to 3 from the finished scale-down: nothing to write.
+        assert!(decide(&c, 3).expect("valid").already_written(&c));
+        c.annotations_mut()
+            .insert(CONFIRM_SCALE_DOWN_ANNOTATION.into(), "4".into());
+        assert!(!decide(&c, 3).expect("valid").already_written(&c));
     }
 }
