@@ -76,8 +76,9 @@ enum Command {
     ///
     /// Members with zone, readiness, Neo4j server state and health, roles per database and lag;
     /// databases with quorum and leader; the operation in flight, the planner's next step and the
-    /// conditions that need attention. Reads the Neo4jCluster's status through the current kube context; values the operator
-    /// does not know (Neo4j unreachable, say) show as `-` (`null` in JSON).
+    /// conditions that need attention. Reads the Neo4jCluster's status through the current kube
+    /// context; values the operator does not know (Neo4j unreachable, say) show as `-` (`null`
+    /// in JSON).
     Status(day2::StatusArgs),
     /// Change the member count; the operator does it, this command follows.
     ///
@@ -91,15 +92,16 @@ enum Command {
     Scale(day2::ScaleArgs),
     /// Restart every member once, one at a time; the operator does it, this command follows.
     ///
-    /// Like `kubectl rollout restart`, keeping every database's quorum. Sets the annotation neo4j-aks.io/restart-requested-at; when a restart is already rolling
-    /// it only follows that one. Exit codes as for `scale`.
+    /// Like `kubectl rollout restart`, keeping every database's quorum. Sets the annotation
+    /// neo4j-aks.io/restart-requested-at; when a restart is already rolling it only follows that
+    /// one. Exit codes as for `scale`.
     Restart(day2::RestartArgs),
     /// Replace one member with an empty one that Neo4j re-seeds from the other members.
     ///
     /// For a member whose disk was lost or whose store is damaged; the operator carries it out
-    /// and this command follows it. Destructive for that member's copy, hence --yes; refused for a standalone server, a
-    /// member that does not exist, or while another operation is in flight. Runbook:
-    /// docs/runbooks/restore-member.md. Exit codes as for `scale`.
+    /// and this command follows it. Destructive for that member's copy, hence --yes; refused for
+    /// a standalone server, a member that does not exist, or while another operation is in
+    /// flight. Runbook: docs/runbooks/restore-member.md. Exit codes as for `scale`.
     Restore(day2::RestoreArgs),
 }
 
