@@ -1,5 +1,8 @@
 //! `neo4j-aks`: render, validate and plan Neo4j Enterprise clusters for AKS.
 
+mod backup_agent;
+mod backup_cmd;
+mod backup_target;
 mod cluster;
 mod crd;
 mod input;
@@ -71,6 +74,11 @@ enum Command {
     /// Print the operator's install manifests (namespace, RBAC, Deployment, Service); committed
     /// as deploy/operator/operator.yaml.
     OperatorManifests,
+    /// Backups in Azure Blob: start one now, list them, prune by retention (docs/backup.md).
+    Backup(backup_cmd::BackupArgs),
+    /// The steps the backup CronJobs' pods run (select-source, fetch, upload, verify); each
+    /// prints one JSON line and exits 0 on success, 1 on failure.
+    BackupAgent(backup_agent::AgentArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,6 +103,10 @@ const DIFF_FAILED: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cli = match cli.command {
+        Command::BackupAgent(args) => return ExitCode::from(backup_agent::run(args)),
+        command => Cli { command },
+    };
     if let Command::Diff { spec } = &cli.command {
         return match cluster::diff(spec) {
             Ok(false) => ExitCode::SUCCESS,
@@ -181,10 +193,16 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::OperatorManifests => {
             print(&neo4j_aks_ops::deploy::manifests().map_err(Failure::Other)?)
         }
+        Command::Backup(args) => backup_cmd::run(args),
+        // Handled in main (its own exit codes and JSON result line).
+        Command::BackupAgent(args) => {
+            backup_agent::run(args);
+            Ok(())
+        }
     }
 }
 
-fn print(text: &str) -> Result<(), Failure> {
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
 };
@@ -152,6 +153,7 @@ pub async fn run(ctx: Arc<Context>) {
         .owns(ctx.api::<Role>(), managed.clone())
         .owns(ctx.api::<RoleBinding>(), managed.clone())
         .owns(ctx.api::<PodDisruptionBudget>(), managed.clone())
+        .owns(ctx.api::<CronJob>(), managed.clone())
         .watches(ctx.api::<Pod>(), managed.clone(), move |pod: Pod| {
             to_cluster(pod.labels(), pod.namespace())
         })
