@@ -13,6 +13,6 @@ pub mod version;
 
 pub use problems::{Invalid, Problem, Warning};
 pub use spec::{Neo4jCluster, Neo4jClusterSpec};
-pub use status::{MemberStatus, Neo4jClusterStatus};
+pub use status::{BackupRun, BackupStatus, MemberStatus, Neo4jClusterStatus};
 pub use validate::validate;
 pub use validated::ValidatedCluster;

@@ -108,7 +108,13 @@ impl Context {
         }
     }
 
-    async fn publish(&self, cluster: &Neo4jCluster, type_: EventType, reason: &str, note: String) {
+    pub(crate) async fn publish(
+        &self,
+        cluster: &Neo4jCluster,
+        type_: EventType,
+        reason: &str,
+        note: String,
+    ) {
         let event = Event {
             type_,
             reason: reason.to_string(),
@@ -316,7 +322,7 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
     };
     publish_changes(ctx, cluster, &changes).await;
     let observed = observe(&ctx.client, &prepared.rendered.cluster).await?;
-    let status = compute(
+    let mut status = compute(
         cluster.metadata.generation,
         cluster.status.as_ref(),
         Some(selector),
@@ -327,6 +333,7 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
             error: error.as_ref().map(|e| (e.kind(), e.to_string())),
         },
     );
+    crate::backup_status::update(ctx, cluster, &prepared.rendered.cluster, &mut status).await;
     write_status(ctx, cluster, &status).await?;
     ctx.metrics
         .set_phase(&key(cluster), status.phase.as_deref());

@@ -110,6 +110,10 @@ pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
             ),
         ),
         (
+            "Read the backup CronJobs' Jobs for status.backup (conditions, times); read only",
+            rule(&["batch"], &["jobs"], &["get", "list", "watch"]),
+        ),
+        (
             "Observe members for status (phase, readiness, node); read only",
             rule(&[""], &["pods"], &["get", "list", "watch"]),
         ),
