@@ -245,7 +245,9 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
         ),
         (
             "backup of a Community server",
-            with("  image:\n    edition: community\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n"),
+            with(
+                "  image:\n    edition: community\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n",
+            ),
             "spec.backup.enabled",
             "need Neo4j Enterprise",
         ),

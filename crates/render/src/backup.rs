@@ -57,7 +57,9 @@ while read -r db from; do
 done < "$RUN_DIR/sources.list"
 date -u +%Y-%m-%dT%H:%M:%SZ > "$RUN_DIR/finished-at"
 if [ "$BACKUP_TYPE" = AUTO ]; then
-  neo4j-admin backup inspect "$BACKUPS_DIR" --show-metadata --empty > "$RUN_DIR/inspect.txt"
+  # INSPECT_FLAGS is one or two fixed words (see inspect_flags): split on purpose.
+  # shellcheck disable=SC2086
+  neo4j-admin backup inspect "$BACKUPS_DIR" $INSPECT_FLAGS > "$RUN_DIR/inspect.txt"
 fi
 "#;
 
@@ -511,6 +513,7 @@ fn neo4j_admin_backup(cluster: &ValidatedCluster, backup: &Backup) -> Container 
     ];
     let mut env_vars = neo4j_env(cluster);
     env_vars.push(env("BACKUP_TYPE", backup.backup_type.as_str()));
+    env_vars.push(env("INSPECT_FLAGS", inspect_flags(cluster)));
     Container {
         name: "neo4j-admin-backup".to_string(),
         image: Some(cluster.image.reference.clone()),
@@ -524,6 +527,17 @@ fn neo4j_admin_backup(cluster: &ValidatedCluster, backup: &Backup) -> Container 
         resources: Some(resources("1", "2Gi")),
         security_context: Some(restricted(false)),
         ..Container::default()
+    }
+}
+
+/// `neo4j-admin backup inspect` shows the FULL/DIFF metadata only with `--show-metadata` before
+/// 2025.07; from 2025.07 it always shows it and the option is gone from the syntax (Operations
+/// Manual, "Inspect the metadata of a backup file").
+pub fn inspect_flags(cluster: &ValidatedCluster) -> &'static str {
+    if cluster.version.major_minor() >= (2025, 7) {
+        "--empty"
+    } else {
+        "--show-metadata --empty"
     }
 }
 
@@ -596,5 +610,88 @@ fn verification_neo4j(cluster: &ValidatedCluster) -> Container {
             ..Probe::default()
         }),
         ..Container::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neo4j_aks_model::{Neo4jCluster, validate};
+
+    fn cluster(version: &str, extra: &str) -> ValidatedCluster {
+        let yaml = format!(
+            "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: g\n  namespace: db\nspec:\n  neo4jVersion: \"{version}\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n{extra}"
+        );
+        validate(&Neo4jCluster::from_yaml(&yaml).expect("parses")).expect("valid")
+    }
+
+    #[test]
+    fn inspect_asks_for_metadata_only_where_the_option_exists() {
+        assert_eq!(
+            inspect_flags(&cluster("5.26.16", "")),
+            "--show-metadata --empty"
+        );
+        assert_eq!(
+            inspect_flags(&cluster("2025.06.2", "")),
+            "--show-metadata --empty"
+        );
+        assert_eq!(inspect_flags(&cluster("2025.07.1", "")), "--empty");
+        assert_eq!(inspect_flags(&cluster("2025.10.1", "")), "--empty");
+    }
+
+    #[test]
+    fn full_backups_skip_the_fetch_and_verification_can_be_off() {
+        let (_, jobs) = build(&cluster(
+            "5.26.16",
+            "    type: FULL\n    verification:\n      enabled: false\n",
+        ));
+        assert_eq!(jobs.len(), 1);
+        let pod = jobs[0]
+            .spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod");
+        let init: Vec<&str> = pod
+            .init_containers
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(init, ["select-source", "neo4j-admin-backup"]);
+        // The account key reaches the agent as a file, never as a value.
+        let upload = &pod.containers[0];
+        assert!(upload.env.iter().flatten().all(|e| e.value_from.is_none()));
+        assert!(
+            upload
+                .env
+                .iter()
+                .flatten()
+                .any(|e| e.name == "NEO4J_AKS_BACKUP_KEY_FILE")
+        );
+    }
+
+    #[test]
+    fn the_verification_server_is_a_native_sidecar_on_loopback() {
+        let (_, jobs) = build(&cluster("5.26.16", ""));
+        let pod = jobs[1]
+            .spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod");
+        let sidecar = pod
+            .init_containers
+            .iter()
+            .flatten()
+            .find(|c| c.name == "neo4j")
+            .expect("sidecar");
+        assert_eq!(sidecar.restart_policy.as_deref(), Some("Always"));
+        assert!(sidecar.startup_probe.is_some());
+        assert!(sidecar.env.iter().flatten().any(|e| {
+            e.name == "NEO4J_server_default__listen__address"
+                && e.value.as_deref() == Some("127.0.0.1")
+        }));
+        assert_eq!(pod.containers[0].name, "verify");
     }
 }
