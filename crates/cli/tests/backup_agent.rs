@@ -235,11 +235,35 @@ async fn upload_fetch_list_and_prune_through_the_binary() {
             .expect("JSON in the termination log");
     assert_eq!(logged, r);
 
-    // Run 2: fetch seeds an empty --to-path with the chain (sha256-verified), so AUTO can take
-    // a DIFF; the DIFF then chains onto the FULL.
+    // A chain older than --new-chain-after-days is not fetched: AUTO then takes a FULL.
     std::fs::remove_dir_all(&backups).expect("fresh pod volume");
     std::fs::create_dir_all(&backups).expect("backups dir");
-    let fetched = t.run(&[], &["fetch", "--to", &dir, "--database", "*"]);
+    let old = t.run(&[], &["fetch", "--to", &dir, "--new-chain-after-days", "0"]);
+    let r = result(&old);
+    assert_eq!(old.status.code(), Some(0), "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("this run starts a new chain with a FULL"),
+        "{r}"
+    );
+    assert_eq!(std::fs::read_dir(&backups).expect("dir").count(), 0);
+
+    // Run 2: fetch seeds an empty --to-path with the chain (sha256-verified), so AUTO can take
+    // a DIFF; the DIFF then chains onto the FULL.
+    let fetched = t.run(
+        &[],
+        &[
+            "fetch",
+            "--to",
+            &dir,
+            "--database",
+            "*",
+            "--new-chain-after-days",
+            "3650",
+        ],
+    );
     let r = result(&fetched);
     assert_eq!(fetched.status.code(), Some(0), "{r}");
     assert_eq!(r["artifacts"][0], full);

@@ -36,6 +36,8 @@ pub const BACKUP_COMPONENT: &str = "backup";
 pub const VERIFICATION_COMPONENT: &str = "backup-verification";
 
 pub const BACKUPS_DIR: &str = "/backups";
+/// With `type: AUTO`, a chain older than this gets no more DIFFs: the next run takes a FULL.
+pub const NEW_CHAIN_AFTER_DAYS: u32 = 7;
 pub const RUN_DIR: &str = "/run/neo4j-aks";
 const BACKUPS_VOLUME: &str = "backups";
 const RUN_VOLUME: &str = "run";
@@ -138,13 +140,18 @@ fn backup_cronjob(cluster: &ValidatedCluster, backup: &Backup) -> CronJob {
         backup,
         "select-source",
         select_source_args(cluster, backup),
-        true,
+        Access::Neo4j,
     )];
     if backup.backup_type != BackupType::Full {
-        // AUTO and DIFF extend the newest stored chain, which must be in --to-path.
+        // AUTO and DIFF extend the newest stored chain, which must be in --to-path. AUTO starts
+        // a new chain weekly: chains are what retention deletes.
         let mut args = vec!["fetch".into(), "--to".into(), BACKUPS_DIR.into()];
+        if backup.backup_type == BackupType::Auto {
+            args.push("--new-chain-after-days".into());
+            args.push(NEW_CHAIN_AFTER_DAYS.to_string());
+        }
         args.extend(database_args(backup));
-        init.push(agent(cluster, backup, "fetch", args, false));
+        init.push(agent(cluster, backup, "fetch", args, Access::Blob));
     }
     init.push(neo4j_admin_backup(cluster, backup));
     let upload = agent(
@@ -164,7 +171,7 @@ fn backup_cronjob(cluster: &ValidatedCluster, backup: &Backup) -> CronJob {
             "--monthly".into(),
             backup.retention.monthly.to_string(),
         ],
-        true,
+        Access::Both,
     );
     let pod = pod_spec(
         cluster,
@@ -197,7 +204,7 @@ fn verification_cronjob(cluster: &ValidatedCluster, backup: &Backup, schedule: &
     ];
     fetch.extend(database_args(backup));
     let init = vec![
-        agent(cluster, backup, "fetch", fetch, false),
+        agent(cluster, backup, "fetch", fetch, Access::Blob),
         neo4j_admin_restore(cluster),
         verification_neo4j(cluster),
     ];
@@ -210,7 +217,7 @@ fn verification_cronjob(cluster: &ValidatedCluster, backup: &Backup, schedule: &
             "--bolt".into(),
             format!("bolt://127.0.0.1:{}", ports::BOLT),
         ],
-        true,
+        Access::Both,
     );
     let pod = pod_spec(
         cluster,
@@ -439,6 +446,14 @@ fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
     }
 }
 
+/// What an agent step talks to; it gets only those credentials.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Neo4j,
+    Blob,
+    Both,
+}
+
 /// An agent container: target and credentials from the environment the spec fixes, the Neo4j
 /// password and the storage key as files, never as values.
 fn agent(
@@ -446,7 +461,7 @@ fn agent(
     backup: &Backup,
     name: &str,
     subcommand: Vec<String>,
-    writes_result: bool,
+    access: Access,
 ) -> Container {
     let mut args = vec!["backup-agent".to_string()];
     args.extend(subcommand);
@@ -456,27 +471,31 @@ fn agent(
         env("NEO4J_AKS_BACKUP_PREFIX", backup.prefix.clone()),
         env("NEO4J_AKS_BACKUP_CLUSTER", cluster.name.clone()),
         env("NEO4J_AKS_BACKUP_RUN_DIR", RUN_DIR),
-        env(
-            "NEO4J_AKS_NEO4J_AUTH_FILE",
-            format!("{AUTH_MOUNT}/{AUTH_FILE}"),
-        ),
     ];
     let mut mounts = vec![
         mount(BACKUPS_VOLUME, BACKUPS_DIR, false),
         mount(RUN_VOLUME, RUN_DIR, false),
-        mount(AUTH_VOLUME, AUTH_MOUNT, true),
     ];
+    if access != Access::Blob {
+        env_vars.push(env(
+            "NEO4J_AKS_NEO4J_AUTH_FILE",
+            format!("{AUTH_MOUNT}/{AUTH_FILE}"),
+        ));
+        mounts.push(mount(AUTH_VOLUME, AUTH_MOUNT, true));
+    }
     match &backup.credential {
         BackupCredential::WorkloadIdentity { .. } => {
             env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "workload-identity"));
         }
         BackupCredential::AccountKey { .. } => {
             env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "account-key"));
-            env_vars.push(env(
-                "NEO4J_AKS_BACKUP_KEY_FILE",
-                format!("{KEY_MOUNT}/{KEY_FILE}"),
-            ));
-            mounts.push(mount(KEY_VOLUME, KEY_MOUNT, true));
+            if access != Access::Neo4j {
+                env_vars.push(env(
+                    "NEO4J_AKS_BACKUP_KEY_FILE",
+                    format!("{KEY_MOUNT}/{KEY_FILE}"),
+                ));
+                mounts.push(mount(KEY_VOLUME, KEY_MOUNT, true));
+            }
         }
     }
     Container {
@@ -489,7 +508,7 @@ fn agent(
         resources: Some(resources("500m", "256Mi")),
         security_context: Some(restricted(true)),
         // The one-line JSON result the operator reads (docs/backup.md).
-        termination_message_policy: writes_result.then(|| "File".to_string()),
+        termination_message_policy: Some("File".to_string()),
         ..Container::default()
     }
 }
@@ -669,6 +688,36 @@ mod tests {
                 .flatten()
                 .any(|e| e.name == "NEO4J_AKS_BACKUP_KEY_FILE")
         );
+    }
+
+    #[test]
+    fn each_agent_step_gets_only_the_credentials_it_uses() {
+        let (_, jobs) = build(&cluster("5.26.16", ""));
+        let pod = jobs[0]
+            .spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod");
+        let mounts = |name: &str| -> Vec<String> {
+            pod.init_containers
+                .iter()
+                .flatten()
+                .chain(&pod.containers)
+                .find(|c| c.name == name)
+                .and_then(|c| c.volume_mounts.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| m.name)
+                .collect()
+        };
+        assert!(mounts("select-source").contains(&AUTH_VOLUME.to_string()));
+        assert!(!mounts("select-source").contains(&KEY_VOLUME.to_string()));
+        assert!(!mounts("fetch").contains(&AUTH_VOLUME.to_string()));
+        assert!(mounts("fetch").contains(&KEY_VOLUME.to_string()));
+        assert!(mounts("upload").contains(&AUTH_VOLUME.to_string()));
+        assert!(mounts("upload").contains(&KEY_VOLUME.to_string()));
+        assert!(!mounts("neo4j-admin-backup").contains(&KEY_VOLUME.to_string()));
     }
 
     #[test]

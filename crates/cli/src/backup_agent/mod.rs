@@ -81,6 +81,12 @@ pub enum AgentCommand {
         /// One sub-directory per database, `system` left out, and the restore list written.
         #[arg(long)]
         for_verification: bool,
+        /// Leave out a chain whose FULL finished more than this many days ago, so that
+        /// `--type=AUTO` (which extends any chain it finds) starts a new chain with a FULL.
+        /// Without it chains never end and retention, which deletes whole chains only, could
+        /// never delete anything.
+        #[arg(long, value_name = "DAYS")]
+        new_chain_after_days: Option<u32>,
     },
     /// Upload every new artifact in the directory (marker last), then prune by retention.
     Upload {
@@ -216,7 +222,17 @@ async fn dispatch(args: &AgentArgs) -> Result<StepResult, String> {
             to,
             databases,
             for_verification,
-        } => fetch(args, to, databases, *for_verification).await,
+            new_chain_after_days,
+        } => {
+            fetch(
+                args,
+                to,
+                databases,
+                *for_verification,
+                *new_chain_after_days,
+            )
+            .await
+        }
         AgentCommand::Upload {
             from_dir,
             backup_type,
@@ -415,6 +431,7 @@ async fn fetch(
     to: &Path,
     patterns: &[String],
     for_verification: bool,
+    new_chain_after_days: Option<u32>,
 ) -> Result<StepResult, String> {
     let agent = agent(args)?;
     agent.check().await.map_err(|e| e.to_string())?;
@@ -440,10 +457,20 @@ async fn fetch(
         names.retain(|d| countable(d));
     }
     for database in names {
-        let Some((_, end)) = catalogue.newest_restore_point(database) else {
+        let Some((chain, end)) = catalogue.newest_restore_point(database) else {
             notes.push(format!("no restorable backup of {database}"));
             continue;
         };
+        if let (Some(days), Some(full)) = (new_chain_after_days, chain.full()) {
+            let age = now.duration_since(full.metadata.finished_at);
+            if age > jiff::SignedDuration::from_hours(24 * i64::from(days)) {
+                notes.push(format!(
+                    "{database}: chain {} is older than {days} day(s); this run starts a new chain with a FULL",
+                    chain.chain_id
+                ));
+                continue;
+            }
+        }
         let dir = if for_verification {
             to.join(database)
         } else {
