@@ -252,6 +252,13 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "need Neo4j Enterprise",
         ),
         (
+            "backup verification CronJob name too long",
+            with("  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n")
+                .replace("name: neo4j\n", "name: a-cluster-name-of-thirty-nine-characte\n"),
+            "spec.backup.verification",
+            "allows 52 for CronJob names",
+        ),
+        (
             "backup prefix",
             with("  backup:\n    target:\n      prefix: a//b\n"),
             "spec.backup.target.prefix",

@@ -1330,6 +1330,19 @@ fn check_backup(
             .clone()
             .unwrap_or_else(|| "0 4 * * 0".to_string())
     });
+    // The API server refuses CronJob names over 52 characters (its Jobs append a suffix).
+    if enabled
+        && let (Some(name), Some(_)) = (name, &verification_schedule)
+        && format!("{name}-backup-verification").len() > 52
+    {
+        f.problem(
+            "spec.backup.verification",
+            format!(
+                "the CronJob {name}-backup-verification would have {} characters and Kubernetes allows 52 for CronJob names; use a cluster name of at most 32 characters, or verification.enabled: false",
+                name.len() + "-backup-verification".len()
+            ),
+        );
+    }
     if !enabled {
         return None;
     }

@@ -126,7 +126,7 @@ pub enum TypeArg {
 }
 
 /// The one-line result every step prints.
-#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct StepResult {
     pub step: String,
@@ -199,9 +199,39 @@ pub fn run(args: AgentArgs) -> u8 {
     u8::from(result.result != "Succeeded")
 }
 
-fn report(result: &StepResult, termination_log: &Path) {
+/// The kubelet keeps at most 4096 bytes of a termination message; a longer line would reach the
+/// operator cut off and unreadable.
+const TERMINATION_MESSAGE_LIMIT: usize = 4096;
+
+/// The result line, shortened to fit the termination message: first without the artifact
+/// list, then with the message cut (at a character boundary, marked with `…`).
+pub fn result_line(result: &StepResult) -> String {
     // StepResult holds only strings and numbers: serializing cannot fail.
     let line = serde_json::to_string(result).unwrap_or_default();
+    if line.len() <= TERMINATION_MESSAGE_LIMIT {
+        return line;
+    }
+    let mut short = StepResult {
+        artifacts: Vec::new(),
+        ..result.clone()
+    };
+    loop {
+        let line = serde_json::to_string(&short).unwrap_or_default();
+        if line.len() <= TERMINATION_MESSAGE_LIMIT || short.message.is_empty() {
+            return line;
+        }
+        let over = line.len() - TERMINATION_MESSAGE_LIMIT + "…".len();
+        let mut keep = short.message.len().saturating_sub(over);
+        while !short.message.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        short.message.truncate(keep);
+        short.message.push('…');
+    }
+}
+
+fn report(result: &StepResult, termination_log: &Path) {
+    let line = result_line(result);
     println!("{line}");
     let _ = std::io::stdout().flush();
     if termination_log.exists()
@@ -741,4 +771,35 @@ async fn verify(
         artifacts: items.iter().map(|i| i.artifact.clone()).collect(),
         ..StepResult::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_result_line_always_fits_the_termination_message() {
+        let small = StepResult {
+            step: "verify".into(),
+            result: "Failed".into(),
+            cluster: "g".into(),
+            message: "neo4j-x.backup FAILED: check-failed".into(),
+            artifacts: vec!["neo4j-x.backup".into()],
+            ..StepResult::default()
+        };
+        assert_eq!(result_line(&small), serde_json::to_string(&small).unwrap());
+        let big = StepResult {
+            message: "é".repeat(5000),
+            artifacts: (0..300)
+                .map(|i| format!("db{i}-2026-11-26T02-00-00.backup"))
+                .collect(),
+            ..small
+        };
+        let line = result_line(&big);
+        assert!(line.len() <= TERMINATION_MESSAGE_LIMIT, "{}", line.len());
+        let parsed: StepResult = serde_json::from_str(&line).expect("still JSON");
+        assert_eq!(parsed.result, "Failed");
+        assert!(parsed.artifacts.is_empty());
+        assert!(parsed.message.ends_with('…'));
+    }
 }
