@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{
-    ArtifactMetadata, BackupKind, Catalogue, ListedObject, MARKER_FORMAT, MarkerContent,
-    VerificationCheck, VerificationRecord,
+    ArtifactMetadata, BackupKind, Catalogue, CountRange, ListedObject, MARKER_FORMAT,
+    MarkerContent, VerificationCheck, VerificationRecord,
 };
 use crate::error::BackupError;
 use crate::layout::{self, ARTIFACT_SUFFIX, BlobLayout, MARKER_SUFFIX, VERIFICATION_SUFFIX};
@@ -31,6 +31,9 @@ pub struct RunMetadata {
     /// Kind of artifacts not in `kinds`: the run's `--type` when it was FULL or DIFF.
     #[serde(default)]
     pub default_kind: Option<BackupKind>,
+    /// Per database: the source's counts before and after the run (recorded in the marker).
+    #[serde(default)]
+    pub counts: BTreeMap<String, CountRange>,
 }
 
 impl RunMetadata {
@@ -300,6 +303,7 @@ impl<S: BlobStore> Agent<S> {
             members: run.members.clone(),
             size_bytes: transfer.size,
             sha256: transfer.sha256,
+            counts: run.counts.get(database).copied(),
         };
         self.write_marker(&meta).await?;
         Ok(meta)

@@ -56,6 +56,60 @@ pub struct ArtifactMetadata {
     pub size_bytes: u64,
     /// Lower-case hex sha256 of the artifact bytes, computed while uploading.
     pub sha256: String,
+    /// Node and relationship counts of the database on the backup source, read just before and
+    /// just after the run: what the verification compares a restored copy with. Absent when the
+    /// source could not be counted (and in markers written before counts were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<CountRange>,
+}
+
+/// Counts read from the backup source before and after the run. The backup is a consistent
+/// snapshot of some transaction between the two reads, so on a database whose counts only grow
+/// or only shrink during the run a restored copy lies within `[min, max]`; on an idle database
+/// the range is a single value and the check is exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountRange {
+    pub nodes_min: u64,
+    pub nodes_max: u64,
+    pub relationships_min: u64,
+    pub relationships_max: u64,
+}
+
+/// Node and relationship counts of one database at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphCounts {
+    pub nodes: u64,
+    pub relationships: u64,
+}
+
+impl CountRange {
+    /// The range spanned by two readings.
+    pub fn between(before: GraphCounts, after: GraphCounts) -> CountRange {
+        CountRange {
+            nodes_min: before.nodes.min(after.nodes),
+            nodes_max: before.nodes.max(after.nodes),
+            relationships_min: before.relationships.min(after.relationships),
+            relationships_max: before.relationships.max(after.relationships),
+        }
+    }
+
+    /// Why `restored` is outside the range, or `None` when it is inside.
+    pub fn mismatch(&self, restored: GraphCounts) -> Option<String> {
+        let mut problems = Vec::new();
+        if !(self.nodes_min..=self.nodes_max).contains(&restored.nodes) {
+            problems.push(format!(
+                "{} nodes restored, the source had {}..={}",
+                restored.nodes, self.nodes_min, self.nodes_max
+            ));
+        }
+        if !(self.relationships_min..=self.relationships_max).contains(&restored.relationships) {
+            problems.push(format!(
+                "{} relationships restored, the source had {}..={}",
+                restored.relationships, self.relationships_min, self.relationships_max
+            ));
+        }
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
 }
 
 impl ArtifactMetadata {
@@ -412,6 +466,50 @@ fn link_chains(database: &str, artifacts: Vec<Artifact>) -> Vec<Chain> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn restored_counts_must_lie_between_the_two_readings() {
+        let range = CountRange::between(
+            GraphCounts {
+                nodes: 120,
+                relationships: 300,
+            },
+            GraphCounts {
+                nodes: 100,
+                relationships: 310,
+            },
+        );
+        assert_eq!(
+            (
+                range.nodes_min,
+                range.nodes_max,
+                range.relationships_min,
+                range.relationships_max
+            ),
+            (100, 120, 300, 310)
+        );
+        for inside in [(100, 300), (120, 310), (110, 305)] {
+            let counts = GraphCounts {
+                nodes: inside.0,
+                relationships: inside.1,
+            };
+            assert_eq!(range.mismatch(counts), None, "{inside:?}");
+        }
+        let why = range
+            .mismatch(GraphCounts {
+                nodes: 99,
+                relationships: 311,
+            })
+            .expect("outside");
+        assert_eq!(
+            why,
+            "99 nodes restored, the source had 100..=120; 311 relationships restored, the source had 300..=310"
+        );
+        // Markers written before counts existed still parse.
+        let old = r#"{"format":1,"artifact":"neo4j-2026-01-01T00-00-00.backup","cluster":"g","database":"neo4j","kind":"FULL","chain_id":"neo4j-2026-01-01T00-00-00.backup","parent":null,"started_at":"2026-01-01T00:00:00Z","finished_at":"2026-01-01T00:01:00Z","neo4j_version":"5.26.0","members":[],"size_bytes":1,"sha256":""}"#;
+        let parsed: ArtifactMetadata = serde_json::from_str(old).expect("old marker");
+        assert_eq!(parsed.counts, None);
+    }
+
     const C: &str = "graph";
 
     fn meta(
@@ -436,6 +534,7 @@ mod tests {
             members: vec![],
             size_bytes: 1,
             sha256: String::new(),
+            counts: None,
         }
     }
 

@@ -129,6 +129,7 @@ mod tests {
                     members: vec![],
                     size_bytes: 10,
                     sha256: String::new(),
+                    counts: None,
                 }),
             );
         }

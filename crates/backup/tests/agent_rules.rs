@@ -32,6 +32,7 @@ fn run(kind: Option<BackupKind>) -> RunMetadata {
         started_at: ts("2026-11-20T03:00:00Z"),
         finished_at: ts("2026-11-20T03:02:30Z"),
         kinds: BTreeMap::new(),
+        counts: BTreeMap::new(),
         default_kind: kind,
     }
 }

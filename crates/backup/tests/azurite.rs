@@ -172,6 +172,7 @@ fn run(kind: BackupKind, finished: &str) -> RunMetadata {
         started_at: finished_at - SignedDuration::from_mins(3),
         finished_at,
         kinds: BTreeMap::new(),
+        counts: BTreeMap::new(),
         default_kind: Some(kind),
     }
 }

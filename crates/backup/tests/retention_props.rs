@@ -178,6 +178,7 @@ fn store_of(truth: &[Truth]) -> (Vec<ListedObject>, BTreeMap<String, MarkerConte
                     members: vec!["graph-0".into()],
                     size_bytes: 100,
                     sha256: "00".repeat(32),
+                    counts: None,
                 }),
             );
         }

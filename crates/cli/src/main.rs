@@ -1,5 +1,8 @@
 //! `neo4j-aks`: render, validate and plan Neo4j Enterprise clusters for AKS.
 
+mod backup_agent;
+mod backup_cmd;
+mod backup_target;
 mod cluster;
 mod crd;
 mod day2;
@@ -103,6 +106,11 @@ enum Command {
     /// a standalone server, a member that does not exist, or while another operation is in
     /// flight. Runbook: docs/runbooks/restore-member.md. Exit codes as for `scale`.
     Restore(day2::RestoreArgs),
+    /// Backups in Azure Blob: start one now, list them, prune by retention (docs/backup.md).
+    Backup(backup_cmd::BackupArgs),
+    /// The steps the backup CronJobs' pods run (select-source, fetch, upload, verify); each
+    /// prints one JSON line and exits 0 on success, 1 on failure.
+    BackupAgent(backup_agent::AgentArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -129,6 +137,10 @@ const UNFINISHED: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cli = match cli.command {
+        Command::BackupAgent(args) => return ExitCode::from(backup_agent::run(args)),
+        command => Cli { command },
+    };
     if let Command::Diff { spec } = &cli.command {
         return match cluster::diff(spec) {
             Ok(false) => ExitCode::SUCCESS,
@@ -237,6 +249,12 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Scale(args) => day2::scale(&args),
         Command::Restart(args) => day2::restart(&args),
         Command::Restore(args) => day2::restore(&args),
+        Command::Backup(args) => backup_cmd::run(args),
+        // Handled in main (its own exit codes and JSON result line).
+        Command::BackupAgent(args) => {
+            backup_agent::run(args);
+            Ok(())
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validate::show_bytes;
-use neo4j_aks_model::validated::{PasswordSource, Resolver};
+use neo4j_aks_model::validated::{BackupCredential, PasswordSource, Resolver};
 use neo4j_aks_render::{Rendered, labels, ports};
 
 pub struct Summary {
@@ -90,6 +90,19 @@ impl Summary {
             "resources": {"cpu": c.resources.cpu, "memory": c.resources.memory, "heap": show_bytes(c.memory.heap_bytes), "pageCache": show_bytes(c.memory.page_cache_bytes)},
             "loadBalancer": c.load_balancer.as_ref().map(|_| c.load_balancer_name()),
             "password": password,
+            "backup": c.backup.as_ref().map(|b| json!({
+                "schedule": b.schedule,
+                "type": b.backup_type.as_str(),
+                "databases": b.databases,
+                "target": format!("{}/{}{}", b.storage_account, b.container, if b.prefix.is_empty() { String::new() } else { format!("/{}", b.prefix) }),
+                "credential": match &b.credential {
+                    BackupCredential::WorkloadIdentity { .. } => "workload identity".to_string(),
+                    BackupCredential::AccountKey { secret, key } => format!("account key from Secret {secret}, key {key}"),
+                },
+                "retention": {"daily": b.retention.daily, "weekly": b.retention.weekly, "monthly": b.retention.monthly},
+                "verification": b.verification_schedule,
+                "suspended": b.suspend,
+            })),
             "objects": rendered.objects.iter().map(|o| format!("{}/{}", o.kind(), o.name())).collect::<Vec<_>>(),
             "warnings": rendered.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         });
@@ -156,6 +169,34 @@ impl Summary {
                 .to_string(),
         };
         out += &format!("Password:   {}\n", s("/password"));
+        if let Some(b) = v["backup"].as_object() {
+            out += &format!(
+                "Backups:    {} {} of {} at \"{}\" UTC to {} ({}); keep {} daily, {} weekly, {} monthly; {}\n",
+                if b["suspended"] == true {
+                    "SUSPENDED"
+                } else {
+                    "scheduled"
+                },
+                b["type"].as_str().unwrap_or_default(),
+                b["databases"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                b["schedule"].as_str().unwrap_or_default(),
+                b["target"].as_str().unwrap_or_default(),
+                b["credential"].as_str().unwrap_or_default(),
+                b["retention"]["daily"],
+                b["retention"]["weekly"],
+                b["retention"]["monthly"],
+                match b["verification"].as_str() {
+                    Some(schedule) => format!("restore check at \"{schedule}\" UTC"),
+                    None => "no restore check".to_string(),
+                }
+            );
+        }
         out += "Members:\n";
         for m in v["members"].as_array().into_iter().flatten() {
             let discovery = m["discoveryAddress"]

@@ -232,10 +232,43 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "does not implement it yet",
         ),
         (
-            "backup before it exists",
+            "backup enabled without a target",
             with("  backup:\n    enabled: true\n"),
+            "spec.backup.target.storageAccount",
+            "required: the Azure Storage account",
+        ),
+        (
+            "backup enabled without credentials",
+            with("  backup:\n    enabled: true\n"),
+            "spec.backup.credentials",
+            "required when backups are enabled",
+        ),
+        (
+            "backup of a Community server",
+            with(
+                "  image:\n    edition: community\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n",
+            ),
             "spec.backup.enabled",
-            "does not implement it yet",
+            "need Neo4j Enterprise",
+        ),
+        (
+            "backup verification CronJob name too long",
+            with("  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n")
+                .replace("name: neo4j\n", "name: a-cluster-name-of-thirty-nine-characte\n"),
+            "spec.backup.verification",
+            "allows 52 for CronJob names",
+        ),
+        (
+            "backup prefix",
+            with("  backup:\n    target:\n      prefix: a//b\n"),
+            "spec.backup.target.prefix",
+            "not a blob path prefix",
+        ),
+        (
+            "backup temp volume",
+            with("  backup:\n    tempSizeGi: 0\n"),
+            "spec.backup.tempSizeGi",
+            "between 1 and 65536",
         ),
         (
             "backup schedule with seconds",

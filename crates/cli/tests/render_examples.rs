@@ -4,7 +4,8 @@ mod support;
 
 use support::{run, stderr, stdout};
 
-const EXAMPLES: [&str; 4] = [
+const EXAMPLES: [&str; 5] = [
+    "cluster-3-backup",
     "standalone",
     "cluster-3-k8s",
     "cluster-5-srv",

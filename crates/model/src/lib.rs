@@ -14,8 +14,8 @@ pub mod version;
 pub use problems::{Invalid, Problem, Warning};
 pub use spec::{Neo4jCluster, Neo4jClusterSpec};
 pub use status::{
-    DatabaseStatus, MemberDatabaseStatus, MemberStatus, Neo4jClusterStatus, NextStepStatus,
-    OperationStatus,
+    BackupRun, BackupStatus, DatabaseStatus, MemberDatabaseStatus, MemberStatus,
+    Neo4jClusterStatus, NextStepStatus, OperationStatus,
 };
 pub use validate::validate;
 pub use validated::ValidatedCluster;

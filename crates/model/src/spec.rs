@@ -137,8 +137,8 @@ pub struct Neo4jClusterSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<FeatureToggle>,
 
-    /// Scheduled online backups to Azure Blob. Validated now; `enabled: true` is refused until
-    /// the backup CronJobs are rendered.
+    /// Scheduled online backups to Azure Blob: the CronJobs `<name>-backup` and
+    /// `<name>-backup-verification` (docs/backup.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupSpec>,
 
@@ -339,7 +339,7 @@ pub struct FeatureToggle {
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupSpec {
-    /// Must be false (or absent) in this release.
+    /// Render the backup CronJobs. Default false.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// When backups run: 5-field cron (UTC) that both croner and Kubernetes accept. Default `0 2 * * *`.
@@ -367,6 +367,10 @@ pub struct BackupSpec {
     /// Restore-and-check of the newest backup in a throw-away server.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<BackupVerification>,
+    /// Size limit (GiB) of the backup pod's temporary volume (an emptyDir on the node) that holds
+    /// the artifacts of a run and the chain a DIFF extends. Default: the member disk size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temp_size_gi: Option<i32>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -390,7 +394,8 @@ pub struct BackupCredentials {
     /// backup ServiceAccount.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workload_identity_client_id: Option<String>,
-    /// A Secret holding the storage account key (instead of workload identity).
+    /// A Secret holding the storage account key (instead of workload identity); key default
+    /// `azurestorageaccountkey`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_key_secret_ref: Option<SecretKeyRef>,
 }

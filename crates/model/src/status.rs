@@ -38,6 +38,44 @@ pub struct Neo4jClusterStatus {
     /// The planner's latest decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_step: Option<NextStepStatus>,
+    /// Results of the scheduled backups and verifications (from the CronJobs' Jobs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupStatus>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStatus {
+    /// The newest finished backup run, whatever its result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<BackupRun>,
+    /// The newest backup run that succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_successful_backup: Option<BackupRun>,
+    /// The newest finished restore-and-check run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_verification: Option<BackupRun>,
+}
+
+/// One finished Job of a backup CronJob.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupRun {
+    /// When the Job finished (RFC 3339).
+    pub time: String,
+    /// `Succeeded` or `Failed`.
+    pub result: String,
+    /// The Job's name.
+    pub job: String,
+    /// Bytes uploaded by the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<i64>,
+    /// From the start of the backup to the end of neo4j-admin (backup) or of the Job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i64>,
+    /// The agent's result message, or why the Job failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -11,8 +11,9 @@ use crate::catalog::Catalog;
 use crate::problems::{Findings, Invalid};
 use crate::spec::{FeatureToggle, Neo4jCluster, Neo4jClusterSpec};
 use crate::validated::{
-    AntiAffinity, Clustering, DeletionPolicy, GIB, Image, License, LoadBalancer, MIB, Memory,
-    PasswordSource, Resolver, Resources, Scheduling, Storage, ValidatedCluster,
+    AntiAffinity, Backup, BackupCredential, BackupRetention, BackupType, Clustering,
+    DeletionPolicy, GIB, Image, License, LoadBalancer, MIB, Memory, PasswordSource, Resolver,
+    Resources, Scheduling, Storage, ValidatedCluster,
 };
 use crate::version::Neo4jVersion;
 
@@ -133,7 +134,13 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
             DeletionPolicy::Retain
         }
     };
-    check_backup(&mut f, spec);
+    let backup = check_backup(
+        &mut f,
+        spec,
+        name.as_deref(),
+        edition,
+        storage.as_ref().map(|s| s.disk_size_gi),
+    );
     for (path, toggle) in [
         ("spec.tls", &spec.tls),
         ("spec.monitoring", &spec.monitoring),
@@ -191,6 +198,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         annotations,
         cluster_domain,
         deletion_policy,
+        backup,
         warnings: f.warnings,
     };
     check_dns_lengths(&validated)?;
@@ -1129,14 +1137,21 @@ fn is_cidr(s: &str) -> bool {
     }
 }
 
-/// The backup section is checked in full now, so a spec written today stays valid when the
-/// CronJobs arrive; turning it on is refused until then.
-fn check_backup(f: &mut Findings, spec: &Neo4jClusterSpec) {
-    let Some(backup) = &spec.backup else { return };
-    if backup.enabled == Some(true) {
+/// The backup section; `Some` only when it is enabled (every field is checked either way, so a
+/// disabled section cannot hide a mistake until the day it is turned on).
+fn check_backup(
+    f: &mut Findings,
+    spec: &Neo4jClusterSpec,
+    name: Option<&str>,
+    edition: Edition,
+    disk_size_gi: Option<i32>,
+) -> Option<Backup> {
+    let backup = spec.backup.as_ref()?;
+    let enabled = backup.enabled == Some(true);
+    if enabled && edition == Edition::Community {
         f.problem(
             "spec.backup.enabled",
-            "this release does not implement it yet (the backup CronJobs are not rendered); set enabled: false (it is refused rather than silently ignored)",
+            "online backups (neo4j-admin database backup) need Neo4j Enterprise; use edition enterprise or disable backups",
         );
     }
     for (path, schedule) in [
@@ -1153,14 +1168,18 @@ fn check_backup(f: &mut Findings, spec: &Neo4jClusterSpec) {
             f.problem(path, e);
         }
     }
-    if let Some(kind) = backup.backup_type.as_deref()
-        && !["AUTO", "FULL", "DIFF"].contains(&kind)
-    {
-        f.problem(
-            "spec.backup.type",
-            format!("{kind:?} is not a backup type; use AUTO (default), FULL or DIFF"),
-        );
-    }
+    let backup_type = match backup.backup_type.as_deref() {
+        None | Some("AUTO") => BackupType::Auto,
+        Some("FULL") => BackupType::Full,
+        Some("DIFF") => BackupType::Diff,
+        Some(kind) => {
+            f.problem(
+                "spec.backup.type",
+                format!("{kind:?} is not a backup type; use AUTO (default), FULL or DIFF"),
+            );
+            BackupType::Auto
+        }
+    };
     for (i, database) in backup.databases.iter().flatten().enumerate() {
         let valid = database == "*"
             || (!database.is_empty()
@@ -1175,9 +1194,15 @@ fn check_backup(f: &mut Findings, spec: &Neo4jClusterSpec) {
             );
         }
     }
+    if backup.databases.as_ref().is_some_and(Vec::is_empty) {
+        f.problem(
+            "spec.backup.databases",
+            "an empty list backs up nothing; leave it out to back up every database (\"*\")",
+        );
+    }
     let target = backup.target.clone().unwrap_or_default();
     match target.storage_account.as_deref() {
-        None if backup.enabled == Some(true) => f.problem("spec.backup.target.storageAccount", "required: the Azure Storage account for backups"),
+        None if enabled => f.problem("spec.backup.target.storageAccount", "required: the Azure Storage account for backups"),
         Some(account)
             if !(3..=24).contains(&account.len())
                 || !account.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
@@ -1189,7 +1214,11 @@ fn check_backup(f: &mut Findings, spec: &Neo4jClusterSpec) {
         }
         _ => {}
     }
-    if let Some(container) = target.container.as_deref()
+    let container = target
+        .container
+        .clone()
+        .or_else(|| name.map(|n| format!("neo4j-backups-{n}")));
+    if let Some(container) = container.as_deref()
         && (!(3..=63).contains(&container.len())
             || !is_dns_label(container)
             || container.contains("--"))
@@ -1199,36 +1228,147 @@ fn check_backup(f: &mut Findings, spec: &Neo4jClusterSpec) {
             format!("{container:?} is not a blob container name (3 to 63 lowercase letters, digits and single '-')"),
         );
     }
-    if let Some(credentials) = &backup.credentials {
-        match (&credentials.workload_identity_client_id, &credentials.account_key_secret_ref) {
-            (Some(_), Some(_)) => f.problem(
+    let prefix = target.prefix.clone().unwrap_or_default();
+    if !prefix.is_empty()
+        && prefix.split('/').any(|segment| {
+            segment.is_empty()
+                || !segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        })
+    {
+        f.problem(
+            "spec.backup.target.prefix",
+            format!("{prefix:?} is not a blob path prefix (segments of letters, digits, '.', '_', '-' separated by single '/')"),
+        );
+    }
+    let credentials = backup.credentials.clone().unwrap_or_default();
+    let credential = match (
+        &credentials.workload_identity_client_id,
+        &credentials.account_key_secret_ref,
+    ) {
+        (Some(_), Some(_)) => {
+            f.problem(
                 "spec.backup.credentials",
                 "choose one: workloadIdentityClientId or accountKeySecretRef",
-            ),
-            (Some(id), None) if !is_guid(id) => f.problem(
+            );
+            None
+        }
+        (Some(id), None) if !is_guid(id) => {
+            f.problem(
                 "spec.backup.credentials.workloadIdentityClientId",
                 format!("{id:?} is not a client ID (a GUID such as 00000000-0000-0000-0000-000000000000)"),
-            ),
-            (None, Some(secret)) if !secret.name.as_deref().is_some_and(is_dns_subdomain) => f.problem(
-                "spec.backup.credentials.accountKeySecretRef.name",
-                "required: the Secret holding the storage account key",
-            ),
-            _ => {}
+            );
+            None
         }
-    }
+        (Some(id), None) => Some(BackupCredential::WorkloadIdentity {
+            client_id: id.clone(),
+        }),
+        (None, Some(secret)) => {
+            let key = secret
+                .key
+                .clone()
+                .unwrap_or_else(|| "azurestorageaccountkey".to_string());
+            if key.is_empty()
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+            {
+                f.problem(
+                    "spec.backup.credentials.accountKeySecretRef.key",
+                    format!("{key:?} is not a Secret key (letters, digits, '-', '_', '.')"),
+                );
+            }
+            match secret.name.clone() {
+                Some(name) if is_dns_subdomain(&name) => {
+                    Some(BackupCredential::AccountKey { secret: name, key })
+                }
+                _ => {
+                    f.problem(
+                        "spec.backup.credentials.accountKeySecretRef.name",
+                        "required: the Secret holding the storage account key",
+                    );
+                    None
+                }
+            }
+        }
+        (None, None) => {
+            if enabled {
+                f.problem(
+                    "spec.backup.credentials",
+                    "required when backups are enabled: workloadIdentityClientId (the managed identity federated with the <name>-backup ServiceAccount) or accountKeySecretRef",
+                );
+            }
+            None
+        }
+    };
+    let mut counts = [7u32, 4, 12];
     if let Some(retention) = &backup.retention {
-        for (path, value) in [
+        for (slot, (path, value)) in counts.iter_mut().zip([
             ("spec.backup.retention.daily", retention.daily),
             ("spec.backup.retention.weekly", retention.weekly),
             ("spec.backup.retention.monthly", retention.monthly),
-        ] {
-            if let Some(n) = value
-                && !(0..=1000).contains(&n)
-            {
-                f.problem(path, format!("{n} must be between 0 and 1000"));
+        ]) {
+            match value {
+                Some(n) if (0..=1000).contains(&n) => *slot = n.unsigned_abs(),
+                Some(n) => f.problem(path, format!("{n} must be between 0 and 1000")),
+                None => {}
             }
         }
     }
+    let temp_size_gi = backup.temp_size_gi.or(disk_size_gi).unwrap_or(1);
+    if !(1..=65536).contains(&temp_size_gi) {
+        f.problem(
+            "spec.backup.tempSizeGi",
+            format!("{temp_size_gi} must be between 1 and 65536 (GiB)"),
+        );
+    }
+    let verification = backup.verification.clone().unwrap_or_default();
+    let verification_schedule = (verification.enabled != Some(false)).then(|| {
+        verification
+            .schedule
+            .clone()
+            .unwrap_or_else(|| "0 4 * * 0".to_string())
+    });
+    // The API server refuses CronJob names over 52 characters (its Jobs append a suffix).
+    if enabled
+        && let (Some(name), Some(_)) = (name, &verification_schedule)
+        && format!("{name}-backup-verification").len() > 52
+    {
+        f.problem(
+            "spec.backup.verification",
+            format!(
+                "the CronJob {name}-backup-verification would have {} characters and Kubernetes allows 52 for CronJob names; use a cluster name of at most 32 characters, or verification.enabled: false",
+                name.len() + "-backup-verification".len()
+            ),
+        );
+    }
+    if !enabled {
+        return None;
+    }
+    Some(Backup {
+        schedule: backup
+            .schedule
+            .clone()
+            .unwrap_or_else(|| "0 2 * * *".to_string()),
+        suspend: backup.suspend == Some(true),
+        databases: backup
+            .databases
+            .clone()
+            .unwrap_or_else(|| vec!["*".to_string()]),
+        backup_type,
+        storage_account: target.storage_account.clone().unwrap_or_default(),
+        container: container.unwrap_or_default(),
+        prefix,
+        credential: credential?,
+        retention: BackupRetention {
+            daily: counts[0],
+            weekly: counts[1],
+            monthly: counts[2],
+        },
+        temp_size_gi,
+        verification_schedule,
+    })
 }
 
 fn is_guid(s: &str) -> bool {

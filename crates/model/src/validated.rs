@@ -33,6 +33,8 @@ pub struct ValidatedCluster {
     pub annotations: BTreeMap<String, String>,
     pub cluster_domain: String,
     pub deletion_policy: DeletionPolicy,
+    /// Scheduled backups; `None` when `spec.backup.enabled` is not true.
+    pub backup: Option<Backup>,
     pub warnings: Vec<Warning>,
 }
 
@@ -167,6 +169,57 @@ pub enum DeletionPolicy {
     Delete,
 }
 
+/// `spec.backup` with every default applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backup {
+    pub schedule: String,
+    pub suspend: bool,
+    /// Names or patterns as `neo4j-admin database backup` takes them; `["*"]` by default.
+    pub databases: Vec<String>,
+    pub backup_type: BackupType,
+    pub storage_account: String,
+    pub container: String,
+    pub prefix: String,
+    pub credential: BackupCredential,
+    pub retention: BackupRetention,
+    /// Size of the pod's temporary volume for artifacts (GiB).
+    pub temp_size_gi: i32,
+    /// Schedule of the restore-and-check CronJob; `None` when verification is off.
+    pub verification_schedule: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackupType {
+    Auto,
+    Full,
+    Diff,
+}
+
+impl BackupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupType::Auto => "AUTO",
+            BackupType::Full => "FULL",
+            BackupType::Diff => "DIFF",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackupCredential {
+    /// Entra Workload ID: the backup ServiceAccount is annotated with this client ID.
+    WorkloadIdentity { client_id: String },
+    /// A storage account key in a Secret, mounted into the agent as a file.
+    AccountKey { secret: String, key: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackupRetention {
+    pub daily: u32,
+    pub weekly: u32,
+    pub monthly: u32,
+}
+
 /// Object names (ARCHITECTURE §3). The cluster `neo4j` reproduces the proposal's names.
 impl ValidatedCluster {
     pub fn is_cluster(&self) -> bool {
@@ -200,6 +253,15 @@ impl ValidatedCluster {
     }
     pub fn generated_secret_name(&self) -> String {
         format!("{}-secrets", self.name)
+    }
+    pub fn backup_cronjob_name(&self) -> String {
+        format!("{}-backup", self.name)
+    }
+    pub fn verification_cronjob_name(&self) -> String {
+        format!("{}-backup-verification", self.name)
+    }
+    pub fn backup_service_account_name(&self) -> String {
+        format!("{}-backup", self.name)
     }
     pub fn pdb_name(&self) -> String {
         format!("{}-pdb", self.name)

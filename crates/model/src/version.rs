@@ -66,6 +66,11 @@ impl Neo4jVersion {
         }
     }
 
+    /// `(major, minor)`: 5.26 is `(5, 26)`, 2025.07.1 is `(2025, 7)`.
+    pub fn major_minor(&self) -> (u32, u32) {
+        (self.major, self.minor)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }

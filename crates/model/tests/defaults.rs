@@ -177,11 +177,72 @@ fn the_default_storage_class_name_carries_the_sku() {
 }
 
 #[test]
-fn a_complete_backup_section_is_checked_but_not_yet_enabled() {
+fn a_complete_backup_section_is_checked_and_enabled_with_its_defaults() {
     let section = "  backup:\n    enabled: false\n    schedule: \"30 1 * * *\"\n    databases: [\"neo4j\", \"system\"]\n    type: AUTO\n    target:\n      storageAccount: graphbackups01\n      container: neo4j-backups-neo4j\n      prefix: prod\n    credentials:\n      workloadIdentityClientId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301\n    retention:\n      daily: 7\n      weekly: 4\n      monthly: 12\n    suspend: false\n    verification:\n      schedule: \"@weekly\"\n";
     assert!(validate(&cluster(section, 3)).is_ok());
+    assert_eq!(validate(&cluster(section, 3)).expect("valid").backup, None);
     let enabled = section.replace("enabled: false", "enabled: true");
-    let invalid = validate(&cluster(&enabled, 3)).expect_err("not rendered yet");
-    assert_eq!(invalid.problems.len(), 1, "{invalid}");
-    assert_eq!(invalid.problems[0].path, "spec.backup.enabled");
+    let backup = validate(&cluster(&enabled, 3))
+        .expect("valid")
+        .backup
+        .expect("enabled");
+    assert_eq!(backup.schedule, "30 1 * * *");
+    assert_eq!(backup.container, "neo4j-backups-neo4j");
+    assert_eq!(backup.prefix, "prod");
+    assert_eq!(backup.verification_schedule.as_deref(), Some("@weekly"));
+    assert_eq!(
+        backup.credential,
+        neo4j_aks_model::validated::BackupCredential::WorkloadIdentity {
+            client_id: "3f2504e0-4f89-11d3-9a0c-0305e82c3301".into()
+        }
+    );
+
+    let minimal = "  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: storage-key\n";
+    let backup = validate(&cluster(minimal, 3))
+        .expect("valid")
+        .backup
+        .expect("enabled");
+    assert_eq!(
+        (
+            backup.schedule.as_str(),
+            backup.databases.as_slice(),
+            backup.backup_type.as_str(),
+            backup.verification_schedule.as_deref(),
+        ),
+        (
+            "0 2 * * *",
+            &["*".to_string()][..],
+            "AUTO",
+            Some("0 4 * * 0")
+        )
+    );
+    assert_eq!(backup.container, "neo4j-backups-neo4j");
+    assert_eq!(
+        (
+            backup.retention.daily,
+            backup.retention.weekly,
+            backup.retention.monthly
+        ),
+        (7, 4, 12)
+    );
+    assert_eq!(
+        backup.credential,
+        neo4j_aks_model::validated::BackupCredential::AccountKey {
+            secret: "storage-key".into(),
+            key: "azurestorageaccountkey".into()
+        }
+    );
+
+    let missing = "  backup:\n    enabled: true\n    databases: []\n";
+    let invalid = validate(&cluster(missing, 3)).expect_err("incomplete");
+    let paths: Vec<&str> = invalid.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.backup.databases",
+            "spec.backup.target.storageAccount",
+            "spec.backup.credentials"
+        ],
+        "{invalid}"
+    );
 }

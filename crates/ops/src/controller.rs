@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
 };
@@ -107,7 +108,13 @@ impl Context {
         }
     }
 
-    async fn publish(&self, cluster: &Neo4jCluster, type_: EventType, reason: &str, note: String) {
+    pub(crate) async fn publish(
+        &self,
+        cluster: &Neo4jCluster,
+        type_: EventType,
+        reason: &str,
+        note: String,
+    ) {
         let event = Event {
             type_,
             reason: reason.to_string(),
@@ -152,6 +159,7 @@ pub async fn run(ctx: Arc<Context>) {
         .owns(ctx.api::<Role>(), managed.clone())
         .owns(ctx.api::<RoleBinding>(), managed.clone())
         .owns(ctx.api::<PodDisruptionBudget>(), managed.clone())
+        .owns(ctx.api::<CronJob>(), managed.clone())
         .watches(ctx.api::<Pod>(), managed.clone(), move |pod: Pod| {
             to_cluster(pod.labels(), pod.namespace())
         })
@@ -314,7 +322,7 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
     };
     publish_changes(ctx, cluster, &changes).await;
     let observed = observe(&ctx.client, &prepared.rendered.cluster).await?;
-    let status = compute(
+    let mut status = compute(
         cluster.metadata.generation,
         cluster.status.as_ref(),
         Some(selector),
@@ -325,6 +333,7 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
             error: error.as_ref().map(|e| (e.kind(), e.to_string())),
         },
     );
+    crate::backup_status::update(ctx, cluster, &prepared.rendered.cluster, &mut status).await;
     write_status(ctx, cluster, &status).await?;
     ctx.metrics
         .set_phase(&key(cluster), status.phase.as_deref());

@@ -102,6 +102,18 @@ pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
             ),
         ),
         (
+            "The backup and verification CronJobs (spec.backup): applied, watched, deleted when backups are turned off",
+            rule(
+                &["batch"],
+                &["cronjobs"],
+                &["get", "list", "watch", "create", "patch", "delete"],
+            ),
+        ),
+        (
+            "Read the backup CronJobs' Jobs for status.backup (conditions, times); read only",
+            rule(&["batch"], &["jobs"], &["get", "list", "watch"]),
+        ),
+        (
             "Observe members for status (phase, readiness, node); read only",
             rule(&[""], &["pods"], &["get", "list", "watch"]),
         ),

@@ -1,6 +1,7 @@
 //! The kinds the renderer produces, as dynamic API handles.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
@@ -21,10 +22,11 @@ pub enum Kind {
     Service,
     StatefulSet,
     PodDisruptionBudget,
+    CronJob,
 }
 
 /// Every namespaced kind, in the order orphans are looked for.
-pub const NAMESPACED: [Kind; 8] = [
+pub const NAMESPACED: [Kind; 9] = [
     Kind::ServiceAccount,
     Kind::Role,
     Kind::RoleBinding,
@@ -33,6 +35,7 @@ pub const NAMESPACED: [Kind; 8] = [
     Kind::Service,
     Kind::StatefulSet,
     Kind::PodDisruptionBudget,
+    Kind::CronJob,
 ];
 
 impl Kind {
@@ -47,6 +50,7 @@ impl Kind {
             Object::Service(_) => Kind::Service,
             Object::StatefulSet(_) => Kind::StatefulSet,
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
+            Object::CronJob(_) => Kind::CronJob,
         }
     }
 
@@ -61,6 +65,7 @@ impl Kind {
             Kind::Service => "Service",
             Kind::StatefulSet => "StatefulSet",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::CronJob => "CronJob",
         }
     }
 
@@ -75,6 +80,7 @@ impl Kind {
             Kind::Service => ApiResource::erase::<Service>(&()),
             Kind::StatefulSet => ApiResource::erase::<StatefulSet>(&()),
             Kind::PodDisruptionBudget => ApiResource::erase::<PodDisruptionBudget>(&()),
+            Kind::CronJob => ApiResource::erase::<CronJob>(&()),
         }
     }
 

@@ -8,6 +8,7 @@
 //! fill the generated password once, delete orphans, expand claims) → [`observe`] → status.
 
 pub mod apply;
+pub mod backup_status;
 pub mod compare;
 pub mod controller;
 pub mod counting;

@@ -41,6 +41,7 @@ pub struct Metrics {
     pub clusters: Family<PhaseLabel, Gauge>,
     pub requests: Family<VerbLabel, Counter>,
     pub leader: Gauge,
+    pub backup: crate::backup_status::BackupMetrics,
     phases: Mutex<BTreeMap<String, String>>,
 }
 
@@ -92,8 +93,10 @@ impl Metrics {
             "1 while this replica holds the leader lease",
             leader.clone(),
         );
+        let backup = crate::backup_status::BackupMetrics::register(&mut registry);
         Metrics {
             registry,
+            backup,
             reconciles,
             reconcile_duration,
             errors,

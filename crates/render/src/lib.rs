@@ -1,6 +1,7 @@
 //! Neo4jCluster → every Kubernetes object the cluster needs, as typed k8s-openapi structs.
 //! Pure: same spec, same objects, same bytes.
 
+pub mod backup;
 pub mod config;
 pub mod labels;
 pub mod meta;
@@ -14,6 +15,7 @@ pub mod statefulset;
 pub mod storage_class;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
@@ -35,6 +37,7 @@ pub enum Object {
     Service(Service),
     StatefulSet(StatefulSet),
     PodDisruptionBudget(PodDisruptionBudget),
+    CronJob(CronJob),
 }
 
 macro_rules! each_object {
@@ -49,6 +52,7 @@ macro_rules! each_object {
             Object::Service($o) => $body,
             Object::StatefulSet($o) => $body,
             Object::PodDisruptionBudget($o) => $body,
+            Object::CronJob($o) => $body,
         }
     };
 }
@@ -107,7 +111,8 @@ pub fn render(cluster: &Neo4jCluster) -> Result<Rendered, Invalid> {
 }
 
 /// Builds every object of a validated cluster, in apply order: storage, identity, config,
-/// services, then the StatefulSet that uses them, then its disruption budget.
+/// services, then the StatefulSet that uses them, then its disruption budget, then the backup
+/// ServiceAccount and CronJobs.
 pub fn build(cluster: ValidatedCluster) -> Rendered {
     let mut objects = Vec::new();
     if let Some(class) = storage_class::build(&cluster) {
@@ -139,6 +144,9 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
     if let Some(pdb) = pdb::build(&cluster) {
         objects.push(Object::PodDisruptionBudget(pdb));
     }
+    let (backup_account, cronjobs) = backup::build(&cluster);
+    objects.extend(backup_account.map(Object::ServiceAccount));
+    objects.extend(cronjobs.into_iter().map(Object::CronJob));
     let warnings = cluster.warnings.clone();
     Rendered {
         cluster,

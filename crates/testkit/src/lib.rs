@@ -45,6 +45,7 @@ use kube::runtime::wait::{Condition, await_condition};
 use kube::{Client, Config, Resource};
 use serde_json::Value;
 
+pub mod azurite;
 pub mod quantity;
 
 /// Environment variable that turns "no testenv" from a skip into a failure.

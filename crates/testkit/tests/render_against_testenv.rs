@@ -18,7 +18,8 @@ use neo4j_aks_testkit::{TestEnv, TestNamespace, dig_srv, isolate_storage_classes
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-const EXAMPLES: [&str; 4] = [
+const EXAMPLES: [&str; 5] = [
+    "cluster-3-backup.yaml",
     "standalone.yaml",
     "cluster-3-k8s.yaml",
     "cluster-5-srv.yaml",

@@ -1,0 +1,746 @@
+//! Scheduled backups (issue 6, docs/backup.md): the `N-backup` CronJob that takes an online
+//! backup from a non-writer member and uploads it, the `N-backup-verification` CronJob that
+//! restores the newest backup into a throw-away Neo4j inside its own pod and checks it, and the
+//! ServiceAccount both run as.
+//!
+//! The pods are the project's `neo4j-aks backup-agent` (select-source, fetch, upload, verify)
+//! around `neo4j-admin` in the cluster's own Neo4j image. They share two emptyDirs: the
+//! artifacts (`/backups`, sized from the spec) and the run's small hand-over files
+//! (`/run/neo4j-aks`: the `--from` list, run metadata, inspect output, check results).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, ExecAction, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretVolumeSource,
+    SecurityContext, ServiceAccount, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::validated::{Backup, BackupCredential, BackupType};
+
+use crate::statefulset::NEO4J_UID;
+use crate::{labels, meta, ports};
+
+/// The agent image: this repository's `neo4j-aks` binary (Dockerfile), same version as the CLI
+/// that rendered it.
+pub const AGENT_IMAGE: &str = concat!("ghcr.io/neo4j-aks/neo4j-aks:", env!("CARGO_PKG_VERSION"));
+/// Label and annotation of Entra Workload ID (the AKS webhook mutates labelled pods and reads
+/// the client ID from the ServiceAccount).
+pub const WORKLOAD_IDENTITY_LABEL: &str = "azure.workload.identity/use";
+pub const WORKLOAD_IDENTITY_CLIENT_ID: &str = "azure.workload.identity/client-id";
+/// `app.kubernetes.io/component` of the backup and verification pods.
+pub const BACKUP_COMPONENT: &str = "backup";
+pub const VERIFICATION_COMPONENT: &str = "backup-verification";
+
+pub const BACKUPS_DIR: &str = "/backups";
+/// With `type: AUTO`, a chain older than this gets no more DIFFs: the next run takes a FULL.
+pub const NEW_CHAIN_AFTER_DAYS: u32 = 7;
+pub const RUN_DIR: &str = "/run/neo4j-aks";
+const BACKUPS_VOLUME: &str = "backups";
+const RUN_VOLUME: &str = "run";
+const DATA_VOLUME: &str = "restored-data";
+const AUTH_VOLUME: &str = "neo4j-auth";
+const AUTH_MOUNT: &str = "/run/secrets/neo4j";
+const AUTH_FILE: &str = "auth";
+const KEY_VOLUME: &str = "storage-key";
+const KEY_MOUNT: &str = "/run/secrets/azure-storage";
+const KEY_FILE: &str = "key";
+
+/// Backs up each database from the members select-source chose for it (`sources.list`: one
+/// `<database> <host:port>[,<host:port>...]` line each), then records when it finished and, for
+/// AUTO, what neo4j-admin made of each artifact (FULL or DIFF).
+pub const BACKUP_SCRIPT: &str = r#"set -eu
+while read -r db from; do
+  echo "backing up $db from $from (type $BACKUP_TYPE)"
+  neo4j-admin database backup --from="$from" --type="$BACKUP_TYPE" --to-path="$BACKUPS_DIR" "$db"
+done < "$RUN_DIR/sources.list"
+date -u +%Y-%m-%dT%H:%M:%SZ > "$RUN_DIR/finished-at"
+if [ "$BACKUP_TYPE" = AUTO ]; then
+  # INSPECT_FLAGS is one or two fixed words (see inspect_flags): split on purpose.
+  # shellcheck disable=SC2086
+  neo4j-admin backup inspect "$BACKUPS_DIR" $INSPECT_FLAGS > "$RUN_DIR/inspect.txt"
+fi
+"#;
+
+/// Restores each fetched chain into the pod's own data volume and checks it. A failed restore
+/// or check is recorded for the agent's `verify` (which reports it) rather than stopping here,
+/// so every database gets a verdict.
+pub const RESTORE_SCRIPT: &str = r#"set -u
+while read -r db artifact; do
+  echo "restoring $db from $artifact"
+  if neo4j-admin database restore --from-path="$artifact" --to-path-data=/data/databases --to-path-txn=/data/transactions "$db"; then
+    mkdir -p "$RUN_DIR/check-$db"
+    if neo4j-admin database check --report-path="$RUN_DIR/check-$db" --from-path-data=/data/databases --from-path-txn=/data/transactions "$db"; then
+      echo ok > "$RUN_DIR/check-$db.status"
+    else
+      echo "check-failed: neo4j-admin database check exited $?" > "$RUN_DIR/check-$db.status"
+    fi
+  else
+    echo "restore-failed: neo4j-admin database restore exited $?" > "$RUN_DIR/check-$db.status"
+  fi
+done < "$RUN_DIR/restore.list"
+"#;
+
+/// Every backup object of the cluster, in apply order; empty when backups are off.
+pub fn build(cluster: &ValidatedCluster) -> (Option<ServiceAccount>, Vec<CronJob>) {
+    let Some(backup) = &cluster.backup else {
+        return (None, Vec::new());
+    };
+    let mut jobs = vec![backup_cronjob(cluster, backup)];
+    if let Some(schedule) = &backup.verification_schedule {
+        jobs.push(verification_cronjob(cluster, backup, schedule));
+    }
+    (Some(service_account(cluster, backup)), jobs)
+}
+
+fn service_account(cluster: &ValidatedCluster, backup: &Backup) -> ServiceAccount {
+    let mut metadata = meta::namespaced(cluster, cluster.backup_service_account_name());
+    if let BackupCredential::WorkloadIdentity { client_id } = &backup.credential {
+        metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(WORKLOAD_IDENTITY_CLIENT_ID.to_string(), client_id.clone());
+    }
+    ServiceAccount {
+        metadata,
+        // The agent talks to Neo4j and Azure, never to the Kubernetes API.
+        automount_service_account_token: Some(false),
+        ..ServiceAccount::default()
+    }
+}
+
+/// Labels of the backup pods. Deliberately not the members' selector labels: the cluster's
+/// Services and PodDisruptionBudget must never pick a backup pod.
+pub fn pod_labels(
+    cluster: &ValidatedCluster,
+    backup: &Backup,
+    component: &str,
+) -> BTreeMap<String, String> {
+    let mut labels = cluster.labels.clone();
+    labels.insert("app.kubernetes.io/name".into(), "neo4j-aks-backup".into());
+    labels.insert("app.kubernetes.io/instance".into(), cluster.name.clone());
+    labels.insert("app.kubernetes.io/component".into(), component.into());
+    labels.insert(
+        "app.kubernetes.io/managed-by".into(),
+        labels::MANAGED_BY.into(),
+    );
+    labels.insert(labels::CLUSTER_LABEL.into(), cluster.name.clone());
+    if matches!(backup.credential, BackupCredential::WorkloadIdentity { .. }) {
+        labels.insert(WORKLOAD_IDENTITY_LABEL.into(), "true".into());
+    }
+    labels
+}
+
+fn backup_cronjob(cluster: &ValidatedCluster, backup: &Backup) -> CronJob {
+    let mut init = vec![agent(
+        cluster,
+        backup,
+        "select-source",
+        select_source_args(cluster, backup),
+        Access::Neo4j,
+    )];
+    if backup.backup_type != BackupType::Full {
+        // AUTO and DIFF extend the newest stored chain, which must be in --to-path. AUTO starts
+        // a new chain weekly: chains are what retention deletes.
+        let mut args = vec!["fetch".into(), "--to".into(), BACKUPS_DIR.into()];
+        if backup.backup_type == BackupType::Auto {
+            args.push("--new-chain-after-days".into());
+            args.push(NEW_CHAIN_AFTER_DAYS.to_string());
+        }
+        args.extend(database_args(backup));
+        init.push(agent(cluster, backup, "fetch", args, Access::Blob));
+    }
+    init.push(neo4j_admin_backup(cluster, backup));
+    let upload = agent(
+        cluster,
+        backup,
+        "upload",
+        vec![
+            "upload".into(),
+            "--from-dir".into(),
+            BACKUPS_DIR.into(),
+            "--type".into(),
+            backup.backup_type.as_str().into(),
+            "--daily".into(),
+            backup.retention.daily.to_string(),
+            "--weekly".into(),
+            backup.retention.weekly.to_string(),
+            "--monthly".into(),
+            backup.retention.monthly.to_string(),
+        ],
+        Access::Both,
+    );
+    let pod = pod_spec(
+        cluster,
+        backup,
+        init,
+        vec![upload],
+        vec![
+            empty_dir(BACKUPS_VOLUME, Some(format!("{}Gi", backup.temp_size_gi))),
+            empty_dir(RUN_VOLUME, Some("64Mi".into())),
+        ],
+    );
+    cronjob(
+        cluster,
+        backup,
+        cluster.backup_cronjob_name(),
+        &backup.schedule,
+        BACKUP_COMPONENT,
+        pod,
+        // A backup that runs past a day overlaps the next one's slot; Forbid skips it anyway.
+        23 * 3600,
+    )
+}
+
+fn verification_cronjob(cluster: &ValidatedCluster, backup: &Backup, schedule: &str) -> CronJob {
+    let mut fetch = vec![
+        "fetch".into(),
+        "--to".into(),
+        BACKUPS_DIR.into(),
+        "--for-verification".into(),
+    ];
+    fetch.extend(database_args(backup));
+    let init = vec![
+        agent(cluster, backup, "fetch", fetch, Access::Blob),
+        neo4j_admin_restore(cluster),
+        verification_neo4j(cluster),
+    ];
+    let verify = agent(
+        cluster,
+        backup,
+        "verify",
+        vec![
+            "verify".into(),
+            "--bolt".into(),
+            format!("bolt://127.0.0.1:{}", ports::BOLT),
+        ],
+        Access::Both,
+    );
+    let pod = pod_spec(
+        cluster,
+        backup,
+        init,
+        vec![verify],
+        vec![
+            empty_dir(BACKUPS_VOLUME, Some(format!("{}Gi", backup.temp_size_gi))),
+            empty_dir(RUN_VOLUME, Some("64Mi".into())),
+            // The throw-away server's store: gone with the pod.
+            empty_dir(DATA_VOLUME, Some(format!("{}Gi", backup.temp_size_gi))),
+        ],
+    );
+    cronjob(
+        cluster,
+        backup,
+        cluster.verification_cronjob_name(),
+        schedule,
+        VERIFICATION_COMPONENT,
+        pod,
+        23 * 3600,
+    )
+}
+
+fn cronjob(
+    cluster: &ValidatedCluster,
+    backup: &Backup,
+    name: String,
+    schedule: &str,
+    component: &str,
+    pod: PodSpec,
+    active_deadline_seconds: i64,
+) -> CronJob {
+    let mut metadata = meta::namespaced(cluster, name);
+    metadata
+        .labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert("app.kubernetes.io/component".into(), component.into());
+    let pod_labels = pod_labels(cluster, backup, component);
+    CronJob {
+        metadata,
+        spec: Some(CronJobSpec {
+            schedule: schedule.to_string(),
+            time_zone: Some("Etc/UTC".to_string()),
+            suspend: Some(backup.suspend),
+            // Never two runs at once: both would extend the same chain.
+            concurrency_policy: Some("Forbid".to_string()),
+            // A run missed by more than an hour (controller down) is skipped, not started late
+            // into the business day.
+            starting_deadline_seconds: Some(3600),
+            successful_jobs_history_limit: Some(3),
+            failed_jobs_history_limit: Some(3),
+            job_template: JobTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(pod_labels.clone()),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(JobSpec {
+                    // A failed run is retried once; a second failure is reported, and the
+                    // next schedule tries again.
+                    backoff_limit: Some(1),
+                    active_deadline_seconds: Some(active_deadline_seconds),
+                    // Kept a week so the operator and people can read the result.
+                    ttl_seconds_after_finished: Some(7 * 24 * 3600),
+                    template: PodTemplateSpec {
+                        metadata: Some(ObjectMeta {
+                            labels: Some(pod_labels),
+                            annotations: (!cluster.annotations.is_empty())
+                                .then(|| cluster.annotations.clone()),
+                            ..ObjectMeta::default()
+                        }),
+                        spec: Some(pod),
+                    },
+                    ..JobSpec::default()
+                }),
+            },
+        }),
+        ..CronJob::default()
+    }
+}
+
+fn pod_spec(
+    cluster: &ValidatedCluster,
+    backup: &Backup,
+    init: Vec<Container>,
+    containers: Vec<Container>,
+    mut volumes: Vec<Volume>,
+) -> PodSpec {
+    volumes.push(Volume {
+        name: AUTH_VOLUME.to_string(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(cluster.password.secret_name().to_string()),
+            items: Some(vec![k8s_openapi::api::core::v1::KeyToPath {
+                key: cluster.password.key().to_string(),
+                path: AUTH_FILE.to_string(),
+                ..Default::default()
+            }]),
+            default_mode: Some(0o440),
+            optional: Some(false),
+        }),
+        ..Volume::default()
+    });
+    if let BackupCredential::AccountKey { secret, key } = &backup.credential {
+        volumes.push(Volume {
+            name: KEY_VOLUME.to_string(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret.clone()),
+                items: Some(vec![k8s_openapi::api::core::v1::KeyToPath {
+                    key: key.clone(),
+                    path: KEY_FILE.to_string(),
+                    ..Default::default()
+                }]),
+                default_mode: Some(0o440),
+                optional: Some(false),
+            }),
+            ..Volume::default()
+        });
+    }
+    PodSpec {
+        service_account_name: Some(cluster.backup_service_account_name()),
+        automount_service_account_token: Some(false),
+        restart_policy: Some("Never".to_string()),
+        security_context: Some(PodSecurityContext {
+            run_as_non_root: Some(true),
+            run_as_user: Some(NEO4J_UID),
+            run_as_group: Some(NEO4J_UID),
+            fs_group: Some(NEO4J_UID),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".to_string(),
+                ..SeccompProfile::default()
+            }),
+            ..PodSecurityContext::default()
+        }),
+        node_selector: (!cluster.scheduling.node_selector.is_empty())
+            .then(|| cluster.scheduling.node_selector.clone()),
+        tolerations: (!cluster.scheduling.tolerations.is_empty())
+            .then(|| cluster.scheduling.tolerations.clone()),
+        image_pull_secrets: (!cluster.image.pull_secrets.is_empty())
+            .then(|| cluster.image.pull_secrets.clone()),
+        init_containers: Some(init),
+        containers,
+        volumes: Some(volumes),
+        ..PodSpec::default()
+    }
+}
+
+fn database_args(backup: &Backup) -> Vec<String> {
+    backup
+        .databases
+        .iter()
+        .flat_map(|d| ["--database".to_string(), d.clone()])
+        .collect()
+}
+
+fn select_source_args(cluster: &ValidatedCluster, backup: &Backup) -> Vec<String> {
+    let mut args = vec!["select-source".to_string()];
+    for ordinal in 0..cluster.members {
+        args.push("--member".into());
+        args.push(format!(
+            "bolt://{}:{}",
+            cluster.member_fqdn(ordinal),
+            ports::BOLT
+        ));
+    }
+    args.push("--backup-port".into());
+    args.push(ports::BACKUP.to_string());
+    args.extend(database_args(backup));
+    args
+}
+
+fn env(name: &str, value: impl Into<String>) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: Some(value.into()),
+        ..EnvVar::default()
+    }
+}
+
+fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        name: name.to_string(),
+        mount_path: path.to_string(),
+        read_only: read_only.then_some(true),
+        ..VolumeMount::default()
+    }
+}
+
+fn empty_dir(name: &str, size: Option<String>) -> Volume {
+    Volume {
+        name: name.to_string(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: size.map(Quantity),
+            ..EmptyDirVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+fn restricted(read_only_root: bool) -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        run_as_non_root: Some(true),
+        read_only_root_filesystem: Some(read_only_root),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".to_string()]),
+            ..Capabilities::default()
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_string(),
+            ..SeccompProfile::default()
+        }),
+        ..SecurityContext::default()
+    }
+}
+
+fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
+    let amounts = BTreeMap::from([
+        ("cpu".to_string(), Quantity(cpu.to_string())),
+        ("memory".to_string(), Quantity(memory.to_string())),
+    ]);
+    ResourceRequirements {
+        requests: Some(amounts.clone()),
+        limits: Some(amounts),
+        ..ResourceRequirements::default()
+    }
+}
+
+/// What an agent step talks to; it gets only those credentials.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Neo4j,
+    Blob,
+    Both,
+}
+
+/// An agent container: target and credentials from the environment the spec fixes, the Neo4j
+/// password and the storage key as files, never as values.
+fn agent(
+    cluster: &ValidatedCluster,
+    backup: &Backup,
+    name: &str,
+    subcommand: Vec<String>,
+    access: Access,
+) -> Container {
+    let mut args = vec!["backup-agent".to_string()];
+    args.extend(subcommand);
+    let mut env_vars = vec![
+        env("NEO4J_AKS_BACKUP_ACCOUNT", backup.storage_account.clone()),
+        env("NEO4J_AKS_BACKUP_CONTAINER", backup.container.clone()),
+        env("NEO4J_AKS_BACKUP_PREFIX", backup.prefix.clone()),
+        env("NEO4J_AKS_BACKUP_CLUSTER", cluster.name.clone()),
+        env("NEO4J_AKS_BACKUP_RUN_DIR", RUN_DIR),
+    ];
+    let mut mounts = vec![
+        mount(BACKUPS_VOLUME, BACKUPS_DIR, false),
+        mount(RUN_VOLUME, RUN_DIR, false),
+    ];
+    if access != Access::Blob {
+        env_vars.push(env(
+            "NEO4J_AKS_NEO4J_AUTH_FILE",
+            format!("{AUTH_MOUNT}/{AUTH_FILE}"),
+        ));
+        mounts.push(mount(AUTH_VOLUME, AUTH_MOUNT, true));
+    }
+    match &backup.credential {
+        BackupCredential::WorkloadIdentity { .. } => {
+            env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "workload-identity"));
+        }
+        BackupCredential::AccountKey { .. } => {
+            env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "account-key"));
+            if access != Access::Neo4j {
+                env_vars.push(env(
+                    "NEO4J_AKS_BACKUP_KEY_FILE",
+                    format!("{KEY_MOUNT}/{KEY_FILE}"),
+                ));
+                mounts.push(mount(KEY_VOLUME, KEY_MOUNT, true));
+            }
+        }
+    }
+    Container {
+        name: name.to_string(),
+        image: Some(AGENT_IMAGE.to_string()),
+        image_pull_policy: Some("IfNotPresent".to_string()),
+        args: Some(args),
+        env: Some(env_vars),
+        volume_mounts: Some(mounts),
+        resources: Some(resources("500m", "256Mi")),
+        security_context: Some(restricted(true)),
+        // The one-line JSON result the operator reads (docs/backup.md).
+        termination_message_policy: Some("File".to_string()),
+        ..Container::default()
+    }
+}
+
+fn neo4j_env(cluster: &ValidatedCluster) -> Vec<EnvVar> {
+    vec![
+        env(
+            "NEO4J_ACCEPT_LICENSE_AGREEMENT",
+            cluster.license.as_env_value(),
+        ),
+        env("RUN_DIR", RUN_DIR),
+        env("BACKUPS_DIR", BACKUPS_DIR),
+    ]
+}
+
+fn neo4j_admin_backup(cluster: &ValidatedCluster, backup: &Backup) -> Container {
+    let command = vec![
+        "sh".to_string(),
+        "-c".to_string(),
+        BACKUP_SCRIPT.to_string(),
+    ];
+    let mut env_vars = neo4j_env(cluster);
+    env_vars.push(env("BACKUP_TYPE", backup.backup_type.as_str()));
+    env_vars.push(env("INSPECT_FLAGS", inspect_flags(cluster)));
+    Container {
+        name: "neo4j-admin-backup".to_string(),
+        image: Some(cluster.image.reference.clone()),
+        image_pull_policy: Some(cluster.image.pull_policy.clone()),
+        command: Some(command),
+        env: Some(env_vars),
+        volume_mounts: Some(vec![
+            mount(BACKUPS_VOLUME, BACKUPS_DIR, false),
+            mount(RUN_VOLUME, RUN_DIR, false),
+        ]),
+        resources: Some(resources("1", "2Gi")),
+        security_context: Some(restricted(false)),
+        ..Container::default()
+    }
+}
+
+/// `neo4j-admin backup inspect` shows the FULL/DIFF metadata only with `--show-metadata` before
+/// 2025.07; from 2025.07 it always shows it and the option is gone from the syntax (Operations
+/// Manual, "Inspect the metadata of a backup file").
+pub fn inspect_flags(cluster: &ValidatedCluster) -> &'static str {
+    if cluster.version.major_minor() >= (2025, 7) {
+        "--empty"
+    } else {
+        "--show-metadata --empty"
+    }
+}
+
+fn neo4j_admin_restore(cluster: &ValidatedCluster) -> Container {
+    Container {
+        name: "neo4j-admin-restore".to_string(),
+        image: Some(cluster.image.reference.clone()),
+        image_pull_policy: Some(cluster.image.pull_policy.clone()),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            RESTORE_SCRIPT.to_string(),
+        ]),
+        env: Some(neo4j_env(cluster)),
+        volume_mounts: Some(vec![
+            mount(BACKUPS_VOLUME, BACKUPS_DIR, true),
+            mount(RUN_VOLUME, RUN_DIR, false),
+            mount(DATA_VOLUME, "/data", false),
+        ]),
+        resources: Some(resources("1", "2Gi")),
+        security_context: Some(restricted(false)),
+        ..Container::default()
+    }
+}
+
+/// The throw-away standalone server, as a native sidecar (an init container that keeps
+/// running): it starts once the restore is done, serves `verify` on loopback only, and the
+/// kubelet stops it when `verify` exits.
+fn verification_neo4j(cluster: &ValidatedCluster) -> Container {
+    let mut env_vars = vec![
+        env(
+            "NEO4J_ACCEPT_LICENSE_AGREEMENT",
+            cluster.license.as_env_value(),
+        ),
+        // The cluster's password, so `verify` reads one file for both; the restored `system`
+        // database is never part of the check.
+        env("NEO4J_AUTH_FILE", format!("{AUTH_MOUNT}/{AUTH_FILE}")),
+        env("NEO4J_server_default__listen__address", "127.0.0.1"),
+        env("NEO4J_server_memory_heap_max__size", "512m"),
+        env("NEO4J_server_memory_heap_initial__size", "512m"),
+        env("NEO4J_server_memory_pagecache_size", "512m"),
+    ];
+    env_vars.push(env("NEO4J_server_backup_enabled", "false"));
+    Container {
+        name: "neo4j".to_string(),
+        image: Some(cluster.image.reference.clone()),
+        image_pull_policy: Some(cluster.image.pull_policy.clone()),
+        restart_policy: Some("Always".to_string()),
+        env: Some(env_vars),
+        volume_mounts: Some(vec![
+            mount(DATA_VOLUME, "/data", false),
+            mount(AUTH_VOLUME, AUTH_MOUNT, true),
+        ]),
+        resources: Some(resources("1", "2Gi")),
+        security_context: Some(restricted(false)),
+        // The server listens on loopback only, which the kubelet's own TCP probe cannot reach
+        // (it dials the pod IP); so the probe connects from inside the container.
+        startup_probe: Some(Probe {
+            exec: Some(ExecAction {
+                command: Some(vec![
+                    "bash".to_string(),
+                    "-c".to_string(),
+                    format!(": > /dev/tcp/127.0.0.1/{}", ports::BOLT),
+                ]),
+            }),
+            period_seconds: Some(5),
+            timeout_seconds: Some(3),
+            // Up to an hour: recovery of a large restored store.
+            failure_threshold: Some(720),
+            ..Probe::default()
+        }),
+        ..Container::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neo4j_aks_model::{Neo4jCluster, validate};
+
+    fn cluster(version: &str, extra: &str) -> ValidatedCluster {
+        let yaml = format!(
+            "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: g\n  namespace: db\nspec:\n  neo4jVersion: \"{version}\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n{extra}"
+        );
+        validate(&Neo4jCluster::from_yaml(&yaml).expect("parses")).expect("valid")
+    }
+
+    #[test]
+    fn inspect_asks_for_metadata_only_where_the_option_exists() {
+        assert_eq!(
+            inspect_flags(&cluster("5.26.16", "")),
+            "--show-metadata --empty"
+        );
+        assert_eq!(
+            inspect_flags(&cluster("2025.06.2", "")),
+            "--show-metadata --empty"
+        );
+        assert_eq!(inspect_flags(&cluster("2025.07.1", "")), "--empty");
+        assert_eq!(inspect_flags(&cluster("2025.10.1", "")), "--empty");
+    }
+
+    #[test]
+    fn full_backups_skip_the_fetch_and_verification_can_be_off() {
+        let (_, jobs) = build(&cluster(
+            "5.26.16",
+            "    type: FULL\n    verification:\n      enabled: false\n",
+        ));
+        assert_eq!(jobs.len(), 1);
+        let pod = jobs[0]
+            .spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod");
+        let init: Vec<&str> = pod
+            .init_containers
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(init, ["select-source", "neo4j-admin-backup"]);
+        // The account key reaches the agent as a file, never as a value.
+        let upload = &pod.containers[0];
+        assert!(upload.env.iter().flatten().all(|e| e.value_from.is_none()));
+        assert!(
+            upload
+                .env
+                .iter()
+                .flatten()
+                .any(|e| e.name == "NEO4J_AKS_BACKUP_KEY_FILE")
+        );
+    }
+
+    #[test]
+    fn each_agent_step_gets_only_the_credentials_it_uses() {
+        let (_, jobs) = build(&cluster("5.26.16", ""));
+        let pod = jobs[0]
+            .spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod");
+        let mounts = |name: &str| -> Vec<String> {
+            pod.init_containers
+                .iter()
+                .flatten()
+                .chain(&pod.containers)
+                .find(|c| c.name == name)
+                .and_then(|c| c.volume_mounts.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| m.name)
+                .collect()
+        };
+        assert!(mounts("select-source").contains(&AUTH_VOLUME.to_string()));
+        assert!(!mounts("select-source").contains(&KEY_VOLUME.to_string()));
+        assert!(!mounts("fetch").contains(&AUTH_VOLUME.to_string()));
+        assert!(mounts("fetch").contains(&KEY_VOLUME.to_string()));
+        assert!(mounts("upload").contains(&AUTH_VOLUME.to_string()));
+        assert!(mounts("upload").contains(&KEY_VOLUME.to_string()));
+        assert!(!mounts("neo4j-admin-backup").contains(&KEY_VOLUME.to_string()));
+    }
+
+    #[test]
+    fn the_verification_server_is_a_native_sidecar_on_loopback() {
+        let (_, jobs) = build(&cluster("5.26.16", ""));
+        let pod = jobs[1]
+            .spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod");
+        let sidecar = pod
+            .init_containers
+            .iter()
+            .flatten()
+            .find(|c| c.name == "neo4j")
+            .expect("sidecar");
+        assert_eq!(sidecar.restart_policy.as_deref(), Some("Always"));
+        assert!(sidecar.startup_probe.is_some());
+        assert!(sidecar.env.iter().flatten().any(|e| {
+            e.name == "NEO4J_server_default__listen__address"
+                && e.value.as_deref() == Some("127.0.0.1")
+        }));
+        assert_eq!(pod.containers[0].name, "verify");
+    }
+}
