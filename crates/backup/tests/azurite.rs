@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use base64::Engine;
 use jiff::{SignedDuration, Timestamp};
 use neo4j_aks_backup::BackupError;
 use neo4j_aks_backup::agent::{Agent, RunMetadata};
@@ -16,141 +15,55 @@ use neo4j_aks_backup::layout::BlobLayout;
 use neo4j_aks_backup::retention::RetentionPolicy;
 use neo4j_aks_backup::secret::Secret;
 use neo4j_aks_backup::store::{BLOCK_SIZE, BlobMetadata, BlobStore, ObjectBlobStore};
-
-struct Azurite {
-    endpoint: String,
-    account: String,
-    key: String,
-}
+use neo4j_aks_testkit::azurite::Azurite;
 
 fn azurite(test: &str) -> Option<Azurite> {
-    match std::env::var("NEO4J_AKS_TEST_AZURITE") {
-        Ok(v) if !v.is_empty() => {
-            let mut parts = v.splitn(3, ';');
-            let (Some(endpoint), Some(account), Some(key)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                panic!("NEO4J_AKS_TEST_AZURITE must be endpoint;account;key");
-            };
-            Some(Azurite {
-                endpoint: endpoint.into(),
-                account: account.into(),
-                key: key.into(),
-            })
-        }
-        _ => {
-            assert!(
-                std::env::var("NEO4J_AKS_REQUIRE_AZURITE").as_deref() != Ok("1"),
-                "{test}: NEO4J_AKS_REQUIRE_AZURITE=1 but NEO4J_AKS_TEST_AZURITE is unset; \
-                 start it with testenv/azurite/azurite.sh up"
-            );
-            println!("{test}: skipped: no Azurite (NEO4J_AKS_TEST_AZURITE unset)");
-            None
-        }
-    }
+    Azurite::from_env(test)
 }
 
-impl Azurite {
-    fn target(&self, container: &str) -> AzureTarget {
-        let mut t = AzureTarget::new(
-            &self.account,
-            container,
-            Credential::AccountKey(Secret::new(&self.key)),
-        );
-        t.endpoint = Some(self.endpoint.clone());
-        t.request_timeout = Duration::from_secs(20);
-        t.max_retries = 2;
-        t
-    }
+fn azure_target(az: &Azurite, container: &str) -> AzureTarget {
+    let mut t = AzureTarget::new(
+        &az.account,
+        container,
+        Credential::AccountKey(Secret::new(&az.key)),
+    );
+    t.endpoint = Some(az.endpoint.clone());
+    t.request_timeout = Duration::from_secs(20);
+    t.max_retries = 2;
+    t
+}
 
-    /// Creates (PUT) or deletes (DELETE) a container with a Shared Key request: object_store has
-    /// no container API, and the agent never creates containers itself.
-    async fn container(&self, method: reqwest::Method, name: &str) {
-        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-        let version = "2021-08-06";
-        let string_to_sign = format!(
-            "{method}\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{account}{path}\nrestype:container",
-            account = self.account,
-            path = reqwest::Url::parse(&format!("{}/{name}", self.endpoint))
-                .expect("endpoint is a URL")
-                .path()
-                .to_owned(),
-        );
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(&self.key)
-            .expect("account key is base64");
-        let tag = ring::hmac::sign(
-            &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
-            string_to_sign.as_bytes(),
-        );
-        let signature = base64::engine::general_purpose::STANDARD.encode(tag.as_ref());
-        neo4j_aks_backup::azure::install_crypto_provider();
-        let response = reqwest::Client::new()
-            .request(
-                method.clone(),
-                format!("{}/{name}?restype=container", self.endpoint),
-            )
-            .header("x-ms-date", date)
-            .header("x-ms-version", version)
-            .header("Content-Length", "0")
-            .header(
-                "Authorization",
-                format!("SharedKey {}:{signature}", self.account),
-            )
-            .send()
-            .await
-            .expect("Azurite answers");
-        assert!(
-            response.status().is_success(),
-            "{method} container {name}: {} {}",
-            response.status(),
-            response.text().await.unwrap_or_default()
-        );
-    }
+/// An account SAS for the blob service (signed with the account key) with `permissions`.
+fn account_sas(az: &Azurite, permissions: &str) -> String {
+    let version = "2021-08-06";
+    let expiry = (Timestamp::now() + SignedDuration::from_hours(1))
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let string_to_sign = format!(
+        "{}\n{permissions}\nb\nsco\n\n{expiry}\n\nhttps,http\n{version}\n\n",
+        az.account
+    );
+    let sig = az.sign(&string_to_sign);
+    url_encoded(&[
+        ("sv", version),
+        ("ss", "b"),
+        ("srt", "sco"),
+        ("sp", permissions),
+        ("se", &expiry),
+        ("spr", "https,http"),
+        ("sig", &sig),
+    ])
+}
 
-    /// An account SAS for the blob service (signed with the account key) with `permissions`.
-    fn account_sas(&self, permissions: &str) -> String {
-        let version = "2021-08-06";
-        let expiry = (Timestamp::now() + SignedDuration::from_hours(1))
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
-        let string_to_sign = format!(
-            "{}\n{permissions}\nb\nsco\n\n{expiry}\n\nhttps,http\n{version}\n\n",
-            self.account
-        );
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(&self.key)
-            .expect("account key is base64");
-        let tag = ring::hmac::sign(
-            &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
-            string_to_sign.as_bytes(),
-        );
-        let sig = base64::engine::general_purpose::STANDARD.encode(tag.as_ref());
-        let query: String = url_encoded(&[
-            ("sv", version),
-            ("ss", "b"),
-            ("srt", "sco"),
-            ("sp", permissions),
-            ("se", &expiry),
-            ("spr", "https,http"),
-            ("sig", &sig),
-        ]);
-        query
-    }
-
-    /// A fresh container (and an agent on it) per test, so tests can run in parallel.
-    async fn agent(&self, test: &str) -> (String, Agent<ObjectBlobStore>) {
-        let container = format!(
-            "t-{}-{}",
-            test.replace('_', "-").chars().take(40).collect::<String>(),
-            std::process::id()
-        );
-        self.container(reqwest::Method::PUT, &container).await;
-        let store = self.target(&container).connect().expect("client builds");
-        let agent =
-            Agent::new(store, BlobLayout::new("backups").expect("prefix"), "graph").expect("agent");
-        (container, agent)
-    }
+/// A fresh container (and an agent on it) per test, so tests can run in parallel.
+async fn agent(az: &Azurite, test: &str) -> (String, Agent<ObjectBlobStore>) {
+    let container = az.fresh_container(test).await;
+    let store = azure_target(az, &container)
+        .connect()
+        .expect("client builds");
+    let agent =
+        Agent::new(store, BlobLayout::new("backups").expect("prefix"), "graph").expect("agent");
+    (container, agent)
 }
 
 fn url_encoded(pairs: &[(&str, &str)]) -> String {
@@ -199,7 +112,7 @@ async fn upload_list_download_verifies_and_chains_diffs() {
     let Some(az) = azurite("upload_list_download_verifies_and_chains_diffs") else {
         return;
     };
-    let (container, agent) = az.agent("upload_list_download").await;
+    let (container, agent) = agent(&az, "upload_list_download").await;
     let policy = RetentionPolicy::default();
 
     // Run 1: FULL of two databases; neo4j's artifact is bigger than one block, so it goes up as
@@ -321,7 +234,7 @@ async fn corrupted_blob_fails_download_with_checksum_mismatch() {
     let Some(az) = azurite("corrupted_blob_fails_download_with_checksum_mismatch") else {
         return;
     };
-    let (container, agent) = az.agent("corrupted_blob").await;
+    let (container, agent) = agent(&az, "corrupted_blob").await;
     let dir = tempfile::tempdir().expect("tempdir");
     write_artifact(dir.path(), "neo4j-2026-11-20T03-00-00.backup", 10_000, 7);
     agent
@@ -371,7 +284,7 @@ async fn interrupted_upload_is_not_complete_and_is_cleaned_after_grace() {
     let Some(az) = azurite("interrupted_upload_is_not_complete_and_is_cleaned_after_grace") else {
         return;
     };
-    let (container, agent) = az.agent("interrupted_upload").await;
+    let (container, agent) = agent(&az, "interrupted_upload").await;
     let dir = tempfile::tempdir().expect("tempdir");
     write_artifact(dir.path(), "neo4j-2026-11-20T03-00-00.backup", 2_000, 1);
     agent
@@ -448,7 +361,7 @@ async fn prune_deletes_whole_old_chains_only() {
     let Some(az) = azurite("prune_deletes_whole_old_chains_only") else {
         return;
     };
-    let (container, agent) = az.agent("prune_whole_chains").await;
+    let (container, agent) = agent(&az, "prune_whole_chains").await;
     // Keep one daily, nothing weekly/monthly: only the newest chain survives.
     let policy = RetentionPolicy {
         daily: 1,
@@ -537,10 +450,10 @@ async fn wrong_key_is_a_clear_credentials_error() {
     let Some(az) = azurite("wrong_key_is_a_clear_credentials_error") else {
         return;
     };
-    let (container, _agent) = az.agent("wrong_key").await;
-    let wrong =
-        base64::engine::general_purpose::STANDARD.encode(b"definitely-not-the-azurite-key!!");
-    let mut target = az.target(&container);
+    let (container, _agent) = agent(&az, "wrong_key").await;
+    // A well-formed key (base64 of "definitely-not-the-azurite-key!!") that is not Azurite's.
+    let wrong = "ZGVmaW5pdGVseS1ub3QtdGhlLWF6dXJpdGUta2V5ISE=".to_string();
+    let mut target = azure_target(&az, &container);
     target.credential = Credential::AccountKey(Secret::new(wrong.clone()));
     let store = target.connect().expect("client builds");
     let err = store.check().await.expect_err("wrong key must fail");
@@ -558,8 +471,7 @@ async fn missing_container_is_a_clear_error() {
     let Some(az) = azurite("missing_container_is_a_clear_error") else {
         return;
     };
-    let store = az
-        .target("no-such-container")
+    let store = azure_target(&az, "no-such-container")
         .connect()
         .expect("client builds");
     let err = store
@@ -630,9 +542,9 @@ async fn sas_token_uploads_and_a_read_only_sas_is_refused() {
     let Some(az) = azurite("sas_token_uploads_and_a_read_only_sas_is_refused") else {
         return;
     };
-    let (container, _) = az.agent("sas_token").await;
-    let sas = az.account_sas("rwdlac");
-    let mut target = az.target(&container);
+    let (container, _) = agent(&az, "sas_token").await;
+    let sas = account_sas(&az, "rwdlac");
+    let mut target = azure_target(&az, &container);
     target.credential = Credential::Sas(Secret::new(format!("?{sas}")));
     assert!(!format!("{target:?}").contains(&sas), "SAS never in Debug");
     let agent = Agent::new(
@@ -656,8 +568,8 @@ async fn sas_token_uploads_and_a_read_only_sas_is_refused() {
     assert_eq!(agent.list().await.expect("list").len(), 1);
 
     // Read and list only: listing works, the upload is refused with a credentials error.
-    let mut read_only = az.target(&container);
-    read_only.credential = Credential::Sas(Secret::new(az.account_sas("rl")));
+    let mut read_only = azure_target(&az, &container);
+    read_only.credential = Credential::Sas(Secret::new(account_sas(&az, "rl")));
     let agent = Agent::new(
         read_only.connect().expect("client builds"),
         BlobLayout::new("").expect("prefix"),

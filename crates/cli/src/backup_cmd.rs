@@ -16,7 +16,7 @@ use neo4j_aks_backup::agent::ListingRow;
 use neo4j_aks_backup::retention::RetentionPolicy;
 
 use crate::Failure;
-use crate::backup_target::TargetArgs;
+use crate::backup_target::{RetentionArgs, TargetArgs};
 
 #[derive(Subcommand, Debug)]
 pub enum BackupCommand {
@@ -48,12 +48,8 @@ pub enum BackupCommand {
         target: TargetArgs,
         #[arg(long)]
         dry_run: bool,
-        #[arg(long, default_value_t = 7)]
-        daily: u32,
-        #[arg(long, default_value_t = 4)]
-        weekly: u32,
-        #[arg(long, default_value_t = 12)]
-        monthly: u32,
+        #[command(flatten)]
+        retention: RetentionArgs,
         #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
         output: ListFormat,
     },
@@ -95,19 +91,9 @@ pub fn run(args: BackupArgs) -> Result<(), Failure> {
             name,
             target,
             dry_run,
-            daily,
-            weekly,
-            monthly,
+            retention,
             output,
-        } => {
-            let policy = RetentionPolicy {
-                daily,
-                weekly,
-                monthly,
-                ..RetentionPolicy::default()
-            };
-            rt.block_on(prune(&name, &target, &policy, dry_run, output))
-        }
+        } => rt.block_on(prune(&name, &target, &retention.policy(), dry_run, output)),
     }
 }
 

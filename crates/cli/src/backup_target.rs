@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use neo4j_aks_backup::agent::Agent;
 use neo4j_aks_backup::azure::{AzureTarget, Credential};
 use neo4j_aks_backup::layout::BlobLayout;
+use neo4j_aks_backup::retention::RetentionPolicy;
 use neo4j_aks_backup::secret::Secret;
 use neo4j_aks_backup::store::ObjectBlobStore;
 
@@ -33,6 +34,34 @@ pub struct TargetArgs {
     /// File holding the account key or SAS token (a mounted Secret). Never printed.
     #[arg(long, env = "NEO4J_AKS_BACKUP_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+}
+
+/// The retention policy (spec.backup.retention); the defaults are the spec's.
+#[derive(Args, Clone, Debug)]
+pub struct RetentionArgs {
+    /// Keep the newest restore point of each of the N newest days that have one.
+    #[arg(long, default_value_t = 7)]
+    pub daily: u32,
+    /// Likewise for ISO weeks.
+    #[arg(long, default_value_t = 4)]
+    pub weekly: u32,
+    /// Likewise for months.
+    #[arg(long, default_value_t = 12)]
+    pub monthly: u32,
+    /// Leftovers younger than this are never pruned (an upload may be running).
+    #[arg(long, default_value_t = 24)]
+    pub grace_hours: i64,
+}
+
+impl RetentionArgs {
+    pub fn policy(&self) -> RetentionPolicy {
+        RetentionPolicy {
+            daily: self.daily,
+            weekly: self.weekly,
+            monthly: self.monthly,
+            grace: jiff::SignedDuration::from_hours(self.grace_hours),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -67,14 +67,7 @@ impl Azurite {
             "{method}\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{account}{path}\nrestype:container",
             account = self.account,
         );
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(&self.key)
-            .expect("account key is base64");
-        let tag = ring::hmac::sign(
-            &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
-            string_to_sign.as_bytes(),
-        );
-        let signature = base64::engine::general_purpose::STANDARD.encode(tag.as_ref());
+        let signature = self.sign(&string_to_sign);
         crate::install_crypto_provider();
         let response = reqwest::Client::new()
             .request(
@@ -97,6 +90,18 @@ impl Azurite {
             response.status(),
             response.text().await.unwrap_or_default()
         );
+    }
+
+    /// Shared Key signature (HMAC-SHA256 with the account key, base64) of `string_to_sign`.
+    pub fn sign(&self, string_to_sign: &str) -> String {
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(&self.key)
+            .expect("account key is base64");
+        let tag = ring::hmac::sign(
+            &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
+            string_to_sign.as_bytes(),
+        );
+        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
     }
 
     pub async fn delete_container(&self, name: &str) {

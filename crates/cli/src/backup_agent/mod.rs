@@ -28,7 +28,7 @@ use neo4j_aks_topology::statements::{ParamValue, Statement};
 use neo4j_aks_topology::{AdminClient, Credentials};
 use serde::{Deserialize, Serialize};
 
-use crate::backup_target::TargetArgs;
+use crate::backup_target::{RetentionArgs, TargetArgs};
 
 #[derive(Args, Debug)]
 pub struct AgentArgs {
@@ -95,15 +95,8 @@ pub enum AgentCommand {
         /// The run's --type; AUTO reads FULL/DIFF per artifact from inspect.txt.
         #[arg(long = "type", value_enum, default_value_t = TypeArg::Auto)]
         backup_type: TypeArg,
-        #[arg(long, default_value_t = 7)]
-        daily: u32,
-        #[arg(long, default_value_t = 4)]
-        weekly: u32,
-        #[arg(long, default_value_t = 12)]
-        monthly: u32,
-        /// Leftovers younger than this are never pruned (an upload may be running).
-        #[arg(long, default_value_t = 24)]
-        grace_hours: i64,
+        #[command(flatten)]
+        retention: RetentionArgs,
     },
     /// After the restore: count nodes and relationships in the throw-away server, compare with
     /// what the backup recorded, and store the verification record of each artifact.
@@ -266,19 +259,8 @@ async fn dispatch(args: &AgentArgs) -> Result<StepResult, String> {
         AgentCommand::Upload {
             from_dir,
             backup_type,
-            daily,
-            weekly,
-            monthly,
-            grace_hours,
-        } => {
-            let policy = RetentionPolicy {
-                daily: *daily,
-                weekly: *weekly,
-                monthly: *monthly,
-                grace: jiff::SignedDuration::from_hours(*grace_hours),
-            };
-            upload(args, from_dir, *backup_type, &policy).await
-        }
+            retention,
+        } => upload(args, from_dir, *backup_type, &retention.policy()).await,
         AgentCommand::Verify {
             bolt,
             online_timeout_secs,
