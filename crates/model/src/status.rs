@@ -4,6 +4,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::operation::{NextStepStatus, OperationStatus};
+
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jClusterStatus {
@@ -29,6 +31,15 @@ pub struct Neo4jClusterStatus {
     /// Label selector of the member pods (scale subresource).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
+    /// One entry per database `SHOW DATABASES` reports (absent while Neo4j is not reachable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<DatabaseStatus>,
+    /// The day-2 operation in flight (scale-down, rolling restart, member replacement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationStatus>,
+    /// The day-2 planner's latest decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<NextStepStatus>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -46,4 +57,53 @@ pub struct MemberStatus {
     pub pvc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pvc_capacity: Option<String>,
+    /// StatefulSet ordinal of the pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordinal: Option<u32>,
+    /// `serverId` of the member's Neo4j server (SHOW SERVERS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
+    /// `Free`, `Enabled`, `Deallocating`, `Deallocated`, `Cordoned` or `Dropped`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_state: Option<String>,
+    /// `Available`, `Unavailable` or `Unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// The database copies this member hosts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<MemberDatabaseStatus>,
+}
+
+/// One database copy on a member.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberDatabaseStatus {
+    pub name: String,
+    /// `primary`, `secondary` or `unknown`.
+    pub role: String,
+    /// This copy accepts writes (the leader).
+    pub writer: bool,
+    /// `currentStatus`: online, offline, starting, store copying, ...
+    pub status: String,
+    /// Transactions behind the writer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag: Option<u64>,
+}
+
+/// One database over the whole cluster.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseStatus {
+    pub name: String,
+    /// The worst `currentStatus` across its copies.
+    pub status: String,
+    /// Primaries the database asks for.
+    pub primaries: u32,
+    /// Primary copies online on an available server.
+    pub primaries_available: u32,
+    /// A majority of the primaries is available (writes possible).
+    pub quorum: bool,
+    /// Pod of the writer, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<String>,
 }

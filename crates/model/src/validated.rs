@@ -33,6 +33,9 @@ pub struct ValidatedCluster {
     pub annotations: BTreeMap<String, String>,
     pub cluster_domain: String,
     pub deletion_policy: DeletionPolicy,
+    /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
+    /// that a new value is a new revision (every member restarts once).
+    pub restart_requested_at: Option<String>,
     pub warnings: Vec<Warning>,
 }
 

@@ -125,6 +125,24 @@ impl Harness {
         metrics
     }
 
+    /// Starts an in-process operator whose day-2 executor reaches Neo4j through `connector`.
+    pub async fn start_operator_with(
+        &mut self,
+        connector: Arc<dyn neo4j_aks_ops::neo4j::Connector>,
+    ) -> Arc<Metrics> {
+        let metrics = Arc::new(Metrics::new());
+        let client = self.counting_client(metrics.clone()).await;
+        let ctx = Context::with_connector(
+            client,
+            metrics.clone(),
+            settings(self.ns(), "test-operator"),
+            connector,
+        );
+        let handle = tokio::spawn(controller::run(ctx));
+        self.operators.push((metrics.clone(), handle));
+        metrics
+    }
+
     /// Starts an in-process operator whose requests impersonate `user` (with the groups every
     /// service account has), so only that identity's RBAC applies.
     pub async fn start_operator_as(&mut self, user: &str, groups: Vec<String>) -> Arc<Metrics> {
