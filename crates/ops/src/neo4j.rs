@@ -90,12 +90,14 @@ pub trait Connector: Send + Sync {
 /// The production connector: Bolt to the first host that answers `SHOW SERVERS`.
 #[derive(Clone, Debug)]
 pub struct BoltConnector {
+    pub port: u16,
     pub timeout: Duration,
 }
 
 impl Default for BoltConnector {
     fn default() -> Self {
         BoltConnector {
+            port: BOLT_PORT,
             timeout: CONNECT_TIMEOUT,
         }
     }
@@ -111,7 +113,7 @@ impl Connector for BoltConnector {
                 detail: "no member is Ready".to_owned(),
             };
             for host in &target.hosts {
-                let options = BoltOptions::new(host.clone(), BOLT_PORT).with_timeout(self.timeout);
+                let options = BoltOptions::new(host.clone(), self.port).with_timeout(self.timeout);
                 let client = BoltAdminClient::connect(options, &target.credentials)?;
                 // The client connects lazily: one cheap statement proves the connection.
                 match AdminClient::show_servers(&client).await {
