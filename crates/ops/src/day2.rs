@@ -74,6 +74,8 @@ pub struct Day2 {
     pub scale_down_refused: Option<String>,
     /// Members whose pods run an older revision than the StatefulSet's.
     pub stale_members: Vec<u32>,
+    /// The status records an operation in flight.
+    pub in_flight: bool,
 }
 
 impl Day2 {
@@ -88,17 +90,21 @@ impl Day2 {
             scale_down: None,
             scale_down_refused: None,
             stale_members: Vec::new(),
+            in_flight: false,
         }
     }
 
-    /// More to do soon: an operation in flight, a step that is not `Done`, or Neo4j not
-    /// reachable yet.
+    /// More to do soon (requeue quickly): a step that is not `Done`; or, while Neo4j cannot be
+    /// asked, work waiting for it (an operation in flight, a pending scale-down, members on an
+    /// old revision). A converged cluster the operator cannot reach waits for the normal resync
+    /// instead of polling Neo4j every few seconds.
     pub fn busy(&self) -> bool {
-        self.unreachable.is_some()
-            || self
-                .step
-                .as_ref()
-                .is_some_and(|s| !matches!(s.action, Action::Done))
+        if self.unreachable.is_some() {
+            return self.in_flight || self.scale_down.is_some() || !self.stale_members.is_empty();
+        }
+        self.step
+            .as_ref()
+            .is_some_and(|s| !matches!(s.action, Action::Done))
     }
 }
 
@@ -239,6 +245,10 @@ pub async fn run(
             day2.step = Some(refusal(reason));
         }
     }
+    day2.in_flight = cluster
+        .status
+        .as_ref()
+        .is_some_and(|s| s.operation.is_some());
     let progress = match recorded_progress(cluster) {
         Ok(p) => p,
         Err(reason) => {

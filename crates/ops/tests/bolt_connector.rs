@@ -70,12 +70,18 @@ async fn connector_authenticates_against_real_neo4j_and_reports_community_as_uns
         ..BoltConnector::default()
     };
     let started = Instant::now();
-    match connector.connect(&target(vec![host.clone()], &password)).await {
+    match connector
+        .connect(&target(vec![host.clone()], &password))
+        .await
+    {
         Err(ClientError::Unsupported { what, .. }) => assert_eq!(what, "SHOW SERVERS"),
         Err(other) => panic!("expected Community to refuse SHOW SERVERS, got {other}"),
         Ok(_) => panic!("Community answered SHOW SERVERS"),
     }
-    println!("real Neo4j: connect + SHOW SERVERS in {:?}", started.elapsed());
+    println!(
+        "real Neo4j: connect + SHOW SERVERS in {:?}",
+        started.elapsed()
+    );
     match connector
         .connect(&target(vec![host], "certainly-not-the-password"))
         .await
