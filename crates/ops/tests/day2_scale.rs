@@ -340,3 +340,69 @@ async fn restart_annotation_rolls_every_member_one_at_a_time() {
     .await;
     h.teardown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replace_member_gives_one_member_an_empty_disk_and_a_new_server() {
+    let Some(mut h) = Harness::new("day2_replace").await else {
+        return;
+    };
+    let sim = h.sim.clone();
+    h.start_operator().await;
+    h.create(&h.spec("  topology:\n    primaries: 3\n    secondaries: 0\n"))
+        .await;
+    h.patch_spec(serde_json::json!({"nodeCount": 4})).await;
+    let c = wait_settled(&h, 4).await;
+    let old_server = status_of(&c)
+        .members
+        .iter()
+        .find(|m| m.ordinal == Some(1))
+        .and_then(|m| m.server_id.clone())
+        .expect("member 1 has a server");
+    let claims = h.api::<PersistentVolumeClaim>();
+    let old_claim = claims.get("data-db-1").await.expect("claim").uid();
+
+    annotate(&h, "neo4j-aks.io/replace-member", Some("1")).await;
+    let c = h
+        .wait_status(
+            "replacement finished (annotation removed, new server)",
+            |c| {
+                let s = status_of(c);
+                let new_server = s
+                    .members
+                    .iter()
+                    .find(|m| m.ordinal == Some(1))
+                    .and_then(|m| m.server_id.clone());
+                let done = !c.annotations().contains_key("neo4j-aks.io/replace-member")
+                    && s.operation.is_none()
+                    && new_server.is_some()
+                    && new_server.as_deref() != Some(old_server.as_str())
+                    && s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done");
+                if done {
+                    Ok(())
+                } else {
+                    Err(format!("server {new_server:?}, next {}", next_step(c)))
+                }
+            },
+        )
+        .await;
+    let statements = sim.statements();
+    let count = |s: String| statements.iter().filter(|x| **x == s).count();
+    assert_eq!(
+        count(format!("DEALLOCATE {old_server}")),
+        1,
+        "{statements:?}"
+    );
+    assert_eq!(count(format!("DROP {old_server}")), 1, "{statements:?}");
+    assert_ne!(
+        claims
+            .get("data-db-1")
+            .await
+            .expect("claim recreated")
+            .uid(),
+        old_claim,
+        "the member's claim was not replaced"
+    );
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    assert_eq!(status_of(&c).members.len(), 4);
+    h.teardown().await;
+}
