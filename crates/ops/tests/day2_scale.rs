@@ -145,6 +145,24 @@ async fn scale_3_to_5_to_3_with_an_operator_restart_at_every_step() {
             && message.contains("neo4j-aks.io/confirm-scale-down: \"3\""),
         "{message}"
     );
+    let events: Vec<k8s_openapi::api::events::v1::Event> = h
+        .api::<k8s_openapi::api::events::v1::Event>()
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items;
+    assert!(
+        events.iter().any(|e| e.reason.as_deref() == Some("Refused")
+            && e.type_.as_deref() == Some("Warning")
+            && e.note
+                .as_deref()
+                .is_some_and(|n| n.contains("neo4j-aks.io/confirm-scale-down: \"3\""))),
+        "no Refused event naming the annotation: {:?}",
+        events
+            .iter()
+            .map(|e| (e.reason.clone(), e.note.clone()))
+            .collect::<Vec<_>>()
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(replicas(&h).await, Some(5));
     assert!(

@@ -382,6 +382,7 @@ fn generated_states_reach_every_kind_of_step() {
         "deallocate",
         "drop",
         "restart",
+        "recreate",
     ] {
         assert!(
             seen.get(kind).copied().unwrap_or(0) > 0,
