@@ -102,9 +102,11 @@ impl Day2 {
         if self.unreachable.is_some() {
             return self.in_flight || self.scale_down.is_some() || !self.stale_members.is_empty();
         }
+        // Refuse and Abort wait for a person, whose change (spec, annotation) triggers a
+        // reconcile anyway.
         self.step
             .as_ref()
-            .is_some_and(|s| !matches!(s.action, Action::Done))
+            .is_some_and(|s| !matches!(s.action, Action::Done | Action::Refuse | Action::Abort))
     }
 }
 
