@@ -54,8 +54,19 @@ pub fn apply(spec: &SpecArgs) -> Result<(), Failure> {
         let findings = &prepared.findings;
         if let Some((spec, live)) = findings.scale_down_pending {
             eprintln!(
-                "note: spec.nodeCount is {spec} but {live} members run; scale-down is not implemented yet, nothing was removed"
+                "note: spec.nodeCount is {spec} but {live} members run; nothing was removed: the operator removes members one at a time (DEALLOCATE, DROP SERVER, then the pod) once the Neo4jCluster carries the annotation neo4j-aks.io/confirm-scale-down: \"{spec}\""
             );
+        }
+        if c.is_cluster() {
+            let stale = neo4j_aks_ops::observe::pods_on_older_revision(&client, c)
+                .await
+                .map_err(|e| Failure::Other(e.to_string()))?;
+            if !stale.is_empty() {
+                eprintln!(
+                    "note: {} run(s) an older revision of the StatefulSet. Cluster members are restarted by the operator, one at a time and only while every database keeps its quorum (updateStrategy OnDelete); `apply` does not restart them. Without the operator, delete one pod at a time and wait until SHOW SERVERS reports it Available before the next",
+                    stale.join(", ")
+                );
+            }
         }
         for message in &findings.immutable {
             eprintln!("note: not applied: {message}");

@@ -130,6 +130,24 @@ async fn apply_and_diff_converge_report_changes_and_never_print_the_password() {
     ] {
         assert!(out.contains(line), "missing `{line}` in:\n{out}");
     }
+    // The config changed, and with updateStrategy OnDelete only the operator restarts members:
+    // apply says which pods still run the old revision.
+    let note = stderr(&applied);
+    assert!(
+        note.contains("db-0")
+            && note.contains("older revision")
+            && note.contains("apply` does not restart them"),
+        "{note}"
+    );
+    // The config changed, and with updateStrategy OnDelete only the operator restarts members:
+    // apply says which pods still run the old revision.
+    let note = stderr(&applied);
+    assert!(
+        note.contains("db-0")
+            && note.contains("older revision")
+            && note.contains("apply` does not restart them"),
+        "{note}"
+    );
 
     // Invalid: exit 2 for both, nothing applied.
     write(spec(ns.name(), 2, "SRV"));

@@ -2,6 +2,7 @@
 //! defaults and their validation. Pure: nothing here does IO.
 
 pub mod catalog;
+pub mod operation;
 pub mod parse;
 pub mod problems;
 pub mod schedule;
@@ -11,11 +12,11 @@ pub mod validate;
 pub mod validated;
 pub mod version;
 
+pub use operation::{NextStepStatus, Operation, OperationStatus};
 pub use problems::{Invalid, Problem, Warning};
 pub use spec::{Neo4jCluster, Neo4jClusterSpec};
 pub use status::{
-    BackupRun, BackupStatus, DatabaseStatus, MemberDatabaseStatus, MemberStatus,
-    Neo4jClusterStatus, NextStepStatus, OperationStatus,
+    BackupRun, BackupStatus, DatabaseStatus, MemberDatabaseStatus, MemberStatus, Neo4jClusterStatus,
 };
 pub use validate::validate;
 pub use validated::ValidatedCluster;

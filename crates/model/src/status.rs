@@ -4,6 +4,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::operation::{NextStepStatus, OperationStatus};
+
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jClusterStatus {
@@ -29,13 +31,13 @@ pub struct Neo4jClusterStatus {
     /// Label selector of the member pods (scale subresource).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
-    /// One entry per database (`SHOW DATABASES`), when Neo4j is reachable.
+    /// One entry per database `SHOW DATABASES` reports (absent while Neo4j is not reachable).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub databases: Vec<DatabaseStatus>,
-    /// The day-2 operation in flight; an operator that restarts resumes it from here.
+    /// The day-2 operation in flight (scale-down, rolling restart, member replacement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<OperationStatus>,
-    /// The planner's latest decision.
+    /// The day-2 planner's latest decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_step: Option<NextStepStatus>,
     /// Results of the scheduled backups and verifications (from the CronJobs' Jobs).
@@ -93,10 +95,10 @@ pub struct MemberStatus {
     pub pvc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pvc_capacity: Option<String>,
-    /// The pod's StatefulSet ordinal.
+    /// StatefulSet ordinal of the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ordinal: Option<i32>,
-    /// `serverId` from `SHOW SERVERS`.
+    pub ordinal: Option<u32>,
+    /// `serverId` of the member's Neo4j server (SHOW SERVERS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_id: Option<String>,
     /// `Free`, `Enabled`, `Deallocating`, `Deallocated`, `Cordoned` or `Dropped`.
@@ -110,87 +112,36 @@ pub struct MemberStatus {
     pub databases: Vec<MemberDatabaseStatus>,
 }
 
-/// One database copy on one member.
+/// One database copy on a member.
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberDatabaseStatus {
+    pub name: String,
+    /// `primary`, `secondary` or `unknown`.
+    pub role: String,
+    /// This copy accepts writes (the leader).
+    pub writer: bool,
+    /// `currentStatus`: online, offline, starting, store copying, ...
+    pub status: String,
+    /// Transactions behind the writer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `primary` or `secondary`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// Whether this copy accepts writes (the database's leader).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub writer: Option<bool>,
-    /// `currentStatus` of this copy, e.g. `online`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Replication lag in transactions behind the leader.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lag: Option<i64>,
+    pub lag: Option<u64>,
 }
 
-/// One database across the cluster.
+/// One database over the whole cluster.
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseStatus {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: String,
     /// The worst `currentStatus` across its copies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Desired primaries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primaries: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primaries_available: Option<i32>,
-    /// Whether more than half of the desired primaries are available.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quorum: Option<bool>,
+    pub status: String,
+    /// Primaries the database asks for.
+    pub primaries: u32,
+    /// Primary copies online on an available server.
+    pub primaries_available: u32,
+    /// A majority of the primaries is available (writes possible).
+    pub quorum: bool,
     /// Pod of the writer, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader: Option<String>,
-}
-
-/// The day-2 operation in flight.
-#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OperationStatus {
-    /// `ScaleDown`, `Restart` or `ReplaceMember`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// Member count a scale-down ends at.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<i32>,
-    /// Ordinal of the member being worked on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member: Option<i32>,
-    /// Neo4j server ID of that member.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
-    /// Revision a restart moves members to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revision: Option<String>,
-    /// RFC 3339.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-}
-
-/// The planner's latest decision.
-#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NextStepStatus {
-    /// `Wait`, `Done`, `Refuse`, `Abort` or the action carried out next.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    /// Ordinal of the member the step acts on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// When the planner decided it (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub at: Option<String>,
 }

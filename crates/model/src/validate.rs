@@ -113,6 +113,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     let scheduling = check_scheduling(&mut f, spec);
     let labels = check_labels(&mut f, spec);
     let annotations = check_annotations(&mut f, "spec.annotations", spec.annotations.as_ref());
+    let restart_requested_at = check_restart_request(&mut f, cluster);
     let cluster_domain = spec
         .cluster_domain
         .clone()
@@ -199,6 +200,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         cluster_domain,
         deletion_policy,
         backup,
+        restart_requested_at,
         warnings: f.warnings,
     };
     check_dns_lengths(&validated)?;
@@ -1051,6 +1053,29 @@ fn check_labels(f: &mut Findings, spec: &Neo4jClusterSpec) -> BTreeMap<String, S
         }
     }
     labels
+}
+
+/// `neo4j-aks.io/restart-requested-at` must be an RFC 3339 timestamp (what `kubectl rollout
+/// restart` and the CLI write), so a typo is reported instead of silently rolling the cluster.
+fn check_restart_request(f: &mut Findings, cluster: &Neo4jCluster) -> Option<String> {
+    use crate::operation::RESTART_REQUESTED_ANNOTATION;
+    let value = cluster
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(RESTART_REQUESTED_ANNOTATION)?;
+    match value.trim().parse::<k8s_openapi::jiff::Timestamp>() {
+        Ok(_) => Some(value.trim().to_string()),
+        Err(_) => {
+            f.problem(
+                format!("metadata.annotations[{RESTART_REQUESTED_ANNOTATION}]"),
+                format!(
+                    "{value:?} is not an RFC 3339 timestamp; use e.g. \"2026-11-26T13:00:00Z\" (a new value restarts every member once)"
+                ),
+            );
+            None
+        }
+    }
 }
 
 fn check_annotations(

@@ -35,6 +35,9 @@ pub struct ValidatedCluster {
     pub deletion_policy: DeletionPolicy,
     /// Scheduled backups; `None` when `spec.backup.enabled` is not true.
     pub backup: Option<Backup>,
+    /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
+    /// that a new value is a new revision (every member restarts once).
+    pub restart_requested_at: Option<String>,
     pub warnings: Vec<Warning>,
 }
 

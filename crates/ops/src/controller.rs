@@ -32,8 +32,10 @@ use tracing::{info, warn};
 
 use crate::FINALIZER;
 use crate::apply::{Change, apply};
+use crate::day2::Day2;
 use crate::error::ReconcileError;
 use crate::metrics::Metrics;
+use crate::neo4j::{BoltConnector, Connector};
 use crate::observe::{observe, selector_string};
 use crate::prepare::{owned_selector, prepare};
 use crate::status::{Outcome, compute, is_settled};
@@ -79,10 +81,27 @@ pub struct Context {
     pub recorder: Recorder,
     pub metrics: Arc<Metrics>,
     pub settings: Settings,
+    /// How the day-2 executor reaches Neo4j (Bolt in production).
+    pub connector: Arc<dyn Connector>,
 }
 
 impl Context {
     pub fn new(client: Client, metrics: Arc<Metrics>, settings: Settings) -> Arc<Context> {
+        Self::with_connector(
+            client,
+            metrics,
+            settings,
+            Arc::new(BoltConnector::default()),
+        )
+    }
+
+    /// A context whose day-2 executor reaches Neo4j through `connector`.
+    pub fn with_connector(
+        client: Client,
+        metrics: Arc<Metrics>,
+        settings: Settings,
+        connector: Arc<dyn Connector>,
+    ) -> Arc<Context> {
         let recorder = Recorder::new(
             client.clone(),
             Reporter {
@@ -95,6 +114,7 @@ impl Context {
             recorder,
             metrics,
             settings,
+            connector,
         })
     }
 
@@ -238,6 +258,16 @@ async fn write_status(
     if cluster.status.as_ref() == Some(status) {
         return Ok(false);
     }
+    write_status_now(ctx, cluster, status).await?;
+    Ok(true)
+}
+
+/// Writes the whole status (server-side apply by the status manager, which owns every field).
+pub(crate) async fn write_status_now(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    status: &Neo4jClusterStatus,
+) -> Result<(), ReconcileError> {
     let ns = cluster.namespace().unwrap_or_default();
     let api: Api<Neo4jCluster> = Api::namespaced(ctx.client.clone(), &ns);
     let patch = json!({
@@ -252,7 +282,7 @@ async fn write_status(
     )
     .await
     .map_err(ReconcileError::StatusFailed)?;
-    Ok(true)
+    Ok(())
 }
 
 async fn reject(
@@ -296,6 +326,8 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
         Err(invalid) => return reject(ctx, cluster, &invalid).await,
     };
     let selector = selector_string(&validated);
+    // prepare() renders the live member count during a scale-down; the planner needs the spec's.
+    let spec = validated.clone();
     let owner = cluster
         .controller_owner_ref(&())
         .ok_or(ReconcileError::MissingMetadata("uid"))?;
@@ -322,6 +354,10 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
     };
     publish_changes(ctx, cluster, &changes).await;
     let observed = observe(&ctx.client, &prepared.rendered.cluster).await?;
+    let day2: Option<Day2> = match (&error, spec.is_cluster()) {
+        (None, true) => Some(crate::day2::run(ctx, cluster, &spec, &observed).await),
+        _ => None,
+    };
     let mut status = compute(
         cluster.metadata.generation,
         cluster.status.as_ref(),
@@ -331,10 +367,20 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
             changes: &changes,
             observed: &observed,
             error: error.as_ref().map(|e| (e.kind(), e.to_string())),
+            day2: day2.as_ref().map(|d| (d, &spec)),
         },
     );
     crate::backup_status::update(ctx, cluster, &prepared.rendered.cluster, &mut status).await;
-    write_status(ctx, cluster, &status).await?;
+    let acted = day2
+        .as_ref()
+        .is_some_and(|d| d.executed.is_some() || d.failed.is_some());
+    if acted {
+        // The executor may have recorded a step mid-reconcile: the object's copy is stale.
+        write_status_now(ctx, cluster, &status).await?;
+    } else {
+        write_status(ctx, cluster, &status).await?;
+    }
+    publish_decision(ctx, cluster, &status, day2.as_ref()).await;
     ctx.metrics
         .set_phase(&key(cluster), status.phase.as_deref());
     if let Some(e) = error {
@@ -347,13 +393,38 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
         changes = changes.len(),
         "reconciled"
     );
+    let day2_busy = day2.as_ref().is_some_and(Day2::busy);
     Ok(Action::requeue(
-        if is_settled(&status) && changes.is_empty() {
+        if is_settled(&status) && changes.is_empty() && !day2_busy {
             ctx.settings.resync
         } else {
             ctx.settings.not_ready_requeue
         },
     ))
+}
+
+/// A warning event when the planner newly refuses or aborts (each decision once, not on every
+/// resync); executed steps publish their own events.
+async fn publish_decision(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    status: &Neo4jClusterStatus,
+    day2: Option<&Day2>,
+) {
+    let Some(step) = day2.and_then(|d| d.step.as_ref()) else {
+        return;
+    };
+    let reason = match step.action {
+        neo4j_aks_topology::planner::Action::Refuse => "Refused",
+        neo4j_aks_topology::planner::Action::Abort => "Aborted",
+        _ => return,
+    };
+    let before = cluster.status.as_ref().and_then(|s| s.next_step.as_ref());
+    let now = status.next_step.as_ref();
+    if before.map(|b| (&b.action, &b.reason)) != now.map(|n| (&n.action, &n.reason)) {
+        ctx.publish(cluster, EventType::Warning, reason, step.reason.clone())
+            .await;
+    }
 }
 
 async fn publish_changes(ctx: &Context, cluster: &Neo4jCluster, changes: &[Change]) {

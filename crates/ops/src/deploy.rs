@@ -42,7 +42,7 @@ fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
 pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
     vec![
         (
-            "Watch the Neo4jClusters (every namespace); patch adds and removes the cleanup finalizer; list also finds other clusters sharing a StorageClass",
+            "Watch the Neo4jClusters (every namespace); patch adds and removes the cleanup finalizer and removes the replace-member annotation when a replacement finished; list also finds other clusters sharing a StorageClass",
             rule(
                 &["neo4j-aks.io"],
                 &["neo4jclusters"],
@@ -62,7 +62,7 @@ pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
             ),
         ),
         (
-            "The members' StatefulSet: watched (owned), applied (server-side apply creates it: create + patch); delete is orphan cleanup (every rendered kind that is no longer rendered is deleted)",
+            "The members' StatefulSet: watched (owned), applied (server-side apply creates it: create + patch), replicas lowered by the day-2 executor after a server was dropped (patch); delete is orphan cleanup (every rendered kind that is no longer rendered is deleted)",
             rule(
                 &["apps"],
                 &["statefulsets"],
@@ -78,7 +78,7 @@ pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
             ),
         ),
         (
-            "The generated-password Secret: applied and filled once; never deleted (no delete verb)",
+            "The generated-password Secret: applied and filled once, read for the Bolt credentials of the day-2 executor; never deleted (no delete verb)",
             rule(
                 &[""],
                 &["secrets"],
@@ -114,11 +114,11 @@ pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
             rule(&["batch"], &["jobs"], &["get", "list", "watch"]),
         ),
         (
-            "Observe members for status (phase, readiness, node); read only",
-            rule(&[""], &["pods"], &["get", "list", "watch"]),
+            "Observe members for status (phase, readiness, node, revision); delete one member pod at a time to restart it on the new revision (updateStrategy OnDelete) or to replace it",
+            rule(&[""], &["pods"], &["get", "list", "watch", "delete"]),
         ),
         (
-            "Observe claims (capacity), expand them in place (patch) and delete them on cluster deletion with deletionPolicy Delete",
+            "Observe claims (capacity), expand them in place (patch), delete them on cluster deletion with deletionPolicy Delete and the claim of a member being replaced (replace-member annotation)",
             rule(
                 &[""],
                 &["persistentvolumeclaims"],

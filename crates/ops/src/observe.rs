@@ -4,21 +4,26 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
-use kube::Client;
 use kube::api::{Api, ListParams};
+use kube::{Client, ResourceExt};
 use neo4j_aks_model::{MemberStatus, ValidatedCluster};
 use neo4j_aks_render::labels;
+use neo4j_aks_topology::observed::PodObservation;
 
 use crate::error::ObserveError;
 use crate::prepare::owned_selector;
 
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+/// The StatefulSet controller's label naming the revision a pod was created from.
+pub const REVISION_LABEL: &str = "controller-revision-hash";
 
 /// The observed state of a cluster's members.
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
     pub statefulset: Option<StatefulSet>,
     pub members: Vec<MemberStatus>,
+    /// The member pods as the day-2 planner sees them (ordinal, Ready, revision).
+    pub pods: Vec<PodObservation>,
     /// Claims whose capacity is below their request (an expansion in progress).
     pub expanding: Vec<String>,
 }
@@ -77,6 +82,7 @@ pub async fn observe(
     let mut zones: BTreeMap<String, Option<String>> = BTreeMap::new();
     let sts_name = cluster.statefulset_name();
     let mut members = Vec::new();
+    let mut observations = Vec::new();
     for pod in &pods {
         let Some(name) = pod.metadata.name.clone() else {
             continue;
@@ -113,18 +119,36 @@ pub async fn observe(
                     .cloned()
             })
             .map(|q| q.0);
+        let ready = status
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        // A pod being deleted is on its way down (a restart or a shrink): the planner sees no
+        // pod for that member until the StatefulSet recreates it.
+        let terminating = pod.metadata.deletion_timestamp.is_some();
+        if let Ok(o) = u32::try_from(ordinal)
+            && !terminating
+        {
+            observations.push(PodObservation {
+                ordinal: o,
+                ready,
+                revision: pod
+                    .labels()
+                    .get(REVISION_LABEL)
+                    .cloned()
+                    .unwrap_or_default(),
+            });
+        }
         members.push((
             ordinal,
             MemberStatus {
                 pod: name,
                 phase: status.and_then(|s| s.phase.clone()),
-                ready: status
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+                ready,
                 node,
                 zone,
                 pvc: claim.map(|_| pvc),
                 pvc_capacity: capacity,
+                ordinal: u32::try_from(ordinal).ok(),
                 ..MemberStatus::default()
             },
         ));
@@ -156,9 +180,52 @@ pub async fn observe(
         })
         .filter_map(|c| c.metadata.name.clone())
         .collect();
+    observations.sort_by_key(|p| p.ordinal);
     Ok(Observed {
         statefulset,
         members: members.into_iter().map(|(_, m)| m).collect(),
+        pods: observations,
         expanding,
     })
+}
+
+/// Member pods created from an older pod template than the StatefulSet's latest (with
+/// `updateStrategy: OnDelete` the operator restarts them one at a time; a plain `apply` does
+/// not). Waits briefly for the StatefulSet controller to see the latest template; empty when it
+/// has not by then or there is no StatefulSet.
+pub async fn pods_on_older_revision(
+    client: &Client,
+    cluster: &ValidatedCluster,
+) -> Result<Vec<String>, ObserveError> {
+    let ns = cluster.namespace.as_str();
+    let sts_api = Api::<StatefulSet>::namespaced(client.clone(), ns);
+    let mut revision = None;
+    for _ in 0..10 {
+        let Some(sts) = sts_api
+            .get_opt(&cluster.statefulset_name())
+            .await
+            .map_err(read("StatefulSet"))?
+        else {
+            return Ok(Vec::new());
+        };
+        revision = crate::day2::desired_revision(&sts);
+        if revision.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let Some(revision) = revision else {
+        return Ok(Vec::new());
+    };
+    let mut stale: Vec<String> = Api::<Pod>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels(&selector_string(cluster)))
+        .await
+        .map_err(read("Pods"))?
+        .items
+        .iter()
+        .filter(|p| p.labels().get(REVISION_LABEL) != Some(&revision))
+        .map(|p| p.name_any())
+        .collect();
+    stale.sort();
+    Ok(stale)
 }

@@ -1,6 +1,7 @@
 //! Before building: read what the API server holds that the pure core cannot know (the live
 //! StatefulSet, the members' claims), reject what cannot be done (shrinking volumes), hold what
-//! must not be done yet (scale-down), and keep what must not be re-sent (the live
+//! must not be done by a plain apply (scale-down: the day-2 executor removes members one at a
+//! time), and keep what must not be re-sent (the live
 //! volumeClaimTemplates, which the StatefulSet API does not let anyone change).
 
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -36,6 +37,8 @@ pub struct Findings {
     pub expand: Vec<String>,
     /// The requested disk size (`64Gi`) when claims are expanded.
     pub disk_size: String,
+    /// Claims of members above the rendered count (kept after a scale-down, never deleted).
+    pub retained_claims: Vec<String>,
 }
 
 /// Everything `apply` needs.
@@ -160,7 +163,9 @@ pub async fn prepare(
                 )));
             }
             findings.scale_down_pending = Some((cluster.members, live_replicas));
-            // Render as many members as run: config, discovery Services and budget stay.
+            // Render as many members as run (config, discovery Services, budget): the day-2
+            // executor shrinks the StatefulSet one member at a time, each after its server was
+            // deallocated and dropped.
             cluster.members = live_replicas;
         }
         if let Some(class) = template_class(sts)
@@ -169,6 +174,19 @@ pub async fn prepare(
             findings.immutable.push(format!(
                 "spec.storage.className: the members' volumes use StorageClass {class} and a StatefulSet's volumeClaimTemplates cannot change. Set spec.storage.className back to {class}, or move the data: back up, delete the Neo4jCluster (deletionPolicy Retain keeps the claims), and restore into a new cluster"
             ));
+        }
+    }
+    for claim in &claims {
+        let Some(name) = &claim.metadata.name else {
+            continue;
+        };
+        let ordinal = name
+            .strip_prefix(&format!("data-{}-", cluster.name))
+            .and_then(|o| o.parse::<i32>().ok());
+        if ordinal.is_some_and(|o| o >= cluster.members)
+            && claim.metadata.deletion_timestamp.is_none()
+        {
+            findings.retained_claims.push(name.clone());
         }
     }
     if let Some(wanted) = &wanted {

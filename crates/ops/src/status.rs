@@ -3,7 +3,15 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
-use neo4j_aks_model::{Invalid, Neo4jClusterStatus};
+use neo4j_aks_model::{
+    DatabaseStatus, Invalid, MemberDatabaseStatus, Neo4jClusterStatus, NextStepStatus,
+    ValidatedCluster,
+};
+use neo4j_aks_topology::observed::ObservedTopology;
+use neo4j_aks_topology::planner::Action as StepAction;
+use neo4j_aks_topology::records::{DatabaseRole, Health, ServerState};
+
+use crate::day2::Day2;
 
 use crate::apply::{Action, Change};
 use crate::observe::Observed;
@@ -15,6 +23,7 @@ pub const PROGRESSING: &str = "Progressing";
 pub const DEGRADED: &str = "Degraded";
 pub const SCALE_DOWN_PENDING: &str = "ScaleDownPending";
 pub const VOLUME_EXPANSION: &str = "VolumeExpansion";
+pub const CLUSTER_FORMED: &str = "ClusterFormed";
 
 /// How the reconcile went.
 pub enum Outcome<'a> {
@@ -27,6 +36,8 @@ pub enum Outcome<'a> {
         observed: &'a Observed,
         /// `(kind, message)` of a failure after which the members were still observed.
         error: Option<(&'static str, String)>,
+        /// The day-2 executor's findings (clustered specs), with the spec as written.
+        day2: Option<(&'a Day2, &'a ValidatedCluster)>,
     },
     /// The reconcile failed before anything could be observed.
     Failed { kind: &'static str, message: String },
@@ -40,7 +51,16 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn set(&mut self, type_: &str, status: bool, reason: &str, message: String) {
-        let status = if status { "True" } else { "False" }.to_string();
+        self.set_to(
+            type_,
+            if status { "True" } else { "False" },
+            reason,
+            message,
+        );
+    }
+
+    fn set_to(&mut self, type_: &str, status: &str, reason: &str, message: String) {
+        let status = status.to_string();
         let since = self
             .previous
             .and_then(|p| p.conditions.iter().find(|c| c.type_ == type_))
@@ -103,6 +123,7 @@ pub fn compute(
                 DEGRADED,
                 SCALE_DOWN_PENDING,
                 VOLUME_EXPANSION,
+                CLUSTER_FORMED,
             ] {
                 b.keep(t);
             }
@@ -115,6 +136,7 @@ pub fn compute(
             b.set(DEGRADED, true, kind, message);
             b.keep(SCALE_DOWN_PENDING);
             b.keep(VOLUME_EXPANSION);
+            b.keep(CLUSTER_FORMED);
             status.phase = Some("Degraded".into());
         }
         Outcome::Applied {
@@ -122,6 +144,7 @@ pub fn compute(
             changes,
             observed,
             error,
+            day2,
         } => {
             b.set(SPEC_VALID, true, "Valid", "the spec is valid".into());
             let sts_spec = observed.statefulset.as_ref().and_then(|s| s.spec.as_ref());
@@ -143,9 +166,10 @@ pub fn compute(
                 },
                 format!("{ready} of {want} members ready"),
             );
+            // With `OnDelete` the StatefulSet never moves `currentRevision` forward, so the
+            // pods at the update revision (`updatedReplicas`) are what tells a rollout.
             let rolling = sts_status.is_some_and(|s| {
                 s.updated_replicas.unwrap_or(0) < want
-                    || s.update_revision.is_some() && s.current_revision != s.update_revision
                     || s.observed_generation
                         < observed
                             .statefulset
@@ -199,8 +223,17 @@ pub fn compute(
                     _ => None,
                 })
                 .collect();
+            let day2_failed = day2.and_then(|(d, _)| d.failed.clone());
+            let aborted = day2
+                .and_then(|(d, _)| d.step.as_ref())
+                .filter(|s| s.action == StepAction::Abort)
+                .map(|s| s.reason.clone());
             let degraded = if let Some((kind, message)) = error {
                 Some((kind, message))
+            } else if let Some(message) = aborted {
+                Some(("Day2StepAborted", message))
+            } else if let Some(message) = day2_failed {
+                Some(("Day2StepFailed", message))
             } else if !findings.immutable.is_empty() {
                 Some(("ImmutableFieldChanged", findings.immutable.join("; ")))
             } else if !conflicts.is_empty() {
@@ -217,16 +250,17 @@ pub fn compute(
                     "nothing needs attention".into(),
                 ),
             }
-            match findings.scale_down_pending {
-                Some((spec, live)) => b.set(
-                    SCALE_DOWN_PENDING,
-                    true,
-                    "SafeDeallocationNotImplemented",
-                    format!(
-                        "spec.nodeCount is {spec} but {live} members run: removing members needs safe server deallocation, which is not implemented yet; nothing was removed"
-                    ),
-                ),
-                None => b.set(SCALE_DOWN_PENDING, false, "None", "no scale-down is pending".into()),
+            let (pending_reason, pending_message) =
+                scale_down_condition(findings, day2.map(|(d, _)| d));
+            b.set(
+                SCALE_DOWN_PENDING,
+                findings.scale_down_pending.is_some(),
+                pending_reason,
+                pending_message,
+            );
+            if let Some((d, _)) = day2 {
+                let (formed, reason, message) = cluster_formed(d);
+                b.set_to(CLUSTER_FORMED, formed, reason, message);
             }
             if expanding.is_empty() {
                 b.set(
@@ -244,6 +278,13 @@ pub fn compute(
                 );
             }
             status.members = observed.members.clone();
+            match day2 {
+                Some((d, spec)) => apply_day2(&mut status, d, spec, previous),
+                None => {
+                    status.databases = Vec::new();
+                    status.next_step = None;
+                }
+            }
             status.ready_members = Some(ready);
             status.replicas = Some(sts_status.map(|s| s.replicas).unwrap_or(count));
             status.phase = Some(
@@ -265,6 +306,193 @@ pub fn compute(
     }
     status.conditions = b.conditions;
     status
+}
+
+/// `ScaleDownPending`'s reason and message: what the planner says about the smaller nodeCount.
+fn scale_down_condition(findings: &Findings, day2: Option<&Day2>) -> (&'static str, String) {
+    let Some((spec, live)) = findings.scale_down_pending else {
+        if findings.retained_claims.is_empty() {
+            return ("None", "no scale-down is pending".into());
+        }
+        return (
+            "None",
+            format!(
+                "no scale-down is pending; the claims of removed members are kept: {} (delete them to release the disks; a member added again must not reuse them, its server was dropped)",
+                findings.retained_claims.join(", ")
+            ),
+        );
+    };
+    let head = format!("spec.nodeCount is {spec} but {live} members run");
+    let Some(d) = day2 else {
+        return (
+            "Waiting",
+            format!("{head}: members are removed one at a time once the cluster is healthy"),
+        );
+    };
+    if let Some(step) = d.step.as_ref() {
+        let reason = match step.action {
+            StepAction::Refuse => "Refused",
+            StepAction::Abort => "Aborted",
+            StepAction::DeallocateServer { .. }
+            | StepAction::DropServer { .. }
+            | StepAction::ScaleStatefulSet { .. } => "Removing",
+            _ => "Waiting",
+        };
+        return (reason, format!("{head}: {}", step.reason));
+    }
+    if let Some(refused) = &d.scale_down_refused {
+        return ("Refused", format!("{head}: {refused}"));
+    }
+    let why = d.unreachable.as_deref().unwrap_or("no decision yet");
+    (
+        "WaitingForNeo4j",
+        format!(
+            "{head}: the servers are removed only with Neo4j's view ({why}); nothing was removed"
+        ),
+    )
+}
+
+/// `ClusterFormed`: Unknown while Neo4j cannot be asked; True once every member's server is
+/// enabled and available and the system database has a quorum.
+fn cluster_formed(d: &Day2) -> (&'static str, &'static str, String) {
+    let Some(t) = &d.topology else {
+        let why = d.unreachable.as_deref().unwrap_or("not asked");
+        return (
+            "Unknown",
+            "Neo4jUnreachable",
+            format!("cannot ask Neo4j: {why}"),
+        );
+    };
+    let mut missing = Vec::new();
+    for m in t.members.values().filter(|m| m.ordinal < t.replicas) {
+        match &m.server {
+            None => missing.push(format!(
+                "member {} has no server in SHOW SERVERS",
+                m.ordinal
+            )),
+            Some(s) if s.state != ServerState::Enabled => {
+                missing.push(format!("member {}'s server is {:?}", m.ordinal, s.state))
+            }
+            Some(s) if s.health != Health::Available => {
+                missing.push(format!("member {}'s server is not available", m.ordinal))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(system) = t.system()
+        && !system.has_quorum()
+    {
+        missing.push("the system database has no quorum".to_owned());
+    }
+    if missing.is_empty() {
+        (
+            "True",
+            "Formed",
+            format!(
+                "{} servers enabled and available; the system database has a quorum",
+                t.replicas
+            ),
+        )
+    } else {
+        ("False", "Forming", missing.join("; "))
+    }
+}
+
+fn role(role: &DatabaseRole) -> &'static str {
+    match role {
+        DatabaseRole::Primary => "primary",
+        DatabaseRole::Secondary => "secondary",
+        DatabaseRole::Unknown => "unknown",
+    }
+}
+
+fn state_name(state: &ServerState) -> String {
+    match state {
+        ServerState::Other(s) => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Neo4j's view into the members and databases, the operation and the planner's decision.
+fn apply_day2(
+    status: &mut Neo4jClusterStatus,
+    d: &Day2,
+    spec: &ValidatedCluster,
+    previous: Option<&Neo4jClusterStatus>,
+) {
+    if let Some(operation) = &d.operation {
+        status.operation = operation.as_ref().map(|o| o.to_status());
+    }
+    let pod = |ordinal: u32| spec.pod_name(i32::try_from(ordinal).unwrap_or(i32::MAX));
+    match &d.topology {
+        Some(t) => {
+            for member in &mut status.members {
+                let Some(m) = member.ordinal.and_then(|o| t.member(o)) else {
+                    continue;
+                };
+                if let Some(server) = &m.server {
+                    member.server_id = Some(server.server_id.clone());
+                    member.server_state = Some(state_name(&server.state));
+                    member.health = Some(match &server.health {
+                        Health::Available => "Available".to_owned(),
+                        Health::Unavailable => "Unavailable".to_owned(),
+                        Health::Other(_) => "Unknown".to_owned(),
+                    });
+                }
+                member.databases = m
+                    .databases
+                    .iter()
+                    .map(|row| MemberDatabaseStatus {
+                        name: row.name.clone(),
+                        role: role(&row.role).to_owned(),
+                        writer: row.writer,
+                        status: row.current_status.clone(),
+                        lag: row.replication_lag.map(|_| row.lag()),
+                    })
+                    .collect();
+            }
+            status.databases = databases(t, &pod);
+        }
+        None => status.databases = Vec::new(),
+    }
+    status.next_step = d.step.as_ref().map(|step| {
+        let action = step.action.name().to_owned();
+        let at = previous
+            .and_then(|p| p.next_step.as_ref())
+            .filter(|n| n.action == action && n.reason == step.reason && n.member == step.member)
+            .map(|n| n.at.clone())
+            .unwrap_or_else(|| Time(Timestamp::now()));
+        NextStepStatus {
+            action,
+            member: step.member,
+            reason: step.reason.clone(),
+            at,
+        }
+    });
+}
+
+fn databases(t: &ObservedTopology, pod: &dyn Fn(u32) -> String) -> Vec<DatabaseStatus> {
+    t.databases
+        .values()
+        .map(|q| {
+            let worst = t
+                .members
+                .values()
+                .flat_map(|m| &m.databases)
+                .filter(|row| row.name == q.name)
+                .map(|row| row.current_status.as_str())
+                .find(|s| *s != "online")
+                .unwrap_or("online");
+            DatabaseStatus {
+                name: q.name.clone(),
+                status: worst.to_owned(),
+                primaries: q.requested_primaries,
+                primaries_available: q.primaries_available,
+                quorum: q.has_quorum(),
+                leader: q.leader.map(pod),
+            }
+        })
+        .collect()
 }
 
 /// Whether the phase counts as converged (the controller then waits for the resync).
@@ -302,6 +530,7 @@ mod tests {
                     ..MemberStatus::default()
                 })
                 .collect(),
+            pods: Vec::new(),
             expanding: Vec::new(),
         }
     }
@@ -323,6 +552,7 @@ mod tests {
                 changes: &[],
                 observed: &o,
                 error: None,
+                day2: None,
             },
         );
         assert_eq!(first.phase.as_deref(), Some("Creating"));
@@ -337,6 +567,7 @@ mod tests {
                 changes: &[],
                 observed: &o,
                 error: None,
+                day2: None,
             },
         );
         assert_eq!(ready.phase.as_deref(), Some("Ready"));
@@ -351,6 +582,7 @@ mod tests {
                 changes: &[],
                 observed: &o,
                 error: None,
+                day2: None,
             },
         );
         assert_eq!(again, ready);
@@ -369,6 +601,7 @@ mod tests {
                 changes: &[],
                 observed: &o,
                 error: None,
+                day2: None,
             },
         );
         let invalid = Invalid {
@@ -409,6 +642,7 @@ mod tests {
                 changes: &[],
                 observed: &o,
                 error: None,
+                day2: None,
             },
         );
         assert_eq!(get(&s, SCALE_DOWN_PENDING).status, "True");

@@ -21,10 +21,11 @@ async fn replica(h: &Harness, identity: &str) -> (Arc<Metrics>, tokio::task::Joi
         duration: 4,
         grace: 1,
     };
-    let ctx = Context::new(
+    let ctx = Context::with_connector(
         client.clone(),
         metrics.clone(),
         support::settings(h.ns(), identity),
+        h.connector(),
     );
     let m = metrics.clone();
     let handle = tokio::spawn(async move {

@@ -54,6 +54,13 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
         labels::CONFIG_DIGEST_ANNOTATION.to_string(),
         config_digest.to_string(),
     );
+    if let Some(at) = &cluster.restart_requested_at {
+        // A new value is a new pod template revision: the operator restarts every member once.
+        template_annotations.insert(
+            neo4j_aks_model::operation::RESTART_REQUESTED_ANNOTATION.to_string(),
+            at.clone(),
+        );
+    }
     let mut metadata = meta::namespaced(cluster, cluster.statefulset_name());
     if cluster.resolver() == Some(Resolver::K8s) {
         // Scanners flag any mounted token; this one is the K8S resolver's only way to list
@@ -75,8 +82,19 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
                 match_labels: Some(labels::selector(cluster)),
                 ..LabelSelector::default()
             },
+            // Clusters: the operator picks which member restarts next (secondaries first, the
+            // busiest leader last, each only while every database keeps its quorum) and deletes
+            // that pod; a RollingUpdate would always roll the highest ordinal first. A
+            // standalone server has no choice to make. See docs/operations.md.
             update_strategy: Some(StatefulSetUpdateStrategy {
-                type_: Some("RollingUpdate".to_string()),
+                type_: Some(
+                    if cluster.is_cluster() {
+                        "OnDelete"
+                    } else {
+                        "RollingUpdate"
+                    }
+                    .to_string(),
+                ),
                 ..Default::default()
             }),
             persistent_volume_claim_retention_policy: Some(

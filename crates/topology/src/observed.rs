@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::records::{DatabaseRecord, DatabaseRole, Health, ServerRecord, ServerState};
 
+/// The database every server hosts; DEALLOCATE never moves it.
+pub const SYSTEM_DATABASE: &str = "system";
+
 /// The addresses a member's server may advertise: the pod FQDN through the headless Service
 /// (`N-i.N-headless.NS.svc.<domain>`) and, with the K8S resolver, its discovery Service FQDN.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,14 +66,17 @@ impl Member {
         self.server.as_ref().map(|s| &s.state)
     }
 
-    /// Hosts or is asked to host any database (`hosting`, `requestedHosting`, or a row of
-    /// `SHOW DATABASES`).
+    /// Hosts or is asked to host any user database (`hosting`, `requestedHosting`, or a row of
+    /// `SHOW DATABASES`). `system` does not count: every server hosts it, and a `Deallocated`
+    /// server "no longer hosts any databases besides system and can be removed from the
+    /// cluster" (Operations Manual, clustering/servers.adoc, Deallocated state).
     pub fn hosts_any_database(&self) -> bool {
-        !self.databases.is_empty()
+        let user = |name: &String| name != SYSTEM_DATABASE;
+        self.databases.iter().any(|d| user(&d.name))
             || self
                 .server
                 .as_ref()
-                .is_some_and(|s| !s.hosting.is_empty() || !s.requested_hosting.is_empty())
+                .is_some_and(|s| s.hosting.iter().any(user) || s.requested_hosting.iter().any(user))
     }
 
     /// Databases this member is writer (leader) for.

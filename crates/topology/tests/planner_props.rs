@@ -13,7 +13,7 @@ mod support;
 
 use neo4j_aks_topology::observed::ObservedTopology;
 use neo4j_aks_topology::planner::{
-    Action, Confirmation, Desired, Operation, Progress, ScaleDownPhase, Step, plan,
+    Action, Confirmation, Desired, Operation, Progress, ReplacePhase, ScaleDownPhase, Step, plan,
 };
 use neo4j_aks_topology::records::{Health, ServerState};
 use proptest::prelude::*;
@@ -92,6 +92,7 @@ fn sim() -> impl Strategy<Value = Sim> {
             dbs: vec![system, neo4j],
             replicas,
             now,
+            new_identity: Vec::new(),
         })
 }
 
@@ -169,11 +170,13 @@ fn want_with(members: u32) -> impl Strategy<Value = Desired> {
             Just(Confirmation::Annotation(members.to_string())),
             (1u32..=8).prop_map(|n| Confirmation::Annotation(n.to_string())),
         ],
+        prop::option::weighted(0.3, 0u32..8),
     )
-        .prop_map(|(members, auto, new, confirmation)| {
+        .prop_map(|(members, auto, new, confirmation, replace)| {
             let mut d = desired(members, if new { "r2" } else { "r1" });
             d.auto_enable_servers = auto;
             d.confirmation = confirmation;
+            d.replace_member = replace;
             d
         })
 }
@@ -187,6 +190,14 @@ fn progress() -> impl Strategy<Value = Progress> {
                 member,
                 server: server_id(member),
                 phase: if dropped { ScaleDownPhase::Dropped } else { ScaleDownPhase::Deallocating },
+                started_at_secs: at,
+            }),
+        }),
+        1 => (0u32..8, 0u8..3, 0i64..2_000).prop_map(|(member, phase, at)| Progress {
+            operation: Some(Operation::ReplaceMember {
+                member,
+                server: server_id(member),
+                phase: [ReplacePhase::Deallocating, ReplacePhase::Dropped, ReplacePhase::Recreating][phase as usize],
                 started_at_secs: at,
             }),
         }),
@@ -215,6 +226,19 @@ fn taken_down(observed: &ObservedTopology, step: &Step) -> Option<u32> {
         Action::DeallocateServer { server } => member_of(observed, server),
         _ => None,
     }
+}
+
+/// Consent for a destructive step: the scale-down confirmation, or (for a step on the member a
+/// replacement works on) the replace-member annotation or the replacement already recorded.
+fn consented(desired: &Desired, progress: &Progress, step: &Step, shrinks: bool) -> bool {
+    let replacing = match &progress.operation {
+        Some(Operation::ReplaceMember { member, .. }) => Some(*member),
+        _ => None,
+    };
+    let for_replacement = !shrinks
+        && step.member.is_some()
+        && (desired.replace_member == step.member || replacing == step.member);
+    for_replacement || confirmed_target(desired, progress)
 }
 
 fn confirmed_target(desired: &Desired, progress: &Progress) -> bool {
@@ -263,10 +287,30 @@ proptest! {
 
         // 4: destructive ⇔ deallocate / drop / shrink, and only when confirmed (≥ 3 members).
         let shrinks = matches!(step.action, Action::ScaleStatefulSet { replicas, .. } if replicas < observed.replicas);
-        let destroys = shrinks || matches!(step.action, Action::DeallocateServer { .. } | Action::DropServer { .. });
+        let destroys = shrinks
+            || matches!(
+                step.action,
+                Action::DeallocateServer { .. } | Action::DropServer { .. } | Action::ReplaceMember { .. }
+            );
         prop_assert_eq!(step.destructive, destroys, "{:#?}", step);
         if step.destructive {
-            prop_assert!(confirmed_target(&desired, &progress), "unconfirmed destructive step: {step:#?}");
+            prop_assert!(consented(&desired, &progress, &step, shrinks), "unconfirmed destructive step: {step:#?}");
+        }
+
+        // 5: a replacement starts (its DEALLOCATE) only with the annotation naming that member,
+        // and deletes a member's pod and claim only once its recorded server is dropped or gone.
+        if let Some(Operation::ReplaceMember { member, phase: ReplacePhase::Deallocating, .. }) = &step.progress.operation
+            && matches!(step.action, Action::DeallocateServer { .. })
+            && !matches!(progress.operation, Some(Operation::ReplaceMember { .. }))
+        {
+            prop_assert_eq!(desired.replace_member, Some(*member), "{:#?}", step);
+        }
+        if let Action::ReplaceMember { ordinal } = &step.action {
+            let m = observed.member(*ordinal).expect("member");
+            prop_assert!(
+                m.server.as_ref().is_none_or(|s| s.state == ServerState::Dropped),
+                "pod and claim deleted while the server is {:?}: {step:#?}", m.state()
+            );
         }
 
         // A shrink removes the highest ordinal only, and only once its server is gone.
@@ -321,6 +365,8 @@ fn generated_states_reach_every_kind_of_step() {
             Action::DeallocateServer { .. } => "deallocate",
             Action::DropServer { .. } => "drop",
             Action::RestartMember { .. } => "restart",
+            Action::ReplaceMember { .. } => "recreate",
+            Action::FinishReplacement { .. } => "finish-replacement",
         };
         *seen.entry(kind).or_default() += 1;
     }
@@ -336,6 +382,7 @@ fn generated_states_reach_every_kind_of_step() {
         "deallocate",
         "drop",
         "restart",
+        "recreate",
     ] {
         assert!(
             seen.get(kind).copied().unwrap_or(0) > 0,

@@ -4,7 +4,7 @@
 mod support;
 
 use neo4j_aks_topology::planner::{
-    Action, Confirmation, Operation, Progress, ScaleDownPhase, Step, plan,
+    Action, Confirmation, Desired, Operation, Progress, ReplacePhase, ScaleDownPhase, Step, plan,
 };
 use neo4j_aks_topology::records::{Health, ServerState};
 use support::{Sim, desired, server_id};
@@ -458,11 +458,249 @@ fn progress_round_trips_through_status_json() {
     let json = serde_json::to_value(&progress).expect("serialises");
     assert_eq!(
         json,
-        serde_json::json!({"operation": {"kind": "scaleDown", "target": 3, "member": 4,
-            "server": "server-4", "phase": "deallocating", "startedAtSecs": 1000}})
+        serde_json::json!({"operation": {"kind": "ScaleDown", "target": 3, "member": 4,
+            "server": "server-4", "phase": "Deallocating", "startedAt": "1970-01-01T00:16:40Z"}})
     );
     let back: Progress = serde_json::from_value(json).expect("deserialises");
     assert_eq!(back, progress);
     let empty: Progress = serde_json::from_value(serde_json::json!({})).expect("empty");
     assert_eq!(empty, none());
+}
+
+// ---- system database on a deallocated server; DROP recorded before it is sent ----------
+
+#[test]
+fn deallocated_server_that_still_hosts_system_is_dropped() {
+    // "When a server is in the deallocated state it no longer hosts any databases besides
+    // system" (Operations Manual, clustering/servers.adoc): system must not block DROP SERVER.
+    let mut sim = five_fitting_three();
+    sim.db("system").requested = (3, 2);
+    sim.evacuate_user_databases(4);
+    sim.member(4).server = Some((ServerState::Deallocated, Health::Available));
+    let step = plan(
+        &sim.build(),
+        &confirmed(3),
+        &scale_down(3, 4, ScaleDownPhase::Deallocating, 1_000),
+    );
+    check(
+        &step,
+        Action::DropServer {
+            server: server_id(4),
+        },
+        Some(4),
+        true,
+    );
+}
+
+#[test]
+fn recorded_drop_of_a_server_that_left_show_servers_shrinks() {
+    let mut sim = five_fitting_three();
+    sim.evacuate(4);
+    sim.member(4).server = None;
+    let step = plan(
+        &sim.build(),
+        &confirmed(3),
+        &scale_down(3, 4, ScaleDownPhase::Dropped, 1_000),
+    );
+    check(
+        &step,
+        Action::ScaleStatefulSet {
+            replicas: 4,
+            kept_pvc_ordinal: Some(4),
+        },
+        Some(4),
+        true,
+    );
+}
+
+// ---- member replacement ------------------------------------------------------------------
+
+fn replacing(member: u32, phase: ReplacePhase) -> Progress {
+    Progress {
+        operation: Some(Operation::ReplaceMember {
+            member,
+            server: server_id(member),
+            phase,
+            started_at_secs: 1_000,
+        }),
+    }
+}
+
+/// `members` members, 3 primaries and no secondaries, replacing `ordinal`.
+fn replace_wanted(members: u32, ordinal: u32) -> Desired {
+    let mut d = desired(members, "r1");
+    d.secondaries = 0;
+    d.replace_member = Some(ordinal);
+    d
+}
+
+/// Four members, every database asking for 3 copies: one server can go.
+fn four_fitting_three() -> Sim {
+    let mut sim = Sim::healthy(4, "r1");
+    for db in ["neo4j", "system"] {
+        sim.db(db).requested = (3, 0);
+    }
+    sim
+}
+
+#[test]
+fn replacement_needs_the_annotation() {
+    let mut d = replace_wanted(4, 1);
+    d.replace_member = None;
+    let step = plan(&four_fitting_three().build(), &d, &none());
+    check(&step, Action::Done, None, false);
+}
+
+#[test]
+fn replacement_starts_with_deallocate_and_records_it() {
+    let step = plan(
+        &four_fitting_three().build(),
+        &replace_wanted(4, 1),
+        &none(),
+    );
+    check(
+        &step,
+        Action::DeallocateServer {
+            server: server_id(1),
+        },
+        Some(1),
+        true,
+    );
+    assert_eq!(step.progress, replacing(1, ReplacePhase::Deallocating));
+}
+
+#[test]
+fn replacement_is_refused_without_a_spare_server() {
+    // Three members and three primaries: Neo4j could not place the copies elsewhere.
+    let step = plan(
+        &Sim::healthy(3, "r1").build(),
+        &replace_wanted(3, 1),
+        &none(),
+    );
+    check(&step, Action::Refuse, Some(1), false);
+    assert!(step.reason.contains("spare server"), "{}", step.reason);
+}
+
+#[test]
+fn replacement_waits_while_another_member_is_down() {
+    let mut sim = four_fitting_three();
+    sim.member(3).pod = Some((false, "r1".into()));
+    let step = plan(&sim.build(), &replace_wanted(4, 1), &none());
+    assert_eq!(step.action, Action::Wait, "{step:#?}");
+    assert!(step.reason.contains("member 3"), "{}", step.reason);
+}
+
+#[test]
+fn replacement_never_breaks_a_quorum() {
+    // neo4j's primaries are on 0 and 1 only (2 of 3 requested available): losing 1 breaks it.
+    let mut sim = four_fitting_three();
+    let db = sim.db("neo4j");
+    db.primaries = vec![0, 1];
+    db.secondaries = vec![];
+    let step = plan(&sim.build(), &replace_wanted(4, 1), &none());
+    check(&step, Action::Wait, Some(1), false);
+    assert!(step.reason.contains("quorum"), "{}", step.reason);
+}
+
+#[test]
+fn replacement_drops_then_recreates_then_finishes() {
+    let mut sim = four_fitting_three();
+    sim.evacuate_user_databases(1);
+    sim.member(1).server = Some((ServerState::Deallocating, Health::Available));
+    let step = plan(
+        &sim.build(),
+        &replace_wanted(4, 1),
+        &replacing(1, ReplacePhase::Deallocating),
+    );
+    check(&step, Action::Wait, Some(1), false);
+
+    sim.member(1).server = Some((ServerState::Deallocated, Health::Available));
+    let step = plan(
+        &sim.build(),
+        &replace_wanted(4, 1),
+        &replacing(1, ReplacePhase::Deallocating),
+    );
+    check(
+        &step,
+        Action::DropServer {
+            server: server_id(1),
+        },
+        Some(1),
+        true,
+    );
+    assert_eq!(step.progress, replacing(1, ReplacePhase::Dropped));
+
+    sim.member(1).server = Some((ServerState::Dropped, Health::Available));
+    let step = plan(
+        &sim.build(),
+        &replace_wanted(4, 1),
+        &replacing(1, ReplacePhase::Dropped),
+    );
+    check(&step, Action::ReplaceMember { ordinal: 1 }, Some(1), true);
+    assert_eq!(step.progress, replacing(1, ReplacePhase::Recreating));
+
+    // Recorded before the deletion, still the old identity: deleting again loses nothing.
+    let again = plan(
+        &sim.build(),
+        &replace_wanted(4, 1),
+        &replacing(1, ReplacePhase::Recreating),
+    );
+    check(&again, Action::ReplaceMember { ordinal: 1 }, Some(1), true);
+
+    // The new server appears Free; with auto-enable off the planner enables it.
+    sim.new_identity.push(1);
+    sim.member(1).server = Some((ServerState::Free, Health::Available));
+    let step = plan(
+        &sim.build(),
+        &replace_wanted(4, 1),
+        &replacing(1, ReplacePhase::Recreating),
+    );
+    check(
+        &step,
+        Action::EnableServer {
+            server: "server-1-new".into(),
+        },
+        Some(1),
+        false,
+    );
+
+    sim.member(1).server = Some((ServerState::Enabled, Health::Available));
+    let step = plan(
+        &sim.build(),
+        &replace_wanted(4, 1),
+        &replacing(1, ReplacePhase::Recreating),
+    );
+    check(
+        &step,
+        Action::FinishReplacement { ordinal: 1 },
+        Some(1),
+        false,
+    );
+    assert_eq!(step.progress, none());
+}
+
+#[test]
+fn replacement_picks_up_a_deallocate_that_was_not_recorded() {
+    let mut sim = four_fitting_three();
+    sim.evacuate_user_databases(1);
+    sim.member(1).server = Some((ServerState::Deallocated, Health::Available));
+    let step = plan(&sim.build(), &replace_wanted(4, 1), &none());
+    check(
+        &step,
+        Action::DropServer {
+            server: server_id(1),
+        },
+        Some(1),
+        true,
+    );
+}
+
+#[test]
+fn recorded_recreation_of_a_server_that_is_not_dropped_aborts() {
+    let step = plan(
+        &four_fitting_three().build(),
+        &replace_wanted(4, 1),
+        &replacing(1, ReplacePhase::Recreating),
+    );
+    check(&step, Action::Abort, Some(1), false);
 }

@@ -29,12 +29,12 @@ pub fn cluster(nodes: i32) -> Neo4jCluster {
     c
 }
 
-fn copy(name: &str, role: &str, writer: bool, lag: i64) -> MemberDatabaseStatus {
+fn copy(name: &str, role: &str, writer: bool, lag: u64) -> MemberDatabaseStatus {
     MemberDatabaseStatus {
-        name: Some(name.into()),
-        role: Some(role.into()),
-        writer: Some(writer),
-        status: Some("online".into()),
+        name: name.into(),
+        role: role.into(),
+        writer,
+        status: "online".into(),
         lag: Some(lag),
     }
 }
@@ -47,23 +47,29 @@ pub fn healthy(nodes: i32) -> Neo4jCluster {
             pod: format!("db-{i}"),
             ready: true,
             zone: Some(format!("eastus-{}", i % 3 + 1)),
-            ordinal: Some(i),
+            ordinal: u32::try_from(i).ok(),
             server_id: Some(format!("server-{i}")),
             server_state: Some("Enabled".into()),
             health: Some("Available".into()),
             databases: vec![
-                copy("neo4j", "primary", i == 0, i64::from(i) * 2),
+                copy(
+                    "neo4j",
+                    "primary",
+                    i == 0,
+                    u64::try_from(i).unwrap_or(0) * 2,
+                ),
                 copy("system", "primary", i == 1, 0),
             ],
             ..MemberStatus::default()
         })
         .collect();
+    let count = u32::try_from(nodes).unwrap_or(0);
     let database = |name: &str, leader: &str| DatabaseStatus {
-        name: Some(name.into()),
-        status: Some("online".into()),
-        primaries: Some(nodes),
-        primaries_available: Some(nodes),
-        quorum: Some(true),
+        name: name.into(),
+        status: "online".into(),
+        primaries: count,
+        primaries_available: count,
+        quorum: true,
         leader: Some(leader.into()),
     };
     c.status = Some(Neo4jClusterStatus {
@@ -96,21 +102,30 @@ pub fn condition(type_: &str, status: &str, reason: &str, message: &str) -> Cond
     }
 }
 
-pub fn step(action: &str, member: Option<i32>, reason: &str, at: &str) -> NextStepStatus {
+/// A time from RFC 3339 text (fixtures only: anything else is the epoch).
+pub fn time(text: &str) -> Time {
+    Time(text.parse().unwrap_or(Timestamp::UNIX_EPOCH))
+}
+
+pub fn step(action: &str, member: Option<u32>, reason: &str, at: &str) -> NextStepStatus {
     NextStepStatus {
-        action: Some(action.into()),
+        action: action.into(),
         member,
-        reason: Some(reason.into()),
-        at: Some(at.into()),
+        reason: reason.into(),
+        at: time(at),
     }
 }
 
-pub fn operation(kind: &str, member: i32) -> OperationStatus {
+/// An operation of `kind` (`ScaleDown`, `Restart`, `ReplaceMember`) on `member`.
+pub fn operation(kind: &str, member: u32) -> OperationStatus {
     OperationStatus {
-        kind: Some(kind.into()),
-        member: Some(member),
-        started_at: Some("2026-11-26T13:00:00Z".into()),
-        ..OperationStatus::default()
+        kind: serde_json::from_value(serde_json::Value::from(kind)).expect("a known kind"),
+        member,
+        target: None,
+        server: None,
+        phase: None,
+        revision: None,
+        started_at: time("2026-11-26T13:00:00Z"),
     }
 }
 

@@ -104,7 +104,8 @@ impl Follower {
             Goal::Scale { .. } => false,
             Goal::Restart { .. } => op.kind.as_deref() == Some("Restart"),
             Goal::ReplaceMember { ordinal, .. } => {
-                op.kind.as_deref() == Some("ReplaceMember") && op.member == Some(*ordinal)
+                op.kind.as_deref() == Some("ReplaceMember")
+                    && op.member == u32::try_from(*ordinal).ok()
             }
         }
     }
@@ -165,7 +166,7 @@ impl Follower {
                 let ready = view
                     .members
                     .iter()
-                    .find(|m| m.ordinal == Some(*ordinal))
+                    .find(|m| m.ordinal == u32::try_from(*ordinal).ok())
                     .is_none_or(|m| m.ready);
                 (!requested && ready).then(|| {
                     Outcome::Reached(format!(
@@ -207,7 +208,7 @@ fn changes(previous: Option<&Snapshot>, next: &Snapshot, node_count: Option<i32>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::day2::fixtures::{healthy, operation, status, step};
+    use crate::day2::fixtures::{healthy, operation, status, step, time};
 
     fn at(text: &str) -> Option<Timestamp> {
         Some(text.parse().expect("timestamp"))
@@ -232,7 +233,7 @@ mod tests {
         );
         assert_eq!(first.outcome, None);
         // Same status again (a resync, a new `at` only): nothing to print.
-        status(&mut c).next_step.as_mut().expect("step").at = Some("2026-11-26T12:30:00Z".into());
+        status(&mut c).next_step.as_mut().expect("step").at = time("2026-11-26T12:30:00Z");
         assert_eq!(f.observe(&c), Observation::default());
 
         c.spec.node_count = Some(5);
@@ -468,8 +469,8 @@ mod properties {
             3..=5i32,
             3..=6i64,
             0..=5i32,
-            proptest::option::of((0..3usize, 0..5i32)),
-            proptest::option::of((0..6usize, proptest::option::of(0..5i32), 0..3u8)),
+            proptest::option::of((0..3usize, 0..5u32)),
+            proptest::option::of((0..6usize, proptest::option::of(0..5u32), 0..3u8)),
             any::<bool>(),
         )
             .prop_map(|(members, generation, ready, op, next, annotated)| {

@@ -30,11 +30,10 @@ use restart::RestartRequest;
 use restore::RestoreRequest;
 use view::StatusView;
 
-// The same strings as the planner's constants in crates/topology/src/planner/mod.rs
-// (docs/day2.md, "Annotations").
-pub const CONFIRM_SCALE_DOWN_ANNOTATION: &str = "neo4j-aks.io/confirm-scale-down";
-pub const RESTART_REQUESTED_ANNOTATION: &str = "neo4j-aks.io/restart-requested-at";
-pub const REPLACE_MEMBER_ANNOTATION: &str = "neo4j-aks.io/replace-member";
+// The operator's planner reads these (docs/day2.md, "Annotations").
+pub use neo4j_aks_topology::planner::{
+    CONFIRM_SCALE_DOWN_ANNOTATION, REPLACE_MEMBER_ANNOTATION, RESTART_REQUESTED_ANNOTATION,
+};
 
 /// Field manager of every write these commands make.
 pub const FIELD_MANAGER: &str = "neo4j-aks-cli";

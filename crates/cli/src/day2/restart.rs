@@ -3,6 +3,7 @@
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use neo4j_aks_model::Neo4jCluster;
+use neo4j_aks_model::operation::OperationKind;
 use serde_json::json;
 
 use super::RESTART_REQUESTED_ANNOTATION;
@@ -20,7 +21,7 @@ pub fn decide(cluster: &Neo4jCluster, now: Timestamp) -> RestartRequest {
         .status
         .as_ref()
         .and_then(|s| s.operation.as_ref())
-        .is_some_and(|op| op.kind.as_deref() == Some("Restart"));
+        .is_some_and(|op| op.kind == OperationKind::Restart);
     if rolling {
         let requested_at = cluster
             .annotations()

@@ -39,7 +39,7 @@ pub fn decide(cluster: &Neo4jCluster, ordinal: i32) -> Result<RestoreRequest, Re
     }
     let requested = cluster.annotations().get(REPLACE_MEMBER_ANNOTATION);
     let ours = |op: &OperationView| {
-        op.kind.as_deref() == Some("ReplaceMember") && op.member == Some(ordinal)
+        op.kind.as_deref() == Some("ReplaceMember") && op.member == u32::try_from(ordinal).ok()
     };
     if let Some(op) = status.operation.as_ref() {
         let view = OperationView::from(op);

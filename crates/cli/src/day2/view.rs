@@ -39,7 +39,7 @@ pub struct StatusView {
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
     pub pod: String,
-    pub ordinal: Option<i32>,
+    pub ordinal: Option<u32>,
     pub zone: Option<String>,
     pub node: Option<String>,
     pub ready: bool,
@@ -56,7 +56,7 @@ pub struct MemberDatabaseView {
     pub role: Option<String>,
     pub writer: Option<bool>,
     pub status: Option<String>,
-    pub lag: Option<i64>,
+    pub lag: Option<u64>,
 }
 
 #[derive(Serialize, Debug, PartialEq)]
@@ -64,8 +64,8 @@ pub struct MemberDatabaseView {
 pub struct DatabaseView {
     pub name: Option<String>,
     pub status: Option<String>,
-    pub primaries: Option<i32>,
-    pub primaries_available: Option<i32>,
+    pub primaries: Option<u32>,
+    pub primaries_available: Option<u32>,
     pub quorum: Option<bool>,
     pub leader: Option<String>,
 }
@@ -74,8 +74,8 @@ pub struct DatabaseView {
 #[serde(rename_all = "camelCase")]
 pub struct OperationView {
     pub kind: Option<String>,
-    pub target: Option<i32>,
-    pub member: Option<i32>,
+    pub target: Option<u32>,
+    pub member: Option<u32>,
     pub server: Option<String>,
     pub phase: Option<String>,
     pub revision: Option<String>,
@@ -86,7 +86,7 @@ pub struct OperationView {
 #[serde(rename_all = "camelCase")]
 pub struct NextStepView {
     pub action: Option<String>,
-    pub member: Option<i32>,
+    pub member: Option<u32>,
     pub reason: Option<String>,
     pub at: Option<String>,
 }
@@ -140,10 +140,10 @@ impl StatusView {
                         .databases
                         .iter()
                         .map(|d| MemberDatabaseView {
-                            name: d.name.clone(),
-                            role: d.role.clone(),
-                            writer: d.writer,
-                            status: d.status.clone(),
+                            name: Some(d.name.clone()),
+                            role: Some(d.role.clone()),
+                            writer: Some(d.writer),
+                            status: Some(d.status.clone()),
                             lag: d.lag,
                         })
                         .collect(),
@@ -153,20 +153,20 @@ impl StatusView {
                 .databases
                 .iter()
                 .map(|d| DatabaseView {
-                    name: d.name.clone(),
-                    status: d.status.clone(),
-                    primaries: d.primaries,
-                    primaries_available: d.primaries_available,
-                    quorum: d.quorum,
+                    name: Some(d.name.clone()),
+                    status: Some(d.status.clone()),
+                    primaries: Some(d.primaries),
+                    primaries_available: Some(d.primaries_available),
+                    quorum: Some(d.quorum),
                     leader: d.leader.clone(),
                 })
                 .collect(),
             operation: status.operation.as_ref().map(OperationView::from),
             next_step: status.next_step.as_ref().map(|s| NextStepView {
-                action: s.action.clone(),
+                action: Some(s.action.clone()),
                 member: s.member,
-                reason: s.reason.clone(),
-                at: s.at.clone(),
+                reason: Some(s.reason.clone()),
+                at: Some(s.at.0.to_string()),
             }),
             conditions: status
                 .conditions
@@ -270,16 +270,23 @@ impl StatusView {
     }
 }
 
+/// An enum value as the status spells it in JSON.
+fn wire_name<T: Serialize>(value: &T) -> Option<String> {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
 impl From<&OperationStatus> for OperationView {
     fn from(o: &OperationStatus) -> Self {
         OperationView {
-            kind: o.kind.clone(),
+            kind: wire_name(&o.kind),
             target: o.target,
-            member: o.member,
+            member: Some(o.member),
             server: o.server.clone(),
-            phase: o.phase.clone(),
+            phase: o.phase.as_ref().and_then(wire_name),
             revision: o.revision.clone(),
-            started_at: o.started_at.clone(),
+            started_at: Some(o.started_at.0.to_string()),
         }
     }
 }
@@ -399,6 +406,7 @@ mod tests {
     use crate::day2::fixtures::{
         cluster, condition, healthy as healthy_cluster, operation, status, step,
     };
+    use neo4j_aks_model::operation::OperationPhase;
     use neo4j_aks_model::{DatabaseStatus, MemberStatus};
 
     #[test]
@@ -433,8 +441,12 @@ Conditions: all healthy
             ..MemberStatus::default()
         }];
         s.databases = vec![DatabaseStatus {
-            name: Some("neo4j".into()),
-            ..DatabaseStatus::default()
+            name: "neo4j".into(),
+            status: "offline".into(),
+            primaries: 3,
+            primaries_available: 1,
+            quorum: false,
+            leader: None,
         }];
         s.conditions = vec![
             condition("Ready", "False", "MembersNotReady", "1 of 3 members ready"),
@@ -453,7 +465,7 @@ Conditions: all healthy
             "{text}"
         );
         assert!(
-            text.contains("\nneo4j     -       -/-        -       -\n"),
+            text.contains("\nneo4j     offline  1/3        no      -\n"),
             "{text}"
         );
         assert!(
@@ -483,7 +495,7 @@ Conditions: all healthy
         status(&mut c).members[2].health = None;
         let mut op = operation("ScaleDown", 4);
         op.target = Some(3);
-        op.phase = Some("Deallocating".into());
+        op.phase = Some(OperationPhase::Deallocating);
         status(&mut c).operation = Some(op);
         status(&mut c).next_step = Some(step(
             "Wait",

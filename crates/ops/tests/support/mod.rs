@@ -2,6 +2,8 @@
 //! client counts requests by verb), and helpers to create and wait for Neo4jClusters.
 #![allow(dead_code)]
 
+pub mod simulated;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +24,9 @@ pub struct Harness {
     pub ns: Option<TestNamespace>,
     pub name: String,
     pub operators: Vec<(Arc<Metrics>, JoinHandle<()>)>,
+    /// The Neo4j side of this test's cluster: a SIMULATION (no Neo4j runs on kwok nodes); every
+    /// operator the harness starts reaches it, so member restarts and scale-downs happen.
+    pub sim: Arc<simulated::SimulatedNeo4j>,
 }
 
 pub async fn config(env: &TestEnv) -> Config {
@@ -90,11 +95,13 @@ impl Harness {
         let env = TestEnv::connect(test).await?;
         install_crd(&env.client()).await;
         let ns = env.namespace(test).await;
+        let sim = simulated::SimulatedNeo4j::new(env.client(), ns.name(), "db");
         Some(Harness {
             env,
             ns: Some(ns),
             name: "db".to_string(),
             operators: Vec::new(),
+            sim,
         })
     }
 
@@ -111,14 +118,30 @@ impl Harness {
         neo4j_aks_ops::counting::client(config(&self.env).await, metrics).expect("client")
     }
 
-    /// Starts an in-process operator watching this namespace; returns its metrics.
+    /// The connector to this harness's simulated Neo4j.
+    pub fn connector(&self) -> Arc<dyn neo4j_aks_ops::neo4j::Connector> {
+        Arc::new(simulated::SimConnector(self.sim.clone()))
+    }
+
+    /// Starts an in-process operator watching this namespace (its day-2 executor reaches the
+    /// simulated Neo4j); returns its metrics.
     pub async fn start_operator(&mut self) -> Arc<Metrics> {
+        let connector = self.connector();
+        self.start_operator_with(connector).await
+    }
+
+    /// Starts an in-process operator whose day-2 executor reaches Neo4j through `connector`.
+    pub async fn start_operator_with(
+        &mut self,
+        connector: Arc<dyn neo4j_aks_ops::neo4j::Connector>,
+    ) -> Arc<Metrics> {
         let metrics = Arc::new(Metrics::new());
         let client = self.counting_client(metrics.clone()).await;
-        let ctx = Context::new(
+        let ctx = Context::with_connector(
             client,
             metrics.clone(),
             settings(self.ns(), "test-operator"),
+            connector,
         );
         let handle = tokio::spawn(controller::run(ctx));
         self.operators.push((metrics.clone(), handle));
@@ -133,10 +156,11 @@ impl Harness {
         config.auth_info.impersonate = Some(user.to_string());
         config.auth_info.impersonate_groups = Some(groups);
         let client = neo4j_aks_ops::counting::client(config, metrics.clone()).expect("client");
-        let ctx = Context::new(
+        let ctx = Context::with_connector(
             client,
             metrics.clone(),
             settings(self.ns(), "rbac-operator"),
+            self.connector(),
         );
         let handle = tokio::spawn(controller::run(ctx));
         self.operators.push((metrics.clone(), handle));

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use neo4j_aks_model::ValidatedCluster;
 
-use super::{CONFIRM_SCALE_DOWN_ANNOTATION, Confirmation, Desired};
+use super::{CONFIRM_SCALE_DOWN_ANNOTATION, Confirmation, Desired, REPLACE_MEMBER_ANNOTATION};
 
 /// Default lag bound before a member may be taken down (transactions behind the writer).
 pub const DEFAULT_MAX_LAG: u64 = 1_000;
@@ -17,6 +17,21 @@ impl Confirmation {
         annotations
             .get(CONFIRM_SCALE_DOWN_ANNOTATION)
             .map_or(Confirmation::None, |v| Confirmation::Annotation(v.clone()))
+    }
+}
+
+/// The ordinal `neo4j-aks.io/replace-member` names: `Ok(None)` without the annotation, `Err`
+/// with the reason when the value is not an ordinal.
+pub fn replace_member_from_annotations(
+    annotations: &BTreeMap<String, String>,
+) -> Result<Option<u32>, String> {
+    match annotations.get(REPLACE_MEMBER_ANNOTATION) {
+        None => Ok(None),
+        Some(value) => value.trim().parse::<u32>().map(Some).map_err(|_| {
+            format!(
+                "{REPLACE_MEMBER_ANNOTATION}: {value:?} is not a member ordinal (e.g. \"2\" for pod <name>-2)"
+            )
+        }),
     }
 }
 
@@ -47,6 +62,7 @@ impl Desired {
             confirmation,
             max_lag: DEFAULT_MAX_LAG,
             step_timeout_secs: DEFAULT_STEP_TIMEOUT_SECS,
+            replace_member: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod desired;
 mod gates;
+mod replace;
 mod restart;
 mod scale_down;
 mod scale_up;
@@ -14,11 +15,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::observed::ObservedTopology;
 
-pub use desired::{DEFAULT_MAX_LAG, DEFAULT_STEP_TIMEOUT_SECS};
+pub use desired::{DEFAULT_MAX_LAG, DEFAULT_STEP_TIMEOUT_SECS, replace_member_from_annotations};
 pub use gates::{Blocker, safe_to_take_down};
+/// The operation in flight lives in the model, so the status can record it.
+pub use neo4j_aks_model::operation::{Operation, ReplacePhase, ScaleDownPhase};
 
 /// Annotation on the Neo4jCluster that confirms a scale-down to the given member count.
 pub const CONFIRM_SCALE_DOWN_ANNOTATION: &str = "neo4j-aks.io/confirm-scale-down";
+/// `neo4j-aks.io/restart-requested-at` and `neo4j-aks.io/replace-member` are defined in the
+/// model (validation and rendering read them too).
+pub use neo4j_aks_model::operation::{REPLACE_MEMBER_ANNOTATION, RESTART_REQUESTED_ANNOTATION};
 
 /// The smallest clustered size the planner scales down to.
 pub const MIN_CLUSTER_MEMBERS: u32 = 3;
@@ -40,6 +46,8 @@ pub struct Desired {
     pub max_lag: u64,
     /// How long a member may take to come back (restart) or a server to deallocate.
     pub step_timeout_secs: i64,
+    /// The member `neo4j-aks.io/replace-member` asks to replace (consent for that member only).
+    pub replace_member: Option<u32>,
 }
 
 /// Explicit consent for destructive steps.
@@ -63,43 +71,12 @@ impl Confirmation {
     }
 }
 
-/// Where a scale-down of one member stands (recorded in status).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ScaleDownPhase {
-    /// `DEALLOCATE` was sent; wait for `Deallocated`.
-    Deallocating,
-    /// `DROP SERVER` was sent; next shrink the StatefulSet.
-    Dropped,
-}
-
 /// The operation in flight, as recorded in the Neo4jCluster status after each step.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<Operation>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase",
-    tag = "kind"
-)]
-pub enum Operation {
-    ScaleDown {
-        target: u32,
-        member: u32,
-        server: String,
-        phase: ScaleDownPhase,
-        started_at_secs: i64,
-    },
-    Restart {
-        revision: String,
-        member: u32,
-        started_at_secs: i64,
-    },
 }
 
 /// The action of a step.
@@ -149,6 +126,36 @@ pub enum Action {
     RestartMember {
         ordinal: u32,
     },
+    /// Delete this member's pod and claim: its server was dropped, and the StatefulSet brings
+    /// the member back empty with a new server identity (`neo4j-aks.io/replace-member`).
+    ReplaceMember {
+        ordinal: u32,
+    },
+    /// The replacement of this member finished: remove the `neo4j-aks.io/replace-member`
+    /// annotation.
+    FinishReplacement {
+        ordinal: u32,
+    },
+}
+
+impl Action {
+    /// The action's name as `status.nextStep.action` shows it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Done => "Done",
+            Action::Wait => "Wait",
+            Action::Refuse => "Refuse",
+            Action::Abort => "Abort",
+            Action::ScaleStatefulSet { .. } => "ScaleStatefulSet",
+            Action::EnableServer { .. } => "EnableServer",
+            Action::AlignTopology { .. } => "AlignTopology",
+            Action::DeallocateServer { .. } => "DeallocateServer",
+            Action::DropServer { .. } => "DropServer",
+            Action::RestartMember { .. } => "RestartMember",
+            Action::ReplaceMember { .. } => "ReplaceMember",
+            Action::FinishReplacement { .. } => "FinishReplacement",
+        }
+    }
 }
 
 /// The next step: what, on which member, why, and whether it destroys something.
@@ -191,6 +198,13 @@ impl Step {
     }
 }
 
+/// Why scaling down to `desired.members` is refused outright (below 3 members, below a
+/// database's primaries, no confirmation), or `None`. Usable without Neo4j's view (pass an
+/// observation without servers): the operator reports it while Neo4j is unreachable.
+pub fn scale_down_refusal(observed: &ObservedTopology, desired: &Desired) -> Option<String> {
+    scale_down::refusal(observed, desired, desired.members)
+}
+
 /// Plans the next step.
 pub fn plan(observed: &ObservedTopology, desired: &Desired, progress: &Progress) -> Step {
     match &progress.operation {
@@ -202,6 +216,9 @@ pub fn plan(observed: &ObservedTopology, desired: &Desired, progress: &Progress)
                 return step;
             }
         }
+        Some(Operation::ReplaceMember { .. }) => {
+            return replace::resume(observed, desired, progress);
+        }
         None => {}
     }
     let progress = &Progress::default();
@@ -209,6 +226,9 @@ pub fn plan(observed: &ObservedTopology, desired: &Desired, progress: &Progress)
         return scale_down::start(observed, desired, progress);
     }
     if let Some(step) = scale_up::plan(observed, desired, progress) {
+        return step;
+    }
+    if let Some(step) = replace::start(observed, desired, progress) {
         return step;
     }
     if let Some(step) = restart::start(observed, desired, progress) {

@@ -18,7 +18,7 @@ fn refuse(progress: &Progress, reason: String) -> Step {
 }
 
 /// Reasons a scale-down to `target` is not allowed at all.
-fn refusal(observed: &ObservedTopology, desired: &Desired, target: u32) -> Option<String> {
+pub fn refusal(observed: &ObservedTopology, desired: &Desired, target: u32) -> Option<String> {
     if target < MIN_CLUSTER_MEMBERS {
         return Some(format!(
             "refusing to scale below {MIN_CLUSTER_MEMBERS} members (asked for {target}): a cluster needs 3 to tolerate a failure"
@@ -137,6 +137,11 @@ pub fn resume(observed: &ObservedTopology, desired: &Desired, progress: &Progres
     let Some(m) = observed.member(*member) else {
         return shrink(desired, *member);
     };
+    if *phase == ScaleDownPhase::Dropped && m.server.is_none() {
+        // DROP SERVER is recorded before it is sent; a server SHOW SERVERS no longer lists after
+        // that is gone (a dropped server that shut down leaves the list).
+        return shrink(desired, *member);
+    }
     let elapsed = observed.now_secs.saturating_sub(*started_at_secs);
     if *phase == ScaleDownPhase::Deallocating
         && matches!(

@@ -31,6 +31,8 @@ pub struct Sim {
     pub dbs: Vec<SimDb>,
     pub replicas: u32,
     pub now: i64,
+    /// Members whose server is a new identity (`server-<i>-new`), as after a replacement.
+    pub new_identity: Vec<u32>,
 }
 
 pub fn server_id(ordinal: u32) -> String {
@@ -61,6 +63,7 @@ impl Sim {
             dbs: vec![db("system"), db("neo4j")],
             replicas: n,
             now: 1_000,
+            new_identity: Vec::new(),
         }
     }
 
@@ -73,6 +76,27 @@ impl Sim {
 
     pub fn member(&mut self, ordinal: u32) -> &mut SimMember {
         &mut self.members[ordinal as usize]
+    }
+
+    /// Takes the member's user databases away; `system` stays, as on a real `Deallocated`
+    /// server.
+    pub fn evacuate_user_databases(&mut self, ordinal: u32) {
+        for db in self.dbs.iter_mut().filter(|d| d.name != "system") {
+            db.primaries.retain(|o| *o != ordinal);
+            db.secondaries.retain(|o| *o != ordinal);
+            if db.leader == Some(ordinal) {
+                db.leader = db.primaries.first().copied();
+            }
+        }
+    }
+
+    /// The server id of member `o` in this simulation.
+    pub fn id(&self, o: u32) -> String {
+        if self.new_identity.contains(&o) {
+            format!("server-{o}-new")
+        } else {
+            server_id(o)
+        }
     }
 
     /// Takes the member's databases away (as after DEALLOCATE).
@@ -129,7 +153,7 @@ impl Sim {
                         DatabaseType::Standard
                     },
                     address: available.then(|| address(o)),
-                    server_id: Some(server_id(o)),
+                    server_id: Some(self.id(o)),
                     role: if online { role } else { DatabaseRole::Unknown },
                     writer: online && db.leader == Some(o),
                     requested_status: "online".to_owned(),
@@ -162,8 +186,8 @@ impl Sim {
                         .map(|d| d.name.clone())
                         .collect();
                     ServerRecord {
-                        server_id: server_id(o),
-                        name: server_id(o),
+                        server_id: self.id(o),
+                        name: self.id(o),
                         address: Some(address(o)),
                         state: state.clone(),
                         health: health.clone(),
@@ -198,5 +222,6 @@ pub fn desired(members: u32, rev: &str) -> Desired {
         confirmation: Confirmation::None,
         max_lag: 10,
         step_timeout_secs: 600,
+        replace_member: None,
     }
 }

@@ -1,0 +1,528 @@
+//! The day-2 executor: each reconcile, after apply and observe, look at Neo4j (SHOW SERVERS,
+//! SHOW DATABASES), ask the pure planner for the one next safe step, carry it out, and record
+//! the progress in the status so a restarted operator resumes instead of repeating it.
+//!
+//! Crash windows (the operator may stop between any two lines):
+//! * `DEALLOCATE`, `ENABLE`, `ALTER … SET TOPOLOGY`: recorded after they were sent. Sent but not
+//!   recorded → the next observation shows the server `Deallocating`/`Deallocated` (or enabled,
+//!   or the new topology) and the planner continues from that; if a stale read still shows
+//!   `Enabled`, sending the same DEALLOCATE again moves nothing new.
+//! * `DROP SERVER`: recorded *before* it is sent (phase `Dropped`). Recorded but not sent → the
+//!   server still shows `Deallocated` and the planner sends it. Sent → the server shows
+//!   `Dropped` or has left SHOW SERVERS, and with the recorded phase the planner knows it is gone
+//!   and shrinks. (Recording after would leave "not listed" ambiguous.)
+//! * Shrinking the StatefulSet: after. Sent but not recorded → the recorded member is no longer
+//!   below `replicas`, which the planner reads as "this removal is complete".
+//! * Restarting a member (deleting its pod): after. Deleted but not recorded → the member is
+//!   down or back on the new revision; the planner waits for it like for any down member and
+//!   never takes a second one down meanwhile.
+//! * Replacing a member (deleting its pod and claim): before (phase `Recreating`). Recorded but
+//!   not done → the member still runs the dropped server, which holds nothing, so deleting again
+//!   loses nothing. The annotation is removed last; removed but not recorded → the planner sees
+//!   the new server up and finishes again (removing an absent annotation is a no-op).
+//!
+//! Neo4j unreachable (no member Ready, no Secret, DNS, timeouts): ClusterFormed=Unknown with the
+//! reason, nothing destructive, the recorded operation kept, and a requeue.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Secret};
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::runtime::events::EventType;
+use neo4j_aks_model::operation::REPLACE_MEMBER_ANNOTATION;
+use neo4j_aks_model::{Neo4jCluster, ValidatedCluster};
+use neo4j_aks_topology::Credentials;
+use neo4j_aks_topology::observed::{ObservedTopology, member_identities};
+use neo4j_aks_topology::planner::{
+    Action, Confirmation, Desired, Operation, Progress, Step, plan,
+    replace_member_from_annotations, scale_down_refusal,
+};
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::controller::Context;
+use crate::neo4j::{Admin, Target};
+use crate::observe::Observed;
+
+/// Field manager of the day-2 executor's own writes (replicas of a shrink, the annotation).
+pub const DAY2_FIELD_MANAGER: &str = "neo4j-aks-day2";
+/// How many member hosts one reconcile tries before calling Neo4j unreachable.
+const HOSTS_TRIED: usize = 2;
+
+/// What the day-2 part of a reconcile found and did, for the status.
+#[derive(Clone, Debug)]
+pub struct Day2 {
+    /// Neo4j's view, when it answered.
+    pub topology: Option<ObservedTopology>,
+    /// Why Neo4j could not be asked (ClusterFormed=Unknown).
+    pub unreachable: Option<String>,
+    /// The planner's decision (absent when Neo4j was not reachable).
+    pub step: Option<Step>,
+    /// The operation to record: `None` keeps what the status says.
+    pub operation: Option<Option<Operation>>,
+    /// A step that was carried out.
+    pub executed: Option<Step>,
+    /// A step that failed, with the error.
+    pub failed: Option<String>,
+    /// `(spec nodeCount, live replicas)` when the spec asks for fewer members than run.
+    pub scale_down: Option<(u32, u32)>,
+    /// Why a scale-down cannot go ahead even before asking Neo4j (confirmation, below 3, ...).
+    pub scale_down_refused: Option<String>,
+    /// Members whose pods run an older revision than the StatefulSet's.
+    pub stale_members: Vec<u32>,
+    /// The status records an operation in flight.
+    pub in_flight: bool,
+}
+
+impl Day2 {
+    fn new() -> Self {
+        Day2 {
+            topology: None,
+            unreachable: None,
+            step: None,
+            operation: None,
+            executed: None,
+            failed: None,
+            scale_down: None,
+            scale_down_refused: None,
+            stale_members: Vec::new(),
+            in_flight: false,
+        }
+    }
+
+    /// More to do soon (requeue quickly): a step that is not `Done`; or, while Neo4j cannot be
+    /// asked, work waiting for it (an operation in flight, a pending scale-down, members on an
+    /// old revision). A converged cluster the operator cannot reach waits for the normal resync
+    /// instead of polling Neo4j every few seconds.
+    pub fn busy(&self) -> bool {
+        if self.unreachable.is_some() {
+            return self.in_flight || self.scale_down.is_some() || !self.stale_members.is_empty();
+        }
+        // Refuse and Abort wait for a person, whose change (spec, annotation) triggers a
+        // reconcile anyway.
+        self.step
+            .as_ref()
+            .is_some_and(|s| !matches!(s.action, Action::Done | Action::Refuse | Action::Abort))
+    }
+}
+
+fn now_secs() -> i64 {
+    Timestamp::now().as_second()
+}
+
+/// The revision the StatefulSet wants every pod on, once its controller has seen the latest
+/// template (before that the pods' revision cannot be compared).
+pub fn desired_revision(sts: &StatefulSet) -> Option<String> {
+    let status = sts.status.as_ref()?;
+    let seen = status.observed_generation? >= sts.metadata.generation?;
+    seen.then(|| status.update_revision.clone()).flatten()
+}
+
+fn recorded_progress(cluster: &Neo4jCluster) -> Result<Progress, String> {
+    let Some(status) = cluster.status.as_ref().and_then(|s| s.operation.as_ref()) else {
+        return Ok(Progress::default());
+    };
+    Operation::from_status(status)
+        .map(|operation| Progress {
+            operation: Some(operation),
+        })
+        .map_err(|e| e.to_string())
+}
+
+async fn credentials(ctx: &Context, spec: &ValidatedCluster) -> Result<Credentials, String> {
+    let name = spec.password.secret_name();
+    let secret = Api::<Secret>::namespaced(ctx.client.clone(), &spec.namespace)
+        .get_opt(name)
+        .await
+        .map_err(|e| format!("cannot read Secret {name}: {e}"))?
+        .ok_or_else(|| format!("Secret {name} does not exist yet"))?;
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(spec.password.key()))
+        .ok_or_else(|| format!("Secret {name} has no key {}", spec.password.key()))?;
+    Credentials::from_secret_bytes(&bytes.0).map_err(|e| format!("Secret {name}: {e}"))
+}
+
+/// Ready members first, lowest ordinal first.
+fn hosts(spec: &ValidatedCluster, observed: &Observed) -> Vec<String> {
+    observed
+        .pods
+        .iter()
+        .filter(|p| p.ready)
+        .take(HOSTS_TRIED)
+        .map(|p| spec.member_fqdn(i32::try_from(p.ordinal).unwrap_or(i32::MAX)))
+        .collect()
+}
+
+/// Connects and reads SHOW SERVERS / SHOW DATABASES.
+async fn look(
+    ctx: &Context,
+    spec: &ValidatedCluster,
+    observed: &Observed,
+    replicas: u32,
+) -> Result<(Arc<dyn Admin>, ObservedTopology), String> {
+    let hosts = hosts(spec, observed);
+    if hosts.is_empty() {
+        return Err("no member pod is Ready".to_owned());
+    }
+    let credentials = credentials(ctx, spec).await?;
+    let target = Target {
+        namespace: spec.namespace.clone(),
+        cluster: spec.name.clone(),
+        hosts,
+        credentials,
+    };
+    let admin = ctx
+        .connector
+        .connect(&target)
+        .await
+        .map_err(|e| e.to_string())?;
+    let servers = admin.show_servers().await.map_err(|e| e.to_string())?;
+    let databases = admin.show_databases().await.map_err(|e| e.to_string())?;
+    let spec_members = u32::try_from(spec.members).unwrap_or(0);
+    let highest_pod = observed
+        .pods
+        .iter()
+        .map(|p| p.ordinal + 1)
+        .max()
+        .unwrap_or(0);
+    let identities = member_identities(spec, replicas.max(spec_members).max(highest_pod));
+    let topology = ObservedTopology::build(
+        &identities,
+        &observed.pods,
+        &servers,
+        &databases,
+        replicas,
+        now_secs(),
+    );
+    Ok((admin, topology))
+}
+
+/// The day-2 part of a reconcile for a clustered spec. `spec` is the validated spec as written
+/// (its `members` is the nodeCount asked for, not the live count).
+pub async fn run(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    spec: &ValidatedCluster,
+    observed: &Observed,
+) -> Day2 {
+    let mut day2 = Day2::new();
+    let Some(sts) = observed.statefulset.as_ref() else {
+        day2.unreachable = Some("the StatefulSet does not exist yet".to_owned());
+        return day2;
+    };
+    let replicas = sts
+        .spec
+        .as_ref()
+        .and_then(|s| s.replicas)
+        .and_then(|r| u32::try_from(r).ok())
+        .unwrap_or(0);
+    let spec_members = u32::try_from(spec.members).unwrap_or(0);
+    let revision = desired_revision(sts);
+    if let Some(revision) = &revision {
+        day2.stale_members = observed
+            .pods
+            .iter()
+            .filter(|p| &p.revision != revision)
+            .map(|p| p.ordinal)
+            .collect();
+    }
+    let annotations = cluster.annotations();
+    let confirmation = Confirmation::from_annotations(annotations);
+    let mut desired =
+        Desired::for_cluster(spec, revision.clone().unwrap_or_default(), confirmation);
+    if spec_members < replicas {
+        day2.scale_down = Some((spec_members, replicas));
+        let nothing = ObservedTopology::build(&[], &[], &[], &[], replicas, now_secs());
+        day2.scale_down_refused = scale_down_refusal(&nothing, &desired);
+    }
+    match replace_member_from_annotations(annotations) {
+        Ok(member) => desired.replace_member = member,
+        Err(reason) => {
+            day2.step = Some(refusal(reason));
+        }
+    }
+    day2.in_flight = cluster
+        .status
+        .as_ref()
+        .is_some_and(|s| s.operation.is_some());
+    let progress = match recorded_progress(cluster) {
+        Ok(p) => p,
+        Err(reason) => {
+            day2.step = Some(refusal(format!(
+                "cannot resume the recorded operation: {reason}; remove status.operation after checking SHOW SERVERS"
+            )));
+            return day2;
+        }
+    };
+
+    let (admin, topology) = match look(ctx, spec, observed, replicas).await {
+        Ok(found) => found,
+        Err(reason) => {
+            day2.unreachable = Some(reason);
+            return day2;
+        }
+    };
+    if day2.step.is_some() {
+        day2.topology = Some(topology);
+        return day2;
+    }
+    let step = if revision.is_none() {
+        Step {
+            action: Action::Wait,
+            member: None,
+            reason: "the StatefulSet controller has not observed the latest pod template yet"
+                .to_owned(),
+            destructive: false,
+            progress: progress.clone(),
+        }
+    } else {
+        plan(&topology, &desired, &progress)
+    };
+    day2.topology = Some(topology);
+    execute(
+        ctx,
+        cluster,
+        spec,
+        admin.as_ref(),
+        &progress,
+        &step,
+        &mut day2,
+    )
+    .await;
+    day2.step = Some(step);
+    day2
+}
+
+fn refusal(reason: String) -> Step {
+    Step {
+        action: Action::Refuse,
+        member: None,
+        reason,
+        destructive: false,
+        progress: Progress::default(),
+    }
+}
+
+/// Carries out `step` and sets what to record.
+async fn execute(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    spec: &ValidatedCluster,
+    admin: &dyn Admin,
+    progress: &Progress,
+    step: &Step,
+    day2: &mut Day2,
+) {
+    let result: Result<bool, String> = match &step.action {
+        Action::Done | Action::Wait => {
+            day2.operation = Some(step.progress.operation.clone());
+            return;
+        }
+        // Kept as recorded: a person decides.
+        Action::Refuse | Action::Abort => return,
+        Action::ScaleStatefulSet { replicas, .. } => scale(ctx, spec, *replicas).await,
+        Action::EnableServer { server } => admin
+            .enable_server(server)
+            .await
+            .map(|()| true)
+            .map_err(|e| e.to_string()),
+        Action::AlignTopology {
+            database,
+            primaries,
+            secondaries,
+        } => admin
+            .alter_database_topology(database, *primaries, *secondaries)
+            .await
+            .map(|()| true)
+            .map_err(|e| e.to_string()),
+        Action::DeallocateServer { server } => {
+            if matches!(
+                step.progress.operation,
+                Some(Operation::ReplaceMember { .. })
+            ) && progress.operation.is_none()
+                && !still_asked_to_replace(ctx, cluster).await
+            {
+                // A cached copy of the object may still carry an annotation the operator already
+                // removed: never start a replacement without reading it fresh.
+                return;
+            }
+            admin
+                .deallocate_databases_from_server(server)
+                .await
+                .map(|()| true)
+                .map_err(|e| e.to_string())
+        }
+        Action::DropServer { server } => match record(ctx, cluster, &step.progress).await {
+            Err(e) => Err(format!("not sent: recording the step failed: {e}")),
+            Ok(()) => {
+                day2.operation = Some(step.progress.operation.clone());
+                admin
+                    .drop_server(server)
+                    .await
+                    .map(|()| true)
+                    .map_err(|e| e.to_string())
+            }
+        },
+        Action::RestartMember { ordinal } => delete_pod(ctx, spec, *ordinal).await,
+        Action::ReplaceMember { ordinal } => match record(ctx, cluster, &step.progress).await {
+            Err(e) => Err(format!("not done: recording the step failed: {e}")),
+            Ok(()) => {
+                day2.operation = Some(step.progress.operation.clone());
+                recreate_member(ctx, spec, *ordinal).await
+            }
+        },
+        Action::FinishReplacement { .. } => remove_replace_annotation(ctx, cluster).await,
+    };
+    match result {
+        Ok(changed) => {
+            day2.operation = Some(step.progress.operation.clone());
+            if changed {
+                info!(
+                    cluster = %cluster.name_any(),
+                    namespace = cluster.namespace().unwrap_or_default(),
+                    action = step.action.name(),
+                    reason = %step.reason,
+                    "day-2 step"
+                );
+                ctx.publish(
+                    cluster,
+                    EventType::Normal,
+                    step.action.name(),
+                    step.reason.clone(),
+                )
+                .await;
+                day2.executed = Some(step.clone());
+            }
+        }
+        Err(e) => {
+            warn!(
+                cluster = %cluster.name_any(),
+                action = step.action.name(),
+                error = %e,
+                "day-2 step failed"
+            );
+            let message = format!("{} failed: {e}", step.action.name());
+            ctx.publish(
+                cluster,
+                EventType::Warning,
+                "Day2StepFailed",
+                message.clone(),
+            )
+            .await;
+            day2.failed = Some(message);
+        }
+    }
+}
+
+/// Writes `progress` into `status.operation` now (before a step whose effect observation alone
+/// could not tell apart). The status manager owns every status field, so this is its apply.
+async fn record(ctx: &Context, cluster: &Neo4jCluster, progress: &Progress) -> Result<(), String> {
+    let mut status = cluster.status.clone().unwrap_or_default();
+    status.operation = progress.operation.as_ref().map(Operation::to_status);
+    crate::controller::write_status_now(ctx, cluster, &status)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn still_asked_to_replace(ctx: &Context, cluster: &Neo4jCluster) -> bool {
+    let api: Api<Neo4jCluster> =
+        Api::namespaced(ctx.client.clone(), &cluster.namespace().unwrap_or_default());
+    match api.get_opt(&cluster.name_any()).await {
+        Ok(Some(fresh)) => {
+            fresh.annotations().get(REPLACE_MEMBER_ANNOTATION)
+                == cluster.annotations().get(REPLACE_MEMBER_ANNOTATION)
+        }
+        _ => false,
+    }
+}
+
+async fn scale(ctx: &Context, spec: &ValidatedCluster, replicas: u32) -> Result<bool, String> {
+    let api: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &spec.namespace);
+    let name = spec.statefulset_name();
+    let live = api
+        .get_opt(&name)
+        .await
+        .map_err(|e| e.to_string())?
+        .and_then(|s| s.spec.and_then(|s| s.replicas));
+    let replicas = i32::try_from(replicas).map_err(|e| e.to_string())?;
+    if live == Some(replicas) {
+        return Ok(false);
+    }
+    // A merge patch of this one field (a partial server-side apply under the main field manager
+    // would drop every other field it owns). The main apply renders the live replica count
+    // during a scale-down, so it sends this same value afterwards and never undoes it.
+    api.patch(
+        &name,
+        &PatchParams {
+            field_manager: Some(DAY2_FIELD_MANAGER.to_owned()),
+            ..PatchParams::default()
+        },
+        &Patch::Merge(json!({"spec": {"replicas": replicas}})),
+    )
+    .await
+    .map(|_| true)
+    .map_err(|e| e.to_string())
+}
+
+async fn delete_pod(ctx: &Context, spec: &ValidatedCluster, ordinal: u32) -> Result<bool, String> {
+    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &spec.namespace);
+    let name = spec.pod_name(i32::try_from(ordinal).map_err(|e| e.to_string())?);
+    match api.delete(&name, &DeleteParams::default()).await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(s)) if s.is_not_found() => Ok(false),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Deletes the member's claim, then its pod: the claim's protection finalizer keeps it until the
+/// pod is gone, and the StatefulSet then creates both again, the claim empty.
+async fn recreate_member(
+    ctx: &Context,
+    spec: &ValidatedCluster,
+    ordinal: u32,
+) -> Result<bool, String> {
+    let i = i32::try_from(ordinal).map_err(|e| e.to_string())?;
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &spec.namespace);
+    match claims
+        .delete(&spec.pvc_name(i), &DeleteParams::background())
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.is_not_found() => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    delete_pod(ctx, spec, ordinal).await.map(|_| true)
+}
+
+async fn remove_replace_annotation(ctx: &Context, cluster: &Neo4jCluster) -> Result<bool, String> {
+    if !cluster
+        .annotations()
+        .contains_key(REPLACE_MEMBER_ANNOTATION)
+    {
+        return Ok(false);
+    }
+    let api: Api<Neo4jCluster> =
+        Api::namespaced(ctx.client.clone(), &cluster.namespace().unwrap_or_default());
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        REPLACE_MEMBER_ANNOTATION.to_owned(),
+        serde_json::Value::Null,
+    );
+    api.patch(
+        &cluster.name_any(),
+        &PatchParams {
+            field_manager: Some(DAY2_FIELD_MANAGER.to_owned()),
+            ..PatchParams::default()
+        },
+        &Patch::Merge(json!({"metadata": {"annotations": annotations}})),
+    )
+    .await
+    .map(|_| true)
+    .map_err(|e| e.to_string())
+}

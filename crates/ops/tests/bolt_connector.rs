@@ -1,0 +1,93 @@
+//! The operator's production connector ([`BoltConnector`]): an unresolvable member fails fast
+//! (no Neo4j needed), and against a REAL Neo4j Community 5.26 server (the neo4j-harness; set
+//! `NEO4J_AKS_TEST_BOLT` by `eval "$(testenv/neo4j-harness/neo4j.sh env)"`) it connects and
+//! authenticates, and reports Community's refusal of SHOW SERVERS, or a wrong password, as such.
+//! Without `NEO4J_AKS_TEST_BOLT` the harness test prints a note and passes, unless
+//! `NEO4J_AKS_REQUIRE_NEO4J=1`.
+
+use std::time::Instant;
+
+use neo4j_aks_ops::neo4j::{BoltConnector, Connector, Target};
+use neo4j_aks_topology::bolt::BoltOptions;
+use neo4j_aks_topology::{ClientError, Credentials};
+
+fn target(hosts: Vec<String>, password: &str) -> Target {
+    Target {
+        namespace: "ns".to_owned(),
+        cluster: "db".to_owned(),
+        hosts,
+        credentials: Credentials::new("neo4j", password),
+    }
+}
+
+/// Every operator test on the testenv reaches this path (kwok runs no Neo4j): it must fail as
+/// `Unavailable`, quickly. The time is printed, not asserted (speed is measured, not tested).
+#[tokio::test]
+async fn an_unresolvable_member_is_unavailable_without_retries() {
+    let connector = BoltConnector::default();
+    let hosts = vec![
+        "db-0.db-headless.no-such-namespace.svc.cluster.local".to_owned(),
+        "db-1.db-headless.no-such-namespace.svc.cluster.local".to_owned(),
+    ];
+    let started = Instant::now();
+    let result = connector.connect(&target(hosts, "whatever-1234")).await;
+    let elapsed = started.elapsed();
+    println!("unresolvable members: failed after {elapsed:?}");
+    match result {
+        Err(ClientError::Unavailable { detail }) => {
+            assert!(!detail.contains("whatever-1234"), "{detail}");
+        }
+        Err(other) => panic!("expected Unavailable, got {other}"),
+        Ok(_) => panic!("connected to a host that does not exist"),
+    }
+}
+
+fn harness() -> Option<(String, u16, String)> {
+    match std::env::var("NEO4J_AKS_TEST_BOLT") {
+        Ok(uri) if !uri.is_empty() => {
+            let o = BoltOptions::from_uri(&uri).expect("NEO4J_AKS_TEST_BOLT is a Bolt URI");
+            let password = std::env::var("NEO4J_AKS_TEST_PASSWORD").unwrap_or_default();
+            Some((o.host, o.port, password))
+        }
+        _ => {
+            assert!(
+                std::env::var("NEO4J_AKS_REQUIRE_NEO4J").as_deref() != Ok("1"),
+                "NEO4J_AKS_REQUIRE_NEO4J=1 but NEO4J_AKS_TEST_BOLT is unset"
+            );
+            println!("skipped: no Neo4j (NEO4J_AKS_TEST_BOLT unset)");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn connector_authenticates_against_real_neo4j_and_reports_community_as_unsupported() {
+    let Some((host, port, password)) = harness() else {
+        return;
+    };
+    let connector = BoltConnector {
+        port,
+        ..BoltConnector::default()
+    };
+    let started = Instant::now();
+    match connector
+        .connect(&target(vec![host.clone()], &password))
+        .await
+    {
+        Err(ClientError::Unsupported { what, .. }) => assert_eq!(what, "SHOW SERVERS"),
+        Err(other) => panic!("expected Community to refuse SHOW SERVERS, got {other}"),
+        Ok(_) => panic!("Community answered SHOW SERVERS"),
+    }
+    println!(
+        "real Neo4j: connect + SHOW SERVERS in {:?}",
+        started.elapsed()
+    );
+    match connector
+        .connect(&target(vec![host], "certainly-not-the-password"))
+        .await
+    {
+        Err(ClientError::Auth { .. }) => {}
+        Err(other) => panic!("expected Auth, got {other}"),
+        Ok(_) => panic!("a wrong password was accepted"),
+    }
+}
