@@ -79,7 +79,7 @@ pub struct Day2 {
 }
 
 impl Day2 {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Day2 {
             topology: None,
             unreachable: None,

@@ -653,4 +653,115 @@ mod tests {
         );
         assert_eq!(s.phase.as_deref(), Some("Degraded"));
     }
+
+    fn spec() -> neo4j_aks_model::ValidatedCluster {
+        let yaml = include_str!("../../../examples/cluster-3-k8s.yaml");
+        let cluster = neo4j_aks_model::Neo4jCluster::from_yaml(yaml).expect("parses");
+        neo4j_aks_model::validate(&cluster).expect("validates")
+    }
+
+    fn with_day2(
+        previous: Option<&Neo4jClusterStatus>,
+        findings: &Findings,
+        d: &Day2,
+    ) -> Neo4jClusterStatus {
+        let o = observed(3, 3);
+        let spec = spec();
+        compute(
+            Some(1),
+            previous,
+            None,
+            Outcome::Applied {
+                findings,
+                changes: &[],
+                observed: &o,
+                error: None,
+                day2: Some((d, &spec)),
+            },
+        )
+    }
+
+    #[test]
+    fn unreachable_neo4j_is_cluster_formed_unknown_and_keeps_the_operation() {
+        let recorded = neo4j_aks_model::Operation::ScaleDown {
+            target: 3,
+            member: 4,
+            server: "s-4".into(),
+            phase: neo4j_aks_model::operation::ScaleDownPhase::Deallocating,
+            started_at_secs: 1_790_000_000,
+        };
+        let previous = Neo4jClusterStatus {
+            operation: Some(recorded.to_status()),
+            ..Neo4jClusterStatus::default()
+        };
+        let mut d = Day2::new();
+        d.unreachable = Some("no member pod is Ready".into());
+        let findings = Findings {
+            scale_down_pending: Some((3, 5)),
+            ..Findings::default()
+        };
+        let s = with_day2(Some(&previous), &findings, &d);
+        let c = get(&s, CLUSTER_FORMED);
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("Unknown", "Neo4jUnreachable")
+        );
+        assert!(
+            c.message.contains("no member pod is Ready"),
+            "{}",
+            c.message
+        );
+        assert_eq!(
+            s.operation, previous.operation,
+            "the recorded operation is kept"
+        );
+        assert!(s.databases.is_empty() && s.next_step.is_none());
+        let p = get(&s, SCALE_DOWN_PENDING);
+        assert_eq!(
+            (p.status.as_str(), p.reason.as_str()),
+            ("True", "WaitingForNeo4j")
+        );
+    }
+
+    #[test]
+    fn an_unconfirmed_scale_down_says_which_annotation_to_set() {
+        let mut d = Day2::new();
+        d.unreachable = Some("dns".into());
+        d.scale_down = Some((3, 5));
+        d.scale_down_refused =
+            Some("confirm with the annotation neo4j-aks.io/confirm-scale-down: \"3\"".into());
+        let findings = Findings {
+            scale_down_pending: Some((3, 5)),
+            ..Findings::default()
+        };
+        let s = with_day2(None, &findings, &d);
+        let p = get(&s, SCALE_DOWN_PENDING);
+        assert_eq!(p.reason, "Refused");
+        assert!(
+            p.message
+                .starts_with("spec.nodeCount is 3 but 5 members run: ")
+                && p.message.contains("neo4j-aks.io/confirm-scale-down: \"3\""),
+            "{}",
+            p.message
+        );
+    }
+
+    #[test]
+    fn a_repeated_decision_keeps_its_time_so_a_resync_writes_nothing() {
+        let mut d = Day2::new();
+        d.step = Some(neo4j_aks_topology::planner::Step {
+            action: StepAction::Wait,
+            member: Some(2),
+            reason: "member 2: pod not Ready yet".into(),
+            destructive: false,
+            progress: neo4j_aks_topology::planner::Progress::default(),
+        });
+        d.operation = Some(None);
+        let f = Findings::default();
+        let first = with_day2(None, &f, &d);
+        let at = first.next_step.as_ref().expect("next step").at.clone();
+        let again = with_day2(Some(&first), &f, &d);
+        assert_eq!(again.next_step.as_ref().map(|n| &n.at), Some(&at));
+        assert_eq!(again, first);
+    }
 }

@@ -21,7 +21,7 @@ use kube::api::{ListParams, Patch, PatchParams};
 use neo4j_aks_model::Neo4jCluster;
 use neo4j_aks_ops::neo4j::Connector;
 use support::Harness;
-use support::simulated::{SimConnector, SimulatedNeo4j};
+use support::simulated::SimConnector;
 
 fn status_of(c: &Neo4jCluster) -> neo4j_aks_model::Neo4jClusterStatus {
     c.status.clone().unwrap_or_default()
@@ -61,6 +61,46 @@ async fn replicas(h: &Harness) -> Option<i32> {
         .and_then(|s| s.spec.and_then(|s| s.replicas))
 }
 
+/// Polls the cluster and restarts the operator (a fresh controller and Context, the same
+/// simulated Neo4j) every time its decision, its recorded operation or the replica count
+/// changes, until `done`. Returns how many restarts happened.
+async fn drive_with_restarts(
+    h: &mut Harness,
+    connector: &Arc<dyn Connector>,
+    what: &str,
+    done: impl Fn(&Neo4jCluster, Option<i32>) -> bool,
+) -> u32 {
+    let api = h.clusters();
+    let mut last = String::new();
+    let mut restarts = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not finish; statements {:?}",
+            h.sim.statements()
+        );
+        let c = api.get("db").await.expect("get");
+        let s = status_of(&c);
+        let live = replicas(h).await;
+        let seen = format!(
+            "{} | {:?} | {live:?}",
+            next_step(&c),
+            s.operation.as_ref().map(|o| (o.kind, o.member, o.phase)),
+        );
+        if seen != last {
+            last = seen;
+            h.stop_operators();
+            h.start_operator_with(connector.clone()).await;
+            restarts += 1;
+        }
+        if done(&c, live) {
+            return restarts;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
 /// Ready with `n` members, Neo4j's view formed, the planner done.
 async fn wait_settled(h: &Harness, n: i32) -> Neo4jCluster {
     h.wait_status(&format!("{n} members, ClusterFormed, planner Done"), |c| {
@@ -90,8 +130,8 @@ async fn scale_3_to_5_to_3_with_an_operator_restart_at_every_step() {
     let Some(mut h) = Harness::new("day2_scale").await else {
         return;
     };
-    let sim = SimulatedNeo4j::new(h.client(), h.ns(), &h.name);
-    let connector: Arc<dyn Connector> = Arc::new(SimConnector(sim.clone()));
+    let sim = h.sim.clone();
+    let connector: Arc<dyn Connector> = h.connector();
     h.start_operator_with(connector.clone()).await;
     h.create(&h.spec("")).await;
     let c = wait_settled(&h, 3).await;
@@ -173,39 +213,14 @@ async fn scale_3_to_5_to_3_with_an_operator_restart_at_every_step() {
 
     // Confirm, and restart the operator at every change of its decision or record.
     annotate(&h, "neo4j-aks.io/confirm-scale-down", Some("3")).await;
-    let api = h.clusters();
-    let mut last = String::new();
-    let mut restarts = 0;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
-    loop {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "scale-down did not finish; statements {:?}",
-            sim.statements()
-        );
-        let c = api.get("db").await.expect("get");
-        let s = status_of(&c);
-        let seen = format!(
-            "{} | {:?} | {:?}",
-            next_step(&c),
-            s.operation.as_ref().map(|o| (o.kind, o.member, o.phase)),
-            replicas(&h).await
-        );
-        if seen != last {
-            last = seen;
-            h.stop_operators();
-            h.start_operator_with(connector.clone()).await;
-            restarts += 1;
-        }
-        let done = s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done")
+    let restarts = drive_with_restarts(&mut h, &connector, "the scale-down", |c, replicas| {
+        let s = status_of(c);
+        s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done")
             && s.ready_members == Some(3)
-            && replicas(&h).await == Some(3)
-            && s.operation.is_none();
-        if done {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+            && replicas == Some(3)
+            && s.operation.is_none()
+    })
+    .await;
     assert!(restarts >= 6, "only {restarts} operator restarts");
     let c = wait_settled(&h, 3).await;
 
@@ -272,7 +287,7 @@ async fn restart_annotation_rolls_every_member_one_at_a_time() {
     let Some(mut h) = Harness::new("day2_restart").await else {
         return;
     };
-    let sim = SimulatedNeo4j::new(h.client(), h.ns(), &h.name);
+    let sim = h.sim.clone();
     h.start_operator_with(Arc::new(SimConnector(sim.clone())))
         .await;
     h.create(&h.spec("")).await;
@@ -379,30 +394,25 @@ async fn replace_member_gives_one_member_an_empty_disk_and_a_new_server() {
     let claims = h.api::<PersistentVolumeClaim>();
     let old_claim = claims.get("data-db-1").await.expect("claim").uid();
 
+    // Replace member 1, restarting the operator at every change of its decision or record.
     annotate(&h, "neo4j-aks.io/replace-member", Some("1")).await;
-    let c = h
-        .wait_status(
-            "replacement finished (annotation removed, new server)",
-            |c| {
-                let s = status_of(c);
-                let new_server = s
-                    .members
-                    .iter()
-                    .find(|m| m.ordinal == Some(1))
-                    .and_then(|m| m.server_id.clone());
-                let done = !c.annotations().contains_key("neo4j-aks.io/replace-member")
-                    && s.operation.is_none()
-                    && new_server.is_some()
-                    && new_server.as_deref() != Some(old_server.as_str())
-                    && s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done");
-                if done {
-                    Ok(())
-                } else {
-                    Err(format!("server {new_server:?}, next {}", next_step(c)))
-                }
-            },
-        )
-        .await;
+    let connector = h.connector();
+    let restarts = drive_with_restarts(&mut h, &connector, "the replacement", |c, _| {
+        let s = status_of(c);
+        let new_server = s
+            .members
+            .iter()
+            .find(|m| m.ordinal == Some(1))
+            .and_then(|m| m.server_id.clone());
+        !c.annotations().contains_key("neo4j-aks.io/replace-member")
+            && s.operation.is_none()
+            && new_server.is_some()
+            && new_server.as_deref() != Some(old_server.as_str())
+            && s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done")
+    })
+    .await;
+    assert!(restarts >= 4, "only {restarts} operator restarts");
+    let c = h.clusters().get("db").await.expect("get");
     let statements = sim.statements();
     let count = |s: String| statements.iter().filter(|x| **x == s).count();
     assert_eq!(
