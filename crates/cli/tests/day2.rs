@@ -565,7 +565,7 @@ async fn restart_sets_the_annotation_follows_and_resumes_after_an_interruption()
     f.operator_writes(status(
         1,
         3,
-        json!({"nextStep": {"action": "Done", "at": "2020-01-01T00:00:00Z"}}),
+        json!({"nextStep": {"action": "Done", "reason": "observed topology matches the spec", "at": "2020-01-01T00:00:00Z"}}),
     ))
     .await;
     let mut run = f.spawn(&["restart", "db", "--timeout", "2m"]);
@@ -631,7 +631,7 @@ async fn restart_sets_the_annotation_follows_and_resumes_after_an_interruption()
     f.operator_writes(status(
         1,
         3,
-        json!({"nextStep": {"action": "Done", "at": "2020-01-01T00:00:00Z"}}),
+        json!({"nextStep": {"action": "Done", "reason": "observed topology matches the spec", "at": "2020-01-01T00:00:00Z"}}),
     ))
     .await;
     let (code, out, err) = {
