@@ -1,5 +1,5 @@
-//! What the operator shows in `Neo4jCluster.status` and exports as metrics: per database, the
-//! newest restorable backup and the newest verification. Pure, from a catalogue.
+//! Per database, the newest restorable backup and the newest verification, and which databases
+//! are overdue: what `neo4j-aks backup check` reports straight from Blob. Pure, from a catalogue.
 
 use std::collections::BTreeMap;
 

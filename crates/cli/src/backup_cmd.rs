@@ -1,6 +1,6 @@
-//! `neo4j-aks backup now|list|prune NAME`: backups for people.
+//! `neo4j-aks backup now|list|check|prune NAME`: backups for people.
 //!
-//! `list` and `prune` read Blob directly (the target flags, or the environment the CronJobs
+//! `list`, `check` and `prune` read Blob directly (the target flags, or the environment the CronJobs
 //! use), so they work without a Kubernetes cluster, e.g. after losing it. `now` needs the
 //! cluster: it creates a Job from the CronJob, as `kubectl create job --from=cronjob/...`.
 
@@ -13,7 +13,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::api::{Api, PostParams};
 use kube::{Client, Resource};
 use neo4j_aks_backup::agent::ListingRow;
+use neo4j_aks_backup::catalogue::VerificationCheck;
 use neo4j_aks_backup::retention::RetentionPolicy;
+use neo4j_aks_backup::summary::{DatabaseSummary, overdue, summarize};
 
 use crate::Failure;
 use crate::backup_target::{RetentionArgs, TargetArgs};
@@ -37,6 +39,23 @@ pub enum BackupCommand {
         name: String,
         #[command(flatten)]
         target: TargetArgs,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
+        output: ListFormat,
+    },
+    /// Check that every named database of cluster NAME has a restorable backup younger than
+    /// --max-age, straight from Azure Blob (independent of the operator, so it also works as an
+    /// outside check, e.g. from a scheduler). Prints one line per database (newest restorable
+    /// backup, newest verification, artifacts and size). Exit 0: all fresh; 1: some overdue.
+    Check {
+        name: String,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// The databases that must have a fresh backup (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "neo4j,system")]
+        databases: Vec<String>,
+        /// Oldest acceptable restorable backup, in hours.
+        #[arg(long, default_value_t = 24)]
+        max_age_hours: i64,
         #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Text)]
         output: ListFormat,
     },
@@ -87,6 +106,19 @@ pub fn run(args: BackupArgs) -> Result<(), Failure> {
             target,
             output,
         } => rt.block_on(list(&name, &target, output)),
+        BackupCommand::Check {
+            name,
+            target,
+            databases,
+            max_age_hours,
+            output,
+        } => rt.block_on(check(
+            &name,
+            &target,
+            &databases,
+            jiff::SignedDuration::from_hours(max_age_hours),
+            output,
+        )),
         BackupCommand::Prune {
             name,
             target,
@@ -237,6 +269,92 @@ async fn list(name: &str, target: &TargetArgs, output: ListFormat) -> Result<(),
         ListFormat::Text => listing_table(&rows),
     };
     crate::print(&text)
+}
+
+/// What `backup check` prints for one database. Pure.
+pub fn check_lines(
+    summary: &BTreeMap<String, DatabaseSummary>,
+    databases: &[String],
+    overdue: &[String],
+) -> String {
+    let mut out = String::new();
+    for db in databases {
+        let state = if overdue.contains(db) {
+            "OVERDUE"
+        } else {
+            "ok"
+        };
+        let newest = summary
+            .get(db)
+            .and_then(|s| s.last_successful.as_ref())
+            .map_or_else(
+                || "no restorable backup".to_string(),
+                |p| format!("newest {} {} at {}", p.kind, p.artifact, p.finished_at),
+            );
+        let verified = summary
+            .get(db)
+            .and_then(|s| s.last_verification.as_ref())
+            .map_or_else(
+                || "never verified".to_string(),
+                |(artifact, v)| {
+                    let check = match v.check {
+                        VerificationCheck::Checksum => "checksum",
+                        VerificationCheck::RestoreCheck => "restore-check",
+                    };
+                    let result = if v.ok { "ok" } else { "FAILED" };
+                    format!("{check} {result} on {artifact} at {}", v.at)
+                },
+            );
+        let stored = summary.get(db).map_or_else(
+            || "0 artifacts".to_string(),
+            |s| format!("{} artifacts, {}", s.artifacts, size(s.bytes)),
+        );
+        out.push_str(&format!("{db}\t{state}\t{newest}\t{verified}\t{stored}\n"));
+    }
+    out
+}
+
+async fn check(
+    name: &str,
+    target: &TargetArgs,
+    databases: &[String],
+    max_age: jiff::SignedDuration,
+    output: ListFormat,
+) -> Result<(), Failure> {
+    let agent = target.agent(name).map_err(Failure::Other)?;
+    agent
+        .check()
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    let catalogue = agent
+        .catalogue()
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    let summary = summarize(&catalogue);
+    let expected: Vec<&str> = databases.iter().map(String::as_str).collect();
+    let late = overdue(&summary, &expected, Timestamp::now(), max_age);
+    let text = match output {
+        ListFormat::Json => {
+            let doc = serde_json::json!({
+                "maxAgeHours": max_age.as_hours(),
+                "overdue": late,
+                "databases": summary,
+            });
+            serde_json::to_string_pretty(&doc).map_err(|e| Failure::Other(e.to_string()))? + "\n"
+        }
+        ListFormat::Text => check_lines(&summary, databases, &late),
+    };
+    crate::print(&text)?;
+    if late.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Other(format!(
+            "no restorable backup younger than {}h of {} ({})",
+            max_age.as_hours(),
+            name,
+            late.join(", ")
+        )))
+    }
 }
 
 async fn prune(

@@ -308,6 +308,44 @@ async fn upload_fetch_list_and_prune_through_the_binary() {
     let text = t.people(&["backup", "list", "graph"]);
     assert!(stdout(&text).contains(diff) && stdout(&text).contains("DIFF"));
 
+    // Freshness check straight from Blob: the DIFF of 2026-11-21 is the newest restore point.
+    let fresh = t.people(&[
+        "backup",
+        "check",
+        "graph",
+        "--databases",
+        "neo4j",
+        "--max-age-hours",
+        "876000",
+    ]);
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+    let line = stdout(&fresh);
+    assert!(
+        line.starts_with(&format!(
+            "neo4j\tok\tnewest DIFF {diff} at 2026-11-21T02:01:00Z\t"
+        )) && line.contains(&format!("checksum ok on {full}"))
+            && line.contains("2 artifacts"),
+        "{line}"
+    );
+    // A day's limit (the artifacts are from 2026-11-21) and a database never backed up: exit 1,
+    // each named.
+    let late = t.people(&[
+        "backup",
+        "check",
+        "graph",
+        "--databases",
+        "neo4j,sales",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(late.status.code(), Some(1), "{}", stderr(&late));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&late)).expect("json");
+    assert_eq!(doc["overdue"], serde_json::json!(["neo4j", "sales"]));
+    assert_eq!(doc["databases"]["neo4j"]["artifacts"], 2);
+    assert!(
+        stderr(&late).contains("no restorable backup younger than 24h of graph (neo4j, sales)")
+    );
+
     let dry = t.people(&["backup", "prune", "graph", "--dry-run", "--daily", "1"]);
     assert!(dry.status.success(), "{}", stderr(&dry));
     let text = stdout(&dry);
@@ -317,7 +355,7 @@ async fn upload_fetch_list_and_prune_through_the_binary() {
     );
 
     // A key in the environment is never printed, in success or failure.
-    for output in [&up, &fetched, &list, &dry] {
+    for output in [&up, &fetched, &list, &fresh, &late, &dry] {
         assert!(!stdout(output).contains(&t.az.key) && !stderr(output).contains(&t.az.key));
     }
     t.cleanup().await;
