@@ -87,6 +87,20 @@ pub trait Connector: Send + Sync {
     ) -> BoxFuture<'a, Result<Arc<dyn Admin>, ClientError>>;
 }
 
+/// A function from target to client is a connector that answers at once: an in-process client
+/// (the tests' simulated Neo4j) or one connected beforehand.
+impl<F> Connector for F
+where
+    F: Fn(&Target) -> Result<Arc<dyn Admin>, ClientError> + Send + Sync,
+{
+    fn connect<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<Arc<dyn Admin>, ClientError>> {
+        futures::future::ready(self(target)).boxed()
+    }
+}
+
 /// The production connector: Bolt to the first host that answers `SHOW SERVERS`.
 #[derive(Clone, Debug)]
 pub struct BoltConnector {

@@ -20,8 +20,7 @@ use kube::ResourceExt;
 use kube::api::{ListParams, Patch, PatchParams};
 use neo4j_aks_model::Neo4jCluster;
 use neo4j_aks_ops::neo4j::Connector;
-use support::Harness;
-use support::simulated::SimConnector;
+use support::{Harness, sim_connector};
 
 fn status_of(c: &Neo4jCluster) -> neo4j_aks_model::Neo4jClusterStatus {
     c.status.clone().unwrap_or_default()
@@ -288,8 +287,7 @@ async fn restart_annotation_rolls_every_member_one_at_a_time() {
         return;
     };
     let sim = h.sim.clone();
-    h.start_operator_with(Arc::new(SimConnector(sim.clone())))
-        .await;
+    h.start_operator_with(sim_connector(sim.clone())).await;
     h.create(&h.spec("")).await;
     wait_settled(&h, 3).await;
     let pods = h.api::<Pod>();

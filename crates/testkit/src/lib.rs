@@ -47,6 +47,8 @@ use serde_json::Value;
 
 pub mod azurite;
 pub mod quantity;
+#[cfg(feature = "simulated-neo4j")]
+pub mod simulated_neo4j;
 
 /// Environment variable that turns "no testenv" from a skip into a failure.
 pub const REQUIRE_ENV: &str = "NEO4J_AKS_REQUIRE_TESTENV";

@@ -1,5 +1,5 @@
-//! [`SimulatedNeo4j`]: an in-process SIMULATION of a Neo4j Enterprise cluster for the operator
-//! tests, because the testenv's kwok nodes run no containers, so no Neo4j server can answer Bolt
+//! [`SimulatedNeo4j`]: an in-process SIMULATION of a Neo4j Enterprise cluster for the operator's
+//! and the CLI's tests (feature `simulated-neo4j`), because the testenv's kwok nodes run no containers, so no Neo4j server can answer Bolt
 //! there. It is not a stub: its servers appear only for member pods that exist and are Ready on
 //! the testenv (a server's identity lives on the member's claim, as Neo4j keeps it on disk), it
 //! applies ENABLE / DEALLOCATE / DROP / ALTER as the Operations Manual describes them (DEALLOCATE
@@ -7,18 +7,13 @@
 //! only for a Deallocated server, Deallocating lasting a few observations, a deallocated server
 //! still hosting `system`), it records every statement, and once the cluster has formed it checks
 //! at every observation that at most one member is down and every database keeps its quorum.
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
-use neo4j_aks_ops::neo4j::{Admin, Connector, Target};
 use neo4j_aks_topology::records::{
     DatabaseRecord, DatabaseRole, DatabaseType, Health, ServerRecord, ServerState,
     StatusCheckRecord,
@@ -82,6 +77,11 @@ impl SimulatedNeo4j {
             auto_enable: true,
             state: Mutex::new(state),
         })
+    }
+
+    /// Name of the Neo4jCluster whose members this simulation follows.
+    pub fn cluster(&self) -> &str {
+        &self.cluster
     }
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, SimState> {
@@ -492,22 +492,5 @@ impl AdminClient for SimulatedNeo4j {
         s.topology
             .insert(database.to_owned(), (primaries, secondaries));
         Ok(())
-    }
-}
-
-/// Hands the same simulated cluster to every operator instance.
-pub struct SimConnector(pub Arc<SimulatedNeo4j>);
-
-impl Connector for SimConnector {
-    fn connect<'a>(
-        &'a self,
-        target: &'a Target,
-    ) -> BoxFuture<'a, Result<Arc<dyn Admin>, ClientError>> {
-        async move {
-            assert_eq!(target.cluster, self.0.cluster);
-            assert_eq!(target.credentials.user(), "neo4j");
-            Ok(self.0.clone() as Arc<dyn Admin>)
-        }
-        .boxed()
     }
 }

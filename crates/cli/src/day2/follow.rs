@@ -112,6 +112,11 @@ impl Follower {
 
     /// Whether the planner's latest decision was taken after this goal was requested, so that
     /// a `Done` or `Refuse` from before the request is not mistaken for the answer to it.
+    ///
+    /// Both times have whole seconds, and the operator keeps a decision's time while the
+    /// decision stands: a `Done` stamped in the very second of the request is most likely the
+    /// one from before it (a restart or a replacement never finishes within that second), so
+    /// only a later `Done` answers; any other decision in that second is taken as the answer.
     fn decided_since_request(&self, view: &StatusView) -> bool {
         match &self.goal {
             Goal::Scale { generation, .. } => view.observed_generation >= Some(*generation),
@@ -119,12 +124,16 @@ impl Follower {
                 if self.started {
                     return true;
                 }
-                let decided = view
-                    .next_step
-                    .as_ref()
+                let step = view.next_step.as_ref();
+                let decided = step
                     .and_then(|s| s.at.as_deref())
                     .and_then(|at| at.parse::<Timestamp>().ok());
-                matches!((decided, requested_at), (Some(d), Some(r)) if d >= *r)
+                let done = step.and_then(|s| s.action.as_deref()) == Some("Done");
+                match (decided, requested_at) {
+                    (Some(d), Some(r)) if done => d > *r,
+                    (Some(d), Some(r)) => d >= *r,
+                    _ => false,
+                }
             }
         }
     }
@@ -391,6 +400,18 @@ mod tests {
         let mut c = healthy(3);
         status(&mut c).next_step = Some(step("Done", None, "matches", "2026-11-26T13:04:00Z"));
         assert!(matches!(f.observe(&c).outcome, Some(Outcome::Reached(_))));
+    }
+
+    #[test]
+    fn a_done_stamped_in_the_second_of_the_request_is_the_one_from_before_it() {
+        let mut f = Follower::new(Goal::Restart {
+            requested_at: at("2026-11-26T13:00:00Z"),
+        });
+        let mut c = healthy(3);
+        status(&mut c).next_step = Some(step("Done", None, "matches", "2026-11-26T13:00:00Z"));
+        assert_eq!(f.observe(&c).outcome, None);
+        status(&mut c).next_step = Some(step("Refuse", None, "quorum", "2026-11-26T13:00:00Z"));
+        assert!(matches!(f.observe(&c).outcome, Some(Outcome::Refused(_))));
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! client counts requests by verb), and helpers to create and wait for Neo4jClusters.
 #![allow(dead_code)]
 
-pub mod simulated;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +12,19 @@ use kube::{Client, Config, ResourceExt};
 use neo4j_aks_model::Neo4jCluster;
 use neo4j_aks_ops::controller::{self, Context, Settings};
 use neo4j_aks_ops::metrics::Metrics;
+use neo4j_aks_ops::neo4j::{Admin, Connector, Target};
+use neo4j_aks_testkit::simulated_neo4j::SimulatedNeo4j;
 use neo4j_aks_testkit::{TestEnv, TestNamespace, wait_until};
 use tokio::task::JoinHandle;
+
+/// Hands the same simulated cluster to every operator instance, checking what it is asked for.
+pub fn sim_connector(sim: Arc<SimulatedNeo4j>) -> Arc<dyn Connector> {
+    Arc::new(move |target: &Target| {
+        assert_eq!(target.cluster, sim.cluster());
+        assert_eq!(target.credentials.user(), "neo4j");
+        Ok(sim.clone() as Arc<dyn Admin>)
+    })
+}
 
 pub const WAIT: Duration = Duration::from_secs(90);
 
@@ -26,7 +35,7 @@ pub struct Harness {
     pub operators: Vec<(Arc<Metrics>, JoinHandle<()>)>,
     /// The Neo4j side of this test's cluster: a SIMULATION (no Neo4j runs on kwok nodes); every
     /// operator the harness starts reaches it, so member restarts and scale-downs happen.
-    pub sim: Arc<simulated::SimulatedNeo4j>,
+    pub sim: Arc<SimulatedNeo4j>,
 }
 
 pub async fn config(env: &TestEnv) -> Config {
@@ -95,7 +104,7 @@ impl Harness {
         let env = TestEnv::connect(test).await?;
         install_crd(&env.client()).await;
         let ns = env.namespace(test).await;
-        let sim = simulated::SimulatedNeo4j::new(env.client(), ns.name(), "db");
+        let sim = SimulatedNeo4j::new(env.client(), ns.name(), "db");
         Some(Harness {
             env,
             ns: Some(ns),
@@ -119,8 +128,8 @@ impl Harness {
     }
 
     /// The connector to this harness's simulated Neo4j.
-    pub fn connector(&self) -> Arc<dyn neo4j_aks_ops::neo4j::Connector> {
-        Arc::new(simulated::SimConnector(self.sim.clone()))
+    pub fn connector(&self) -> Arc<dyn Connector> {
+        sim_connector(self.sim.clone())
     }
 
     /// Starts an in-process operator watching this namespace (its day-2 executor reaches the
@@ -131,10 +140,7 @@ impl Harness {
     }
 
     /// Starts an in-process operator whose day-2 executor reaches Neo4j through `connector`.
-    pub async fn start_operator_with(
-        &mut self,
-        connector: Arc<dyn neo4j_aks_ops::neo4j::Connector>,
-    ) -> Arc<Metrics> {
+    pub async fn start_operator_with(&mut self, connector: Arc<dyn Connector>) -> Arc<Metrics> {
         let metrics = Arc::new(Metrics::new());
         let client = self.counting_client(metrics.clone()).await;
         let ctx = Context::with_connector(

@@ -1,0 +1,524 @@
+//! The day-2 commands end to end: the real `neo4j-aks` binary (scale, restart, status) against
+//! the real operator, started in-process and watching a namespace of its own on the testenv.
+//!
+//! Neo4j is simulated: kwok runs no containers, so no Neo4j server can answer Bolt there. The
+//! operator's day-2 executor talks to [`SimulatedNeo4j`] (crates/testkit), whose servers follow
+//! the testenv's member pods and which applies ENABLE / DEALLOCATE / DROP / ALTER as the
+//! Operations Manual describes them, records every statement and checks quorum at every
+//! observation. Everything else is real: the apiserver, the StatefulSet controller, the CLI
+//! process, its kubeconfig and its watch.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{CustomResourceExt, ResourceExt};
+use neo4j_aks_model::Neo4jCluster;
+use neo4j_aks_ops::controller::{self, Context, Settings};
+use neo4j_aks_ops::metrics::Metrics;
+use neo4j_aks_ops::neo4j::{Admin, Connector, Target};
+use neo4j_aks_testkit::simulated_neo4j::SimulatedNeo4j;
+use neo4j_aks_testkit::{TestEnv, TestNamespace, wait_for, wait_until};
+use neo4j_aks_topology::AdminClient;
+use serde_json::Value;
+use support::{repo_root, stderr, stdout};
+use tokio::task::JoinHandle;
+
+const SETTLE: Duration = Duration::from_secs(120);
+
+struct Fixture {
+    env: TestEnv,
+    ns: Option<TestNamespace>,
+    /// The Neo4j side: a SIMULATION (kwok runs no containers).
+    sim: Arc<SimulatedNeo4j>,
+    operator: Option<JoinHandle<()>>,
+}
+
+/// Installs the CRD (the same field manager as the operator's tests, whose CRD is this one).
+async fn install_crd(env: &TestEnv) {
+    let crds: Api<CustomResourceDefinition> = Api::all(env.client());
+    let crd = Neo4jCluster::crd();
+    crds.patch(
+        &crd.name_any(),
+        &PatchParams::apply("neo4j-aks-test").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .expect("apply the Neo4jCluster CRD");
+    wait_for(
+        crds,
+        &crd.name_any(),
+        kube::runtime::conditions::is_crd_established(),
+        Duration::from_secs(30),
+        "the Neo4jCluster CRD to be established",
+    )
+    .await;
+    let api: Api<Neo4jCluster> = Api::all(env.client());
+    wait_until(Duration::from_secs(30), "the Neo4jCluster API", || {
+        let api = api.clone();
+        async move {
+            api.list(&ListParams::default().limit(1))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await;
+}
+
+impl Fixture {
+    async fn new(test: &str) -> Option<Fixture> {
+        neo4j_aks_ops::telemetry::init();
+        let env = TestEnv::connect(test).await?;
+        install_crd(&env).await;
+        let ns = env.namespace(test).await;
+        let sim = SimulatedNeo4j::new(env.client(), ns.name(), "db");
+        let mut fixture = Fixture {
+            env,
+            ns: Some(ns),
+            sim,
+            operator: None,
+        };
+        fixture.start_operator();
+        Some(fixture)
+    }
+
+    fn ns(&self) -> &str {
+        self.ns.as_ref().expect("namespace").name()
+    }
+
+    /// The real operator (its reconcile loop and day-2 executor), scoped to this namespace,
+    /// reaching the simulated Neo4j.
+    fn start_operator(&mut self) {
+        let sim = self.sim.clone();
+        let connector: Arc<dyn Connector> = Arc::new(move |target: &Target| {
+            assert_eq!(target.cluster, sim.cluster());
+            Ok(sim.clone() as Arc<dyn Admin>)
+        });
+        let settings = Settings {
+            namespace: Some(self.ns().to_string()),
+            resync: Duration::from_secs(2),
+            not_ready_requeue: Duration::from_secs(2),
+            error_requeue: Duration::from_secs(2),
+            concurrency: 4,
+            instance: "cli-day2-operator".to_string(),
+        };
+        let ctx = Context::with_connector(
+            self.env.client(),
+            Arc::new(Metrics::new()),
+            settings,
+            connector,
+        );
+        self.operator = Some(tokio::spawn(controller::run(ctx)));
+    }
+
+    fn clusters(&self) -> Api<Neo4jCluster> {
+        Api::namespaced(self.env.client(), self.ns())
+    }
+
+    async fn create(&self, nodes: i32) {
+        let yaml = format!(
+            r#"apiVersion: neo4j-aks.io/v1alpha1
+kind: Neo4jCluster
+metadata:
+  name: db
+  namespace: {ns}
+spec:
+  neo4jVersion: "5.26.16"
+  acceptLicenseAgreement: "yes"
+  nodeCount: {nodes}
+  storage:
+    diskSizeGi: 32
+    className: {ns}-premium
+  resources:
+    cpu: "1"
+    memory: 4Gi
+"#,
+            ns = self.ns()
+        );
+        let cluster = Neo4jCluster::from_yaml(&yaml).expect("test spec parses");
+        self.clusters()
+            .create(&PostParams::default(), &cluster)
+            .await
+            .expect("create the Neo4jCluster");
+    }
+
+    async fn get(&self) -> Neo4jCluster {
+        self.clusters().get("db").await.expect("get db")
+    }
+
+    fn cli(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_neo4j-aks"));
+        command
+            .args(args)
+            .args(["-n", self.ns()])
+            .current_dir(repo_root())
+            .env("KUBECONFIG", self.env.kubeconfig());
+        command
+    }
+
+    /// Runs the binary to its end (off the runtime's threads, so the operator keeps working).
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut command = self.cli(args);
+        let started = Instant::now();
+        let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
+            .await
+            .expect("the CLI's thread");
+        eprintln!(
+            "neo4j-aks {} -> {:?} in {:.1}s\n--- stdout\n{}--- stderr\n{}",
+            args.join(" "),
+            out.status.code(),
+            started.elapsed().as_secs_f64(),
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    }
+
+    /// Ready with `n` members, ClusterFormed, the planner done.
+    async fn wait_settled(&self, n: i32) -> Neo4jCluster {
+        let api = self.clusters();
+        wait_until(SETTLE, &format!("{n} members, formed, Done"), || {
+            let api = api.clone();
+            async move {
+                let c = api.get("db").await.map_err(|e| e.to_string())?;
+                let s = c.status.clone().unwrap_or_default();
+                let formed = s
+                    .conditions
+                    .iter()
+                    .any(|x| x.type_ == "ClusterFormed" && x.status == "True");
+                let done = s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done");
+                if s.ready_members == Some(n) && formed && done {
+                    Ok(c)
+                } else {
+                    Err(format!(
+                        "ready {:?}, formed {formed}, next {:?}",
+                        s.ready_members, s.next_step
+                    ))
+                }
+            }
+        })
+        .await
+    }
+
+    /// Member ordinal → server id, as the simulated Neo4j's SHOW SERVERS answers now.
+    async fn servers(&self) -> BTreeMap<u32, String> {
+        AdminClient::show_servers(&*self.sim)
+            .await
+            .expect("SHOW SERVERS")
+            .into_iter()
+            .filter_map(|s| {
+                let ordinal = s
+                    .address?
+                    .strip_prefix("db-")?
+                    .split('.')
+                    .next()?
+                    .parse()
+                    .ok()?;
+                Some((ordinal, s.server_id))
+            })
+            .collect()
+    }
+
+    async fn teardown(mut self) {
+        let api = self.clusters();
+        let _ = api.delete("db", &DeleteParams::default()).await;
+        let gone = wait_for_gone(&api).await;
+        if !gone {
+            let _ = api
+                .patch(
+                    "db",
+                    &PatchParams::default(),
+                    &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
+                )
+                .await;
+        }
+        if let Some(operator) = self.operator.take() {
+            operator.abort();
+        }
+        if let Some(ns) = self.ns.take() {
+            ns.cleanup().await;
+        }
+    }
+}
+
+async fn wait_for_gone(api: &Api<Neo4jCluster>) -> bool {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !matches!(api.get_opt("db").await, Ok(None)) {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    })
+    .await
+    .is_ok()
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(operator) = self.operator.take() {
+            operator.abort();
+        }
+    }
+}
+
+fn count(statements: &[String], wanted: &str) -> usize {
+    statements.iter().filter(|s| *s == wanted).count()
+}
+
+/// What the pod watch saw: pod name → every uid a pod of that name had, and a timeline.
+#[derive(Clone, Debug, Default)]
+struct PodHistory {
+    uids: BTreeMap<String, BTreeSet<String>>,
+    timeline: Vec<String>,
+}
+
+/// Every pod uid seen per member pod while it runs: a rolling restart recreates each once.
+fn record_pod_uids(pods: Api<Pod>) -> (Arc<Mutex<PodHistory>>, JoinHandle<()>) {
+    let seen: Arc<Mutex<PodHistory>> = Arc::default();
+    let record = seen.clone();
+    let task = tokio::spawn(async move {
+        let mut events = watcher(pods, watcher::Config::default())
+            .default_backoff()
+            .touched_objects()
+            .boxed();
+        while let Some(event) = events.next().await {
+            if let Ok(pod) = event {
+                let uid = pod.uid().unwrap_or_default();
+                let mut history = record.lock().expect("pod history");
+                history.timeline.push(format!(
+                    "{} {} uid {uid} created {:?} deleting {:?} revision {:?}",
+                    k8s_openapi::jiff::Timestamp::now(),
+                    pod.name_any(),
+                    pod.metadata
+                        .creation_timestamp
+                        .as_ref()
+                        .map(|t| t.0.to_string()),
+                    pod.metadata
+                        .deletion_timestamp
+                        .as_ref()
+                        .map(|t| t.0.to_string()),
+                    pod.labels().get("controller-revision-hash"),
+                ));
+                history.uids.entry(pod.name_any()).or_default().insert(uid);
+            }
+        }
+    });
+    (seen, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scale_restart_and_status_through_the_cli_binary_against_the_operator() {
+    let Some(f) = Fixture::new("cli_day2_operator").await else {
+        return;
+    };
+    let started = Instant::now();
+    f.create(3).await;
+    f.wait_settled(3).await;
+    eprintln!(
+        "formed with 3 members after {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // Scale up: the CLI follows until 5 members are ready and their servers enabled.
+    let out = f
+        .run(&["scale", "db", "--nodes", "5", "--timeout", "3m"])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("done: 5 members ready"),
+        "{}",
+        stdout(&out)
+    );
+    let s = f.get().await.status.unwrap_or_default();
+    assert_eq!(s.ready_members, Some(5));
+    assert_eq!(s.members.len(), 5, "{:#?}", s.members);
+    assert!(
+        s.members
+            .iter()
+            .all(|m| m.ready && m.server_state.as_deref() == Some("Enabled")),
+        "{:#?}",
+        s.members
+    );
+
+    // Scale down without --yes: refused (exit 2), nothing written.
+    let before = f.get().await.resource_version();
+    let out = f.run(&["scale", "db", "--nodes", "3"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(f.get().await.resource_version(), before, "nothing changed");
+
+    // Scale down with --yes, interrupted (Ctrl-C) while the operator is at it, then followed
+    // again to its end: the operation finishes exactly once.
+    let removed = f.servers().await;
+    let removed: BTreeMap<u32, String> = removed.into_iter().filter(|(o, _)| *o >= 3).collect();
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    let args = ["scale", "db", "--nodes", "3", "--yes", "--timeout", "3m"];
+    let mut child = f
+        .cli(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("neo4j-aks starts");
+    let (tx, lines) = mpsc::channel();
+    let out = child.stdout.take().expect("piped stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut first_run = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !first_run
+        .iter()
+        .any(|l: &String| l.contains("operation: ScaleDown"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no ScaleDown operation: {first_run:#?}"
+        );
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+            first_run.push(line);
+        }
+    }
+    let interrupt = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupt.success());
+    let (status, err) = tokio::task::spawn_blocking(move || {
+        let mut err = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            std::io::Read::read_to_string(&mut pipe, &mut err).expect("stderr");
+        }
+        (child.wait().expect("the CLI exits"), err)
+    })
+    .await
+    .expect("wait");
+    first_run.extend(lines.try_iter());
+    eprintln!(
+        "interrupted run:\n{}\n--- stderr\n{err}",
+        first_run.join("\n")
+    );
+    assert_eq!(status.code(), Some(3), "Ctrl-C: stopped following (exit 3)");
+    assert!(err.contains("interrupted: stopped following"), "{err}");
+    assert!(
+        !first_run.iter().any(|l| l.starts_with("done:")),
+        "interrupted before the end"
+    );
+    let out = f.run(&args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let second_run = stdout(&out);
+    assert!(
+        second_run.contains("already asks for 3 members"),
+        "{second_run}"
+    );
+    assert!(second_run.contains("done: 3 members ready"), "{second_run}");
+    let printed = format!("{}\n{second_run}", first_run.join("\n"));
+    for expected in [
+        "operation: ScaleDown to 3 members",
+        "next step: ",
+        "members ready: ",
+    ] {
+        assert!(printed.contains(expected), "{expected:?} not in\n{printed}");
+    }
+    let statements = f.sim.statements();
+    for server in removed.values() {
+        assert_eq!(
+            count(&statements, &format!("DEALLOCATE {server}")),
+            1,
+            "{statements:#?}"
+        );
+        assert_eq!(
+            count(&statements, &format!("DROP {server}")),
+            1,
+            "{statements:#?}"
+        );
+    }
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(f.env.client(), f.ns());
+    for claim in ["data-db-3", "data-db-4"] {
+        assert!(
+            claims.get_opt(claim).await.expect("get PVC").is_some(),
+            "{claim} kept"
+        );
+    }
+    f.wait_settled(3).await;
+
+    // Rolling restart: every member pod recreated exactly once.
+    let pods: Api<Pod> = Api::namespaced(f.env.client(), f.ns());
+    let (uids, recorder) = record_pod_uids(pods.clone());
+    let members: BTreeSet<String> = (0..3).map(|i| format!("db-{i}")).collect();
+    wait_until(Duration::from_secs(30), "the pod watch to list", || {
+        let uids = uids.clone();
+        let members = members.clone();
+        async move {
+            let seen = uids.lock().expect("pod history").uids.clone();
+            if members.iter().all(|m| seen.contains_key(m)) {
+                Ok(())
+            } else {
+                Err(format!("{seen:?}"))
+            }
+        }
+    })
+    .await;
+    let out = f.run(&["restart", "db", "--timeout", "3m"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("done: every member restarted"),
+        "{}",
+        stdout(&out)
+    );
+    recorder.abort();
+    let history = uids.lock().expect("pod history").clone();
+    for member in &members {
+        assert_eq!(
+            history.uids.get(member).map(BTreeSet::len),
+            Some(2),
+            "{member}:\n{}",
+            history.timeline.join("\n")
+        );
+    }
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+
+    // status -o json agrees with the simulated Neo4j.
+    f.wait_settled(3).await;
+    let out = f.run(&["status", "db", "-o", "json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).expect("status -o json parses");
+    let servers = f.servers().await;
+    let listed = json["members"].as_array().expect("members");
+    assert_eq!(listed.len(), 3, "{json:#}");
+    for member in listed {
+        let ordinal = member["ordinal"].as_u64().expect("ordinal") as u32;
+        assert_eq!(member["ready"], Value::Bool(true), "{member:#}");
+        assert_eq!(member["serverState"], "Enabled", "{member:#}");
+        assert_eq!(
+            member["serverId"].as_str(),
+            servers.get(&ordinal).map(String::as_str),
+            "{member:#}"
+        );
+    }
+    let neo4j = json["databases"]
+        .as_array()
+        .expect("databases")
+        .iter()
+        .find(|d| d["name"] == "neo4j")
+        .expect("neo4j listed");
+    assert_eq!(neo4j["primaries"], 3, "{neo4j:#}");
+    assert_eq!(neo4j["primariesAvailable"], 3, "{neo4j:#}");
+    assert_eq!(neo4j["quorum"], true, "{neo4j:#}");
+    assert_eq!(neo4j["leader"], "db-0", "{neo4j:#}");
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+    eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
+    f.teardown().await;
+}
