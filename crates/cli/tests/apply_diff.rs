@@ -3,20 +3,15 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use neo4j_aks_testkit::TestEnv;
-use support::{repo_root, stderr, stdout};
+use support::{SpecFile, run_on, stderr, stdout};
 
 fn run(env: &TestEnv, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_neo4j-aks"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("KUBECONFIG", env.kubeconfig())
-        .output()
-        .expect("neo4j-aks runs")
+    run_on(env.kubeconfig(), args)
 }
 
 fn spec(ns: &str, nodes: i32, resolver: &str) -> String {
@@ -46,11 +41,9 @@ async fn apply_and_diff_converge_report_changes_and_never_print_the_password() {
         return;
     };
     let ns = env.namespace("cli_apply_diff").await;
-    let dir = std::env::temp_dir().join(ns.name());
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("db.yaml");
-    let path = file.to_str().expect("utf-8 path").to_string();
-    let write = |text: String| std::fs::write(&file, text).expect("write spec");
+    let spec_file = SpecFile::new(ns.name());
+    let path = spec_file.path.clone();
+    let write = |text: String| spec_file.write(text);
 
     write(spec(ns.name(), 3, "K8S"));
     let diff = run(&env, &["diff", "-f", &path]);
@@ -155,6 +148,6 @@ async fn apply_and_diff_converge_report_changes_and_never_print_the_password() {
     let refused = run(&env, &["apply", "-f", &path]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("spec.nodeCount"));
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&spec_file.dir);
     ns.cleanup().await;
 }

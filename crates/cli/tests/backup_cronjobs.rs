@@ -6,21 +6,16 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use kube::api::{Api, ListParams};
 use neo4j_aks_testkit::TestEnv;
-use support::{repo_root, stderr, stdout};
+use support::{SpecFile, run_on, stderr, stdout};
 
 fn run(env: &TestEnv, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_neo4j-aks"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("KUBECONFIG", env.kubeconfig())
-        .output()
-        .expect("neo4j-aks runs")
+    run_on(env.kubeconfig(), args)
 }
 
 fn spec(ns: &str, backup: bool) -> String {
@@ -55,11 +50,9 @@ async fn backup_cronjobs_apply_run_now_and_go_away() {
         return;
     };
     let ns = env.namespace("cli_backup_cronjobs").await;
-    let dir = std::env::temp_dir().join(ns.name());
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("db.yaml");
-    let path = file.to_str().expect("utf-8 path").to_string();
-    std::fs::write(&file, spec(ns.name(), true)).expect("spec");
+    let spec_file = SpecFile::new(ns.name());
+    let path = spec_file.path.clone();
+    spec_file.write(spec(ns.name(), true));
 
     let applied = run(&env, &["apply", "-f", &path]);
     assert!(applied.status.success(), "{}", stderr(&applied));
@@ -160,7 +153,7 @@ async fn backup_cronjobs_apply_run_now_and_go_away() {
     assert!(stdout(&verification).contains("db-backup-verification-manual-"));
 
     // Turned off: both CronJobs and the ServiceAccount are deleted by apply.
-    std::fs::write(&file, spec(ns.name(), false)).expect("spec");
+    spec_file.write(spec(ns.name(), false));
     let applied = run(&env, &["apply", "-f", &path]);
     let out = stdout(&applied);
     for line in [
@@ -177,6 +170,6 @@ async fn backup_cronjobs_apply_run_now_and_go_away() {
         "{}",
         stderr(&missing)
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&spec_file.dir);
     ns.cleanup().await;
 }

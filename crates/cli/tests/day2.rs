@@ -13,13 +13,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use kube::{CustomResourceExt, ResourceExt};
+use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use neo4j_aks_model::{Neo4jCluster, Neo4jClusterSpec};
-use neo4j_aks_testkit::{TestEnv, TestNamespace, wait_for, wait_until};
+use neo4j_aks_testkit::{TestEnv, TestNamespace};
 use serde_json::{Value, json};
-use support::{repo_root, stderr, stdout};
+use support::{command_on, stderr, stdout};
 
 const CONFIRM: &str = "neo4j-aks.io/confirm-scale-down";
 const RESTART: &str = "neo4j-aks.io/restart-requested-at";
@@ -29,34 +28,7 @@ const REPLACE: &str = "neo4j-aks.io/replace-member";
 /// older) CRD as `neo4j-aks-test`, and server-side apply keeps the union of both managers' fields,
 /// so the status fields these tests write are not pruned while suites run side by side.
 async fn install_crd(env: &TestEnv) {
-    let crds: Api<CustomResourceDefinition> = Api::all(env.client());
-    let crd = Neo4jCluster::crd();
-    crds.patch(
-        &crd.name_any(),
-        &PatchParams::apply("neo4j-aks-test-day2").force(),
-        &Patch::Apply(&crd),
-    )
-    .await
-    .expect("apply the Neo4jCluster CRD");
-    wait_for(
-        crds,
-        &crd.name_any(),
-        kube::runtime::conditions::is_crd_established(),
-        Duration::from_secs(30),
-        "the Neo4jCluster CRD to be established",
-    )
-    .await;
-    let api: Api<Neo4jCluster> = Api::all(env.client());
-    wait_until(Duration::from_secs(30), "the Neo4jCluster API", || {
-        let api = api.clone();
-        async move {
-            api.list(&ListParams::default().limit(1))
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    })
-    .await;
+    support::install_crd(env, "neo4j-aks-test-day2").await;
 }
 
 struct Fixture {
@@ -88,12 +60,8 @@ impl Fixture {
     }
 
     fn cli(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_neo4j-aks"));
-        command
-            .args(args)
-            .args(["-n", self.ns.name()])
-            .current_dir(repo_root())
-            .env("KUBECONFIG", self.env.kubeconfig());
+        let mut command = command_on(self.env.kubeconfig(), args);
+        command.args(["-n", self.ns.name()]);
         command
     }
 

@@ -19,19 +19,18 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{CustomResourceExt, ResourceExt};
 use neo4j_aks_model::Neo4jCluster;
 use neo4j_aks_ops::controller::{self, Context, Settings};
 use neo4j_aks_ops::metrics::Metrics;
 use neo4j_aks_ops::neo4j::{Admin, Connector, Target};
 use neo4j_aks_testkit::simulated_neo4j::SimulatedNeo4j;
-use neo4j_aks_testkit::{TestEnv, TestNamespace, wait_for, wait_until};
+use neo4j_aks_testkit::{TestEnv, TestNamespace, wait_until};
 use neo4j_aks_topology::AdminClient;
 use serde_json::Value;
-use support::{repo_root, stderr, stdout};
+use support::{command_on, stderr, stdout};
 use tokio::task::JoinHandle;
 
 const SETTLE: Duration = Duration::from_secs(120);
@@ -44,43 +43,11 @@ struct Fixture {
     operator: Option<JoinHandle<()>>,
 }
 
-/// Installs the CRD (the same field manager as the operator's tests, whose CRD is this one).
-async fn install_crd(env: &TestEnv) {
-    let crds: Api<CustomResourceDefinition> = Api::all(env.client());
-    let crd = Neo4jCluster::crd();
-    crds.patch(
-        &crd.name_any(),
-        &PatchParams::apply("neo4j-aks-test").force(),
-        &Patch::Apply(&crd),
-    )
-    .await
-    .expect("apply the Neo4jCluster CRD");
-    wait_for(
-        crds,
-        &crd.name_any(),
-        kube::runtime::conditions::is_crd_established(),
-        Duration::from_secs(30),
-        "the Neo4jCluster CRD to be established",
-    )
-    .await;
-    let api: Api<Neo4jCluster> = Api::all(env.client());
-    wait_until(Duration::from_secs(30), "the Neo4jCluster API", || {
-        let api = api.clone();
-        async move {
-            api.list(&ListParams::default().limit(1))
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    })
-    .await;
-}
-
 impl Fixture {
     async fn new(test: &str) -> Option<Fixture> {
         neo4j_aks_ops::telemetry::init();
         let env = TestEnv::connect(test).await?;
-        install_crd(&env).await;
+        support::install_crd(&env, "neo4j-aks-test").await;
         let ns = env.namespace(test).await;
         let sim = SimulatedNeo4j::new(env.client(), ns.name(), "db");
         let mut fixture = Fixture {
@@ -158,12 +125,8 @@ spec:
     }
 
     fn cli(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_neo4j-aks"));
-        command
-            .args(args)
-            .args(["-n", self.ns()])
-            .current_dir(repo_root())
-            .env("KUBECONFIG", self.env.kubeconfig());
+        let mut command = command_on(self.env.kubeconfig(), args);
+        command.args(["-n", self.ns()]);
         command
     }
 

@@ -7,12 +7,10 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use kube::{CustomResourceExt, ResourceExt};
+use kube::api::{Api, PostParams};
 use neo4j_aks_model::Neo4jCluster;
 use neo4j_aks_testkit::{TestEnv, wait_until};
-use support::repo_root;
+use support::command_on;
 
 fn http_get(port: u16, path: &str) -> Result<String, String> {
     let mut stream =
@@ -32,41 +30,21 @@ async fn the_operator_binary_reconciles_serves_metrics_and_stops_on_sigterm() {
     let Some(env) = TestEnv::connect("cli_operator").await else {
         return;
     };
-    let crds: Api<CustomResourceDefinition> = Api::all(env.client());
-    let crd = Neo4jCluster::crd();
-    crds.patch(
-        &crd.name_any(),
-        &PatchParams::apply("neo4j-aks-test").force(),
-        &Patch::Apply(&crd),
-    )
-    .await
-    .expect("CRD");
-    let clusters_all: Api<Neo4jCluster> = Api::all(env.client());
-    wait_until(Duration::from_secs(30), "the Neo4jCluster API", || {
-        let api = clusters_all.clone();
-        async move {
-            api.list(&ListParams::default().limit(1))
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    })
-    .await;
+    support::install_crd(&env, "neo4j-aks-test").await;
     let ns = env.namespace("cli_operator").await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neo4j-aks"))
-        .args([
-            "operator",
-            "--namespace",
-            ns.name(),
-            "--metrics-addr",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .current_dir(repo_root())
-        .env("KUBECONFIG", env.kubeconfig())
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let args = [
+        "operator",
+        "--namespace",
+        ns.name(),
+        "--metrics-addr",
+        &metrics_addr,
+    ];
+    let mut child = command_on(env.kubeconfig(), &args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -474,6 +474,59 @@ pub fn isolate_storage_classes(objects: &mut [Value], ns: &str) -> Vec<(String, 
     renames
 }
 
+/// Installs (server-side applies, forced, as `field_manager`) a CustomResourceDefinition and
+/// waits until it is established and its resources are served: discovery of a new API group can
+/// lag behind Established by a moment. Suites that write fields of a newer CRD version than
+/// other suites apply use a field manager of their own, so that server-side apply keeps the
+/// union of both and does not prune what they write.
+pub async fn install_crd(
+    client: &Client,
+    crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    field_manager: &str,
+) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let name = crd.metadata.name.clone().expect("a CRD has a name");
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.patch(
+        &name,
+        &PatchParams::apply(field_manager).force(),
+        &Patch::Apply(crd),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("apply the CRD {name}: {e}"));
+    wait_for(
+        crds,
+        &name,
+        kube::runtime::conditions::is_crd_established(),
+        Duration::from_secs(30),
+        &format!("the CRD {name} to be established"),
+    )
+    .await;
+    let version = crd
+        .spec
+        .versions
+        .iter()
+        .find(|v| v.served)
+        .expect("a CRD serves a version");
+    let gvk = GroupVersionKind::gvk(&crd.spec.group, &version.name, &crd.spec.names.kind);
+    let resource = ApiResource::from_gvk_with_plural(&gvk, &crd.spec.names.plural);
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+    wait_until(
+        Duration::from_secs(30),
+        &format!("{} to be served", crd.spec.names.plural),
+        || {
+            let api = api.clone();
+            async move {
+                api.list(&ListParams::default().limit(1))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        },
+    )
+    .await;
+}
+
 /// Waits (bounded) until `cond` holds for the object `name`; panics with `what` on timeout, or
 /// if the condition was met by the object's absence (use [`wait_for_opt`] for deletions).
 pub async fn wait_for<K>(

@@ -59,43 +59,10 @@ pub fn settings(ns: &str, instance: &str) -> Settings {
     }
 }
 
-/// Installs (server-side applies) the Neo4jCluster CRD and waits until it is established.
+/// Installs the Neo4jCluster CRD and waits until it is served.
 pub async fn install_crd(client: &Client) {
-    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
     use kube::CustomResourceExt;
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let crd = Neo4jCluster::crd();
-    crds.patch(
-        &crd.name_any(),
-        &PatchParams::apply("neo4j-aks-test").force(),
-        &Patch::Apply(&crd),
-    )
-    .await
-    .expect("apply the Neo4jCluster CRD");
-    neo4j_aks_testkit::wait_for(
-        crds,
-        &crd.name_any(),
-        kube::runtime::conditions::is_crd_established(),
-        Duration::from_secs(30),
-        "the Neo4jCluster CRD to be established",
-    )
-    .await;
-    // Discovery of the new API group can lag behind Established by a moment.
-    let api: Api<Neo4jCluster> = Api::all(client.clone());
-    wait_until(
-        Duration::from_secs(30),
-        "the Neo4jCluster API to be served",
-        || {
-            let api = api.clone();
-            async move {
-                api.list(&ListParams::default().limit(1))
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
-        },
-    )
-    .await;
+    neo4j_aks_testkit::install_crd(client, &Neo4jCluster::crd(), "neo4j-aks-test").await;
 }
 
 impl Harness {
