@@ -249,7 +249,10 @@ fn record_pod_uids(pods: Api<Pod>) -> (Arc<Mutex<PodHistory>>, JoinHandle<()>) {
     let seen: Arc<Mutex<PodHistory>> = Arc::default();
     let record = seen.clone();
     let task = tokio::spawn(async move {
-        let mut events = watcher(pods, watcher::Config::default())
+        // A consistent first list: the apiserver's watch cache (resourceVersion 0) may still
+        // hold a pod already replaced, which would look like one restart too many.
+        let config = watcher::Config::default().list_semantic(watcher::ListSemantic::MostRecent);
+        let mut events = watcher(pods, config)
             .default_backoff()
             .touched_objects()
             .boxed();
