@@ -4,33 +4,52 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use neo4j_aks_model::ValidatedCluster;
-use neo4j_aks_model::validated::PasswordSource;
+use neo4j_aks_model::validated::{PasswordSource, Resolver};
 use sha2::{Digest, Sha256};
 
 use crate::{meta, neo4j_conf};
 
 pub const CONF_FILE: &str = "neo4j.conf";
+/// Key of the member count the SRV wait needs before Neo4j starts (formation only), read by the
+/// init container from the ConfigMap so a scale does not change the pod template.
+pub const SRV_WAIT_MEMBERS_KEY: &str = "srv-wait-members";
 pub const PASSWORD_ANNOTATION: &str = "neo4j-aks.io/password";
 
 pub fn config_map(cluster: &ValidatedCluster) -> ConfigMap {
+    let mut data = BTreeMap::from([(CONF_FILE.to_string(), neo4j_conf::render(cluster))]);
+    if let Some(clustering) = &cluster.clustering
+        && clustering.resolver == Resolver::Srv
+    {
+        data.insert(
+            SRV_WAIT_MEMBERS_KEY.to_string(),
+            clustering.minimum_cluster_size.to_string(),
+        );
+    }
     ConfigMap {
         metadata: meta::namespaced(cluster, cluster.config_map_name()),
-        data: Some(BTreeMap::from([(
-            CONF_FILE.to_string(),
-            neo4j_conf::render(cluster),
-        )])),
+        data: Some(data),
         ..ConfigMap::default()
     }
 }
 
-/// sha256 of everything a member reads at start; a change rolls the pods.
+/// sha256 of the neo4j.conf lines a running member acts on; a change is a new revision, which
+/// the operator rolls out member by member. Formation-only settings
+/// ([`neo4j_conf::formation_only`]) and the SRV wait's member count are left out: they change
+/// with `nodeCount` and would otherwise restart every member on every scale.
 pub fn digest(config_map: &ConfigMap) -> String {
+    let conf = config_map
+        .data
+        .as_ref()
+        .and_then(|d| d.get(CONF_FILE))
+        .map(String::as_str)
+        .unwrap_or_default();
     let mut hasher = Sha256::new();
-    for (key, value) in config_map.data.iter().flatten() {
-        hasher.update(key.as_bytes());
-        hasher.update([0]);
-        hasher.update(value.as_bytes());
-        hasher.update([0]);
+    for line in conf.lines() {
+        let key = line.split_once('=').map_or("", |(k, _)| k.trim());
+        if !neo4j_conf::formation_only(key) {
+            hasher.update(line.as_bytes());
+            hasher.update([0]);
+        }
     }
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }

@@ -154,6 +154,13 @@ pub fn env_name(setting: &str) -> String {
 }
 
 /// The file: a header, then `key=value` lines in name order.
+/// Settings that act only when the cluster first forms (the `initial.*` family and the system
+/// database's bootstrap quorum); Neo4j ignores them on a member of a formed cluster. Defaults
+/// derived from `nodeCount` land here, so a scale changes them without anything to restart for.
+pub fn formation_only(key: &str) -> bool {
+    key.starts_with("initial.") || key == "dbms.cluster.minimum_initial_system_primaries_count"
+}
+
 pub fn render(cluster: &ValidatedCluster) -> String {
     let mut text = format!(
         "# neo4j.conf for Neo4jCluster {}/{} (Neo4j {}), rendered by neo4j-aks.\n# Change the Neo4jCluster spec, not this file. Per-member addresses come from NEO4J_* variables.\n",

@@ -8,8 +8,8 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource,
-    HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
+    Affinity, Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
+    EnvVar, EnvVarSource, HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
     PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec,
     PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource, SecurityContext, TCPSocketAction,
     Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{AntiAffinity, Resolver};
 
-use crate::{labels, meta, neo4j_conf, ports};
+use crate::{config, labels, meta, neo4j_conf, ports};
 
 /// The uid and gid of the `neo4j` user in the official image.
 pub const NEO4J_UID: i64 = 7474;
@@ -162,6 +162,13 @@ fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
                 name: CONF_VOLUME.to_string(),
                 config_map: Some(ConfigMapVolumeSource {
                     name: cluster.config_map_name(),
+                    // Only neo4j.conf: the official image copies every file under /conf into
+                    // Neo4j's conf directory.
+                    items: Some(vec![KeyToPath {
+                        key: config::CONF_FILE.to_string(),
+                        path: config::CONF_FILE.to_string(),
+                        ..KeyToPath::default()
+                    }]),
                     ..ConfigMapVolumeSource::default()
                 }),
                 ..Volume::default()
@@ -386,7 +393,18 @@ fn srv_wait(cluster: &ValidatedCluster) -> Option<Container> {
         ]),
         env: Some(vec![
             env("SRV_NAME", cluster.srv_record_name().unwrap_or_default()),
-            env("MIN_TARGETS", clustering.minimum_cluster_size.to_string()),
+            EnvVar {
+                name: "MIN_TARGETS".to_string(),
+                value_from: Some(EnvVarSource {
+                    config_map_key_ref: Some(ConfigMapKeySelector {
+                        name: cluster.config_map_name(),
+                        key: config::SRV_WAIT_MEMBERS_KEY.to_string(),
+                        optional: Some(false),
+                    }),
+                    ..EnvVarSource::default()
+                }),
+                ..EnvVar::default()
+            },
             env(
                 "TIMEOUT_SECONDS",
                 clustering.srv_wait_timeout_seconds.to_string(),

@@ -220,4 +220,34 @@ proptest! {
         let again = render(&cluster).expect("valid once, valid twice");
         prop_assert_eq!(neo4j_aks_render::output::to_json_list(&rendered), neo4j_aks_render::output::to_json_list(&again));
     }
+
+    /// A scale (nodeCount and nothing else) is not a new revision with the K8S or SRV resolver:
+    /// what changes with the count is formation-only or outside the pod template, so no member
+    /// restarts. LIST names every member in neo4j.conf, so there it is (and a warning says so).
+    #[test]
+    fn a_scale_leaves_the_pod_template_alone(
+        cluster in spec_strategy(),
+        other in 3..=10i32,
+    ) {
+        let Ok(before) = render(&cluster) else { return Ok(()); };
+        let mut scaled = cluster.clone();
+        scaled.spec.node_count = Some(other);
+        if let Some(topology) = scaled.spec.topology.as_mut() {
+            topology.primaries = topology.primaries.map(|p| p.min(other));
+        }
+        let Ok(after) = render(&scaled) else { return Ok(()); };
+        let resolver = before.cluster.resolver();
+        prop_assume!(resolver.is_some() && resolver == after.cluster.resolver());
+        prop_assume!(resolver != Some(neo4j_aks_model::validated::Resolver::List));
+        // The same explicit topology on both sides (the default follows nodeCount).
+        prop_assume!(before.cluster.clustering.as_ref().map(|c| c.primaries)
+            == after.cluster.clustering.as_ref().map(|c| c.primaries));
+        let template = |r: &Rendered| {
+            r.objects.iter().find_map(|o| match o {
+                Object::StatefulSet(s) => s.spec.as_ref().map(|s| s.template.clone()),
+                _ => None,
+            })
+        };
+        prop_assert_eq!(template(&before), template(&after));
+    }
 }
