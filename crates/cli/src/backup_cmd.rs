@@ -12,9 +12,10 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{Api, PostParams};
 use kube::{Client, Resource};
-use neo4j_aks_backup::agent::ListingRow;
+use neo4j_aks_backup::agent::{Agent, ListingRow};
 use neo4j_aks_backup::catalogue::VerificationCheck;
 use neo4j_aks_backup::retention::RetentionPolicy;
+use neo4j_aks_backup::store::ObjectBlobStore;
 use neo4j_aks_backup::summary::{DatabaseSummary, overdue, summarize};
 
 use crate::Failure;
@@ -247,12 +248,18 @@ pub fn listing_table(rows: &[ListingRow]) -> String {
     out
 }
 
-async fn list(name: &str, target: &TargetArgs, output: ListFormat) -> Result<(), Failure> {
+/// The agent on cluster NAME's container, after checking the container answers.
+async fn checked_agent(name: &str, target: &TargetArgs) -> Result<Agent<ObjectBlobStore>, Failure> {
     let agent = target.agent(name).map_err(Failure::Other)?;
     agent
         .check()
         .await
         .map_err(|e| Failure::Other(e.to_string()))?;
+    Ok(agent)
+}
+
+async fn list(name: &str, target: &TargetArgs, output: ListFormat) -> Result<(), Failure> {
+    let agent = checked_agent(name, target).await?;
     let rows = agent
         .list()
         .await
@@ -321,11 +328,7 @@ async fn check(
     max_age: jiff::SignedDuration,
     output: ListFormat,
 ) -> Result<(), Failure> {
-    let agent = target.agent(name).map_err(Failure::Other)?;
-    agent
-        .check()
-        .await
-        .map_err(|e| Failure::Other(e.to_string()))?;
+    let agent = checked_agent(name, target).await?;
     let catalogue = agent
         .catalogue()
         .await
@@ -364,11 +367,7 @@ async fn prune(
     dry_run: bool,
     output: ListFormat,
 ) -> Result<(), Failure> {
-    let agent = target.agent(name).map_err(Failure::Other)?;
-    agent
-        .check()
-        .await
-        .map_err(|e| Failure::Other(e.to_string()))?;
+    let agent = checked_agent(name, target).await?;
     let report = agent
         .prune(policy, Timestamp::now(), dry_run)
         .await

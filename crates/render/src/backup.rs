@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, EnvVar, ExecAction, PodSecurityContext, PodSpec,
+    Container, EmptyDirVolumeSource, EnvVar, ExecAction, PodSecurityContext, PodSpec,
     PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretVolumeSource,
     SecurityContext, ServiceAccount, Volume, VolumeMount,
 };
@@ -22,7 +22,7 @@ use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{Backup, BackupCredential, BackupType};
 
 use crate::statefulset::NEO4J_UID;
-use crate::{labels, meta, ports};
+use crate::{labels, meta, ports, security};
 
 /// The agent image: this repository's `neo4j-aks` binary (Dockerfile), same version as the CLI
 /// that rendered it.
@@ -418,19 +418,8 @@ fn empty_dir(name: &str, size: Option<String>) -> Volume {
 
 fn restricted(read_only_root: bool) -> SecurityContext {
     SecurityContext {
-        allow_privilege_escalation: Some(false),
-        privileged: Some(false),
-        run_as_non_root: Some(true),
         read_only_root_filesystem: Some(read_only_root),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".to_string()]),
-            ..Capabilities::default()
-        }),
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".to_string(),
-            ..SeccompProfile::default()
-        }),
-        ..SecurityContext::default()
+        ..security::restricted()
     }
 }
 

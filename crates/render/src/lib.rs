@@ -10,6 +10,7 @@ pub mod output;
 pub mod pdb;
 pub mod ports;
 pub mod rbac;
+pub mod security;
 pub mod services;
 pub mod statefulset;
 pub mod storage_class;

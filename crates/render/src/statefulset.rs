@@ -8,8 +8,8 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
-    EnvVar, EnvVarSource, HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
+    Affinity, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar,
+    EnvVarSource, HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
     PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec,
     PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource, SecurityContext, TCPSocketAction,
     Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{AntiAffinity, Resolver};
 
-use crate::{config, labels, meta, neo4j_conf, ports};
+use crate::{config, labels, meta, neo4j_conf, ports, security};
 
 /// The uid and gid of the `neo4j` user in the official image.
 pub const NEO4J_UID: i64 = 7474;
@@ -231,23 +231,6 @@ fn affinity(cluster: &ValidatedCluster, anti: &AntiAffinity) -> Affinity {
     }
 }
 
-fn restricted() -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: Some(false),
-        privileged: Some(false),
-        run_as_non_root: Some(true),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".to_string()]),
-            ..Capabilities::default()
-        }),
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".to_string(),
-            ..SeccompProfile::default()
-        }),
-        ..SecurityContext::default()
-    }
-}
-
 fn env(name: &str, value: impl Into<String>) -> EnvVar {
     EnvVar {
         name: name.to_string(),
@@ -310,7 +293,7 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
             limits: Some(resources),
             ..ResourceRequirements::default()
         }),
-        security_context: Some(restricted()),
+        security_context: Some(security::restricted()),
         // Cluster formation and store recovery can take long; until the first success the
         // other probes are off, so a forming member is never killed.
         startup_probe: Some(tcp_probe(10, 5, 360)),
@@ -417,7 +400,7 @@ fn srv_wait(cluster: &ValidatedCluster) -> Option<Container> {
         }),
         security_context: Some(SecurityContext {
             read_only_root_filesystem: Some(true),
-            ..restricted()
+            ..security::restricted()
         }),
         ..Container::default()
     })
