@@ -4,7 +4,7 @@ use serde_json::json;
 
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validate::show_bytes;
-use neo4j_aks_model::validated::{BackupCredential, PasswordSource, Resolver};
+use neo4j_aks_model::validated::{BackupCredential, BlobLocation, PasswordSource, Resolver};
 use neo4j_aks_render::{Rendered, labels, ports};
 
 pub struct Summary {
@@ -94,14 +94,19 @@ impl Summary {
                 "schedule": b.schedule,
                 "type": b.backup_type.as_str(),
                 "databases": b.databases,
-                "target": format!("{}/{}{}", b.storage_account, b.container, if b.prefix.is_empty() { String::new() } else { format!("/{}", b.prefix) }),
-                "credential": match &b.credential {
-                    BackupCredential::WorkloadIdentity { .. } => "workload identity".to_string(),
-                    BackupCredential::AccountKey { secret, key } => format!("account key from Secret {secret}, key {key}"),
-                },
+                "target": blob_target(&b.blob),
+                "credential": blob_credential(&b.blob),
                 "retention": {"daily": b.retention.daily, "weekly": b.retention.weekly, "monthly": b.retention.monthly},
                 "verification": b.verification_schedule,
                 "suspended": b.suspend,
+            })),
+            "bootstrap": c.bootstrap.as_ref().map(|b| json!({
+                "sourceCluster": b.source_cluster,
+                "databases": b.databases,
+                "target": blob_target(&b.blob),
+                "credential": blob_credential(&b.blob),
+                "notAfter": b.not_after,
+                "seedSizeGi": b.seed_size_gi,
             })),
             "objects": rendered.objects.iter().map(|o| format!("{}/{}", o.kind(), o.name())).collect::<Vec<_>>(),
             "warnings": rendered.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -197,6 +202,25 @@ impl Summary {
                 }
             );
         }
+        if let Some(b) = v["bootstrap"].as_object() {
+            out += &format!(
+                "Bootstrap:  seed {} from the backups of cluster {} in {} ({}), {}; the operator seeds them once the cluster has formed\n",
+                b["databases"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                b["sourceCluster"].as_str().unwrap_or_default(),
+                b["target"].as_str().unwrap_or_default(),
+                b["credential"].as_str().unwrap_or_default(),
+                match b["notAfter"].as_str() {
+                    Some(t) => format!("newest restore point at or before {t}"),
+                    None => "newest restore point".to_string(),
+                }
+            );
+        }
         out += "Members:\n";
         for m in v["members"].as_array().into_iter().flatten() {
             let discovery = m["discoveryAddress"]
@@ -222,5 +246,24 @@ impl Summary {
             }
         }
         out
+    }
+}
+
+/// `account/container[/prefix]`.
+fn blob_target(blob: &BlobLocation) -> String {
+    let mut target = format!("{}/{}", blob.storage_account, blob.container);
+    if !blob.prefix.is_empty() {
+        target.push('/');
+        target.push_str(&blob.prefix);
+    }
+    target
+}
+
+fn blob_credential(blob: &BlobLocation) -> String {
+    match &blob.credential {
+        BackupCredential::WorkloadIdentity { .. } => "workload identity".to_string(),
+        BackupCredential::AccountKey { secret, key } => {
+            format!("account key from Secret {secret}, key {key}")
+        }
     }
 }

@@ -4,8 +4,9 @@ mod support;
 
 use support::{run, stderr, stdout};
 
-const EXAMPLES: [&str; 5] = [
+const EXAMPLES: [&str; 6] = [
     "cluster-3-backup",
+    "cluster-3-restore",
     "standalone",
     "cluster-3-k8s",
     "cluster-5-srv",

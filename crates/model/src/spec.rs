@@ -141,6 +141,10 @@ pub struct Neo4jClusterSpec {
     /// `<name>-backup-verification` (docs/backup.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupSpec>,
+    /// How a new cluster gets its first data. Read once, when the cluster is created: the
+    /// operator refuses it on a cluster that already exists (docs/runbooks/restore-cluster.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<BootstrapSpec>,
 
     /// Prometheus metrics, ServiceMonitor and alerts (not implemented yet: enabling it is an error).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -423,4 +427,41 @@ pub struct BackupVerification {
     /// 5-field cron (UTC). Default weekly, `0 4 * * 0`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BootstrapSpec {
+    /// Seed the databases of a new cluster from the backups another (or an earlier) cluster
+    /// stored in Azure Blob with `spec.backup`. Needs Neo4j Enterprise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_backup: Option<FromBackupSpec>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FromBackupSpec {
+    /// Name of the cluster whose backups are restored (the blob path segment). Default: this
+    /// cluster's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_cluster: Option<String>,
+    /// Where the backups are. The container defaults to `neo4j-backups-<sourceCluster>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<BackupTarget>,
+    /// How the members' seed step reads Azure Storage (read access is enough): workload
+    /// identity (federated with this cluster's member ServiceAccount) or an account key Secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<BackupCredentials>,
+    /// Databases to restore, by name (no patterns; not `system`). Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub databases: Option<Vec<String>>,
+    /// Restore the newest restorable backup finished at or before this time (RFC 3339, e.g.
+    /// `2026-11-20T00:00:00Z`). Default: the newest. Set it when the source cluster still takes
+    /// backups, so that every member seeds the same one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// Size (GiB) of each member's temporary seed volume that holds the downloaded chain until
+    /// the pod restarts. Default: the member disk size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed_size_gi: Option<i32>,
 }

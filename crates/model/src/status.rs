@@ -43,6 +43,42 @@ pub struct Neo4jClusterStatus {
     /// Results of the scheduled backups and verifications (from the CronJobs' Jobs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupStatus>,
+    /// Seeding a new cluster from a backup (`spec.bootstrap.fromBackup`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<BootstrapStatus>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BootstrapStatus {
+    /// `Pending` (waiting for the cluster to form and every member to fetch its seed),
+    /// `Seeding`, `Done`, or `Refused` (see `message`; nothing was changed by the refusal).
+    pub phase: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// One entry per database once its seed statement was sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<BootstrapDatabaseStatus>,
+    /// When every database was seeded and checked (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BootstrapDatabaseStatus {
+    pub name: String,
+    /// The backup artifact (restore point) it was seeded from.
+    pub artifact: String,
+    /// `Requested` (the seed statement was sent) or `Seeded` (online, counts checked).
+    pub state: String,
+    /// When the seed statement was sent (RFC 3339).
+    pub requested_at: String,
+    /// Counted once online.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relationships: Option<i64>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

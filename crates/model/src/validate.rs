@@ -9,11 +9,11 @@ use kube_quantity::ParsedQuantity;
 
 use crate::catalog::Catalog;
 use crate::problems::{Findings, Invalid};
-use crate::spec::{FeatureToggle, Neo4jCluster, Neo4jClusterSpec};
+use crate::spec::{BackupCredentials, BackupTarget, FeatureToggle, Neo4jCluster, Neo4jClusterSpec};
 use crate::validated::{
-    AntiAffinity, Backup, BackupCredential, BackupRetention, BackupType, Clustering,
-    DeletionPolicy, GIB, Image, License, LoadBalancer, MIB, Memory, PasswordSource, Resolver,
-    Resources, Scheduling, Storage, ValidatedCluster,
+    AntiAffinity, Backup, BackupCredential, BackupRetention, BackupType, BlobLocation, Bootstrap,
+    Clustering, DeletionPolicy, GIB, Image, License, LoadBalancer, MIB, Memory, PasswordSource,
+    Resolver, Resources, Scheduling, Storage, ValidatedCluster,
 };
 use crate::version::Neo4jVersion;
 
@@ -142,6 +142,19 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         edition,
         storage.as_ref().map(|s| s.disk_size_gi),
     );
+    let bootstrap = check_bootstrap(
+        &mut f,
+        spec,
+        name.as_deref(),
+        edition,
+        storage.as_ref().map(|s| s.disk_size_gi),
+    );
+    if bootstrap.is_some() && clustering.is_none() {
+        f.problem(
+            "spec.bootstrap.fromBackup",
+            "seeding from a backup is built for clusters (nodeCount 3 or more); restore a standalone server with neo4j-admin database restore (docs/runbooks/restore-cluster.md)",
+        );
+    }
     for (path, toggle) in [
         ("spec.tls", &spec.tls),
         ("spec.monitoring", &spec.monitoring),
@@ -200,6 +213,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         cluster_domain,
         deletion_policy,
         backup,
+        bootstrap,
         restart_requested_at,
         warnings: f.warnings,
     };
@@ -1225,108 +1239,17 @@ fn check_backup(
             "an empty list backs up nothing; leave it out to back up every database (\"*\")",
         );
     }
-    let target = backup.target.clone().unwrap_or_default();
-    match target.storage_account.as_deref() {
-        None if enabled => f.problem("spec.backup.target.storageAccount", "required: the Azure Storage account for backups"),
-        Some(account)
-            if !(3..=24).contains(&account.len())
-                || !account.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
-        {
-            f.problem(
-                "spec.backup.target.storageAccount",
-                format!("{account:?} is not an Azure Storage account name (3 to 24 lowercase letters and digits)"),
-            )
-        }
-        _ => {}
-    }
-    let container = target
-        .container
-        .clone()
-        .or_else(|| name.map(|n| format!("neo4j-backups-{n}")));
-    if let Some(container) = container.as_deref()
-        && (!(3..=63).contains(&container.len())
-            || !is_dns_label(container)
-            || container.contains("--"))
-    {
-        f.problem(
-            "spec.backup.target.container",
-            format!("{container:?} is not a blob container name (3 to 63 lowercase letters, digits and single '-')"),
-        );
-    }
-    let prefix = target.prefix.clone().unwrap_or_default();
-    if !prefix.is_empty()
-        && prefix.split('/').any(|segment| {
-            segment.is_empty()
-                || !segment
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        })
-    {
-        f.problem(
-            "spec.backup.target.prefix",
-            format!("{prefix:?} is not a blob path prefix (segments of letters, digits, '.', '_', '-' separated by single '/')"),
-        );
-    }
-    let credentials = backup.credentials.clone().unwrap_or_default();
-    let credential = match (
-        &credentials.workload_identity_client_id,
-        &credentials.account_key_secret_ref,
-    ) {
-        (Some(_), Some(_)) => {
-            f.problem(
-                "spec.backup.credentials",
-                "choose one: workloadIdentityClientId or accountKeySecretRef",
-            );
-            None
-        }
-        (Some(id), None) if !is_guid(id) => {
-            f.problem(
-                "spec.backup.credentials.workloadIdentityClientId",
-                format!("{id:?} is not a client ID (a GUID such as 00000000-0000-0000-0000-000000000000)"),
-            );
-            None
-        }
-        (Some(id), None) => Some(BackupCredential::WorkloadIdentity {
-            client_id: id.clone(),
-        }),
-        (None, Some(secret)) => {
-            let key = secret
-                .key
-                .clone()
-                .unwrap_or_else(|| "azurestorageaccountkey".to_string());
-            if key.is_empty()
-                || !key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-            {
-                f.problem(
-                    "spec.backup.credentials.accountKeySecretRef.key",
-                    format!("{key:?} is not a Secret key (letters, digits, '-', '_', '.')"),
-                );
-            }
-            match secret.name.clone() {
-                Some(name) if is_dns_subdomain(&name) => {
-                    Some(BackupCredential::AccountKey { secret: name, key })
-                }
-                _ => {
-                    f.problem(
-                        "spec.backup.credentials.accountKeySecretRef.name",
-                        "required: the Secret holding the storage account key",
-                    );
-                    None
-                }
-            }
-        }
-        (None, None) => {
-            if enabled {
-                f.problem(
-                    "spec.backup.credentials",
-                    "required when backups are enabled: workloadIdentityClientId (the managed identity federated with the <name>-backup ServiceAccount) or accountKeySecretRef",
-                );
-            }
-            None
-        }
-    };
+    let blob = check_blob_location(
+        f,
+        "spec.backup",
+        BlobAccess {
+            target: backup.target.as_ref(),
+            credentials: backup.credentials.as_ref(),
+            default_container: name.map(|n| format!("neo4j-backups-{n}")),
+            required: enabled.then_some("backups are enabled"),
+            identity_account: "the <name>-backup ServiceAccount",
+        },
+    );
     let mut counts = [7u32, 4, 12];
     if let Some(retention) = &backup.retention {
         for (slot, (path, value)) in counts.iter_mut().zip([
@@ -1382,10 +1305,7 @@ fn check_backup(
             .clone()
             .unwrap_or_else(|| vec!["*".to_string()]),
         backup_type,
-        storage_account: target.storage_account.clone().unwrap_or_default(),
-        container: container.unwrap_or_default(),
-        prefix,
-        credential: credential?,
+        blob: blob?,
         retention: BackupRetention {
             daily: counts[0],
             weekly: counts[1],
@@ -1393,6 +1313,257 @@ fn check_backup(
         },
         temp_size_gi,
         verification_schedule,
+    })
+}
+
+/// `spec.bootstrap`; `Some` when it names backups to seed from.
+fn check_bootstrap(
+    f: &mut Findings,
+    spec: &Neo4jClusterSpec,
+    name: Option<&str>,
+    edition: Edition,
+    disk_size_gi: Option<i32>,
+) -> Option<Bootstrap> {
+    let bootstrap = spec.bootstrap.as_ref()?;
+    let Some(from) = bootstrap.from_backup.as_ref() else {
+        f.problem(
+            "spec.bootstrap.fromBackup",
+            "required inside spec.bootstrap: the backups to seed the new cluster from (or remove spec.bootstrap)",
+        );
+        return None;
+    };
+    if edition == Edition::Community {
+        f.problem(
+            "spec.bootstrap.fromBackup",
+            "seeding databases from a backup (CREATE DATABASE ... seedURI) needs Neo4j Enterprise; use edition enterprise",
+        );
+    }
+    let mut source_cluster = from.source_cluster.clone().or(name.map(str::to_string));
+    if let Some(source) = source_cluster.as_deref()
+        && (!is_dns_label(source) || source.len() > MAX_NAME_LENGTH)
+    {
+        f.problem(
+            "spec.bootstrap.fromBackup.sourceCluster",
+            format!("{source:?} is not a Neo4jCluster name (a DNS label of at most {MAX_NAME_LENGTH} characters)"),
+        );
+        // Reported once: the container derived from it would only repeat the problem.
+        source_cluster = None;
+    }
+    let blob = check_blob_location(
+        f,
+        "spec.bootstrap.fromBackup",
+        BlobAccess {
+            target: from.target.as_ref(),
+            credentials: from.credentials.as_ref(),
+            default_container: source_cluster
+                .as_ref()
+                .map(|n| format!("neo4j-backups-{n}")),
+            required: Some("seeding from a backup"),
+            identity_account: "this cluster's member ServiceAccount",
+        },
+    );
+    let databases = from.databases.clone().unwrap_or_default();
+    if databases.is_empty() {
+        f.problem(
+            "spec.bootstrap.fromBackup.databases",
+            "required: the databases to restore by name, e.g. [neo4j, sales]",
+        );
+    }
+    for (i, database) in databases.iter().enumerate() {
+        let path = format!("spec.bootstrap.fromBackup.databases[{i}]");
+        if database == "system" {
+            f.problem(
+                path,
+                "system cannot be seeded; users and roles come from each backup's metadata script (docs/runbooks/restore-cluster.md)",
+            );
+        } else if !is_database_name(database) {
+            f.problem(
+                path,
+                format!("{database:?} is not a database name (3 to 63 lowercase letters, digits, '.' and '-', a letter first, no '.' or '-' last, not starting with \"system\"; no patterns)"),
+            );
+        } else if databases[..i].contains(database) {
+            f.problem(path, format!("{database:?} is listed twice"));
+        }
+    }
+    let not_after = match from.not_after.as_deref() {
+        None => None,
+        Some(text) => match text.parse::<k8s_openapi::jiff::Timestamp>() {
+            Ok(t) => Some(t.to_string()),
+            Err(e) => {
+                f.problem(
+                    "spec.bootstrap.fromBackup.notAfter",
+                    format!("{text:?} is not an RFC 3339 time such as 2026-11-20T00:00:00Z ({e})"),
+                );
+                None
+            }
+        },
+    };
+    let seed_size_gi = from.seed_size_gi.or(disk_size_gi).unwrap_or(1);
+    if !(1..=65536).contains(&seed_size_gi) {
+        f.problem(
+            "spec.bootstrap.fromBackup.seedSizeGi",
+            format!("{seed_size_gi} must be between 1 and 65536 (GiB)"),
+        );
+    }
+    Some(Bootstrap {
+        source_cluster: source_cluster?,
+        blob: blob?,
+        databases,
+        not_after,
+        seed_size_gi,
+    })
+}
+
+/// Neo4j's rules for database names (Operations Manual, "Naming rules for databases"): 3 to 63
+/// characters, letters, digits, dots and dashes, a letter first (a digit only from 2025.01), no
+/// dot or dash last, the `system` prefix reserved. Names are case-insensitive and Neo4j lists them
+/// lowercased, so only lowercase is accepted here: the operator compares them with SHOW DATABASES.
+fn is_database_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with(['.', '-'])
+        && !name.starts_with("system")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+}
+
+/// A blob location as `spec.backup` and `spec.bootstrap.fromBackup` write it.
+struct BlobAccess<'a> {
+    target: Option<&'a BackupTarget>,
+    credentials: Option<&'a BackupCredentials>,
+    default_container: Option<String>,
+    /// Why account and credentials must be present (`None`: only check what is written).
+    required: Option<&'static str>,
+    /// Who the workload identity is federated with, for the message.
+    identity_account: &'static str,
+}
+
+/// Checks target and credentials under `path`; `None` when something is missing or invalid
+/// (each reported).
+fn check_blob_location(
+    f: &mut Findings,
+    path: &str,
+    access: BlobAccess<'_>,
+) -> Option<BlobLocation> {
+    let target = access.target.cloned().unwrap_or_default();
+    let account = match target.storage_account.as_deref() {
+        None => {
+            if let Some(why) = access.required {
+                f.problem(
+                    format!("{path}.target.storageAccount"),
+                    format!("required when {why}: the Azure Storage account of the backups"),
+                );
+            }
+            None
+        }
+        Some(account)
+            if !(3..=24).contains(&account.len())
+                || !account
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
+        {
+            f.problem(
+                format!("{path}.target.storageAccount"),
+                format!("{account:?} is not an Azure Storage account name (3 to 24 lowercase letters and digits)"),
+            );
+            None
+        }
+        Some(account) => Some(account.to_string()),
+    };
+    let container = target.container.clone().or(access.default_container);
+    if let Some(container) = container.as_deref()
+        && (!(3..=63).contains(&container.len())
+            || !is_dns_label(container)
+            || container.contains("--"))
+    {
+        f.problem(
+            format!("{path}.target.container"),
+            format!("{container:?} is not a blob container name (3 to 63 lowercase letters, digits and single '-')"),
+        );
+    }
+    let prefix = target.prefix.clone().unwrap_or_default();
+    if !prefix.is_empty()
+        && prefix.split('/').any(|segment| {
+            segment.is_empty()
+                || !segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        })
+    {
+        f.problem(
+            format!("{path}.target.prefix"),
+            format!("{prefix:?} is not a blob path prefix (segments of letters, digits, '.', '_', '-' separated by single '/')"),
+        );
+    }
+    let credentials = access.credentials.cloned().unwrap_or_default();
+    let credential = match (
+        &credentials.workload_identity_client_id,
+        &credentials.account_key_secret_ref,
+    ) {
+        (Some(_), Some(_)) => {
+            f.problem(
+                format!("{path}.credentials"),
+                "choose one: workloadIdentityClientId or accountKeySecretRef",
+            );
+            None
+        }
+        (Some(id), None) if !is_guid(id) => {
+            f.problem(
+                format!("{path}.credentials.workloadIdentityClientId"),
+                format!("{id:?} is not a client ID (a GUID such as 00000000-0000-0000-0000-000000000000)"),
+            );
+            None
+        }
+        (Some(id), None) => Some(BackupCredential::WorkloadIdentity {
+            client_id: id.clone(),
+        }),
+        (None, Some(secret)) => {
+            let key = secret
+                .key
+                .clone()
+                .unwrap_or_else(|| "azurestorageaccountkey".to_string());
+            if key.is_empty()
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+            {
+                f.problem(
+                    format!("{path}.credentials.accountKeySecretRef.key"),
+                    format!("{key:?} is not a Secret key (letters, digits, '-', '_', '.')"),
+                );
+            }
+            match secret.name.clone() {
+                Some(name) if is_dns_subdomain(&name) => {
+                    Some(BackupCredential::AccountKey { secret: name, key })
+                }
+                _ => {
+                    f.problem(
+                        format!("{path}.credentials.accountKeySecretRef.name"),
+                        "required: the Secret holding the storage account key",
+                    );
+                    None
+                }
+            }
+        }
+        (None, None) => {
+            if let Some(why) = access.required {
+                f.problem(
+                    format!("{path}.credentials"),
+                    format!(
+                        "required when {why}: workloadIdentityClientId (the managed identity federated with {}) or accountKeySecretRef",
+                        access.identity_account
+                    ),
+                );
+            }
+            None
+        }
+    };
+    Some(BlobLocation {
+        storage_account: account?,
+        container: container?,
+        prefix,
+        credential: credential?,
     })
 }
 

@@ -35,6 +35,8 @@ pub struct ValidatedCluster {
     pub deletion_policy: DeletionPolicy,
     /// Scheduled backups; `None` when `spec.backup.enabled` is not true.
     pub backup: Option<Backup>,
+    /// `spec.bootstrap.fromBackup`: the databases a new cluster is seeded with.
+    pub bootstrap: Option<Bootstrap>,
     /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
@@ -180,10 +182,7 @@ pub struct Backup {
     /// Names or patterns as `neo4j-admin database backup` takes them; `["*"]` by default.
     pub databases: Vec<String>,
     pub backup_type: BackupType,
-    pub storage_account: String,
-    pub container: String,
-    pub prefix: String,
-    pub credential: BackupCredential,
+    pub blob: BlobLocation,
     pub retention: BackupRetention,
     /// Size of the pod's temporary volume for artifacts (GiB).
     pub temp_size_gi: i32,
@@ -206,6 +205,30 @@ impl BackupType {
             BackupType::Diff => "DIFF",
         }
     }
+}
+
+/// Where a cluster's backups are stored and how to reach them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobLocation {
+    pub storage_account: String,
+    pub container: String,
+    /// Path prefix inside the container; empty for none.
+    pub prefix: String,
+    pub credential: BackupCredential,
+}
+
+/// `spec.bootstrap.fromBackup` with every default applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bootstrap {
+    /// The cluster name the backups were stored under.
+    pub source_cluster: String,
+    pub blob: BlobLocation,
+    /// Database names, in the order they are seeded.
+    pub databases: Vec<String>,
+    /// RFC 3339 bound on the restore point, normalized (`None`: the newest).
+    pub not_after: Option<String>,
+    /// Size of each member's seed volume (GiB).
+    pub seed_size_gi: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -187,11 +187,11 @@ fn a_complete_backup_section_is_checked_and_enabled_with_its_defaults() {
         .backup
         .expect("enabled");
     assert_eq!(backup.schedule, "30 1 * * *");
-    assert_eq!(backup.container, "neo4j-backups-neo4j");
-    assert_eq!(backup.prefix, "prod");
+    assert_eq!(backup.blob.container, "neo4j-backups-neo4j");
+    assert_eq!(backup.blob.prefix, "prod");
     assert_eq!(backup.verification_schedule.as_deref(), Some("@weekly"));
     assert_eq!(
-        backup.credential,
+        backup.blob.credential,
         neo4j_aks_model::validated::BackupCredential::WorkloadIdentity {
             client_id: "3f2504e0-4f89-11d3-9a0c-0305e82c3301".into()
         }
@@ -216,7 +216,7 @@ fn a_complete_backup_section_is_checked_and_enabled_with_its_defaults() {
             Some("0 4 * * 0")
         )
     );
-    assert_eq!(backup.container, "neo4j-backups-neo4j");
+    assert_eq!(backup.blob.container, "neo4j-backups-neo4j");
     assert_eq!(
         (
             backup.retention.daily,
@@ -226,7 +226,7 @@ fn a_complete_backup_section_is_checked_and_enabled_with_its_defaults() {
         (7, 4, 12)
     );
     assert_eq!(
-        backup.credential,
+        backup.blob.credential,
         neo4j_aks_model::validated::BackupCredential::AccountKey {
             secret: "storage-key".into(),
             key: "azurestorageaccountkey".into()
@@ -243,6 +243,88 @@ fn a_complete_backup_section_is_checked_and_enabled_with_its_defaults() {
             "spec.backup.target.storageAccount",
             "spec.backup.credentials"
         ],
+        "{invalid}"
+    );
+}
+
+#[test]
+fn a_bootstrap_from_backup_gets_its_defaults() {
+    let section = "  storage:\n    diskSizeGi: 128\n  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: storage-key\n      databases: [neo4j, sales]\n      notAfter: \"2026-11-20T01:00:00+01:00\"\n";
+    let bootstrap = validate(&cluster(section, 3))
+        .expect("valid")
+        .bootstrap
+        .expect("a bootstrap");
+    assert_eq!(
+        bootstrap.source_cluster, "neo4j",
+        "defaults to its own name"
+    );
+    assert_eq!(bootstrap.blob.container, "neo4j-backups-neo4j");
+    assert_eq!(bootstrap.blob.prefix, "");
+    assert_eq!(bootstrap.databases, ["neo4j", "sales"]);
+    assert_eq!(
+        bootstrap.not_after.as_deref(),
+        Some("2026-11-20T00:00:00Z"),
+        "normalized to UTC"
+    );
+    assert_eq!(bootstrap.seed_size_gi, 128, "the member disk size");
+    assert_eq!(
+        bootstrap.blob.credential,
+        neo4j_aks_model::validated::BackupCredential::AccountKey {
+            secret: "storage-key".to_string(),
+            key: "azurestorageaccountkey".to_string()
+        }
+    );
+
+    let other = "  bootstrap:\n    fromBackup:\n      sourceCluster: graph\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        workloadIdentityClientId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301\n      databases: [sales]\n";
+    let bootstrap = validate(&cluster(other, 3))
+        .expect("valid")
+        .bootstrap
+        .expect("a bootstrap");
+    assert_eq!(
+        bootstrap.blob.container, "neo4j-backups-graph",
+        "the source's container"
+    );
+}
+
+#[test]
+fn a_bootstrap_reports_every_problem_at_once() {
+    let section = "  bootstrap:\n    fromBackup:\n      sourceCluster: Not_A_Name\n      target:\n        storageAccount: Graph\n      databases: [system, sales, \"s*\", Sales, sales]\n      notAfter: yesterday\n      seedSizeGi: 0\n";
+    let invalid = validate(&cluster(section, 3)).expect_err("invalid");
+    let paths: Vec<&str> = invalid.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.bootstrap.fromBackup.sourceCluster",
+            "spec.bootstrap.fromBackup.target.storageAccount",
+            "spec.bootstrap.fromBackup.credentials",
+            "spec.bootstrap.fromBackup.databases[0]",
+            "spec.bootstrap.fromBackup.databases[2]",
+            "spec.bootstrap.fromBackup.databases[3]",
+            "spec.bootstrap.fromBackup.databases[4]",
+            "spec.bootstrap.fromBackup.notAfter",
+            "spec.bootstrap.fromBackup.seedSizeGi",
+        ],
+        "{invalid}"
+    );
+    let text = invalid.to_string();
+    assert!(text.contains("listed twice"), "{text}");
+    assert!(text.contains("users and roles"), "{text}");
+
+    let empty = "  bootstrap: {}\n";
+    let invalid = validate(&cluster(empty, 3)).expect_err("no source");
+    assert_eq!(invalid.problems[0].path, "spec.bootstrap.fromBackup");
+}
+
+#[test]
+fn a_bootstrap_needs_enterprise_and_a_cluster() {
+    let from = "  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: storage-key\n      databases: [sales]\n";
+    let community = format!("  image:\n    edition: community\n{from}");
+    let invalid = validate(&cluster(&community, 1)).expect_err("community");
+    let text = invalid.to_string();
+    assert!(text.contains("needs Neo4j Enterprise"), "{text}");
+    let invalid = validate(&cluster(from, 1)).expect_err("standalone");
+    assert!(
+        invalid.to_string().contains("built for clusters"),
         "{invalid}"
     );
 }

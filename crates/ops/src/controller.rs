@@ -371,9 +371,19 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
         },
     );
     crate::backup_status::update(ctx, cluster, &prepared.rendered.cluster, &mut status).await;
-    let acted = day2
-        .as_ref()
-        .is_some_and(|d| d.executed.is_some() || d.failed.is_some());
+    let seeding = if error.is_none() {
+        crate::bootstrap::run(ctx, cluster, &spec, &observed, day2.as_ref()).await
+    } else {
+        crate::bootstrap::Outcome {
+            status: cluster.status.as_ref().and_then(|s| s.bootstrap.clone()),
+            acted: false,
+        }
+    };
+    status.bootstrap = seeding.status;
+    let acted = seeding.acted
+        || day2
+            .as_ref()
+            .is_some_and(|d| d.executed.is_some() || d.failed.is_some());
     if acted {
         // The executor may have recorded a step mid-reconcile: the object's copy is stale.
         write_status_now(ctx, cluster, &status).await?;
@@ -393,7 +403,11 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
         changes = changes.len(),
         "reconciled"
     );
-    let day2_busy = day2.as_ref().is_some_and(Day2::busy);
+    let day2_busy = day2.as_ref().is_some_and(Day2::busy)
+        || status
+            .bootstrap
+            .as_ref()
+            .is_some_and(crate::bootstrap::in_progress);
     Ok(Action::requeue(
         if is_settled(&status) && changes.is_empty() && !day2_busy {
             ctx.settings.resync

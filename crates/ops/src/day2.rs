@@ -41,6 +41,7 @@ use neo4j_aks_topology::planner::{
     Action, Confirmation, Desired, Operation, Progress, Step, plan,
     replace_member_from_annotations, scale_down_refusal,
 };
+use neo4j_aks_topology::records::DatabaseRecord;
 use serde_json::json;
 use tracing::{info, warn};
 
@@ -54,10 +55,14 @@ pub const DAY2_FIELD_MANAGER: &str = "neo4j-aks-day2";
 const HOSTS_TRIED: usize = 2;
 
 /// What the day-2 part of a reconcile found and did, for the status.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Day2 {
     /// Neo4j's view, when it answered.
     pub topology: Option<ObservedTopology>,
+    /// The connection that answered, for the bootstrap's statements in the same reconcile.
+    pub admin: Option<Arc<dyn Admin>>,
+    /// SHOW DATABASES as Neo4j answered it.
+    pub databases: Vec<DatabaseRecord>,
     /// Why Neo4j could not be asked (ClusterFormed=Unknown).
     pub unreachable: Option<String>,
     /// The planner's decision (absent when Neo4j was not reachable).
@@ -82,6 +87,8 @@ impl Day2 {
     pub(crate) fn new() -> Self {
         Day2 {
             topology: None,
+            admin: None,
+            databases: Vec::new(),
             unreachable: None,
             step: None,
             operation: None,
@@ -165,7 +172,7 @@ async fn look(
     spec: &ValidatedCluster,
     observed: &Observed,
     replicas: u32,
-) -> Result<(Arc<dyn Admin>, ObservedTopology), String> {
+) -> Result<(Arc<dyn Admin>, ObservedTopology, Vec<DatabaseRecord>), String> {
     let hosts = hosts(spec, observed);
     if hosts.is_empty() {
         return Err("no member pod is Ready".to_owned());
@@ -200,7 +207,7 @@ async fn look(
         replicas,
         now_secs(),
     );
-    Ok((admin, topology))
+    Ok((admin, topology, databases))
 }
 
 /// The day-2 part of a reconcile for a clustered spec. `spec` is the validated spec as written
@@ -261,13 +268,15 @@ pub async fn run(
         }
     };
 
-    let (admin, topology) = match look(ctx, spec, observed, replicas).await {
+    let (admin, topology, databases) = match look(ctx, spec, observed, replicas).await {
         Ok(found) => found,
         Err(reason) => {
             day2.unreachable = Some(reason);
             return day2;
         }
     };
+    day2.admin = Some(admin.clone());
+    day2.databases = databases;
     if day2.step.is_some() {
         day2.topology = Some(topology);
         return day2;

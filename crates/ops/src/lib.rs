@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod backup_status;
+pub mod bootstrap;
 pub mod compare;
 pub mod controller;
 pub mod counting;

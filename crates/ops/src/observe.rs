@@ -26,6 +26,9 @@ pub struct Observed {
     pub pods: Vec<PodObservation>,
     /// Claims whose capacity is below their request (an expansion in progress).
     pub expanding: Vec<String>,
+    /// The termination message of each running member's seed-fetch init container, by
+    /// ordinal, once it finished (`spec.bootstrap.fromBackup`).
+    pub seed_messages: BTreeMap<u32, String>,
 }
 
 impl Observed {
@@ -83,6 +86,7 @@ pub async fn observe(
     let sts_name = cluster.statefulset_name();
     let mut members = Vec::new();
     let mut observations = Vec::new();
+    let mut seed_messages = BTreeMap::new();
     for pod in &pods {
         let Some(name) = pod.metadata.name.clone() else {
             continue;
@@ -128,6 +132,9 @@ pub async fn observe(
         if let Ok(o) = u32::try_from(ordinal)
             && !terminating
         {
+            if let Some(message) = seed_message(pod) {
+                seed_messages.insert(o, message);
+            }
             observations.push(PodObservation {
                 ordinal: o,
                 ready,
@@ -186,7 +193,24 @@ pub async fn observe(
         members: members.into_iter().map(|(_, m)| m).collect(),
         pods: observations,
         expanding,
+        seed_messages,
     })
+}
+
+/// What the pod's seed-fetch init container left in its termination message.
+fn seed_message(pod: &Pod) -> Option<String> {
+    pod.status
+        .as_ref()?
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .find(|c| c.name == neo4j_aks_render::seed::SEED_FETCH_CONTAINER)?
+        .state
+        .as_ref()?
+        .terminated
+        .as_ref()?
+        .message
+        .clone()
 }
 
 /// Member pods created from an older pod template than the StatefulSet's latest (with

@@ -532,6 +532,7 @@ mod tests {
                 .collect(),
             pods: Vec::new(),
             expanding: Vec::new(),
+            seed_messages: std::collections::BTreeMap::new(),
         }
     }
 

@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use neo4j_aks_model::ValidatedCluster;
-use neo4j_aks_model::validated::{Backup, BackupCredential, BackupType};
+use neo4j_aks_model::validated::{Backup, BackupCredential, BackupType, BlobLocation};
 
 use crate::statefulset::NEO4J_UID;
 use crate::{labels, meta, ports, security};
@@ -98,7 +98,7 @@ pub fn build(cluster: &ValidatedCluster) -> (Option<ServiceAccount>, Vec<CronJob
 
 fn service_account(cluster: &ValidatedCluster, backup: &Backup) -> ServiceAccount {
     let mut metadata = meta::namespaced(cluster, cluster.backup_service_account_name());
-    if let BackupCredential::WorkloadIdentity { client_id } = &backup.credential {
+    if let BackupCredential::WorkloadIdentity { client_id } = &backup.blob.credential {
         metadata
             .annotations
             .get_or_insert_with(BTreeMap::new)
@@ -128,7 +128,10 @@ pub fn pod_labels(
         labels::MANAGED_BY.into(),
     );
     labels.insert(labels::CLUSTER_LABEL.into(), cluster.name.clone());
-    if matches!(backup.credential, BackupCredential::WorkloadIdentity { .. }) {
+    if matches!(
+        backup.blob.credential,
+        BackupCredential::WorkloadIdentity { .. }
+    ) {
         labels.insert(WORKLOAD_IDENTITY_LABEL.into(), "true".into());
     }
     labels
@@ -320,22 +323,7 @@ fn pod_spec(
         }),
         ..Volume::default()
     });
-    if let BackupCredential::AccountKey { secret, key } = &backup.credential {
-        volumes.push(Volume {
-            name: KEY_VOLUME.to_string(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(secret.clone()),
-                items: Some(vec![k8s_openapi::api::core::v1::KeyToPath {
-                    key: key.clone(),
-                    path: KEY_FILE.to_string(),
-                    ..Default::default()
-                }]),
-                default_mode: Some(0o440),
-                optional: Some(false),
-            }),
-            ..Volume::default()
-        });
-    }
+    volumes.extend(key_volume(&backup.blob));
     PodSpec {
         service_account_name: Some(cluster.backup_service_account_name()),
         automount_service_account_token: Some(false),
@@ -388,7 +376,7 @@ fn select_source_args(cluster: &ValidatedCluster, backup: &Backup) -> Vec<String
     args
 }
 
-fn env(name: &str, value: impl Into<String>) -> EnvVar {
+pub(crate) fn env(name: &str, value: impl Into<String>) -> EnvVar {
     EnvVar {
         name: name.to_string(),
         value: Some(value.into()),
@@ -396,7 +384,7 @@ fn env(name: &str, value: impl Into<String>) -> EnvVar {
     }
 }
 
-fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
+pub(crate) fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
     VolumeMount {
         name: name.to_string(),
         mount_path: path.to_string(),
@@ -416,14 +404,14 @@ fn empty_dir(name: &str, size: Option<String>) -> Volume {
     }
 }
 
-fn restricted(read_only_root: bool) -> SecurityContext {
+pub(crate) fn restricted(read_only_root: bool) -> SecurityContext {
     SecurityContext {
         read_only_root_filesystem: Some(read_only_root),
         ..security::restricted()
     }
 }
 
-fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
+pub(crate) fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
     let amounts = BTreeMap::from([
         ("cpu".to_string(), Quantity(cpu.to_string())),
         ("memory".to_string(), Quantity(memory.to_string())),
@@ -433,6 +421,60 @@ fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
         limits: Some(amounts),
         ..ResourceRequirements::default()
     }
+}
+
+/// The agent's view of a blob location: where (`NEO4J_AKS_BACKUP_*`), under which cluster name,
+/// and how to authenticate; with `with_key`, the storage key Secret mounted as a file (never a
+/// value in the pod spec). The key volume itself comes from [`key_volume`].
+pub(crate) fn blob_access(
+    blob: &BlobLocation,
+    blob_cluster: &str,
+    with_key: bool,
+) -> (Vec<EnvVar>, Vec<VolumeMount>) {
+    let mut env_vars = vec![
+        env("NEO4J_AKS_BACKUP_ACCOUNT", blob.storage_account.clone()),
+        env("NEO4J_AKS_BACKUP_CONTAINER", blob.container.clone()),
+        env("NEO4J_AKS_BACKUP_PREFIX", blob.prefix.clone()),
+        env("NEO4J_AKS_BACKUP_CLUSTER", blob_cluster),
+    ];
+    let mut mounts = Vec::new();
+    match &blob.credential {
+        BackupCredential::WorkloadIdentity { .. } => {
+            env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "workload-identity"));
+        }
+        BackupCredential::AccountKey { .. } => {
+            env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "account-key"));
+            if with_key {
+                env_vars.push(env(
+                    "NEO4J_AKS_BACKUP_KEY_FILE",
+                    format!("{KEY_MOUNT}/{KEY_FILE}"),
+                ));
+                mounts.push(mount(KEY_VOLUME, KEY_MOUNT, true));
+            }
+        }
+    }
+    (env_vars, mounts)
+}
+
+/// The storage key Secret as a volume, when the location uses one.
+pub(crate) fn key_volume(blob: &BlobLocation) -> Option<Volume> {
+    let BackupCredential::AccountKey { secret, key } = &blob.credential else {
+        return None;
+    };
+    Some(Volume {
+        name: KEY_VOLUME.to_string(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret.clone()),
+            items: Some(vec![k8s_openapi::api::core::v1::KeyToPath {
+                key: key.clone(),
+                path: KEY_FILE.to_string(),
+                ..Default::default()
+            }]),
+            default_mode: Some(0o440),
+            optional: Some(false),
+        }),
+        ..Volume::default()
+    })
 }
 
 /// What an agent step talks to; it gets only those credentials.
@@ -454,38 +496,17 @@ fn agent(
 ) -> Container {
     let mut args = vec!["backup-agent".to_string()];
     args.extend(subcommand);
-    let mut env_vars = vec![
-        env("NEO4J_AKS_BACKUP_ACCOUNT", backup.storage_account.clone()),
-        env("NEO4J_AKS_BACKUP_CONTAINER", backup.container.clone()),
-        env("NEO4J_AKS_BACKUP_PREFIX", backup.prefix.clone()),
-        env("NEO4J_AKS_BACKUP_CLUSTER", cluster.name.clone()),
-        env("NEO4J_AKS_BACKUP_RUN_DIR", RUN_DIR),
-    ];
-    let mut mounts = vec![
-        mount(BACKUPS_VOLUME, BACKUPS_DIR, false),
-        mount(RUN_VOLUME, RUN_DIR, false),
-    ];
+    let (mut env_vars, mut mounts) =
+        blob_access(&backup.blob, &cluster.name, access != Access::Neo4j);
+    env_vars.push(env("NEO4J_AKS_BACKUP_RUN_DIR", RUN_DIR));
+    mounts.push(mount(BACKUPS_VOLUME, BACKUPS_DIR, false));
+    mounts.push(mount(RUN_VOLUME, RUN_DIR, false));
     if access != Access::Blob {
         env_vars.push(env(
             "NEO4J_AKS_NEO4J_AUTH_FILE",
             format!("{AUTH_MOUNT}/{AUTH_FILE}"),
         ));
         mounts.push(mount(AUTH_VOLUME, AUTH_MOUNT, true));
-    }
-    match &backup.credential {
-        BackupCredential::WorkloadIdentity { .. } => {
-            env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "workload-identity"));
-        }
-        BackupCredential::AccountKey { .. } => {
-            env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "account-key"));
-            if access != Access::Neo4j {
-                env_vars.push(env(
-                    "NEO4J_AKS_BACKUP_KEY_FILE",
-                    format!("{KEY_MOUNT}/{KEY_FILE}"),
-                ));
-                mounts.push(mount(KEY_VOLUME, KEY_MOUNT, true));
-            }
-        }
     }
     Container {
         name: name.to_string(),

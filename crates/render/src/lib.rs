@@ -11,6 +11,7 @@ pub mod pdb;
 pub mod ports;
 pub mod rbac;
 pub mod security;
+pub mod seed;
 pub mod services;
 pub mod statefulset;
 pub mod storage_class;
@@ -119,12 +120,10 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
     if let Some(class) = storage_class::build(&cluster) {
         objects.push(Object::StorageClass(class));
     }
-    if let Some((account, role, binding)) = rbac::build(&cluster) {
-        objects.extend([
-            Object::ServiceAccount(account),
-            Object::Role(role),
-            Object::RoleBinding(binding),
-        ]);
+    let (account, access) = rbac::build(&cluster);
+    objects.extend(account.map(Object::ServiceAccount));
+    if let Some((role, binding)) = access {
+        objects.extend([Object::Role(role), Object::RoleBinding(binding)]);
     }
     if let Some(secret) = config::secret(&cluster) {
         objects.push(Object::Secret(secret));

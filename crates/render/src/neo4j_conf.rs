@@ -28,6 +28,13 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
         "server.backup.listen_address",
         format!("0.0.0.0:{}", ports::BACKUP),
     );
+    if cluster.bootstrap.is_some() {
+        // Seeding reads the artifacts the seed init containers put on every member.
+        set(
+            "dbms.databases.seed_from_uri_providers",
+            crate::seed::SEED_PROVIDERS.into(),
+        );
+    }
     set(
         "server.memory.heap.initial_size",
         neo4j_size(cluster.memory.heap_bytes),

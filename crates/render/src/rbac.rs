@@ -1,22 +1,38 @@
-//! ServiceAccount, Role and RoleBinding for the K8S resolver (proposal R3.1–R3.3): reading
-//! Services in the cluster's own namespace, and nothing else.
+//! The members' ServiceAccount, Role and RoleBinding. The K8S resolver (proposal R3.1–R3.3)
+//! reads Services in the cluster's own namespace, and nothing else. A cluster seeded from a
+//! backup with workload identity needs the account (with the identity's client ID) but no Role.
 
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::Resolver;
 
-use crate::meta;
+use crate::{meta, seed};
 
-pub fn build(cluster: &ValidatedCluster) -> Option<(ServiceAccount, Role, RoleBinding)> {
-    if cluster.resolver() != Some(Resolver::K8s) {
-        return None;
+pub fn build(cluster: &ValidatedCluster) -> (Option<ServiceAccount>, Option<(Role, RoleBinding)>) {
+    let k8s_resolver = cluster.resolver() == Some(Resolver::K8s);
+    let identity = seed::uses_workload_identity(cluster);
+    if !k8s_resolver && identity.is_none() {
+        return (None, None);
+    }
+    let mut metadata = meta::namespaced(cluster, cluster.service_account_name());
+    if let Some(client_id) = identity {
+        metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                crate::backup::WORKLOAD_IDENTITY_CLIENT_ID.to_string(),
+                client_id.to_string(),
+            );
     }
     let account = ServiceAccount {
-        metadata: meta::namespaced(cluster, cluster.service_account_name()),
-        automount_service_account_token: Some(true),
+        metadata,
+        automount_service_account_token: Some(k8s_resolver),
         ..ServiceAccount::default()
     };
+    if !k8s_resolver {
+        return (Some(account), None);
+    }
     let role = Role {
         metadata: meta::namespaced(cluster, cluster.role_name()),
         rules: Some(vec![PolicyRule {
@@ -40,5 +56,5 @@ pub fn build(cluster: &ValidatedCluster) -> Option<(ServiceAccount, Role, RoleBi
             ..Subject::default()
         }]),
     };
-    Some((account, role, binding))
+    (Some(account), Some((role, binding)))
 }

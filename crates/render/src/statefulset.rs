@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{AntiAffinity, Resolver};
 
-use crate::{config, labels, meta, neo4j_conf, ports, security};
+use crate::{config, labels, meta, neo4j_conf, ports, security, seed};
 
 /// The uid and gid of the `neo4j` user in the official image.
 pub const NEO4J_UID: i64 = 7474;
@@ -105,7 +105,7 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
             ),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
-                    labels: Some(labels::common(cluster)),
+                    labels: Some(pod_labels(cluster)),
                     annotations: Some(template_annotations),
                     ..ObjectMeta::default()
                 }),
@@ -118,9 +118,22 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
     }
 }
 
+/// The member labels, plus Entra Workload ID's opt-in while the seed step reads Azure Storage
+/// with it (the webhook then projects the token into every container of the pod).
+fn pod_labels(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
+    let mut pod_labels = labels::common(cluster);
+    if seed::uses_workload_identity(cluster).is_some() {
+        pod_labels.insert(
+            crate::backup::WORKLOAD_IDENTITY_LABEL.to_string(),
+            "true".to_string(),
+        );
+    }
+    pod_labels
+}
+
 fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
     let k8s_resolver = cluster.resolver() == Some(Resolver::K8s);
-    let account = if k8s_resolver {
+    let account = if k8s_resolver || seed::uses_workload_identity(cluster).is_some() {
         cluster.service_account_name()
     } else {
         "default".to_string()
@@ -155,42 +168,54 @@ fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
         priority_class_name: cluster.scheduling.priority_class_name.clone(),
         image_pull_secrets: (!cluster.image.pull_secrets.is_empty())
             .then(|| cluster.image.pull_secrets.clone()),
-        init_containers: srv_wait(cluster).map(|c| vec![c]),
+        init_containers: {
+            let init: Vec<Container> = srv_wait(cluster)
+                .into_iter()
+                .chain(seed::init_containers(cluster))
+                .collect();
+            (!init.is_empty()).then_some(init)
+        },
         containers: vec![neo4j_container(cluster)],
-        volumes: Some(vec![
-            Volume {
-                name: CONF_VOLUME.to_string(),
-                config_map: Some(ConfigMapVolumeSource {
-                    name: cluster.config_map_name(),
-                    // Only neo4j.conf: the official image copies every file under /conf into
-                    // Neo4j's conf directory.
-                    items: Some(vec![KeyToPath {
-                        key: config::CONF_FILE.to_string(),
-                        path: config::CONF_FILE.to_string(),
-                        ..KeyToPath::default()
-                    }]),
-                    ..ConfigMapVolumeSource::default()
-                }),
-                ..Volume::default()
-            },
-            Volume {
-                name: AUTH_VOLUME.to_string(),
-                secret: Some(SecretVolumeSource {
-                    secret_name: Some(cluster.password.secret_name().to_string()),
-                    items: Some(vec![KeyToPath {
-                        key: cluster.password.key().to_string(),
-                        path: AUTH_FILE.to_string(),
-                        ..KeyToPath::default()
-                    }]),
-                    // Readable by its owner and the neo4j group (fsGroup), nobody else.
-                    default_mode: Some(0o440),
-                    optional: Some(false),
-                }),
-                ..Volume::default()
-            },
-        ]),
+        volumes: Some(member_volumes(cluster)),
         ..PodSpec::default()
     }
+}
+
+fn member_volumes(cluster: &ValidatedCluster) -> Vec<Volume> {
+    let mut volumes = vec![
+        Volume {
+            name: CONF_VOLUME.to_string(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: cluster.config_map_name(),
+                // Only neo4j.conf: the official image copies every file under /conf into
+                // Neo4j's conf directory.
+                items: Some(vec![KeyToPath {
+                    key: config::CONF_FILE.to_string(),
+                    path: config::CONF_FILE.to_string(),
+                    ..KeyToPath::default()
+                }]),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+        Volume {
+            name: AUTH_VOLUME.to_string(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(cluster.password.secret_name().to_string()),
+                items: Some(vec![KeyToPath {
+                    key: cluster.password.key().to_string(),
+                    path: AUTH_FILE.to_string(),
+                    ..KeyToPath::default()
+                }]),
+                // Readable by its owner and the neo4j group (fsGroup), nobody else.
+                default_mode: Some(0o440),
+                optional: Some(false),
+            }),
+            ..Volume::default()
+        },
+    ];
+    volumes.extend(seed::volumes(cluster));
+    volumes
 }
 
 /// Soft by default: spread members over nodes (weight 100) and zones (weight 50), but still
@@ -299,26 +324,31 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
         startup_probe: Some(tcp_probe(10, 5, 360)),
         liveness_probe: Some(tcp_probe(10, 10, 30)),
         readiness_probe: Some(readiness(cluster)),
-        volume_mounts: Some(vec![
-            VolumeMount {
-                name: DATA_VOLUME.to_string(),
-                mount_path: "/data".to_string(),
-                ..VolumeMount::default()
-            },
-            // The image copies /conf/* into its conf directory, then applies NEO4J_* variables.
-            VolumeMount {
-                name: CONF_VOLUME.to_string(),
-                mount_path: "/conf".to_string(),
-                read_only: Some(true),
-                ..VolumeMount::default()
-            },
-            VolumeMount {
-                name: AUTH_VOLUME.to_string(),
-                mount_path: AUTH_MOUNT.to_string(),
-                read_only: Some(true),
-                ..VolumeMount::default()
-            },
-        ]),
+        volume_mounts: Some(
+            vec![
+                VolumeMount {
+                    name: DATA_VOLUME.to_string(),
+                    mount_path: "/data".to_string(),
+                    ..VolumeMount::default()
+                },
+                // The image copies /conf/* into its conf directory, then applies NEO4J_* variables.
+                VolumeMount {
+                    name: CONF_VOLUME.to_string(),
+                    mount_path: "/conf".to_string(),
+                    read_only: Some(true),
+                    ..VolumeMount::default()
+                },
+                VolumeMount {
+                    name: AUTH_VOLUME.to_string(),
+                    mount_path: AUTH_MOUNT.to_string(),
+                    read_only: Some(true),
+                    ..VolumeMount::default()
+                },
+            ]
+            .into_iter()
+            .chain(seed::neo4j_mount(cluster))
+            .collect(),
+        ),
         ..Container::default()
     }
 }

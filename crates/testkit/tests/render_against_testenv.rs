@@ -18,8 +18,9 @@ use neo4j_aks_testkit::{TestEnv, TestNamespace, dig_srv, isolate_storage_classes
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-const EXAMPLES: [&str; 5] = [
+const EXAMPLES: [&str; 6] = [
     "cluster-3-backup.yaml",
+    "cluster-3-restore.yaml",
     "standalone.yaml",
     "cluster-3-k8s.yaml",
     "cluster-5-srv.yaml",
@@ -315,6 +316,96 @@ async fn members_run_with_bound_claims(test: &str, example: &str) {
             "members not spread over 3 zones: {placement:?}"
         );
     }
+    d.cleanup().await;
+}
+
+/// A cluster bootstrapped from a backup: every member gets its own seed claim from the pod's
+/// generic ephemeral volume (the real ephemeral-volume controller creates it, owned by the pod),
+/// bound next to its data claim; deleting the pod takes the seed claim with it, the data claim
+/// stays.
+#[tokio::test]
+async fn restore_members_get_a_seed_claim_that_goes_with_the_pod() {
+    let Some(d) = Deployed::new("restore_seed_claims", "cluster-3-restore.yaml").await else {
+        return;
+    };
+    let _permit = PODS.acquire().await.expect("semaphore");
+    d.apply().await;
+    let pods = d.wait_members(3).await;
+    for (i, p) in pods.iter().enumerate() {
+        let seed = format!("{}-seed", p.metadata.name.as_deref().unwrap_or_default());
+        let claim = d
+            .claims()
+            .get(&seed)
+            .await
+            .unwrap_or_else(|e| panic!("{seed}: {e}"));
+        let owner = claim
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.kind == "Pod")
+            .unwrap_or_else(|| panic!("{seed} has no owning pod"));
+        assert_eq!(Some(&owner.uid), p.metadata.uid.as_ref());
+        assert_eq!(
+            claim.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Bound"),
+            "{seed}"
+        );
+        let data = d
+            .claims()
+            .get(&format!("data-{}-{i}", d.name))
+            .await
+            .expect("data claim");
+        assert_eq!(data.status.and_then(|s| s.phase).as_deref(), Some("Bound"));
+        let init: Vec<String> = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.init_containers.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|c| c.name.clone())
+            .collect();
+        assert_eq!(init, ["seed-fetch", "seed-aggregate"]);
+    }
+    let first = pods[0].metadata.name.clone().unwrap_or_default();
+    let old_uid = pods[0].metadata.uid.clone();
+    d.pods()
+        .delete(&first, &DeleteParams::default())
+        .await
+        .expect("delete member 0");
+    let seed = format!("{first}-seed");
+    wait_until(
+        TIMEOUT,
+        "the new member 0 has a seed claim of its own",
+        || async {
+            let claim = d
+                .claims()
+                .get_opt(&seed)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("no seed claim")?;
+            let owner = claim
+                .metadata
+                .owner_references
+                .into_iter()
+                .flatten()
+                .find(|o| o.kind == "Pod")
+                .ok_or("no owning pod")?;
+            if Some(&owner.uid) == old_uid.as_ref() {
+                return Err("still the deleted pod's claim".to_string());
+            }
+            Ok(())
+        },
+    )
+    .await;
+    assert!(
+        d.claims()
+            .get_opt(&format!("data-{}-0", d.name))
+            .await
+            .expect("read")
+            .is_some(),
+        "the data claim stays"
+    );
     d.cleanup().await;
 }
 

@@ -1,0 +1,379 @@
+//! Seeding a new cluster from a backup (`spec.bootstrap.fromBackup`,
+//! docs/runbooks/restore-cluster.md). The members' seed init containers put one backup artifact
+//! per database at `/seed/<db>.backup` before Neo4j starts (render::seed); once the cluster has
+//! formed, this module decides and carries out, one step per reconcile:
+//!
+//! 1. wait until every member is Ready and Enabled, no day-2 operation runs, and every member's
+//!    seed step reported the same restore point per database (a member that fetched another
+//!    one would hold a different store: refused, nothing sent);
+//! 2. per database, in the order of the spec: a database that does not exist is created from its
+//!    seed (`CREATE DATABASE ... seedURI`); the default database, which a new cluster already
+//!    has, is recreated from its seed (`dbms.cluster.recreateDatabase`) only while it holds no
+//!    node; any other existing database is refused (bootstrap never replaces data);
+//! 3. once online on every allocation, its node and relationship counts are compared with what
+//!    the source held around the backup (the marker's range), and the database is `Seeded`;
+//! 4. every database seeded: `Done`, for good.
+//!
+//! Crash windows: a seed statement is recorded (`Requested`) *before* it is sent. Recorded but
+//! not sent: a created database is absent, so CREATE is sent again (nothing to lose); a recreated
+//! default database stays empty, its counts do not match the backup's, and after the grace time
+//! the bootstrap is refused with that message (it never recreates a database twice by itself).
+//!
+//! The bootstrap acts only on a cluster that was created with it: the operator records
+//! `Pending` when it first sees the cluster without a StatefulSet; added to a running cluster,
+//! `spec.bootstrap` is refused and nothing is sent.
+
+mod decide;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use kube::runtime::events::EventType;
+use neo4j_aks_backup::catalogue::GraphCounts;
+use neo4j_aks_model::validated::Bootstrap;
+use neo4j_aks_model::{BootstrapDatabaseStatus, BootstrapStatus, Neo4jCluster, ValidatedCluster};
+use neo4j_aks_topology::planner::Action;
+use neo4j_aks_topology::records::DatabaseRecord;
+use tracing::{info, warn};
+
+pub use decide::{
+    DONE, Decision, MemberSeed, PENDING, REFUSED, REQUESTED, SEED_GRACE, SEEDED, SEEDING, View,
+    decide,
+};
+
+use crate::controller::Context;
+use crate::day2::Day2;
+use crate::neo4j::Admin;
+use crate::observe::Observed;
+
+/// The bootstrap status to record at this reconcile, and whether a statement was sent.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub status: Option<BootstrapStatus>,
+    pub acted: bool,
+}
+
+/// Why a bootstrap added to a running cluster is refused, for good.
+pub const ADDED_TO_A_RUNNING_CLUSTER: &str = "spec.bootstrap was added to a cluster that already exists; it only seeds a new cluster. Nothing was changed: remove spec.bootstrap, or restore into a new Neo4jCluster";
+
+/// The status a cluster starts with: `Pending` when the operator creates it with a bootstrap,
+/// `Refused` when `spec.bootstrap` appears on a cluster that already runs.
+pub fn initial_status(created_now: bool) -> BootstrapStatus {
+    if created_now {
+        BootstrapStatus {
+            phase: PENDING.to_string(),
+            ..BootstrapStatus::default()
+        }
+    } else {
+        BootstrapStatus {
+            phase: REFUSED.to_string(),
+            message: Some(ADDED_TO_A_RUNNING_CLUSTER.to_string()),
+            ..BootstrapStatus::default()
+        }
+    }
+}
+
+/// Seeding is under way or waiting (requeue soon); `Done` and refusals wait for a change.
+pub fn in_progress(status: &BootstrapStatus) -> bool {
+    status.phase == PENDING || status.phase == SEEDING
+}
+
+/// The bootstrap part of a reconcile.
+pub async fn run(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    spec: &ValidatedCluster,
+    observed: &Observed,
+    day2: Option<&Day2>,
+) -> Outcome {
+    let Some(bootstrap) = &spec.bootstrap else {
+        // Removing spec.bootstrap keeps the record of what was seeded.
+        return Outcome {
+            status: cluster.status.as_ref().and_then(|s| s.bootstrap.clone()),
+            acted: false,
+        };
+    };
+    let recorded = cluster.status.as_ref().and_then(|s| s.bootstrap.clone());
+    let Some(recorded) = recorded else {
+        return Outcome {
+            status: Some(initial_status(observed.statefulset.is_none())),
+            acted: false,
+        };
+    };
+    if recorded.phase == DONE || recorded.message.as_deref() == Some(ADDED_TO_A_RUNNING_CLUSTER) {
+        return Outcome {
+            status: Some(recorded),
+            acted: false,
+        };
+    }
+    let (unsettled, admin) = settled(spec, observed, day2);
+    let seeds: BTreeMap<u32, MemberSeed> = observed
+        .seed_messages
+        .iter()
+        .map(|(ordinal, message)| (*ordinal, MemberSeed::parse(message)))
+        .collect();
+    let databases: Vec<DatabaseRecord> = day2.map(|d| d.databases.clone()).unwrap_or_default();
+    let counts = match (&admin, &unsettled) {
+        (Some(admin), None) => count_online(admin.as_ref(), bootstrap, &databases).await,
+        _ => BTreeMap::new(),
+    };
+    let clustering = spec.clustering.as_ref();
+    let view = View {
+        wanted: &bootstrap.databases,
+        members: u32::try_from(spec.members).unwrap_or(0),
+        unsettled,
+        seeds: &seeds,
+        databases: &databases,
+        counts: &counts,
+        recorded: &recorded,
+        primaries: clustering.map_or(1, |c| u32::try_from(c.primaries).unwrap_or(1)),
+        secondaries: clustering.map_or(0, |c| u32::try_from(c.secondaries).unwrap_or(0)),
+        now: Timestamp::now(),
+    };
+    let decision = decide(&view);
+    carry_out(ctx, cluster, admin, recorded, decision).await
+}
+
+/// Why seeding must wait, and the admin connection the day-2 part opened.
+fn settled(
+    spec: &ValidatedCluster,
+    observed: &Observed,
+    day2: Option<&Day2>,
+) -> (Option<String>, Option<Arc<dyn Admin>>) {
+    let Some(day2) = day2 else {
+        return (Some("Neo4j has not been asked yet".to_string()), None);
+    };
+    if let Some(why) = &day2.unreachable {
+        return (Some(format!("Neo4j is not reachable: {why}")), None);
+    }
+    let ready = observed.pods.iter().filter(|p| p.ready).count();
+    if ready < usize::try_from(spec.members).unwrap_or(usize::MAX) {
+        return (
+            Some(format!("{ready} of {} members are Ready", spec.members)),
+            day2.admin.clone(),
+        );
+    }
+    match day2.step.as_ref().map(|s| &s.action) {
+        Some(Action::Done) => (None, day2.admin.clone()),
+        Some(_) => (
+            Some(format!(
+                "the cluster is not settled yet: {}",
+                day2.step
+                    .as_ref()
+                    .map(|s| s.reason.as_str())
+                    .unwrap_or_default()
+            )),
+            day2.admin.clone(),
+        ),
+        None => (Some("Neo4j has not been asked yet".to_string()), None),
+    }
+}
+
+/// Counts of the wanted databases that are online on every allocation.
+async fn count_online(
+    admin: &dyn Admin,
+    bootstrap: &Bootstrap,
+    databases: &[DatabaseRecord],
+) -> BTreeMap<String, GraphCounts> {
+    let mut counts = BTreeMap::new();
+    for database in &bootstrap.databases {
+        let rows: Vec<&DatabaseRecord> = databases.iter().filter(|r| &r.name == database).collect();
+        if rows.is_empty() || rows.iter().any(|r| !r.is_online()) {
+            continue;
+        }
+        match admin.count_graph(database).await {
+            Ok(size) => {
+                counts.insert(
+                    database.clone(),
+                    GraphCounts {
+                        nodes: size.nodes,
+                        relationships: size.relationships,
+                    },
+                );
+            }
+            Err(e) => warn!(database = %database, error = %e, "cannot count a seeded database"),
+        }
+    }
+    counts
+}
+
+async fn carry_out(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    admin: Option<Arc<dyn Admin>>,
+    mut status: BootstrapStatus,
+    decision: Decision,
+) -> Outcome {
+    let now = Timestamp::now();
+    match decision {
+        Decision::Wait(why) => {
+            status.message = Some(why);
+            if status.phase == REFUSED {
+                status.phase = if status.databases.is_empty() {
+                    PENDING
+                } else {
+                    SEEDING
+                }
+                .to_string();
+            }
+            Outcome {
+                status: Some(status),
+                acted: false,
+            }
+        }
+        Decision::Refuse(why) => {
+            if status.phase != REFUSED || status.message.as_deref() != Some(why.as_str()) {
+                ctx.publish(cluster, EventType::Warning, "BootstrapRefused", why.clone())
+                    .await;
+            }
+            status.phase = REFUSED.to_string();
+            status.message = Some(why);
+            Outcome {
+                status: Some(status),
+                acted: false,
+            }
+        }
+        Decision::Seeded { database, counts } => {
+            if let Some(entry) = status.databases.iter_mut().find(|d| d.name == database) {
+                entry.state = SEEDED.to_string();
+                entry.nodes = i64::try_from(counts.nodes).ok();
+                entry.relationships = i64::try_from(counts.relationships).ok();
+            }
+            let message = format!(
+                "{database} seeded: {} nodes, {} relationships, as the backup recorded",
+                counts.nodes, counts.relationships
+            );
+            ctx.publish(
+                cluster,
+                EventType::Normal,
+                "DatabaseSeeded",
+                message.clone(),
+            )
+            .await;
+            status.phase = SEEDING.to_string();
+            status.message = Some(message);
+            Outcome {
+                status: Some(status),
+                acted: true,
+            }
+        }
+        Decision::Done => {
+            if status.phase != DONE {
+                let message = format!(
+                    "every database seeded: {}",
+                    status
+                        .databases
+                        .iter()
+                        .map(|d| format!("{} from {}", d.name, d.artifact))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                ctx.publish(cluster, EventType::Normal, "BootstrapDone", message.clone())
+                    .await;
+                status.phase = DONE.to_string();
+                status.message = Some(message);
+                status.completed_at = Some(now.to_string());
+            }
+            Outcome {
+                status: Some(status),
+                acted: false,
+            }
+        }
+        Decision::Create {
+            database,
+            artifact,
+            seed_uri,
+            primaries,
+            secondaries,
+        } => {
+            let Some(admin) = admin else {
+                return Outcome {
+                    status: Some(status),
+                    acted: false,
+                };
+            };
+            let statement =
+                admin.create_database_from_seed(&database, &seed_uri, primaries, secondaries);
+            send(ctx, cluster, status, &database, &artifact, now, statement).await
+        }
+        Decision::Recreate {
+            database,
+            artifact,
+            seed_uri,
+        } => {
+            let Some(admin) = admin else {
+                return Outcome {
+                    status: Some(status),
+                    acted: false,
+                };
+            };
+            let statement = admin.recreate_database_from_seed(&database, &seed_uri);
+            send(ctx, cluster, status, &database, &artifact, now, statement).await
+        }
+    }
+}
+
+/// Records the seed statement as `Requested`, then sends it.
+async fn send(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    mut status: BootstrapStatus,
+    database: &str,
+    artifact: &str,
+    now: Timestamp,
+    statement: impl Future<Output = Result<(), neo4j_aks_topology::ClientError>>,
+) -> Outcome {
+    let entry = BootstrapDatabaseStatus {
+        name: database.to_string(),
+        artifact: artifact.to_string(),
+        state: REQUESTED.to_string(),
+        requested_at: now.to_string(),
+        nodes: None,
+        relationships: None,
+    };
+    match status.databases.iter_mut().find(|d| d.name == database) {
+        Some(existing) => *existing = entry,
+        None => status.databases.push(entry),
+    }
+    status.phase = SEEDING.to_string();
+    status.message = Some(format!("seeding {database} from {artifact}"));
+    let mut whole = cluster.status.clone().unwrap_or_default();
+    whole.bootstrap = Some(status.clone());
+    if let Err(e) = crate::controller::write_status_now(ctx, cluster, &whole).await {
+        warn!(database, error = %e, "not sent: recording the seed step failed");
+        return Outcome {
+            status: cluster.status.as_ref().and_then(|s| s.bootstrap.clone()),
+            acted: false,
+        };
+    }
+    match statement.await {
+        Ok(()) => {
+            info!(cluster = %cluster.name_any(), database, artifact, "seed statement sent");
+            ctx.publish(
+                cluster,
+                EventType::Normal,
+                "SeedingDatabase",
+                format!("seeding {database} from backup {artifact}"),
+            )
+            .await;
+        }
+        Err(e) => {
+            let message = format!("seeding {database} failed: {e}");
+            if !e.is_transient() {
+                // Neo4j refused it, so nothing happened: the next reconcile tries again. After a
+                // timeout it may have happened, and the entry stays.
+                status.databases.retain(|d| d.name != database);
+            }
+            warn!(cluster = %cluster.name_any(), database, error = %e, "seed statement failed");
+            ctx.publish(cluster, EventType::Warning, "SeedFailed", message.clone())
+                .await;
+            status.message = Some(message);
+        }
+    }
+    Outcome {
+        status: Some(status),
+        acted: true,
+    }
+}
