@@ -653,6 +653,37 @@ impl Target {
     fn seed_dir(&self) -> PathBuf {
         self.run_dir.parent().expect("parent").join("seed")
     }
+
+    /// `backup-agent seed --to <seed dir> ARGS` (split at white space), with its result line
+    /// read back the way the operator reads the termination message.
+    fn seed(&self, extra_env: &[(&str, &str)], args: &str) -> (Output, SeedResultLine) {
+        let dir = self.seed_dir().display().to_string();
+        let mut full = vec!["seed", "--to", dir.as_str()];
+        full.extend(args.split_whitespace());
+        let out = self.run(extra_env, &full);
+        let text = stdout(&out);
+        let line = text.lines().last().unwrap_or_default();
+        assert_eq!(
+            std::fs::read_to_string(&self.termination_log).expect("termination log"),
+            line,
+            "the termination message is the printed line"
+        );
+        let parsed = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a seed result line ({e}): {text}\n{}", stderr(&out)));
+        (out, parsed)
+    }
+}
+
+/// A fresh container holding the source backups, the bytes of each artifact and the
+/// container's blob names.
+async fn with_source_backups(
+    test: &str,
+) -> Option<(Target, BTreeMap<String, Vec<u8>>, Vec<String>)> {
+    let az = Azurite::from_env(test)?;
+    let t = Target::new(az, test).await;
+    let stored = t.store_source_backups().await;
+    let names = t.blob_names().await;
+    Some((t, stored, names))
 }
 
 fn seeded(database: &str, artifact: &str, chain: &str, at: &str, n: u32) -> SeededDatabase {
@@ -664,19 +695,6 @@ fn seeded(database: &str, artifact: &str, chain: &str, at: &str, n: u32) -> Seed
         artifacts: n,
         counts: Some(counts_of(database)),
     }
-}
-
-/// The seed result line, parsed the way the operator parses the termination message.
-fn seed_result(output: &Output, termination_log: &Path) -> SeedResultLine {
-    let text = stdout(output);
-    let line = text.lines().last().unwrap_or_default();
-    assert_eq!(
-        std::fs::read_to_string(termination_log).expect("termination log"),
-        line,
-        "the termination message is the printed line"
-    );
-    serde_json::from_str(line)
-        .unwrap_or_else(|e| panic!("not a seed result line ({e}): {text}\n{}", stderr(output)))
 }
 
 /// Names of the files under `dir` (recursively, relative), sorted.
@@ -703,14 +721,10 @@ fn files_under(dir: &Path) -> Vec<String> {
 
 #[tokio::test]
 async fn seed_fetches_each_chain_read_only_with_a_reader_sas() {
-    let test = "seed_fetches_each_chain_read_only";
-    let Some(az) = Azurite::from_env(test) else {
+    let Some((t, stored, before)) = with_source_backups("seed_fetches_each_chain_read_only").await
+    else {
         return;
     };
-    let t = Target::new(az, test).await;
-    let stored = t.store_source_backups().await;
-    let before = t.blob_names().await;
-
     // What an earlier attempt left behind is replaced; what is not an artifact stays.
     let to = t.seed_dir();
     std::fs::create_dir_all(to.join("neo4j")).expect("seed dir");
@@ -723,23 +737,13 @@ async fn seed_fetches_each_chain_read_only_with_a_reader_sas() {
     let sas = t.run_dir.parent().expect("parent").join("reader-sas");
     std::fs::write(&sas, t.az.account_sas("rl")).expect("sas file");
     let sas = sas.display().to_string();
-    let dir = to.display().to_string();
-    let out = t.run(
+    let (out, r) = t.seed(
         &[
             ("NEO4J_AKS_BACKUP_CREDENTIAL", "sas"),
             ("NEO4J_AKS_BACKUP_KEY_FILE", sas.as_str()),
         ],
-        &[
-            "seed",
-            "--to",
-            &dir,
-            "--database",
-            "neo4j",
-            "--database",
-            "sales",
-        ],
+        "--database neo4j --database sales",
     );
-    let r = seed_result(&out, &t.termination_log);
     assert_eq!(out.status.code(), Some(0), "{r:?}\n{}", stderr(&out));
     assert_eq!((r.step.as_str(), r.result.as_str()), ("seed", "Succeeded"));
     assert_eq!(
@@ -787,31 +791,16 @@ async fn seed_fetches_each_chain_read_only_with_a_reader_sas() {
 
 #[tokio::test]
 async fn seed_not_after_picks_an_older_restore_point() {
-    let test = "seed_not_after_picks_an_older_restore_point";
-    let Some(az) = Azurite::from_env(test) else {
+    let Some((t, _, before)) =
+        with_source_backups("seed_not_after_picks_an_older_restore_point").await
+    else {
         return;
     };
-    let t = Target::new(az, test).await;
-    t.store_source_backups().await;
-    let before = t.blob_names().await;
-    let to = t.seed_dir();
-    let dir = to.display().to_string();
     // With the account key (write rights), seed still writes nothing.
-    let out = t.run(
+    let (out, r) = t.seed(
         &[],
-        &[
-            "seed",
-            "--to",
-            &dir,
-            "--database",
-            "sales",
-            "--database",
-            "neo4j",
-            "--not-after",
-            "2026-11-20T00:00:00Z",
-        ],
+        "--database sales --database neo4j --not-after 2026-11-20T00:00:00Z",
     );
-    let r = seed_result(&out, &t.termination_log);
     assert_eq!(out.status.code(), Some(0), "{r:?}\n{}", stderr(&out));
     // sales: the older chain; neo4j: its chain cut before the 11-22 DIFF.
     assert_eq!(
@@ -821,6 +810,7 @@ async fn seed_not_after_picks_an_older_restore_point() {
             seeded("neo4j", ND1, NF1, "2026-11-19T02:02:00Z", 2),
         ]
     );
+    let to = t.seed_dir();
     assert_eq!(
         files_under(&to),
         vec![
@@ -840,34 +830,15 @@ async fn seed_not_after_picks_an_older_restore_point() {
 
 #[tokio::test]
 async fn seed_reports_every_database_it_cannot_seed_and_downloads_nothing() {
-    let test = "seed_reports_every_database_it_cannot_seed";
-    let Some(az) = Azurite::from_env(test) else {
+    let Some((t, _, before)) =
+        with_source_backups("seed_reports_every_database_it_cannot_seed").await
+    else {
         return;
     };
-    let t = Target::new(az, test).await;
-    t.store_source_backups().await;
-    let before = t.blob_names().await;
-    let to = t.seed_dir();
-    let dir = to.display().to_string();
-    let out = t.run(
+    let (out, r) = t.seed(
         &[],
-        &[
-            "seed",
-            "--to",
-            &dir,
-            "--database",
-            "neo4j",
-            "--database",
-            "sales",
-            "--database",
-            "orders",
-            "--database",
-            "system",
-            "--not-after",
-            "2026-11-18T12:00:00Z",
-        ],
+        "--database neo4j --database sales --database orders --database system --not-after 2026-11-18T12:00:00Z",
     );
-    let r = seed_result(&out, &t.termination_log);
     assert_eq!(out.status.code(), Some(1), "{r:?}");
     assert_eq!(r.result, "Failed");
     assert!(r.seeds.is_empty());
@@ -880,21 +851,10 @@ async fn seed_reports_every_database_it_cannot_seed_and_downloads_nothing() {
     );
     // neo4j and sales both have a FULL of 11-18 within the bound: no problem there.
     assert!(!m.contains("neo4j:") && !m.contains("sales:"), "{m}");
-    let out = t.run(
+    let (out, r) = t.seed(
         &[],
-        &[
-            "seed",
-            "--to",
-            &dir,
-            "--database",
-            "sales",
-            "--database",
-            "neo4j",
-            "--not-after",
-            "2026-11-01T00:00:00Z",
-        ],
+        "--database sales --database neo4j --not-after 2026-11-01T00:00:00Z",
     );
-    let r = seed_result(&out, &t.termination_log);
     assert_eq!(out.status.code(), Some(1), "{r:?}");
     assert!(
         r.message.contains(&format!(
@@ -905,6 +865,7 @@ async fn seed_reports_every_database_it_cannot_seed_and_downloads_nothing() {
         "{}",
         r.message
     );
+    let to = t.seed_dir();
     assert!(files_under(&to).is_empty(), "{:?}", files_under(&to));
     assert_eq!(t.blob_names().await, before);
 
@@ -920,21 +881,17 @@ async fn seed_reports_every_database_it_cannot_seed_and_downloads_nothing() {
 
 #[tokio::test]
 async fn seed_of_a_corrupt_artifact_fails_and_leaves_no_files() {
-    let test = "seed_of_a_corrupt_artifact_fails";
-    let Some(az) = Azurite::from_env(test) else {
+    let Some((t, stored, _)) = with_source_backups("seed_of_a_corrupt_artifact_fails").await else {
         return;
     };
-    let t = Target::new(az, test).await;
-    let stored = t.store_source_backups().await;
     // One byte of sales' newest FULL flipped in place, same size: only the sha256 tells.
-    let agent = t.library_agent();
     let key = BlobLayout::new("prod")
         .expect("prefix")
         .artifact_key("graph", "sales", SF2)
         .expect("key");
     let mut corrupt = stored[SF2].clone();
     corrupt[100] ^= 0xff;
-    agent
+    t.library_agent()
         .store()
         .put_bytes(&key, corrupt, &BlobMetadata::new())
         .await
@@ -942,21 +899,7 @@ async fn seed_of_a_corrupt_artifact_fails_and_leaves_no_files() {
     let before = t.blob_names().await;
 
     // neo4j comes first and is fetched completely before sales fails.
-    let to = t.seed_dir();
-    let dir = to.display().to_string();
-    let out = t.run(
-        &[],
-        &[
-            "seed",
-            "--to",
-            &dir,
-            "--database",
-            "neo4j",
-            "--database",
-            "sales",
-        ],
-    );
-    let r = seed_result(&out, &t.termination_log);
+    let (out, r) = t.seed(&[], "--database neo4j --database sales");
     assert_eq!(out.status.code(), Some(1), "{r:?}");
     assert_eq!(r.result, "Failed");
     assert!(r.seeds.is_empty());
@@ -965,6 +908,7 @@ async fn seed_of_a_corrupt_artifact_fails_and_leaves_no_files() {
         "{}",
         r.message
     );
+    let to = t.seed_dir();
     assert!(files_under(&to).is_empty(), "{:?}", files_under(&to));
     // Unlike `fetch`, no checksum-failed record is written.
     assert_eq!(t.blob_names().await, before);
