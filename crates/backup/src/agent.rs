@@ -363,17 +363,6 @@ impl<S: BlobStore> Agent<S> {
             .await
     }
 
-    /// [`Agent::download`] without the verification record: reads Blob only, so Storage Blob
-    /// Data Reader is enough (a cluster seeded from another cluster's backups).
-    pub async fn download_read_only(
-        &self,
-        database: &str,
-        artifact: &str,
-        dest_dir: &Path,
-    ) -> Result<PathBuf, BackupError> {
-        self.download_into(database, artifact, dest_dir, None).await
-    }
-
     /// Downloads (verified) the newest restorable chain of `database`, FULL first: the input for
     /// `neo4j-admin database restore --from-path=<last>` or for seeding `--to-path` so the next
     /// `--type=AUTO` run can take a DIFF.
@@ -393,8 +382,10 @@ impl<S: BlobStore> Agent<S> {
             .await
     }
 
-    /// Downloads (verified, read-only) `chain` up to its restore point `up_to`, FULL first: what
-    /// `neo4j-admin database aggregate-backup` or `restore` needs to reach that point.
+    /// Downloads (verified) `chain` up to its restore point `up_to`, FULL first: what
+    /// `neo4j-admin database aggregate-backup` or `restore` needs to reach that point. Reads Blob
+    /// only (no verification record, unlike [`Agent::download`]), so Storage Blob Data Reader is
+    /// enough: a cluster seeded from another cluster's backups.
     pub async fn fetch_chain_read_only(
         &self,
         chain: &Chain,
