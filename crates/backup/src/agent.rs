@@ -9,13 +9,13 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{
-    ArtifactMetadata, BackupKind, Catalogue, CountRange, ListedObject, MARKER_FORMAT,
+    ArtifactMetadata, BackupKind, Catalogue, Chain, CountRange, ListedObject, MARKER_FORMAT,
     MarkerContent, VerificationCheck, VerificationRecord,
 };
 use crate::error::BackupError;
 use crate::layout::{self, ARTIFACT_SUFFIX, BlobLayout, MARKER_SUFFIX, VERIFICATION_SUFFIX};
 use crate::retention::{self, PrunePlan, RetentionPolicy};
-use crate::store::{BlobMetadata, BlobStore};
+use crate::store::{BlobMetadata, BlobStore, Transfer};
 
 /// What the CronJob knows about the run, handed to the agent with the artifact directory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,66 +359,8 @@ impl<S: BlobStore> Agent<S> {
         dest_dir: &Path,
         now: Timestamp,
     ) -> Result<PathBuf, BackupError> {
-        let marker_key = self.layout.marker_key(&self.cluster, database, artifact)?;
-        let bytes = self.store.get_bytes(&marker_key).await?;
-        let meta: ArtifactMetadata =
-            serde_json::from_slice(&bytes).map_err(|e| BackupError::BadMarker {
-                key: marker_key.clone(),
-                detail: e.to_string(),
-            })?;
-        let key = self
-            .layout
-            .artifact_key(&self.cluster, database, artifact)?;
-        let final_path = dest_dir.join(artifact);
-        let partial = dest_dir.join(format!("{artifact}.partial"));
-        let file = tokio::fs::File::create(&partial)
+        self.download_into(database, artifact, dest_dir, Some(now))
             .await
-            .map_err(|e| BackupError::io(&partial, e))?;
-        let transfer = match self.store.get_to(&key, file).await {
-            Ok(t) => t,
-            Err(e) => {
-                remove_quietly(&partial).await;
-                return Err(e);
-            }
-        };
-        let failure = if transfer.size != meta.size_bytes {
-            Some(BackupError::SizeMismatch {
-                key: key.clone(),
-                expected: meta.size_bytes,
-                actual: transfer.size,
-            })
-        } else if transfer.sha256 != meta.sha256 {
-            Some(BackupError::ChecksumMismatch {
-                key: key.clone(),
-                expected: meta.sha256.clone(),
-                actual: transfer.sha256.clone(),
-                size: transfer.size,
-            })
-        } else {
-            None
-        };
-        let record = VerificationRecord {
-            at: now,
-            check: VerificationCheck::Checksum,
-            ok: failure.is_none(),
-            detail: match &failure {
-                None => format!(
-                    "sha256 {} ({} bytes) matches the marker",
-                    transfer.sha256, transfer.size
-                ),
-                Some(e) => e.to_string(),
-            },
-        };
-        self.record_verification(database, artifact, &record)
-            .await?;
-        if let Some(e) = failure {
-            remove_quietly(&partial).await;
-            return Err(e);
-        }
-        tokio::fs::rename(&partial, &final_path)
-            .await
-            .map_err(|e| BackupError::io(&final_path, e))?;
-        Ok(final_path)
     }
 
     /// Downloads (verified) the newest restorable chain of `database`, FULL first: the input for
@@ -436,17 +378,132 @@ impl<S: BlobStore> Agent<S> {
                 key: format!("a restorable backup of database {database}"),
             });
         };
-        let mut out = Vec::new();
-        for a in chain.restore_points() {
-            out.push(
-                self.download(database, &a.metadata.artifact, dest_dir, now)
-                    .await?,
-            );
-            if a.metadata.artifact == end.metadata.artifact {
-                break;
+        self.fetch_chain(chain, &end.metadata.artifact, dest_dir, Some(now))
+            .await
+    }
+
+    /// Downloads (verified) `chain` up to its restore point `up_to`, FULL first: what
+    /// `neo4j-admin database aggregate-backup` or `restore` needs to reach that point. Reads Blob
+    /// only (no verification record, unlike [`Agent::download`]), so Storage Blob Data Reader is
+    /// enough: a cluster seeded from another cluster's backups.
+    pub async fn fetch_chain_read_only(
+        &self,
+        chain: &Chain,
+        up_to: &str,
+        dest_dir: &Path,
+    ) -> Result<Vec<PathBuf>, BackupError> {
+        self.fetch_chain(chain, up_to, dest_dir, None).await
+    }
+
+    /// The chain's restore points up to `up_to`, each downloaded and checked (and the check
+    /// recorded when `record_at` is given). On any failure the files already fetched are removed
+    /// again: a chain with a gap is no restore point.
+    async fn fetch_chain(
+        &self,
+        chain: &Chain,
+        up_to: &str,
+        dest_dir: &Path,
+        record_at: Option<Timestamp>,
+    ) -> Result<Vec<PathBuf>, BackupError> {
+        let artifacts = chain.restore_prefix(up_to);
+        if artifacts.is_empty() {
+            return Err(BackupError::NotFound {
+                key: format!(
+                    "restore point {up_to} in chain {} of database {}",
+                    chain.chain_id, chain.database
+                ),
+            });
+        }
+        let mut fetched = Vec::new();
+        for a in artifacts {
+            match self
+                .download_into(&chain.database, &a.metadata.artifact, dest_dir, record_at)
+                .await
+            {
+                Ok(path) => fetched.push(path),
+                Err(e) => {
+                    for path in &fetched {
+                        remove_quietly(path).await;
+                    }
+                    return Err(e);
+                }
             }
         }
-        Ok(out)
+        Ok(fetched)
+    }
+
+    /// Downloads and checks one artifact, records the check when `record_at` is given, and keeps
+    /// the file only when it matched its marker.
+    async fn download_into(
+        &self,
+        database: &str,
+        artifact: &str,
+        dest_dir: &Path,
+        record_at: Option<Timestamp>,
+    ) -> Result<PathBuf, BackupError> {
+        let checked = self.download_checked(database, artifact, dest_dir).await?;
+        if let Some(at) = record_at
+            && let Err(e) = self
+                .record_verification(database, artifact, &checked.record(at))
+                .await
+        {
+            checked.discard().await;
+            return Err(e);
+        }
+        checked.keep_if_matching().await
+    }
+
+    /// Streams one artifact to `<artifact>.partial` in `dest_dir` and compares its size and
+    /// sha256 with the marker's.
+    async fn download_checked(
+        &self,
+        database: &str,
+        artifact: &str,
+        dest_dir: &Path,
+    ) -> Result<CheckedDownload, BackupError> {
+        let marker_key = self.layout.marker_key(&self.cluster, database, artifact)?;
+        let bytes = self.store.get_bytes(&marker_key).await?;
+        let meta: ArtifactMetadata =
+            serde_json::from_slice(&bytes).map_err(|e| BackupError::BadMarker {
+                key: marker_key.clone(),
+                detail: e.to_string(),
+            })?;
+        let key = self
+            .layout
+            .artifact_key(&self.cluster, database, artifact)?;
+        let partial = dest_dir.join(format!("{artifact}{PARTIAL_SUFFIX}"));
+        let file = tokio::fs::File::create(&partial)
+            .await
+            .map_err(|e| BackupError::io(&partial, e))?;
+        let transfer = match self.store.get_to(&key, file).await {
+            Ok(t) => t,
+            Err(e) => {
+                remove_quietly(&partial).await;
+                return Err(e);
+            }
+        };
+        let failure = if transfer.size != meta.size_bytes {
+            Some(BackupError::SizeMismatch {
+                key,
+                expected: meta.size_bytes,
+                actual: transfer.size,
+            })
+        } else if transfer.sha256 != meta.sha256 {
+            Some(BackupError::ChecksumMismatch {
+                key,
+                expected: meta.sha256,
+                actual: transfer.sha256.clone(),
+                size: transfer.size,
+            })
+        } else {
+            None
+        };
+        Ok(CheckedDownload {
+            partial,
+            final_path: dest_dir.join(artifact),
+            transfer,
+            failure,
+        })
     }
 
     /// Stores the newest verification result for an artifact (the verification CronJob calls this
@@ -468,9 +525,56 @@ impl<S: BlobStore> Agent<S> {
     }
 }
 
+/// Suffix of a download in progress; the file gets its artifact name only once checked.
+pub const PARTIAL_SUFFIX: &str = ".partial";
+
+/// A downloaded artifact beside its final name, with the outcome of its size and sha256 check,
+/// waiting to be kept or thrown away.
+struct CheckedDownload {
+    partial: PathBuf,
+    final_path: PathBuf,
+    transfer: Transfer,
+    failure: Option<BackupError>,
+}
+
+impl CheckedDownload {
+    /// The check as stored next to the marker.
+    fn record(&self, at: Timestamp) -> VerificationRecord {
+        VerificationRecord {
+            at,
+            check: VerificationCheck::Checksum,
+            ok: self.failure.is_none(),
+            detail: match &self.failure {
+                None => format!(
+                    "sha256 {} ({} bytes) matches the marker",
+                    self.transfer.sha256, self.transfer.size
+                ),
+                Some(e) => e.to_string(),
+            },
+        }
+    }
+
+    /// Gives a matching download its artifact name; removes a mismatching one and says why.
+    async fn keep_if_matching(self) -> Result<PathBuf, BackupError> {
+        if let Some(e) = self.failure {
+            remove_quietly(&self.partial).await;
+            return Err(e);
+        }
+        if let Err(e) = tokio::fs::rename(&self.partial, &self.final_path).await {
+            remove_quietly(&self.partial).await;
+            return Err(BackupError::io(&self.final_path, e));
+        }
+        Ok(self.final_path)
+    }
+
+    async fn discard(self) {
+        remove_quietly(&self.partial).await;
+    }
+}
+
 async fn remove_quietly(path: &Path) {
     if let Err(e) = tokio::fs::remove_file(path).await {
-        tracing::warn!(path = %path.display(), error = %e, "could not remove partial download");
+        tracing::warn!(path = %path.display(), error = %e, "could not remove a downloaded file");
     }
 }
 

@@ -211,6 +211,16 @@ impl Chain {
         self.restore_points().last()
     }
 
+    /// The artifacts a restore to `artifact` needs, FULL first: the restore points up to and
+    /// including it. Empty when `artifact` is not a restore point of this chain.
+    pub fn restore_prefix(&self, artifact: &str) -> Vec<&Artifact> {
+        let points: Vec<&Artifact> = self.restore_points().collect();
+        match points.iter().position(|a| a.metadata.artifact == artifact) {
+            Some(end) => points[..=end].to_vec(),
+            None => Vec::new(),
+        }
+    }
+
     /// The artifact a following DIFF would be taken on top of.
     pub fn tip(&self) -> Option<&Artifact> {
         self.artifacts.last()
@@ -348,11 +358,26 @@ impl Catalogue {
 
     /// The newest restorable artifact of a database.
     pub fn newest_restore_point(&self, database: &str) -> Option<(&Chain, &Artifact)> {
+        self.restore_point_at(database, None)
+    }
+
+    /// The newest restorable artifact of a database (of any chain) that finished at or before
+    /// `not_after`, or the newest of all without a bound: the point a restore to that time uses.
+    /// Equal times go to the later artifact name, so every caller picks the same point.
+    pub fn restore_point_at(
+        &self,
+        database: &str,
+        not_after: Option<Timestamp>,
+    ) -> Option<(&Chain, &Artifact)> {
         self.chains
             .get(database)?
             .iter()
-            .filter_map(|c| c.end().map(|a| (c, a)))
-            .max_by_key(|(_, a)| (a.metadata.finished_at, a.metadata.artifact.clone()))
+            .flat_map(|c| c.restore_points().map(move |a| (c, a)))
+            .filter(|(_, a)| not_after.is_none_or(|bound| a.metadata.finished_at <= bound))
+            .max_by(|(_, a), (_, b)| {
+                (a.metadata.finished_at, &a.metadata.artifact)
+                    .cmp(&(b.metadata.finished_at, &b.metadata.artifact))
+            })
     }
 
     /// The newest complete artifact of a database: the parent of the next DIFF.
@@ -463,7 +488,9 @@ fn link_chains(database: &str, artifacts: Vec<Artifact>) -> Vec<Chain> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -510,9 +537,9 @@ mod tests {
         assert_eq!(parsed.counts, None);
     }
 
-    const C: &str = "graph";
+    pub(crate) const C: &str = "graph";
 
-    fn meta(
+    pub(crate) fn meta(
         artifact: &str,
         kind: BackupKind,
         chain: &str,
@@ -538,19 +565,21 @@ mod tests {
         }
     }
 
-    fn assemble(metas: &[ArtifactMetadata], without_marker: &[&str]) -> Catalogue {
+    /// The listing and markers of `metas` (all of cluster [`C`]), every artifact with its marker
+    /// unless named in `without_marker`.
+    pub(crate) fn assemble(metas: &[ArtifactMetadata], without_marker: &[&str]) -> Catalogue {
         let layout = BlobLayout::new("").unwrap();
         let mut listing = Vec::new();
         let mut markers = BTreeMap::new();
         for m in metas {
             let at = m.finished_at;
             listing.push(ListedObject {
-                key: layout.artifact_key(C, "neo4j", &m.artifact).unwrap(),
+                key: layout.artifact_key(C, &m.database, &m.artifact).unwrap(),
                 size: 1,
                 last_modified: at,
             });
             if !without_marker.contains(&m.artifact.as_str()) {
-                let key = layout.marker_key(C, "neo4j", &m.artifact).unwrap();
+                let key = layout.marker_key(C, &m.database, &m.artifact).unwrap();
                 listing.push(ListedObject {
                     key: key.clone(),
                     size: 1,
@@ -621,5 +650,142 @@ mod tests {
             |l| matches!(&l.problem, LeftoverProblem::BadMarker(w) if w.contains("inconsistent"))
         ));
         assert!(!c.contains("neo4j", F));
+    }
+
+    #[test]
+    fn a_bound_picks_the_newest_restore_point_before_it_across_chains() {
+        const F2: &str = "neo4j-2026-01-10T00-00-00.backup";
+        const F2D: &str = "neo4j-2026-01-11T00-00-00.backup";
+        let mut metas = history();
+        metas.push(meta(F2, BackupKind::Full, F2, None, "2026-01-10T00:05:00Z"));
+        metas.push(meta(
+            F2D,
+            BackupKind::Diff,
+            F2,
+            Some(F2),
+            "2026-01-11T00:05:00Z",
+        ));
+        let c = assemble(&metas, &[]);
+        let at = |bound: &str| {
+            c.restore_point_at("neo4j", Some(bound.parse().unwrap()))
+                .map(|(chain, a)| (chain.chain_id.as_str(), a.metadata.artifact.as_str()))
+        };
+        assert_eq!(at("2026-01-02T12:00:00Z"), Some((F, D1)));
+        // Inclusive bound.
+        assert_eq!(at("2026-01-03T00:05:00Z"), Some((F, D2)));
+        assert_eq!(at("2026-01-10T00:04:59Z"), Some((F, D2)));
+        assert_eq!(at("2026-01-10T00:05:00Z"), Some((F2, F2)));
+        assert_eq!(at("2027-01-01T00:00:00Z"), Some((F2, F2D)));
+        assert_eq!(at("2025-12-31T00:00:00Z"), None);
+        assert_eq!(
+            c.restore_point_at("neo4j", None),
+            c.newest_restore_point("neo4j")
+        );
+        assert_eq!(
+            c.newest_restore_point("neo4j").unwrap().1.metadata.artifact,
+            F2D
+        );
+        assert!(c.restore_point_at("sales", None).is_none());
+
+        let chain = &c.chains["neo4j"][0];
+        let prefix: Vec<&str> = chain
+            .restore_prefix(D1)
+            .iter()
+            .map(|a| a.metadata.artifact.as_str())
+            .collect();
+        assert_eq!(prefix, vec![F, D1]);
+        assert!(chain.restore_prefix(F2D).is_empty());
+    }
+
+    /// Chains of one database: per chain a FULL and up to four DIFFs, each at a distinct minute,
+    /// some markers missing; and a bound (or none).
+    fn stored_chains()
+    -> impl Strategy<Value = (Vec<ArtifactMetadata>, Vec<String>, Option<Timestamp>)> {
+        let chain_lengths = prop::collection::vec(1usize..=5, 0..=4);
+        chain_lengths
+            .prop_flat_map(|lengths| {
+                let total: usize = lengths.iter().sum();
+                (
+                    Just(lengths),
+                    prop::collection::btree_set(0i64..20_000, total)
+                        .prop_map(|minutes| minutes.into_iter().collect::<Vec<_>>())
+                        .prop_shuffle(),
+                    prop::collection::vec(prop::bool::weighted(0.2), total),
+                    prop::option::of(0i64..20_000),
+                )
+            })
+            .prop_map(|(lengths, minutes, missing, bound)| {
+                let base: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+                let at = |m: i64| base + jiff::SignedDuration::from_mins(m);
+                let mut metas: Vec<ArtifactMetadata> = Vec::new();
+                let mut without_marker = Vec::new();
+                let mut next = 0;
+                for length in lengths {
+                    let mut times = minutes[next..next + length].to_vec();
+                    times.sort_unstable();
+                    let mut chain_id = String::new();
+                    let mut parent: Option<String> = None;
+                    for (i, m) in times.into_iter().enumerate() {
+                        let name = format!("neo4j-{}.backup", at(m).strftime("%Y-%m-%dT%H-%M-%S"));
+                        let kind = if i == 0 {
+                            chain_id = name.clone();
+                            BackupKind::Full
+                        } else {
+                            BackupKind::Diff
+                        };
+                        metas.push(meta(
+                            &name,
+                            kind,
+                            &chain_id,
+                            parent.as_deref(),
+                            &at(m).to_string(),
+                        ));
+                        if missing[next + i] {
+                            without_marker.push(name.clone());
+                        }
+                        parent = Some(name);
+                    }
+                    next += length;
+                }
+                (metas, without_marker, bound.map(at))
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_restore_point_at_a_bound_is_the_newest_restorable_one_within_it(
+            (metas, without_marker, bound) in stored_chains()
+        ) {
+            let without: Vec<&str> = without_marker.iter().map(String::as_str).collect();
+            let c = assemble(&metas, &without);
+            let within = |a: &Artifact| bound.is_none_or(|b| a.metadata.finished_at <= b);
+            let candidates: Vec<&Artifact> = c
+                .all_chains()
+                .flat_map(|ch| &ch.artifacts)
+                .filter(|a| a.restorable && within(a))
+                .collect();
+            match c.restore_point_at("neo4j", bound) {
+                None => prop_assert!(candidates.is_empty(), "{candidates:?}"),
+                Some((chain, point)) => {
+                    prop_assert!(point.restorable);
+                    prop_assert!(within(point));
+                    prop_assert!(chain.artifacts.contains(point));
+                    for a in &candidates {
+                        prop_assert!(a.metadata.finished_at <= point.metadata.finished_at);
+                    }
+                    // The prefix to fetch: the chain's FULL first, linked DIFFs, the point last.
+                    let prefix = chain.restore_prefix(&point.metadata.artifact);
+                    prop_assert_eq!(prefix.first().copied(), chain.full());
+                    prop_assert_eq!(prefix.last().copied(), Some(point));
+                    for pair in prefix.windows(2) {
+                        prop_assert_eq!(
+                            pair[1].metadata.parent.as_deref(),
+                            Some(pair[0].metadata.artifact.as_str())
+                        );
+                    }
+                }
+            }
+            prop_assert_eq!(c.restore_point_at("neo4j", None), c.newest_restore_point("neo4j"));
+        }
     }
 }

@@ -129,6 +129,11 @@ fn check_segment(what: &str, segment: &str) -> Result<(), BackupError> {
     }
 }
 
+/// A database name the layout can hold: one path segment.
+pub fn check_database_name(database: &str) -> Result<(), BackupError> {
+    check_segment("database name", database)
+}
+
 /// An artifact name is one segment ending in `.backup`.
 pub fn check_artifact_name(artifact: &str) -> Result<(), BackupError> {
     check_segment("artifact name", artifact)?;

@@ -2,7 +2,8 @@
 //! backup chains, the blob store, and the `backup-agent` logic that uploads what
 //! `neo4j-admin database backup` produced. See docs/backup.md.
 //!
-//! Pure modules (no IO): [`layout`], [`catalogue`], [`retention`], [`inspect`], [`summary`].
+//! Pure modules (no IO): [`layout`], [`catalogue`], [`retention`], [`inspect`], [`summary`],
+//! [`seed`].
 //! IO: [`store`], [`azure`], [`agent`].
 
 pub mod agent;
@@ -13,6 +14,7 @@ pub mod inspect;
 pub mod layout;
 pub mod retention;
 pub mod secret;
+pub mod seed;
 pub mod store;
 pub mod summary;
 

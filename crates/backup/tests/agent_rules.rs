@@ -188,3 +188,86 @@ async fn unknown_keys_under_the_cluster_are_never_pruned() {
         LeftoverProblem::Unknown
     );
 }
+
+/// Every key in the store.
+async fn keys(agent: &Agent<ObjectBlobStore>) -> Vec<String> {
+    let listing = agent.store().list("").await.expect("list");
+    listing.into_iter().map(|o| o.key).collect()
+}
+
+#[tokio::test]
+async fn a_chain_fetch_that_fails_midway_leaves_no_file_and_the_read_only_one_writes_nothing() {
+    let agent = agent();
+    let full = "neo4j-2026-11-20T03-00-00.backup";
+    let diff = "neo4j-2026-11-21T03-00-00.backup";
+    for (name, kind, day) in [(full, BackupKind::Full, 20), (diff, BackupKind::Diff, 21)] {
+        let dir = dir_with(&[name]);
+        let mut run = run(Some(kind));
+        run.finished_at = ts(&format!("2026-11-{day}T03:02:30Z"));
+        agent
+            .upload_run(
+                dir.path(),
+                &run,
+                &RetentionPolicy::default(),
+                run.finished_at,
+            )
+            .await
+            .expect("upload");
+    }
+    let before = keys(&agent).await;
+    let catalogue = agent.catalogue().await.expect("catalogue");
+    let (chain, end) = catalogue.newest_restore_point("neo4j").expect("restorable");
+    assert_eq!(end.metadata.artifact, diff);
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let fetched = agent
+        .fetch_chain_read_only(chain, diff, out.path())
+        .await
+        .expect("fetch");
+    assert_eq!(fetched, vec![out.path().join(full), out.path().join(diff)]);
+    assert_eq!(
+        keys(&agent).await,
+        before,
+        "read-only: no verification record"
+    );
+    // Up to the FULL only.
+    let out = tempfile::tempdir().expect("tempdir");
+    let fetched = agent
+        .fetch_chain_read_only(chain, full, out.path())
+        .await
+        .expect("fetch");
+    assert_eq!(fetched, vec![out.path().join(full)]);
+    // Not a restore point of this chain.
+    let err = agent
+        .fetch_chain_read_only(chain, "neo4j-2026-11-22T03-00-00.backup", out.path())
+        .await
+        .expect_err("unknown point");
+    assert!(matches!(err, BackupError::NotFound { .. }), "{err}");
+
+    // The DIFF's bytes change (same size): the FULL fetched before it is removed again.
+    let key = format!("b/graph/neo4j/{diff}");
+    let same_size = vec![0xAB; end.metadata.size_bytes as usize];
+    agent
+        .store()
+        .put_bytes(&key, same_size, &BlobMetadata::new())
+        .await
+        .expect("overwrite");
+    let out = tempfile::tempdir().expect("tempdir");
+    let err = agent
+        .fetch_chain_read_only(chain, diff, out.path())
+        .await
+        .expect_err("checksum");
+    assert!(matches!(err, BackupError::ChecksumMismatch { .. }), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).expect("dir").count(), 0);
+    assert_eq!(keys(&agent).await, before);
+    // The recording fetch cleans up the same way, and records the failure.
+    let err = agent
+        .fetch_newest_chain("neo4j", out.path(), ts("2026-11-22T00:00:00Z"))
+        .await
+        .expect_err("checksum");
+    assert!(matches!(err, BackupError::ChecksumMismatch { .. }), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).expect("dir").count(), 0);
+    let rows = agent.list().await.expect("list");
+    let states: Vec<&str> = rows.iter().map(|r| r.verification.as_str()).collect();
+    assert_eq!(states, vec!["checksum-ok", "checksum-failed"]);
+}

@@ -33,28 +33,6 @@ fn azure_target(az: &Azurite, container: &str) -> AzureTarget {
     t
 }
 
-/// An account SAS for the blob service (signed with the account key) with `permissions`.
-fn account_sas(az: &Azurite, permissions: &str) -> String {
-    let version = "2021-08-06";
-    let expiry = (Timestamp::now() + SignedDuration::from_hours(1))
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    let string_to_sign = format!(
-        "{}\n{permissions}\nb\nsco\n\n{expiry}\n\nhttps,http\n{version}\n\n",
-        az.account
-    );
-    let sig = az.sign(&string_to_sign);
-    url_encoded(&[
-        ("sv", version),
-        ("ss", "b"),
-        ("srt", "sco"),
-        ("sp", permissions),
-        ("se", &expiry),
-        ("spr", "https,http"),
-        ("sig", &sig),
-    ])
-}
-
 /// A fresh container (and an agent on it) per test, so tests can run in parallel.
 async fn agent(az: &Azurite, test: &str) -> (String, Agent<ObjectBlobStore>) {
     let container = az.fresh_container(test).await;
@@ -64,12 +42,6 @@ async fn agent(az: &Azurite, test: &str) -> (String, Agent<ObjectBlobStore>) {
     let agent =
         Agent::new(store, BlobLayout::new("backups").expect("prefix"), "graph").expect("agent");
     (container, agent)
-}
-
-fn url_encoded(pairs: &[(&str, &str)]) -> String {
-    let mut url = reqwest::Url::parse("http://x/").expect("url");
-    url.query_pairs_mut().extend_pairs(pairs);
-    url.query().unwrap_or_default().to_string()
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -543,7 +515,7 @@ async fn sas_token_uploads_and_a_read_only_sas_is_refused() {
         return;
     };
     let (container, _) = agent(&az, "sas_token").await;
-    let sas = account_sas(&az, "rwdlac");
+    let sas = az.account_sas("rwdlac");
     let mut target = azure_target(&az, &container);
     target.credential = Credential::Sas(Secret::new(format!("?{sas}")));
     assert!(!format!("{target:?}").contains(&sas), "SAS never in Debug");
@@ -569,7 +541,7 @@ async fn sas_token_uploads_and_a_read_only_sas_is_refused() {
 
     // Read and list only: listing works, the upload is refused with a credentials error.
     let mut read_only = azure_target(&az, &container);
-    read_only.credential = Credential::Sas(Secret::new(account_sas(&az, "rl")));
+    read_only.credential = Credential::Sas(Secret::new(az.account_sas("rl")));
     let agent = Agent::new(
         read_only.connect().expect("client builds"),
         BlobLayout::new("").expect("prefix"),

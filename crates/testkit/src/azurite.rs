@@ -104,6 +104,31 @@ impl Azurite {
         base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
     }
 
+    /// An account SAS for the blob service (signed with the account key) with `permissions`
+    /// (e.g. `rl` for read and list only), valid for an hour: the query string, without `?`.
+    pub fn account_sas(&self, permissions: &str) -> String {
+        let version = "2021-08-06";
+        let expiry = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let string_to_sign = format!(
+            "{}\n{permissions}\nb\nsco\n\n{expiry}\n\nhttps,http\n{version}\n\n",
+            self.account
+        );
+        let sig = self.sign(&string_to_sign);
+        let mut url = reqwest::Url::parse("http://sas/").expect("a valid URL");
+        url.query_pairs_mut().extend_pairs([
+            ("sv", version),
+            ("ss", "b"),
+            ("srt", "sco"),
+            ("sp", permissions),
+            ("se", &expiry),
+            ("spr", "https,http"),
+            ("sig", &sig),
+        ]);
+        url.query().unwrap_or_default().to_string()
+    }
+
     pub async fn delete_container(&self, name: &str) {
         self.container(reqwest::Method::DELETE, name).await;
     }

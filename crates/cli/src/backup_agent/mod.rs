@@ -5,8 +5,11 @@
 //! Hand-over files in the run directory (an emptyDir shared by the pod's containers):
 //! `sources.list` and `run.json` (select-source), `finished-at` and `inspect.txt` (the
 //! neo4j-admin backup step), `restore.list` and `verification.json` (fetch
-//! --for-verification), `check-<db>.status` (the neo4j-admin restore step).
+//! --for-verification), `check-<db>.status` (the neo4j-admin restore step). The seed step of a
+//! cluster bootstrapped from a backup writes into its `--to` directory instead: `<db>/` with the
+//! chain and `seed.list`, read by the seed-aggregate init container.
 
+pub mod seed;
 pub mod source;
 
 use std::collections::BTreeMap;
@@ -21,6 +24,7 @@ use neo4j_aks_backup::catalogue::{
     BackupKind, CountRange, GraphCounts, VerificationCheck, VerificationRecord,
 };
 use neo4j_aks_backup::retention::RetentionPolicy;
+use neo4j_aks_backup::seed::SeededDatabase;
 use neo4j_aks_backup::store::ObjectBlobStore;
 use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions};
 use neo4j_aks_topology::records::Record;
@@ -98,6 +102,31 @@ pub enum AgentCommand {
         #[command(flatten)]
         retention: RetentionArgs,
     },
+    /// Fetch each database's backup chain for a new cluster to be seeded from: what the
+    /// seed-fetch init container of a cluster bootstrapped from a backup runs.
+    ///
+    /// `--cluster` names the cluster whose backups are read (the source; it may be gone). Per
+    /// database: the newest restorable backup finished at or before --not-after (the newest
+    /// without it), its chain downloaded FULL first and sha256-verified into DIR/<db>/; then
+    /// DIR/seed.list, one line `<db> <number of artifacts>` per database, is written last. The
+    /// result line lists each database's restore point (`seeds`) for the operator.
+    ///
+    /// Read-only: nothing is written to Blob (no verification record), so Storage Blob Data
+    /// Reader is enough. Every database is checked before anything is downloaded, and every
+    /// problem is reported at once; on failure no artifact and no seed.list is left in DIR.
+    Seed {
+        /// The directory to fill (the seed volume).
+        #[arg(long)]
+        to: PathBuf,
+        /// A database to seed, by its exact name (no patterns; `system` cannot be seeded).
+        /// Repeatable.
+        #[arg(long = "database", required = true)]
+        databases: Vec<String>,
+        /// Seed from the newest backup that finished at or before this time (RFC 3339, e.g.
+        /// 2026-11-20T00:00:00Z) instead of the newest one.
+        #[arg(long, value_name = "RFC3339")]
+        not_after: Option<Timestamp>,
+    },
     /// After the restore: count nodes and relationships in the throw-away server, compare with
     /// what the backup recorded, and store the verification record of each artifact.
     Verify {
@@ -133,6 +162,9 @@ pub struct StepResult {
     pub duration_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<String>,
+    /// The seed step: each database's restore point, for the operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<SeededDatabase>,
 }
 
 /// What select-source hands to upload.
@@ -167,6 +199,7 @@ pub fn run(args: AgentArgs) -> u8 {
         AgentCommand::Fetch { .. } => "fetch",
         AgentCommand::Upload { .. } => "upload",
         AgentCommand::Verify { .. } => "verify",
+        AgentCommand::Seed { .. } => "seed",
     };
     let outcome = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -183,11 +216,11 @@ pub fn run(args: AgentArgs) -> u8 {
             ..StepResult::default()
         },
     };
-    let result = StepResult {
+    let result = fitted(&StepResult {
         step: step.into(),
         cluster: args.cluster.clone(),
         ..result
-    };
+    });
     report(&result, &args.termination_log);
     u8::from(result.result != "Succeeded")
 }
@@ -196,25 +229,48 @@ pub fn run(args: AgentArgs) -> u8 {
 /// operator cut off and unreadable.
 const TERMINATION_MESSAGE_LIMIT: usize = 4096;
 
-/// The result line, shortened to fit the termination message: first without the artifact
-/// list, then with the message cut (at a character boundary, marked with `…`).
+/// The result line, shortened to fit the termination message (see [`fitted`]).
 pub fn result_line(result: &StepResult) -> String {
-    // StepResult holds only strings and numbers: serializing cannot fail.
-    let line = serde_json::to_string(result).unwrap_or_default();
-    if line.len() <= TERMINATION_MESSAGE_LIMIT {
-        return line;
+    // StepResult holds only strings, numbers and timestamps: serializing cannot fail.
+    serde_json::to_string(&fitted(result)).unwrap_or_default()
+}
+
+/// The result shortened to fit the termination message: first without the artifact list, then
+/// with the message cut (at a character boundary, marked with `…`). The seeds are what the
+/// operator acts on and are never cut: a result whose seeds alone do not fit becomes a failure
+/// that says so.
+pub fn fitted(result: &StepResult) -> StepResult {
+    let length = |r: &StepResult| serde_json::to_string(r).map_or(usize::MAX, |l| l.len());
+    if length(result) <= TERMINATION_MESSAGE_LIMIT {
+        return result.clone();
     }
     let mut short = StepResult {
         artifacts: Vec::new(),
         ..result.clone()
     };
     loop {
-        let line = serde_json::to_string(&short).unwrap_or_default();
-        if line.len() <= TERMINATION_MESSAGE_LIMIT || short.message.is_empty() {
-            return line;
+        let len = length(&short);
+        if len <= TERMINATION_MESSAGE_LIMIT {
+            return short;
         }
-        let over = line.len() - TERMINATION_MESSAGE_LIMIT + "…".len();
-        let mut keep = short.message.len().saturating_sub(over);
+        if short.message.is_empty() {
+            return StepResult {
+                result: "Failed".into(),
+                message: format!(
+                    "the result of {} database(s) takes {len} bytes, more than the {TERMINATION_MESSAGE_LIMIT} bytes of a termination message; seed fewer databases",
+                    short.seeds.len()
+                ),
+                seeds: Vec::new(),
+                ..short
+            };
+        }
+        let over = len - TERMINATION_MESSAGE_LIMIT + "…".len();
+        if over >= short.message.len() {
+            // Even `…` alone would not fit.
+            short.message.clear();
+            continue;
+        }
+        let mut keep = short.message.len() - over;
         while !short.message.is_char_boundary(keep) {
             keep -= 1;
         }
@@ -265,6 +321,11 @@ async fn dispatch(args: &AgentArgs) -> Result<StepResult, String> {
             bolt,
             online_timeout_secs,
         } => verify(args, bolt, Duration::from_secs(*online_timeout_secs)).await,
+        AgentCommand::Seed {
+            to,
+            databases,
+            not_after,
+        } => seed::seed(args, to, databases, *not_after).await,
     }
 }
 
@@ -783,5 +844,83 @@ mod tests {
         assert_eq!(parsed.result, "Failed");
         assert!(parsed.artifacts.is_empty());
         assert!(parsed.message.ends_with('…'));
+    }
+
+    /// A seed as the step reports it, with a realistic name and counts.
+    fn seeded(i: usize) -> SeededDatabase {
+        SeededDatabase {
+            database: format!("customers-{i:02}"),
+            artifact: format!("customers-{i:02}-2026-11-22T02-00-00.backup"),
+            chain_id: format!("customers-{i:02}-2026-11-18T02-00-00.backup"),
+            finished_at: "2026-11-22T02:02:13Z".parse().unwrap(),
+            artifacts: 4,
+            counts: Some(CountRange {
+                nodes_min: 12_345_678,
+                nodes_max: 12_345_999,
+                relationships_min: 98_765_432,
+                relationships_max: 98_766_000,
+            }),
+        }
+    }
+
+    fn seed_result(seeds: Vec<SeededDatabase>) -> StepResult {
+        StepResult {
+            step: "seed".into(),
+            result: "Succeeded".into(),
+            cluster: "graph-old".into(),
+            message: "é".repeat(5000),
+            artifacts: (0..300)
+                .map(|i| format!("db{i}/db{i}-2026-11-26T02-00-00.backup"))
+                .collect(),
+            seeds,
+            ..StepResult::default()
+        }
+    }
+
+    #[test]
+    fn shortening_keeps_the_seeds_and_drops_the_artifacts_and_the_message_first() {
+        let seeds: Vec<SeededDatabase> = (0..8).map(seeded).collect();
+        let line = result_line(&seed_result(seeds.clone()));
+        assert!(line.len() <= TERMINATION_MESSAGE_LIMIT, "{}", line.len());
+        let parsed: neo4j_aks_backup::seed::SeedResultLine =
+            serde_json::from_str(&line).expect("the operator's type reads it");
+        assert_eq!(parsed.result, "Succeeded");
+        assert_eq!(parsed.seeds, seeds);
+        assert!(parsed.message.ends_with('…') && parsed.message.len() > 100);
+        let parsed: StepResult = serde_json::from_str(&line).expect("still JSON");
+        assert!(parsed.artifacts.is_empty());
+    }
+
+    #[test]
+    fn seeds_that_cannot_fit_become_a_failure_that_says_so() {
+        // How many seeds of this size fit next to an empty message.
+        let fit = (1..100)
+            .take_while(|n| {
+                let r = StepResult {
+                    message: String::new(),
+                    artifacts: Vec::new(),
+                    ..seed_result((0..*n).map(seeded).collect())
+                };
+                serde_json::to_string(&r).unwrap().len() <= TERMINATION_MESSAGE_LIMIT
+            })
+            .count();
+        let one = serde_json::to_string(&seeded(0)).unwrap().len();
+        println!("{fit} seeds of {one} bytes fit the termination message");
+        assert!(fit >= 10, "{fit}");
+        let too_many = seed_result((0..fit + 1).map(seeded).collect());
+        let short = fitted(&too_many);
+        assert_eq!(short.result, "Failed");
+        assert!(short.seeds.is_empty());
+        assert!(
+            short
+                .message
+                .starts_with(&format!("the result of {} database(s) takes", fit + 1))
+                && short.message.ends_with("seed fewer databases"),
+            "{}",
+            short.message
+        );
+        assert!(result_line(&too_many).len() <= TERMINATION_MESSAGE_LIMIT);
+        let exactly = seed_result((0..fit).map(seeded).collect());
+        assert_eq!(fitted(&exactly).seeds.len(), fit);
     }
 }
