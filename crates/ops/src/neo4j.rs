@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions};
-use neo4j_aks_topology::records::{DatabaseRecord, ServerRecord};
+use neo4j_aks_topology::records::{DatabaseRecord, GraphSize, ServerRecord};
 use neo4j_aks_topology::{AdminClient, ClientError, Credentials};
 
 /// Bolt port every member listens on.
@@ -48,6 +48,22 @@ pub trait Admin: Send + Sync {
         primaries: u32,
         secondaries: u32,
     ) -> BoxFuture<'a, Result<(), ClientError>>;
+    fn create_database_from_seed<'a>(
+        &'a self,
+        database: &'a str,
+        seed_uri: &'a str,
+        primaries: u32,
+        secondaries: u32,
+    ) -> BoxFuture<'a, Result<(), ClientError>>;
+    fn recreate_database_from_seed<'a>(
+        &'a self,
+        database: &'a str,
+        seed_uri: &'a str,
+    ) -> BoxFuture<'a, Result<(), ClientError>>;
+    fn count_graph<'a>(
+        &'a self,
+        database: &'a str,
+    ) -> BoxFuture<'a, Result<GraphSize, ClientError>>;
 }
 
 impl<T: AdminClient> Admin for T {
@@ -76,6 +92,29 @@ impl<T: AdminClient> Admin for T {
         secondaries: u32,
     ) -> BoxFuture<'a, Result<(), ClientError>> {
         AdminClient::alter_database_topology(self, database, primaries, secondaries).boxed()
+    }
+    fn create_database_from_seed<'a>(
+        &'a self,
+        database: &'a str,
+        seed_uri: &'a str,
+        primaries: u32,
+        secondaries: u32,
+    ) -> BoxFuture<'a, Result<(), ClientError>> {
+        AdminClient::create_database_from_seed(self, database, seed_uri, primaries, secondaries)
+            .boxed()
+    }
+    fn recreate_database_from_seed<'a>(
+        &'a self,
+        database: &'a str,
+        seed_uri: &'a str,
+    ) -> BoxFuture<'a, Result<(), ClientError>> {
+        AdminClient::recreate_database_from_seed(self, database, seed_uri).boxed()
+    }
+    fn count_graph<'a>(
+        &'a self,
+        database: &'a str,
+    ) -> BoxFuture<'a, Result<GraphSize, ClientError>> {
+        AdminClient::count_graph(self, database).boxed()
     }
 }
 

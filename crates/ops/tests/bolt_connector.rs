@@ -5,10 +5,11 @@
 //! Without `NEO4J_AKS_TEST_BOLT` the harness test prints a note and passes, unless
 //! `NEO4J_AKS_REQUIRE_NEO4J=1`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use neo4j_aks_ops::neo4j::{BoltConnector, Connector, Target};
-use neo4j_aks_topology::bolt::BoltOptions;
+use neo4j_aks_ops::neo4j::{Admin, BoltConnector, Connector, Target};
+use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions};
 use neo4j_aks_topology::{ClientError, Credentials};
 
 fn target(hosts: Vec<String>, password: &str) -> Target {
@@ -90,4 +91,41 @@ async fn connector_authenticates_against_real_neo4j_and_reports_community_as_uns
         Err(other) => panic!("expected Auth, got {other}"),
         Ok(_) => panic!("a wrong password was accepted"),
     }
+}
+
+/// The seed statements through the operator's object-safe [`Admin`] (what the bootstrap step
+/// holds), against the real Community server: both refused as `Unsupported` (Enterprise-only),
+/// and `count_graph` answers for the default database.
+#[tokio::test]
+async fn seed_statements_and_counts_through_the_object_safe_admin() {
+    let Some((host, port, password)) = harness() else {
+        return;
+    };
+    let options = BoltOptions::new(host, port).with_timeout(std::time::Duration::from_secs(20));
+    let client = BoltAdminClient::connect(options, &Credentials::new("neo4j", &password))
+        .expect("client builds");
+    let admin: Arc<dyn Admin> = Arc::new(client);
+    let create = admin
+        .create_database_from_seed("sales", "file:///seed/sales.backup", 3, 0)
+        .await;
+    assert!(
+        matches!(&create, Err(ClientError::Unsupported { .. })),
+        "{create:?}"
+    );
+    let recreate = admin
+        .recreate_database_from_seed("neo4j", "file:///seed/neo4j.backup")
+        .await;
+    assert!(
+        matches!(&recreate, Err(ClientError::Unsupported { .. })),
+        "{recreate:?}"
+    );
+    // Other tests write to this server's graph: only that it counts is checked here (exact
+    // counts: crates/topology/tests/bolt_real.rs, on a private server).
+    let size = admin.count_graph("neo4j").await.expect("count neo4j");
+    println!("neo4j: {size:?}");
+    let missing = admin.count_graph("no-such-database").await;
+    assert!(
+        matches!(&missing, Err(ClientError::Neo4j { code, .. }) if code == "Neo.ClientError.Database.DatabaseNotFound"),
+        "{missing:?}"
+    );
 }

@@ -7,6 +7,13 @@
 //! only for a Deallocated server, Deallocating lasting a few observations, a deallocated server
 //! still hosting `system`), it records every statement, and once the cluster has formed it checks
 //! at every observation that at most one member is down and every database keeps its quorum.
+//!
+//! Databases are seeded as the full-cluster restore does it: the test registers seed URIs with
+//! the graph each holds ([`SimulatedNeo4j::register_seed`]); `CREATE DATABASE … seedURI` and
+//! `dbms.cluster.recreateDatabase` start the database from that seed over a few observations
+//! (an unknown seed leaves it offline with Neo4j's "Unable to start database" message), and
+//! `count_graph` answers with the seed's counts once the database is online. The default
+//! database `neo4j` exists from the start, empty.
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,13 +22,111 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use neo4j_aks_topology::records::{
-    DatabaseRecord, DatabaseRole, DatabaseType, Health, ServerRecord, ServerState,
+    DatabaseRecord, DatabaseRole, DatabaseType, GraphSize, Health, ServerRecord, ServerState,
     StatusCheckRecord,
 };
 use neo4j_aks_topology::{AdminClient, ClientError};
 
 /// Observations a server stays `Deallocating` before it reports `Deallocated`.
 const DEALLOCATING_OBSERVATIONS: u32 = 3;
+/// Observations a seeded database reports `starting` (fetching and loading its seed).
+const STARTING_OBSERVATIONS: u32 = 2;
+/// Observations a recreated database reports `offline` (its old store being replaced).
+const RECREATE_OFFLINE_OBSERVATIONS: u32 = 1;
+
+// Neo4j status codes the simulation answers with (Status Codes manual, "List of Neo4j error
+// codes": https://neo4j.com/docs/status-codes/current/errors/all-errors/).
+/// "The request referred to a database that already exists."
+const EXISTING_DATABASE_FOUND: &str = "Neo.ClientError.Database.ExistingDatabaseFound";
+/// "The request referred to a database that does not exist." (also what a real Community 5.26
+/// answers a query on an unknown database with, message "Graph not found: NAME"; see
+/// crates/topology/tests/bolt_real.rs)
+const DATABASE_NOT_FOUND: &str = "Neo.ClientError.Database.DatabaseNotFound";
+/// What a query on a database that exists but is not online gets (the code's spelling per
+/// neo4j/docs-status-codes#77; Community cannot stop a database, so it is not checked for real).
+const DATABASE_UNAVAILABLE: &str = "Neo.TransientError.General.DatabaseUnavailable";
+
+/// Where a user database is in its life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum DbStatus {
+    /// Created or recreated from a seed: `offline` for `offline_left` more observations (a
+    /// recreate stops the old store first), then `starting` for `starting_left`; then online
+    /// with the seed's graph, or offline when the seed URI was unknown (`None`).
+    Seeding {
+        offline_left: u32,
+        starting_left: u32,
+        seed: Option<GraphSize>,
+    },
+    Online,
+    /// Could not start; `message` is the `statusMessage` SHOW DATABASES prints.
+    Failed {
+        message: String,
+    },
+}
+
+/// One user database.
+#[derive(Clone, Debug)]
+struct SimDatabase {
+    /// Hex prefix Neo4j prints in `DatabaseId{…[name]}`.
+    id: String,
+    primaries: u32,
+    secondaries: u32,
+    size: GraphSize,
+    status: DbStatus,
+}
+
+impl SimDatabase {
+    fn current_status(&self) -> &'static str {
+        match &self.status {
+            DbStatus::Seeding {
+                offline_left: 1.., ..
+            } => "offline",
+            DbStatus::Seeding { .. } => "starting",
+            DbStatus::Online => "online",
+            DbStatus::Failed { .. } => "offline",
+        }
+    }
+
+    fn status_message(&self) -> String {
+        match &self.status {
+            DbStatus::Failed { message } => message.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// One observation later.
+    fn progress(&mut self, name: &str) {
+        let DbStatus::Seeding {
+            offline_left,
+            starting_left,
+            seed,
+        } = &mut self.status
+        else {
+            return;
+        };
+        if *offline_left > 0 {
+            *offline_left -= 1;
+        } else if *starting_left > 0 {
+            *starting_left -= 1;
+        }
+        if *offline_left == 0 && *starting_left == 0 {
+            self.status = match seed {
+                Some(size) => {
+                    self.size = *size;
+                    DbStatus::Online
+                }
+                // As the Operations Manual shows a failed seed ("Create a database from a URI":
+                // requestedStatus online, currentStatus offline, this statusMessage).
+                None => DbStatus::Failed {
+                    message: format!(
+                        "Unable to start database `DatabaseId{{{}[{name}]}}`",
+                        self.id
+                    ),
+                },
+            };
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 struct SimServer {
@@ -33,12 +138,14 @@ struct SimServer {
     deallocating_left: u32,
 }
 
-#[derive(Default)]
 pub struct SimState {
     servers: Vec<SimServer>,
     next_id: u32,
-    /// Requested (primaries, secondaries) of each user database.
-    topology: BTreeMap<String, (u32, u32)>,
+    /// The user databases by name.
+    databases: BTreeMap<String, SimDatabase>,
+    next_database_id: u32,
+    /// Seed URIs the test registered, with the graph each one holds.
+    seeds: BTreeMap<String, GraphSize>,
     /// Every statement that changed something or was refused, in order.
     statements: Vec<String>,
     /// Safety violations seen at an observation.
@@ -48,6 +155,157 @@ pub struct SimState {
     /// Every database had its quorum once: from then on the invariants must hold (while the
     /// cluster first forms, fewer servers than primaries exist).
     formed: bool,
+}
+
+impl SimState {
+    /// A cluster as Neo4j sets it up: the default database `neo4j` (3 primaries), empty, online.
+    fn new() -> Self {
+        let mut state = SimState {
+            servers: Vec::new(),
+            next_id: 0,
+            databases: BTreeMap::new(),
+            next_database_id: 0,
+            seeds: BTreeMap::new(),
+            statements: Vec::new(),
+            violations: Vec::new(),
+            ready_history: Vec::new(),
+            formed: false,
+        };
+        let id = state.database_id();
+        state.databases.insert(
+            "neo4j".to_owned(),
+            SimDatabase {
+                id,
+                primaries: 3,
+                secondaries: 0,
+                size: GraphSize::default(),
+                status: DbStatus::Online,
+            },
+        );
+        state
+    }
+
+    fn database_id(&mut self) -> String {
+        self.next_database_id += 1;
+        format!("{:08x}", 0x3fe1_0000 + self.next_database_id)
+    }
+
+    /// Requested (primaries, secondaries) of each user database.
+    fn topology(&self) -> BTreeMap<String, (u32, u32)> {
+        self.databases
+            .iter()
+            .map(|(name, db)| (name.clone(), (db.primaries, db.secondaries)))
+            .collect()
+    }
+
+    fn enabled_servers(&self) -> u32 {
+        self.servers
+            .iter()
+            .filter(|v| v.state == ServerState::Enabled)
+            .count() as u32
+    }
+
+    /// Seeding databases move on by one SHOW DATABASES observation.
+    fn observe_databases(&mut self) {
+        for (name, db) in &mut self.databases {
+            db.progress(name);
+        }
+    }
+
+    fn create_database_from_seed(
+        &mut self,
+        database: &str,
+        seed_uri: &str,
+        primaries: u32,
+        secondaries: u32,
+    ) -> Result<(), ClientError> {
+        self.statements.push(format!(
+            "CREATE DATABASE {database} TOPOLOGY {primaries} {secondaries} SEED {seed_uri}"
+        ));
+        if database == "system" || self.databases.contains_key(database) {
+            return Err(neo4j_error(
+                EXISTING_DATABASE_FOUND,
+                format!(
+                    "Failed to create the specified database '{database}': Database already exists."
+                ),
+            ));
+        }
+        let enabled = self.enabled_servers();
+        if primaries == 0 || primaries + secondaries > enabled {
+            return Err(neo4j_error(
+                "Neo.ClientError.Cluster.NotEnoughServers",
+                format!(
+                    "{database} needs {} servers, {enabled} enabled servers",
+                    primaries + secondaries
+                ),
+            ));
+        }
+        // The seed is only fetched when the database starts: an unknown URI is no error here.
+        let seed = self.seeds.get(seed_uri).copied();
+        let id = self.database_id();
+        self.databases.insert(
+            database.to_owned(),
+            SimDatabase {
+                id,
+                primaries,
+                secondaries,
+                size: GraphSize::default(),
+                status: DbStatus::Seeding {
+                    offline_left: 0,
+                    starting_left: STARTING_OBSERVATIONS,
+                    seed,
+                },
+            },
+        );
+        Ok(())
+    }
+
+    fn recreate_database_from_seed(
+        &mut self,
+        database: &str,
+        seed_uri: &str,
+    ) -> Result<(), ClientError> {
+        self.statements
+            .push(format!("RECREATE DATABASE {database} SEED {seed_uri}"));
+        if database == "system" {
+            // "The recreate procedure works only for real user databases and not for composite
+            // databases, or the system database." (Operations Manual, "Recreate a database")
+            return Err(neo4j_error(
+                "Neo.ClientError.Procedure.ProcedureCallFailed",
+                "Failed to invoke procedure `dbms.cluster.recreateDatabase`: the system database cannot be recreated"
+                    .to_owned(),
+            ));
+        }
+        let seed = self.seeds.get(seed_uri).copied();
+        let Some(db) = self.databases.get_mut(database) else {
+            return Err(not_found(database));
+        };
+        // The old store is gone from here on.
+        db.size = GraphSize::default();
+        db.status = DbStatus::Seeding {
+            offline_left: RECREATE_OFFLINE_OBSERVATIONS,
+            starting_left: STARTING_OBSERVATIONS,
+            seed,
+        };
+        Ok(())
+    }
+
+    fn count_graph(&self, database: &str) -> Result<GraphSize, ClientError> {
+        let Some(db) = self.databases.get(database) else {
+            return Err(not_found(database));
+        };
+        match db.status {
+            DbStatus::Online => Ok(db.size),
+            _ => Err(neo4j_error(
+                DATABASE_UNAVAILABLE,
+                format!("Database '{database}' is unavailable."),
+            )),
+        }
+    }
+}
+
+fn not_found(database: &str) -> ClientError {
+    neo4j_error(DATABASE_NOT_FOUND, format!("Graph not found: {database}"))
 }
 
 /// A SIMULATED Neo4j Enterprise cluster whose servers follow the testenv's member pods.
@@ -68,15 +326,19 @@ fn neo4j_error(code: &str, message: String) -> ClientError {
 
 impl SimulatedNeo4j {
     pub fn new(client: Client, namespace: &str, cluster: &str) -> Arc<Self> {
-        let mut state = SimState::default();
-        state.topology.insert("neo4j".to_owned(), (3, 0));
         Arc::new(SimulatedNeo4j {
             client,
             namespace: namespace.to_owned(),
             cluster: cluster.to_owned(),
             auto_enable: true,
-            state: Mutex::new(state),
+            state: Mutex::new(SimState::new()),
         })
+    }
+
+    /// Makes `uri` a seed that holds a graph of `size`: a database created or recreated from it
+    /// comes online with these counts. Any other URI fails to seed.
+    pub fn register_seed(&self, uri: &str, size: GraphSize) {
+        self.lock().seeds.insert(uri.to_owned(), size);
     }
 
     /// Name of the Neo4jCluster whose members this simulation follows.
@@ -160,6 +422,94 @@ impl SimulatedNeo4j {
             .collect())
     }
 
+    /// One SHOW DATABASES observation for the given member pods (ordinal → Ready): its rows,
+    /// after which seeding databases move on by one step.
+    fn observe_databases(&self, pods: &BTreeMap<u32, bool>) -> Vec<DatabaseRecord> {
+        // This observation sees the state as it is; seeding then moves on by one step.
+        let (servers, databases) = {
+            let mut s = self.lock();
+            let seen = (s.servers.clone(), s.databases.clone());
+            s.observe_databases();
+            seen
+        };
+        let live: Vec<SimServer> = servers
+            .into_iter()
+            .filter(|v| v.state != ServerState::Dropped)
+            .collect();
+        let mut rows = Vec::new();
+        let system_primaries = live.len().min(3) as u32;
+        let mut all: Vec<Hosted> = vec![(
+            "system".to_owned(),
+            None,
+            DatabaseType::System,
+            {
+                let mut sorted: Vec<&SimServer> = live.iter().collect();
+                sorted.sort_by_key(|v| v.ordinal);
+                sorted
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let role = if (i as u32) < system_primaries {
+                            DatabaseRole::Primary
+                        } else {
+                            DatabaseRole::Secondary
+                        };
+                        (v.ordinal, role)
+                    })
+                    .collect()
+            },
+            (system_primaries, 0),
+        )];
+        for (name, db) in &databases {
+            all.push((
+                name.clone(),
+                Some(db),
+                DatabaseType::Standard,
+                placement(&live, db.primaries, db.secondaries),
+                (db.primaries, db.secondaries),
+            ));
+        }
+        for (name, db, db_type, placed, (p, s)) in all {
+            let online = db.is_none_or(|db| db.status == DbStatus::Online);
+            let leader = placed
+                .iter()
+                .find(|(o, r)| *r == DatabaseRole::Primary && pods.get(o) == Some(&true))
+                .map(|(o, _)| *o);
+            for (ordinal, role) in placed {
+                let pod_up = pods.get(&ordinal) == Some(&true);
+                let up = pod_up && online;
+                let id = live
+                    .iter()
+                    .find(|v| v.ordinal == ordinal)
+                    .map(|v| v.id.clone());
+                rows.push(DatabaseRecord {
+                    name: name.clone(),
+                    db_type: db_type.clone(),
+                    address: pod_up.then(|| self.address(ordinal)),
+                    server_id: id,
+                    role: if up { role } else { DatabaseRole::Unknown },
+                    writer: up && leader == Some(ordinal),
+                    requested_status: "online".to_owned(),
+                    current_status: match db {
+                        _ if !pod_up => "unknown",
+                        Some(db) => db.current_status(),
+                        None => "online",
+                    }
+                    .to_owned(),
+                    status_message: db.map(SimDatabase::status_message).unwrap_or_default(),
+                    default: name == "neo4j",
+                    requested_primaries: Some(p),
+                    requested_secondaries: Some(s),
+                    current_primaries: None,
+                    current_secondaries: None,
+                    last_committed_txn: Some(42),
+                    replication_lag: Some(0),
+                });
+            }
+        }
+        rows
+    }
+
     /// One observation: servers follow the pods, deallocations progress, invariants checked.
     async fn observe(&self) -> Result<(BTreeMap<u32, bool>, Vec<SimServer>), ClientError> {
         let members = self.members().await?;
@@ -212,7 +562,7 @@ impl SimulatedNeo4j {
         let ready: BTreeSet<u32> = pods.iter().filter(|(_, r)| **r).map(|(o, _)| *o).collect();
         s.ready_history.push(ready);
         let servers = s.servers.clone();
-        let topology = s.topology.clone();
+        let topology = s.topology();
         let mut quorum_everywhere = true;
         for (db, (primaries, _)) in &topology {
             let placed = placement(&servers, *primaries, 0);
@@ -234,8 +584,15 @@ impl SimulatedNeo4j {
     }
 }
 
-/// A database: name, type, where its copies are, requested (primaries, secondaries).
-type Hosted = (String, DatabaseType, Vec<(u32, DatabaseRole)>, (u32, u32));
+/// A database: name, its state (none for `system`), type, where its copies are, requested
+/// (primaries, secondaries).
+type Hosted<'a> = (
+    String,
+    Option<&'a SimDatabase>,
+    DatabaseType,
+    Vec<(u32, DatabaseRole)>,
+    (u32, u32),
+);
 
 /// Where a topology's copies are: primaries first, then secondaries, over the servers that
 /// can host (Enabled, or Deallocating until the move finished), lowest ordinal first.
@@ -270,7 +627,7 @@ fn placement(servers: &[SimServer], primaries: u32, secondaries: u32) -> Vec<(u3
 impl AdminClient for SimulatedNeo4j {
     async fn show_servers(&self) -> Result<Vec<ServerRecord>, ClientError> {
         let (pods, servers) = self.observe().await?;
-        let topology = self.lock().topology.clone();
+        let topology = self.lock().topology();
         Ok(servers
             .iter()
             // A dropped server whose process stopped leaves SHOW SERVERS.
@@ -306,77 +663,7 @@ impl AdminClient for SimulatedNeo4j {
 
     async fn show_databases(&self) -> Result<Vec<DatabaseRecord>, ClientError> {
         let pods = self.pods().await?;
-        let (servers, topology) = {
-            let s = self.lock();
-            (s.servers.clone(), s.topology.clone())
-        };
-        let live: Vec<SimServer> = servers
-            .into_iter()
-            .filter(|v| v.state != ServerState::Dropped)
-            .collect();
-        let mut rows = Vec::new();
-        let system_primaries = live.len().min(3) as u32;
-        let mut all: Vec<Hosted> = vec![(
-            "system".to_owned(),
-            DatabaseType::System,
-            {
-                let mut sorted: Vec<&SimServer> = live.iter().collect();
-                sorted.sort_by_key(|v| v.ordinal);
-                sorted
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        let role = if (i as u32) < system_primaries {
-                            DatabaseRole::Primary
-                        } else {
-                            DatabaseRole::Secondary
-                        };
-                        (v.ordinal, role)
-                    })
-                    .collect()
-            },
-            (system_primaries, 0),
-        )];
-        for (db, (p, s)) in &topology {
-            all.push((
-                db.clone(),
-                DatabaseType::Standard,
-                placement(&live, *p, *s),
-                (*p, *s),
-            ));
-        }
-        for (name, db_type, placed, (p, s)) in all {
-            let leader = placed
-                .iter()
-                .find(|(o, r)| *r == DatabaseRole::Primary && pods.get(o) == Some(&true))
-                .map(|(o, _)| *o);
-            for (ordinal, role) in placed {
-                let up = pods.get(&ordinal) == Some(&true);
-                let id = live
-                    .iter()
-                    .find(|v| v.ordinal == ordinal)
-                    .map(|v| v.id.clone());
-                rows.push(DatabaseRecord {
-                    name: name.clone(),
-                    db_type: db_type.clone(),
-                    address: up.then(|| self.address(ordinal)),
-                    server_id: id,
-                    role: if up { role } else { DatabaseRole::Unknown },
-                    writer: up && leader == Some(ordinal),
-                    requested_status: "online".to_owned(),
-                    current_status: if up { "online" } else { "unknown" }.to_owned(),
-                    status_message: String::new(),
-                    default: name == "neo4j",
-                    requested_primaries: Some(p),
-                    requested_secondaries: Some(s),
-                    current_primaries: None,
-                    current_secondaries: None,
-                    last_committed_txn: Some(42),
-                    replication_lag: Some(0),
-                });
-            }
-        }
-        Ok(rows)
+        Ok(self.observe_databases(&pods))
     }
 
     async fn status_check(
@@ -433,7 +720,7 @@ impl AdminClient for SimulatedNeo4j {
             .iter()
             .filter(|v| v.id != server && v.state == ServerState::Enabled)
             .count() as u32;
-        for (db, (p, sec)) in &s.topology {
+        for (db, (p, sec)) in &s.topology() {
             if p + sec > remaining {
                 return Err(neo4j_error(
                     "Neo.ClientError.Cluster.NotEnoughServers",
@@ -478,19 +765,291 @@ impl AdminClient for SimulatedNeo4j {
         s.statements.push(format!(
             "ALTER DATABASE {database} SET TOPOLOGY {primaries} {secondaries}"
         ));
-        let enabled = s
-            .servers
-            .iter()
-            .filter(|v| v.state == ServerState::Enabled)
-            .count() as u32;
+        let enabled = s.enabled_servers();
         if primaries + secondaries > enabled {
             return Err(neo4j_error(
                 "Neo.ClientError.Cluster.NotEnoughServers",
                 format!("{enabled} enabled servers"),
             ));
         }
-        s.topology
-            .insert(database.to_owned(), (primaries, secondaries));
+        let Some(db) = s.databases.get_mut(database) else {
+            return Err(not_found(database));
+        };
+        db.primaries = primaries;
+        db.secondaries = secondaries;
         Ok(())
+    }
+
+    async fn create_database_from_seed(
+        &self,
+        database: &str,
+        seed_uri: &str,
+        primaries: u32,
+        secondaries: u32,
+    ) -> Result<(), ClientError> {
+        self.lock()
+            .create_database_from_seed(database, seed_uri, primaries, secondaries)
+    }
+
+    async fn recreate_database_from_seed(
+        &self,
+        database: &str,
+        seed_uri: &str,
+    ) -> Result<(), ClientError> {
+        self.lock().recreate_database_from_seed(database, seed_uri)
+    }
+
+    async fn count_graph(&self, database: &str) -> Result<GraphSize, ClientError> {
+        self.lock().count_graph(database)
+    }
+}
+
+/// The database life cycle of the simulation, without the testenv: servers are put in directly
+/// (as if their pods were Ready) and SHOW DATABASES is observed for given pods. The kube client
+/// points nowhere and is never called by what these tests use.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = "file:///seed/sales.backup";
+    const SALES: GraphSize = GraphSize {
+        nodes: 1200,
+        relationships: 3400,
+    };
+
+    /// A simulation whose `servers` are Enabled on members 0..servers, all Ready.
+    fn cluster(servers: u32) -> (Arc<SimulatedNeo4j>, BTreeMap<u32, bool>) {
+        let config = kube::Config::new("http://127.0.0.1:9".parse().expect("static URL"));
+        let client = Client::try_from(config).expect("client without connecting");
+        let sim = SimulatedNeo4j::new(client, "ns", "db");
+        {
+            let mut s = sim.lock();
+            for ordinal in 0..servers {
+                s.servers.push(SimServer {
+                    id: format!("sim-server-{ordinal}"),
+                    ordinal,
+                    claim: format!("claim-{ordinal}"),
+                    state: ServerState::Enabled,
+                    deallocating_left: 0,
+                });
+            }
+        }
+        let pods = (0..servers).map(|o| (o, true)).collect();
+        (sim, pods)
+    }
+
+    /// (currentStatus, statusMessage) of `database` as one SHOW DATABASES observation shows it
+    /// on its first copy, with all copies agreeing.
+    fn observed(
+        sim: &SimulatedNeo4j,
+        pods: &BTreeMap<u32, bool>,
+        database: &str,
+    ) -> (String, String) {
+        let rows: Vec<DatabaseRecord> = sim
+            .observe_databases(pods)
+            .into_iter()
+            .filter(|r| r.name == database)
+            .collect();
+        let first = rows.first().expect("database listed");
+        assert!(
+            rows.iter().all(|r| r.current_status == first.current_status
+                && r.status_message == first.status_message
+                && r.requested_status == "online"),
+            "{rows:#?}"
+        );
+        (first.current_status.clone(), first.status_message.clone())
+    }
+
+    fn code(result: Result<impl std::fmt::Debug, ClientError>) -> String {
+        match result {
+            Err(ClientError::Neo4j { code, .. }) => code,
+            other => panic!("expected a Neo4j error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_default_database_exists_from_the_start_empty_and_online() {
+        let (sim, pods) = cluster(3);
+        assert_eq!(
+            sim.count_graph("neo4j").await.expect("neo4j is online"),
+            GraphSize::default()
+        );
+        let rows: Vec<DatabaseRecord> = sim
+            .observe_databases(&pods)
+            .into_iter()
+            .filter(|r| r.name == "neo4j")
+            .collect();
+        assert_eq!(rows.len(), 3, "{rows:#?}");
+        assert!(rows.iter().all(|r| r.is_online() && r.default));
+        assert_eq!(rows.iter().filter(|r| r.writer).count(), 1);
+        assert!(sim.statements().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_database_created_from_a_known_seed_starts_then_is_online_with_its_counts() {
+        let (sim, pods) = cluster(4);
+        sim.register_seed(SEED, SALES);
+        sim.create_database_from_seed("sales", SEED, 3, 1)
+            .await
+            .expect("created");
+        // Not queryable while it starts.
+        assert_eq!(
+            code(sim.count_graph("sales").await),
+            "Neo.TransientError.General.DatabaseUnavailable"
+        );
+        let seen: Vec<String> = (0..3).map(|_| observed(&sim, &pods, "sales").0).collect();
+        assert_eq!(seen, ["starting", "starting", "online"]);
+        assert_eq!(sim.count_graph("sales").await.expect("online"), SALES);
+        let rows: Vec<DatabaseRecord> = sim
+            .observe_databases(&pods)
+            .into_iter()
+            .filter(|r| r.name == "sales")
+            .collect();
+        assert_eq!(rows.len(), 4, "{rows:#?}");
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.role == DatabaseRole::Primary)
+                .count(),
+            3
+        );
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.role == DatabaseRole::Secondary)
+                .count(),
+            1
+        );
+        assert!(rows.iter().all(|r| r.requested_primaries == Some(3)
+            && r.requested_secondaries == Some(1)
+            && !r.default));
+        // The neo4j database was not touched.
+        assert_eq!(
+            sim.count_graph("neo4j").await.expect("online"),
+            GraphSize::default()
+        );
+        assert_eq!(
+            sim.statements(),
+            [format!("CREATE DATABASE sales TOPOLOGY 3 1 SEED {SEED}")]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_seed_leaves_the_database_offline_unable_to_start() {
+        let (sim, pods) = cluster(3);
+        sim.register_seed(SEED, SALES);
+        // Neo4j only fetches the seed when the database starts: the CREATE itself succeeds.
+        sim.create_database_from_seed("sales", "file:///seed/typo.backup", 3, 0)
+            .await
+            .expect("accepted");
+        assert_eq!(observed(&sim, &pods, "sales").0, "starting");
+        assert_eq!(observed(&sim, &pods, "sales").0, "starting");
+        for _ in 0..3 {
+            let (status, message) = observed(&sim, &pods, "sales");
+            assert_eq!(status, "offline");
+            assert!(
+                message.starts_with("Unable to start database `DatabaseId{")
+                    && message.ends_with("[sales]}`"),
+                "{message}"
+            );
+        }
+        let rows = sim.observe_databases(&pods);
+        assert!(
+            rows.iter()
+                .filter(|r| r.name == "sales")
+                .all(|r| r.role == DatabaseRole::Unknown && !r.writer),
+            "{rows:#?}"
+        );
+        assert_eq!(
+            code(sim.count_graph("sales").await),
+            "Neo.TransientError.General.DatabaseUnavailable"
+        );
+    }
+
+    #[tokio::test]
+    async fn creating_a_database_that_exists_is_refused() {
+        let (sim, _) = cluster(3);
+        sim.register_seed(SEED, SALES);
+        for existing in ["neo4j", "system"] {
+            assert_eq!(
+                code(sim.create_database_from_seed(existing, SEED, 3, 0).await),
+                "Neo.ClientError.Database.ExistingDatabaseFound"
+            );
+        }
+        sim.create_database_from_seed("sales", SEED, 3, 0)
+            .await
+            .expect("first");
+        assert_eq!(
+            code(sim.create_database_from_seed("sales", SEED, 3, 0).await),
+            "Neo.ClientError.Database.ExistingDatabaseFound"
+        );
+        // A refused CREATE is recorded too, and changed nothing.
+        assert_eq!(sim.statements().len(), 4);
+        assert_eq!(sim.lock().databases.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn creating_a_topology_larger_than_the_enabled_servers_is_refused() {
+        let (sim, _) = cluster(3);
+        sim.register_seed(SEED, SALES);
+        assert_eq!(
+            code(sim.create_database_from_seed("sales", SEED, 3, 1).await),
+            "Neo.ClientError.Cluster.NotEnoughServers"
+        );
+        assert!(!sim.lock().databases.contains_key("sales"));
+    }
+
+    #[tokio::test]
+    async fn recreate_replaces_the_graph_and_restarts_the_database() {
+        let (sim, pods) = cluster(3);
+        sim.register_seed(SEED, SALES);
+        sim.recreate_database_from_seed("neo4j", SEED)
+            .await
+            .expect("recreated");
+        let seen: Vec<String> = (0..4).map(|_| observed(&sim, &pods, "neo4j").0).collect();
+        assert_eq!(seen, ["offline", "starting", "starting", "online"]);
+        assert_eq!(sim.count_graph("neo4j").await.expect("online"), SALES);
+        // Topology unchanged: still 3 primaries.
+        assert_eq!(sim.lock().topology()["neo4j"], (3, 0));
+        assert_eq!(
+            sim.statements(),
+            [format!("RECREATE DATABASE neo4j SEED {SEED}")]
+        );
+    }
+
+    #[tokio::test]
+    async fn recreate_needs_an_existing_user_database() {
+        let (sim, _) = cluster(3);
+        sim.register_seed(SEED, SALES);
+        assert_eq!(
+            code(sim.recreate_database_from_seed("sales", SEED).await),
+            "Neo.ClientError.Database.DatabaseNotFound"
+        );
+        assert_eq!(
+            code(sim.recreate_database_from_seed("system", SEED).await),
+            "Neo.ClientError.Procedure.ProcedureCallFailed"
+        );
+        assert!(!sim.lock().databases.contains_key("sales"));
+        assert_eq!(sim.statements().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn counting_an_unknown_database_is_database_not_found() {
+        let (sim, _) = cluster(3);
+        assert_eq!(
+            code(sim.count_graph("sales").await),
+            "Neo.ClientError.Database.DatabaseNotFound"
+        );
+    }
+
+    #[tokio::test]
+    async fn altering_an_unknown_database_is_database_not_found() {
+        let (sim, _) = cluster(3);
+        assert_eq!(
+            code(sim.alter_database_topology("sales", 3, 0).await),
+            "Neo.ClientError.Database.DatabaseNotFound"
+        );
+        sim.alter_database_topology("neo4j", 2, 1)
+            .await
+            .expect("neo4j exists");
+        assert_eq!(sim.lock().topology()["neo4j"], (2, 1));
     }
 }

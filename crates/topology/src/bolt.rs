@@ -22,7 +22,8 @@ use serde_json::Value;
 use crate::client::{AdminClient, ClientError};
 use crate::credentials::Credentials;
 use crate::records::{
-    DatabaseRecord, Record, SHOW_DATABASES, SHOW_SERVERS, ServerRecord, StatusCheckRecord,
+    COUNT_NODES, COUNT_RELATIONSHIPS, DatabaseRecord, GraphSize, Record, SHOW_DATABASES,
+    SHOW_SERVERS, ServerRecord, StatusCheckRecord, count_from_rows,
 };
 use crate::statements::{ParamValue, Statement};
 
@@ -428,6 +429,46 @@ impl AdminClient for BoltAdminClient {
         ))
         .await
         .map_err(|e| unsupported("ALTER DATABASE … SET TOPOLOGY", e))
+    }
+
+    async fn create_database_from_seed(
+        &self,
+        database: &str,
+        seed_uri: &str,
+        primaries: u32,
+        secondaries: u32,
+    ) -> Result<(), ClientError> {
+        self.run(&Statement::create_database_from_seed(
+            database,
+            seed_uri,
+            primaries,
+            secondaries,
+        ))
+        .await
+        .map_err(|e| unsupported("CREATE DATABASE … OPTIONS {seedURI}", e))
+    }
+
+    async fn recreate_database_from_seed(
+        &self,
+        database: &str,
+        seed_uri: &str,
+    ) -> Result<(), ClientError> {
+        self.run(&Statement::recreate_database_from_seed(database, seed_uri))
+            .await
+            .map_err(|e| unsupported("dbms.cluster.recreateDatabase", e))
+    }
+
+    async fn count_graph(&self, database: &str) -> Result<GraphSize, ClientError> {
+        let nodes = self
+            .query_on(database, &Statement::plain(COUNT_NODES))
+            .await?;
+        let relationships = self
+            .query_on(database, &Statement::plain(COUNT_RELATIONSHIPS))
+            .await?;
+        Ok(GraphSize {
+            nodes: count_from_rows(COUNT_NODES, &nodes)?,
+            relationships: count_from_rows(COUNT_RELATIONSHIPS, &relationships)?,
+        })
     }
 }
 

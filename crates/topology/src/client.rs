@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::records::{DatabaseRecord, RecordError, ServerRecord, StatusCheckRecord};
+use crate::records::{DatabaseRecord, GraphSize, RecordError, ServerRecord, StatusCheckRecord};
 
 /// Everything that can go wrong talking to Neo4j, typed so callers decide (retry, report, stop).
 /// No variant carries credentials.
@@ -75,4 +75,26 @@ pub trait AdminClient: Send + Sync {
         primaries: u32,
         secondaries: u32,
     ) -> impl Future<Output = Result<(), ClientError>> + Send;
+    /// `CREATE DATABASE … TOPOLOGY … OPTIONS {existingData: 'use', seedURI: …}`. Succeeds once
+    /// Neo4j accepted the request; the seed is fetched when the database starts, so a bad seed
+    /// shows as an offline database in `SHOW DATABASES`.
+    fn create_database_from_seed(
+        &self,
+        database: &str,
+        seed_uri: &str,
+        primaries: u32,
+        secondaries: u32,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send;
+    /// `CALL dbms.cluster.recreateDatabase(database, {seedURI: …})` (5.24+): the existing
+    /// database's store is replaced by the seed; it goes offline and starts again.
+    fn recreate_database_from_seed(
+        &self,
+        database: &str,
+        seed_uri: &str,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send;
+    /// Nodes and relationships of `database` (two count queries on that database).
+    fn count_graph(
+        &self,
+        database: &str,
+    ) -> impl Future<Output = Result<GraphSize, ClientError>> + Send;
 }

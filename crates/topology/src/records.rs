@@ -171,6 +171,14 @@ pub struct StatusCheckRecord {
     pub error: Option<String>,
 }
 
+/// How big a database's graph is: `MATCH (n) RETURN count(n)` and
+/// `MATCH ()-[r]->() RETURN count(r)` on that database.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GraphSize {
+    pub nodes: u64,
+    pub relationships: u64,
+}
+
 struct Columns<'a> {
     statement: &'static str,
     record: &'a Record,
@@ -247,6 +255,8 @@ impl<'a> Columns<'a> {
 
 pub const SHOW_SERVERS: &str = "SHOW SERVERS YIELD *";
 pub const SHOW_DATABASES: &str = "SHOW DATABASES YIELD *";
+pub const COUNT_NODES: &str = "MATCH (n) RETURN count(n) AS count";
+pub const COUNT_RELATIONSHIPS: &str = "MATCH ()-[r]->() RETURN count(r) AS count";
 pub const STATUS_CHECK: &str =
     "CALL dbms.cluster.statusCheck($databases, $timeoutMilliseconds) YIELD *";
 
@@ -308,6 +318,24 @@ impl DatabaseRecord {
             replication_lag: c.opt_int("replicationLag")?,
         })
     }
+}
+
+/// The `count` column of the single row a [`COUNT_NODES`] or [`COUNT_RELATIONSHIPS`] query
+/// returns.
+pub fn count_from_rows(statement: &'static str, rows: &[Record]) -> Result<u64, RecordError> {
+    let row = rows.first().ok_or_else(|| RecordError {
+        statement,
+        column: "count",
+        problem: "is missing: no row returned".to_owned(),
+    })?;
+    let c = Columns {
+        statement,
+        record: row,
+    };
+    let n = c
+        .opt_int("count")?
+        .ok_or_else(|| c.err("count", "is missing or null"))?;
+    u64::try_from(n).map_err(|_| c.err("count", format!("is negative: {n}")))
 }
 
 impl StatusCheckRecord {

@@ -81,6 +81,44 @@ impl Statement {
         }
     }
 
+    /// `CREATE DATABASE $database TOPOLOGY n PRIMARIES m SECONDARIES OPTIONS {existingData:
+    /// 'use', seedURI: $seedURI}`: a new database whose store comes from the seed at the URI
+    /// (Operations Manual, "Create a database from a URI"; `existingData: 'use'` is required in
+    /// Cypher 5). Neo4j downloads and validates the seed only when the database starts, so a bad
+    /// seed shows up later as an offline database, not as an error here.
+    pub fn create_database_from_seed(
+        database: &str,
+        seed_uri: &str,
+        primaries: u32,
+        secondaries: u32,
+    ) -> Self {
+        Statement {
+            text: format!(
+                "CREATE DATABASE $database TOPOLOGY {} {} \
+                 OPTIONS {{existingData: 'use', seedURI: $seedURI}}",
+                plural(primaries, "PRIMARY", "PRIMARIES"),
+                plural(secondaries, "SECONDARY", "SECONDARIES"),
+            ),
+            params: vec![
+                ("database", ParamValue::Text(database.to_owned())),
+                ("seedURI", ParamValue::Text(seed_uri.to_owned())),
+            ],
+        }
+    }
+
+    /// `CALL dbms.cluster.recreateDatabase($database, {seedURI: $seedURI})` (5.24+; deprecated
+    /// in 2025.04 for `dbms.recreateDatabase`, which 5.26 does not have): replaces the store of
+    /// an existing database with the seed, keeping its privileges and topology.
+    pub fn recreate_database_from_seed(database: &str, seed_uri: &str) -> Self {
+        Statement {
+            text: "CALL dbms.cluster.recreateDatabase($database, {seedURI: $seedURI})".to_owned(),
+            params: vec![
+                ("database", ParamValue::Text(database.to_owned())),
+                ("seedURI", ParamValue::Text(seed_uri.to_owned())),
+            ],
+        }
+    }
+
     /// `CALL dbms.cluster.statusCheck($databases, $timeoutMilliseconds) YIELD *` (5.24+).
     pub fn status_check(databases: &[String], timeout_ms: i64) -> Self {
         Statement {
@@ -112,6 +150,8 @@ mod tests {
             Statement::deallocate_databases_from_server(evil),
             Statement::drop_server(evil),
             Statement::alter_database_topology(evil, 3, 1),
+            Statement::create_database_from_seed(evil, "file:///seed/x.backup", 3, 0),
+            Statement::recreate_database_from_seed(evil, "file:///seed/x.backup"),
         ] {
             assert!(!s.text.contains(evil), "{}", s.text);
             assert!(
@@ -120,6 +160,39 @@ mod tests {
                     .any(|(_, v)| *v == ParamValue::Text(evil.to_owned()))
             );
         }
+    }
+
+    #[test]
+    fn seed_uris_travel_as_parameters_never_in_the_text() {
+        let evil = "file:///seed/x'}) DROP DATABASE neo4j //.backup";
+        for s in [
+            Statement::create_database_from_seed("sales", evil, 3, 0),
+            Statement::recreate_database_from_seed("sales", evil),
+        ] {
+            assert!(!s.text.contains(evil), "{}", s.text);
+            assert!(
+                s.params
+                    .contains(&("seedURI", ParamValue::Text(evil.to_owned())))
+            );
+            assert!(
+                s.params
+                    .contains(&("database", ParamValue::Text("sales".to_owned())))
+            );
+        }
+    }
+
+    #[test]
+    fn create_from_seed_uses_singular_and_plural() {
+        assert_eq!(
+            Statement::create_database_from_seed("sales", "file:///seed/sales.backup", 3, 2).text,
+            "CREATE DATABASE $database TOPOLOGY 3 PRIMARIES 2 SECONDARIES \
+             OPTIONS {existingData: 'use', seedURI: $seedURI}"
+        );
+        assert_eq!(
+            Statement::create_database_from_seed("sales", "file:///seed/sales.backup", 1, 1).text,
+            "CREATE DATABASE $database TOPOLOGY 1 PRIMARY 1 SECONDARY \
+             OPTIONS {existingData: 'use', seedURI: $seedURI}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions, Tls, has_status_check};
-use neo4j_aks_topology::records::{DatabaseRole, Health, ServerState};
+use neo4j_aks_topology::records::{DatabaseRole, GraphSize, Health, ServerState};
 use neo4j_aks_topology::statements::Statement;
 use neo4j_aks_topology::{AdminClient, ClientError, Credentials};
 
@@ -171,6 +171,129 @@ async fn enterprise_statements_parse_with_parameters_and_are_refused_as_unsuppor
     );
 }
 
+/// The seed statements of the full-cluster restore: Community must parse them, including the
+/// `$seedURI` parameter inside the OPTIONS map and the procedure call, and refuse them as
+/// Enterprise-only (not as a syntax error); the client reports that as `Unsupported`.
+#[tokio::test]
+async fn seed_statements_parse_with_parameters_and_are_refused_as_unsupported() {
+    let Some(peer) = peer("seed_statements_parse_with_parameters_and_are_refused") else {
+        return;
+    };
+    let c = client(&peer, Duration::from_secs(20));
+    let evil_db = "x' `y` \"z\" //";
+    let evil_uri = "file:///seed/x'}) DROP DATABASE neo4j //.backup";
+    // What Community answers, verbatim, for the report and for the classification below.
+    for statement in [
+        Statement::create_database_from_seed(evil_db, evil_uri, 3, 1),
+        Statement::create_database_from_seed(evil_db, evil_uri, 1, 0),
+        Statement::recreate_database_from_seed(evil_db, evil_uri),
+    ] {
+        let raw = c.run(&statement).await;
+        println!("{statement}: {raw:?}");
+        assert!(
+            matches!(&raw, Err(ClientError::Neo4j { code, .. }) if !code.contains("Syntax")),
+            "{statement}: {raw:?}"
+        );
+    }
+    let results = [
+        (
+            "CREATE DATABASE … seedURI",
+            c.create_database_from_seed(evil_db, evil_uri, 3, 0).await,
+        ),
+        (
+            "recreateDatabase",
+            c.recreate_database_from_seed(evil_db, evil_uri).await,
+        ),
+    ];
+    for (what, result) in results {
+        println!("{what}: {result:?}");
+        assert!(
+            matches!(&result, Err(ClientError::Unsupported { .. })),
+            "{what}: expected Unsupported, got {result:?}"
+        );
+    }
+    // Community parses the whole statement before refusing it: a broken one is a syntax error.
+    for broken in [
+        "CREATE DATABASE $database TOPOLOGY 3 PRIMARIEZ OPTIONS {existingData: 'use', seedURI: $seedURI}",
+        "CREATE DATABASE $database TOPOLOGY 3 PRIMARIES OPTIONS {existingData: 'use', seedURI: }",
+    ] {
+        let raw = c.run(&Statement::plain(broken)).await;
+        println!("{broken}: {raw:?}");
+        assert!(
+            matches!(&raw, Err(ClientError::Neo4j { code, .. }) if code.contains("Syntax")),
+            "{broken}: {raw:?}"
+        );
+    }
+    // The database was not created, nothing was dropped.
+    let names: Vec<String> = c
+        .show_databases()
+        .await
+        .expect("SHOW DATABASES")
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert!(names.contains(&"neo4j".to_owned()), "{names:?}");
+    assert!(!names.contains(&evil_db.to_owned()), "{names:?}");
+}
+
+/// `count_graph` on a private server (so no other test's writes interfere): an empty graph,
+/// then one with a known number of nodes and relationships; an unknown database is an error
+/// with Neo4j's code, and so is a stopped one.
+#[tokio::test]
+async fn count_graph_counts_nodes_and_relationships() {
+    let Some(peer) = peer("count_graph_counts_nodes_and_relationships") else {
+        return;
+    };
+    let Ok(script) = std::env::var("NEO4J_AKS_TEST_HARNESS") else {
+        panic!(
+            "NEO4J_AKS_TEST_HARNESS (printed by neo4j.sh env) is needed to start a second server"
+        );
+    };
+    let (private, _pid, _down) = private_server(&peer, &script, "count").await;
+    let c = client(&private, Duration::from_secs(60));
+    let empty = c.count_graph("neo4j").await.expect("count an empty graph");
+    assert_eq!(
+        empty,
+        GraphSize {
+            nodes: 0,
+            relationships: 0
+        }
+    );
+    // 7 nodes: a chain of 5 (4 relationships) plus 2 loose nodes; one self-loop: 5 relationships.
+    let write = Statement::plain(
+        "CREATE (a:T)-[:R]->(b:T)-[:R]->(c:T)-[:R]->(d:T)-[:R]->(e:T), (:T), (f:T)-[:R]->(f)",
+    );
+    c.query_on("neo4j", &write).await.expect("create the graph");
+    let counted = c.count_graph("neo4j").await.expect("count");
+    println!("{counted:?}");
+    assert_eq!(
+        counted,
+        GraphSize {
+            nodes: 7,
+            relationships: 5
+        }
+    );
+
+    let unknown = c.count_graph("no-such-database").await;
+    println!("unknown database: {unknown:?}");
+    assert!(
+        matches!(&unknown, Err(ClientError::Neo4j { code, .. }) if code == "Neo.ClientError.Database.DatabaseNotFound"),
+        "{unknown:?}"
+    );
+
+    let system = c.count_graph("system").await;
+    println!("system database: {system:?}");
+    assert!(system.is_err(), "{system:?}");
+
+    let stop = c.run(&Statement::plain("STOP DATABASE neo4j")).await;
+    println!("STOP DATABASE neo4j: {stop:?}");
+    if stop.is_ok() {
+        let stopped = c.count_graph("neo4j").await;
+        println!("stopped database: {stopped:?}");
+        assert!(stopped.is_err(), "{stopped:?}");
+    }
+}
+
 #[tokio::test]
 async fn wrong_password_is_an_auth_error() {
     let Some(peer) = peer("wrong_password_is_an_auth_error") else {
@@ -240,37 +363,31 @@ async fn nothing_listening_is_unavailable() {
     );
 }
 
-/// A second, private harness instance is started and killed (SIGKILL) while a slow query runs:
-/// the client must report the lost connection as `Unavailable`, promptly, not hang to the timeout.
-#[tokio::test]
-async fn server_killed_mid_query_is_unavailable() {
-    let Some(peer) = peer("server_killed_mid_query_is_unavailable") else {
-        return;
-    };
-    let Ok(script) = std::env::var("NEO4J_AKS_TEST_HARNESS") else {
-        panic!(
-            "NEO4J_AKS_TEST_HARNESS (printed by neo4j.sh env) is needed to start a second server"
-        );
-    };
-    let state = std::env::temp_dir().join(format!("neo4j-aks-harness-kill-{}", std::process::id()));
-    // Stops the second instance (neo4j.sh down, by its recorded PID) however this test ends.
-    struct Down {
-        script: String,
-        state: std::path::PathBuf,
+/// Stops a private harness instance (neo4j.sh down, by its recorded PID) however a test ends.
+struct Down {
+    script: String,
+    state: std::path::PathBuf,
+}
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(&self.script)
+            .arg("down")
+            .env("NEO4J_AKS_HARNESS_STATE", &self.state)
+            .status();
     }
-    impl Drop for Down {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new(&self.script)
-                .arg("down")
-                .env("NEO4J_AKS_HARNESS_STATE", &self.state)
-                .status();
-        }
-    }
-    let _down = Down {
-        script: script.clone(),
+}
+
+/// Starts a second, private harness instance (own state directory, own port): for tests that
+/// kill the server or need a graph no other test writes to. Returns its peer and JVM PID.
+async fn private_server(peer: &Peer, script: &str, tag: &str) -> (Peer, i32, Down) {
+    let state =
+        std::env::temp_dir().join(format!("neo4j-aks-harness-{tag}-{}", std::process::id()));
+    let down = Down {
+        script: script.to_owned(),
         state: state.clone(),
     };
-    let up = tokio::process::Command::new(&script)
+    let up = tokio::process::Command::new(script)
         .arg("up")
         .env("NEO4J_AKS_HARNESS_STATE", &state)
         .stderr(Stdio::inherit())
@@ -292,7 +409,27 @@ async fn server_killed_mid_query_is_unavailable() {
         .trim()
         .parse()
         .expect("pid");
-    let victim = Peer { uri, ..peer };
+    let private = Peer {
+        uri,
+        user: peer.user.clone(),
+        password: peer.password.clone(),
+    };
+    (private, pid, down)
+}
+
+/// A second, private harness instance is started and killed (SIGKILL) while a slow query runs:
+/// the client must report the lost connection as `Unavailable`, promptly, not hang to the timeout.
+#[tokio::test]
+async fn server_killed_mid_query_is_unavailable() {
+    let Some(peer) = peer("server_killed_mid_query_is_unavailable") else {
+        return;
+    };
+    let Ok(script) = std::env::var("NEO4J_AKS_TEST_HARNESS") else {
+        panic!(
+            "NEO4J_AKS_TEST_HARNESS (printed by neo4j.sh env) is needed to start a second server"
+        );
+    };
+    let (victim, pid, _down) = private_server(&peer, &script, "kill").await;
     let c = client(&victim, Duration::from_secs(60));
     c.show_databases().await.expect("second server answers");
     let slow = Statement::plain(

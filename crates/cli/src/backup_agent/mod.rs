@@ -27,7 +27,6 @@ use neo4j_aks_backup::retention::RetentionPolicy;
 use neo4j_aks_backup::seed::SeededDatabase;
 use neo4j_aks_backup::store::ObjectBlobStore;
 use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions};
-use neo4j_aks_topology::records::Record;
 use neo4j_aks_topology::statements::{ParamValue, Statement};
 use neo4j_aks_topology::{AdminClient, Credentials};
 use serde::{Deserialize, Serialize};
@@ -362,32 +361,15 @@ fn read_file(path: &Path, written_by: &str) -> Result<String, String> {
     })
 }
 
-fn count_value(rows: &[Record]) -> Result<u64, String> {
-    rows.first()
-        .and_then(|r| r.get("count"))
-        .and_then(serde_json::Value::as_u64)
-        .ok_or_else(|| "the count query returned no number".to_string())
-}
-
 /// Nodes and relationships of one database, read on the member `client` is connected to.
 async fn count(client: &BoltAdminClient, database: &str) -> Result<GraphCounts, String> {
-    let nodes = client
-        .query_on(
-            database,
-            &Statement::plain("MATCH (n) RETURN count(n) AS count"),
-        )
+    let size = client
+        .count_graph(database)
         .await
-        .map_err(|e| format!("counting nodes of {database}: {e}"))?;
-    let relationships = client
-        .query_on(
-            database,
-            &Statement::plain("MATCH ()-[r]->() RETURN count(r) AS count"),
-        )
-        .await
-        .map_err(|e| format!("counting relationships of {database}: {e}"))?;
+        .map_err(|e| format!("counting nodes and relationships of {database}: {e}"))?;
     Ok(GraphCounts {
-        nodes: count_value(&nodes)?,
-        relationships: count_value(&relationships)?,
+        nodes: size.nodes,
+        relationships: size.relationships,
     })
 }
 
