@@ -68,6 +68,12 @@ pub fn apply(spec: &SpecArgs) -> Result<(), Failure> {
                 );
             }
         }
+        if findings.bootstrap_ignored {
+            eprintln!(
+                "note: not applied: spec.bootstrap: {}",
+                neo4j_aks_ops::bootstrap::ADDED_TO_A_RUNNING_CLUSTER
+            );
+        }
         for message in &findings.immutable {
             eprintln!("note: not applied: {message}");
         }

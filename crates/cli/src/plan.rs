@@ -1,6 +1,6 @@
 //! `neo4j-aks plan`: what a render creates, for people (text) and scripts (JSON).
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validate::show_bytes;
@@ -183,13 +183,7 @@ impl Summary {
                     "scheduled"
                 },
                 b["type"].as_str().unwrap_or_default(),
-                b["databases"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|d| d.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                joined(&b["databases"]),
                 b["schedule"].as_str().unwrap_or_default(),
                 b["target"].as_str().unwrap_or_default(),
                 b["credential"].as_str().unwrap_or_default(),
@@ -205,13 +199,7 @@ impl Summary {
         if let Some(b) = v["bootstrap"].as_object() {
             out += &format!(
                 "Bootstrap:  seed {} from the backups of cluster {} in {} ({}), {}; the operator seeds them once the cluster has formed\n",
-                b["databases"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|d| d.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                joined(&b["databases"]),
                 b["sourceCluster"].as_str().unwrap_or_default(),
                 b["target"].as_str().unwrap_or_default(),
                 b["credential"].as_str().unwrap_or_default(),
@@ -266,4 +254,14 @@ fn blob_credential(blob: &BlobLocation) -> String {
             format!("account key from Secret {secret}, key {key}")
         }
     }
+}
+
+/// A JSON list of strings as `a, b, c`.
+fn joined(list: &Value) -> String {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

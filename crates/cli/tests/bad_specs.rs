@@ -235,7 +235,37 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "backup enabled without a target",
             with("  backup:\n    enabled: true\n"),
             "spec.backup.target.storageAccount",
-            "required: the Azure Storage account",
+            "required when backups are enabled: the Azure Storage account",
+        ),
+        (
+            "bootstrap without databases",
+            with("  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: key\n"),
+            "spec.bootstrap.fromBackup.databases",
+            "required: the databases to restore by name",
+        ),
+        (
+            "bootstrap of the system database",
+            with("  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: key\n      databases: [sales, system]\n"),
+            "spec.bootstrap.fromBackup.databases[1]",
+            "system cannot be seeded",
+        ),
+        (
+            "bootstrap with a database pattern",
+            with("  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: key\n      databases: [\"sales*\"]\n"),
+            "spec.bootstrap.fromBackup.databases[0]",
+            "no patterns",
+        ),
+        (
+            "bootstrap notAfter",
+            with("  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: key\n      databases: [sales]\n      notAfter: yesterday\n"),
+            "spec.bootstrap.fromBackup.notAfter",
+            "not an RFC 3339 time",
+        ),
+        (
+            "bootstrap without a storage account",
+            with("  bootstrap:\n    fromBackup:\n      databases: [sales]\n      credentials:\n        accountKeySecretRef:\n          name: key\n"),
+            "spec.bootstrap.fromBackup.target.storageAccount",
+            "required",
         ),
         (
             "backup enabled without credentials",

@@ -149,6 +149,23 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         edition,
         storage.as_ref().map(|s| s.disk_size_gi),
     );
+    if let (Some(backup), Some(bootstrap)) = (&backup, &bootstrap)
+        && name.as_deref() == Some(bootstrap.source_cluster.as_str())
+        && (
+            &backup.blob.storage_account,
+            &backup.blob.container,
+            &backup.blob.prefix,
+        ) == (
+            &bootstrap.blob.storage_account,
+            &bootstrap.blob.container,
+            &bootstrap.blob.prefix,
+        )
+    {
+        f.warning(
+            "spec.backup",
+            "writes where spec.bootstrap reads, under the same cluster name: this cluster's backups would join the restored cluster's chains. Keep spec.backup.enabled false until status.bootstrap.phase is Done, and make the first run type FULL",
+        );
+    }
     if bootstrap.is_some() && clustering.is_none() {
         f.problem(
             "spec.bootstrap.fromBackup",

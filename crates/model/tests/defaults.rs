@@ -328,3 +328,21 @@ fn a_bootstrap_needs_enterprise_and_a_cluster() {
         "{invalid}"
     );
 }
+
+#[test]
+fn backups_into_the_restored_clusters_chains_are_a_warning() {
+    let target = "      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: storage-key\n";
+    let bootstrap = format!("  bootstrap:\n    fromBackup:\n{target}      databases: [sales]\n");
+    let backup = format!(
+        "  backup:\n    enabled: true\n{}",
+        target.replace("      ", "    ")
+    );
+    let same = validate(&cluster(&format!("{bootstrap}{backup}"), 3)).expect("valid");
+    let paths: Vec<&str> = same.warnings.iter().map(|w| w.path.as_str()).collect();
+    assert!(paths.contains(&"spec.backup"), "{paths:?}");
+
+    // Another source cluster's backups: this cluster's chains are its own.
+    let other = bootstrap.replace("fromBackup:\n", "fromBackup:\n      sourceCluster: graph\n");
+    let separate = validate(&cluster(&format!("{other}{backup}"), 3)).expect("valid");
+    assert!(!separate.warnings.iter().any(|w| w.path == "spec.backup"));
+}

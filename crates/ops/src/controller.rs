@@ -372,7 +372,15 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
     );
     crate::backup_status::update(ctx, cluster, &prepared.rendered.cluster, &mut status).await;
     let seeding = if error.is_none() {
-        crate::bootstrap::run(ctx, cluster, &spec, &observed, day2.as_ref()).await
+        crate::bootstrap::run(
+            ctx,
+            cluster,
+            &spec,
+            &observed,
+            day2.as_ref(),
+            prepared.findings.bootstrap_ignored,
+        )
+        .await
     } else {
         crate::bootstrap::Outcome {
             status: cluster.status.as_ref().and_then(|s| s.bootstrap.clone()),

@@ -12,6 +12,7 @@ use kube::api::{Api, ListParams};
 use kube_quantity::ParsedQuantity;
 use neo4j_aks_model::{Invalid, ValidatedCluster};
 use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
+use neo4j_aks_render::seed::SEED_FETCH_CONTAINER;
 use neo4j_aks_render::{Object, Rendered};
 use serde_json::Value;
 
@@ -39,6 +40,9 @@ pub struct Findings {
     pub disk_size: String,
     /// Claims of members above the rendered count (kept after a scale-down, never deleted).
     pub retained_claims: Vec<String>,
+    /// `spec.bootstrap` is set but the live StatefulSet was created without it: the cluster
+    /// already runs, so its members are not given seed containers (and nothing is seeded).
+    pub bootstrap_ignored: bool,
 }
 
 /// Everything `apply` needs.
@@ -54,6 +58,16 @@ pub struct Prepared {
 /// Label selector of every object of the cluster `name` that neo4j-aks manages.
 pub fn owned_selector(name: &str) -> String {
     format!("{CLUSTER_LABEL}={name},app.kubernetes.io/managed-by={MANAGED_BY}")
+}
+
+/// Whether the StatefulSet's members fetch a seed before Neo4j starts (it was created with
+/// `spec.bootstrap`, and the bootstrap has not been removed since).
+fn seeds_members(sts: &StatefulSet) -> bool {
+    sts.spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.init_containers.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.name == SEED_FETCH_CONTAINER))
 }
 
 fn quantity(text: &str) -> Option<ParsedQuantity> {
@@ -150,6 +164,12 @@ pub async fn prepare(
         )));
     }
 
+    if cluster.bootstrap.is_some() && live.as_ref().is_some_and(|sts| !seeds_members(sts)) {
+        // A restore only ever seeds the cluster it creates; rendering the seed containers
+        // into a running one would restart every member for nothing.
+        cluster.bootstrap = None;
+        findings.bootstrap_ignored = true;
+    }
     if let Some(sts) = &live {
         let live_replicas = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
         if live_replicas > cluster.members {

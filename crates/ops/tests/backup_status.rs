@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{CronJob, Job, JobSpec};
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, PodTemplateSpec};
-use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams, PostParams};
 use neo4j_aks_testkit::wait_until;
 use serde_json::json;
 use support::{Harness, WAIT};
@@ -145,17 +144,6 @@ async fn finished_run(
         .expect("pod status");
 }
 
-async fn events_with_reason(h: &Harness, reason: &str) -> Vec<Event> {
-    h.api::<Event>()
-        .list(&ListParams::default())
-        .await
-        .expect("events")
-        .items
-        .into_iter()
-        .filter(|e| e.reason.as_deref() == Some(reason))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_backup_jobs_show_in_status_events_and_metrics() {
     let Some(mut h) = Harness::new("ops_backup_status").await else {
@@ -217,7 +205,7 @@ async fn finished_backup_jobs_show_in_status_events_and_metrics() {
         Duration::from_secs(30),
         "a BackupSucceeded event",
         || async {
-            let found = events_with_reason(&h, "BackupSucceeded").await;
+            let found = h.events("BackupSucceeded").await;
             if found.len() == 1 {
                 Ok(())
             } else {
@@ -262,7 +250,7 @@ async fn finished_backup_jobs_show_in_status_events_and_metrics() {
         "db-backup-100"
     );
     wait_until(Duration::from_secs(30), "a BackupFailed event", || async {
-        let found = events_with_reason(&h, "BackupFailed").await;
+        let found = h.events("BackupFailed").await;
         match found.first() {
             Some(e) if e.type_.as_deref() == Some("Warning") => Ok(()),
             other => Err(format!("{other:?}")),
@@ -274,8 +262,8 @@ async fn finished_backup_jobs_show_in_status_events_and_metrics() {
     )));
     // Quiet afterwards: one event per run, not per reconcile.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(events_with_reason(&h, "BackupSucceeded").await.len(), 1);
-    assert_eq!(events_with_reason(&h, "BackupFailed").await.len(), 1);
+    assert_eq!(h.events("BackupSucceeded").await.len(), 1);
+    assert_eq!(h.events("BackupFailed").await.len(), 1);
     let _ = WAIT;
     h.teardown().await;
 }

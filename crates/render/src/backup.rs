@@ -508,6 +508,17 @@ fn agent(
         ));
         mounts.push(mount(AUTH_VOLUME, AUTH_MOUNT, true));
     }
+    agent_container(name, args, env_vars, mounts)
+}
+
+/// The neo4j-aks image running `args`; its one-line JSON result (docs/backup.md) is the
+/// termination message the operator reads.
+pub(crate) fn agent_container(
+    name: &str,
+    args: Vec<String>,
+    env_vars: Vec<EnvVar>,
+    mounts: Vec<VolumeMount>,
+) -> Container {
     Container {
         name: name.to_string(),
         image: Some(AGENT_IMAGE.to_string()),
@@ -517,7 +528,6 @@ fn agent(
         volume_mounts: Some(mounts),
         resources: Some(resources("500m", "256Mi")),
         security_context: Some(restricted(true)),
-        // The one-line JSON result the operator reads (docs/backup.md).
         termination_message_policy: Some("File".to_string()),
         ..Container::default()
     }

@@ -24,7 +24,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{BackupCredential, Bootstrap};
 
-use crate::backup::{AGENT_IMAGE, blob_access, env, key_volume, mount, resources, restricted};
+use crate::backup::{agent_container, blob_access, env, key_volume, mount, resources, restricted};
 use crate::labels;
 
 pub const SEED_VOLUME: &str = "seed";
@@ -135,19 +135,8 @@ fn fetch(bootstrap: &Bootstrap) -> Container {
         args.push("--not-after".to_string());
         args.push(not_after.clone());
     }
-    Container {
-        name: SEED_FETCH_CONTAINER.to_string(),
-        image: Some(AGENT_IMAGE.to_string()),
-        image_pull_policy: Some("IfNotPresent".to_string()),
-        args: Some(args),
-        env: Some(env_vars),
-        volume_mounts: Some(mounts),
-        resources: Some(resources("500m", "256Mi")),
-        security_context: Some(restricted(true)),
-        // The operator reads the chosen restore points from here.
-        termination_message_policy: Some("File".to_string()),
-        ..Container::default()
-    }
+    // The operator reads the chosen restore points from the termination message.
+    agent_container(SEED_FETCH_CONTAINER, args, env_vars, mounts)
 }
 
 fn aggregate(cluster: &ValidatedCluster) -> Container {

@@ -2,7 +2,7 @@
 //! document for scripts. Pure: both are computed from the object alone.
 
 use kube::ResourceExt;
-use neo4j_aks_model::{Neo4jCluster, Neo4jClusterStatus, OperationStatus};
+use neo4j_aks_model::{BootstrapStatus, Neo4jCluster, Neo4jClusterStatus, OperationStatus};
 use serde::Serialize;
 
 /// Printed for a value the status does not know (for instance while Neo4j is unreachable).
@@ -33,6 +33,72 @@ pub struct StatusView {
     pub next_step: Option<NextStepView>,
     /// Every condition; `healthy` tells which ones the table lists.
     pub conditions: Vec<ConditionView>,
+    /// Seeding from a backup (`spec.bootstrap`); null for a cluster created without it.
+    pub bootstrap: Option<BootstrapView>,
+}
+
+#[derive(Serialize, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BootstrapView {
+    pub phase: String,
+    pub message: Option<String>,
+    pub databases: Vec<SeededDatabaseView>,
+    pub completed_at: Option<String>,
+}
+
+#[derive(Serialize, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeededDatabaseView {
+    pub name: String,
+    pub artifact: String,
+    pub state: String,
+    pub requested_at: String,
+    pub nodes: Option<i64>,
+    pub relationships: Option<i64>,
+}
+
+impl From<&BootstrapStatus> for BootstrapView {
+    fn from(b: &BootstrapStatus) -> Self {
+        BootstrapView {
+            phase: b.phase.clone(),
+            message: b.message.clone(),
+            databases: b
+                .databases
+                .iter()
+                .map(|d| SeededDatabaseView {
+                    name: d.name.clone(),
+                    artifact: d.artifact.clone(),
+                    state: d.state.clone(),
+                    requested_at: d.requested_at.clone(),
+                    nodes: d.nodes,
+                    relationships: d.relationships,
+                })
+                .collect(),
+            completed_at: b.completed_at.clone(),
+        }
+    }
+}
+
+impl BootstrapView {
+    /// `Seeding: sales is being seeded (…); neo4j Seeded (1200 nodes), sales Requested`.
+    pub fn summary(&self) -> String {
+        let mut text = self.phase.clone();
+        if let Some(message) = &self.message {
+            text.push_str(&format!(": {message}"));
+        }
+        if !self.databases.is_empty() {
+            let each: Vec<String> = self
+                .databases
+                .iter()
+                .map(|d| match d.nodes {
+                    Some(nodes) => format!("{} {} ({nodes} nodes)", d.name, d.state),
+                    None => format!("{} {}", d.name, d.state),
+                })
+                .collect();
+            text.push_str(&format!("; {}", each.join(", ")));
+        }
+        text
+    }
 }
 
 #[derive(Serialize, Debug, PartialEq)]
@@ -179,6 +245,7 @@ impl StatusView {
                     healthy: healthy(&c.type_, &c.status),
                 })
                 .collect(),
+            bootstrap: status.bootstrap.as_ref().map(BootstrapView::from),
         }
     }
 
@@ -252,6 +319,9 @@ impl StatusView {
                 .as_ref()
                 .map_or_else(|| UNKNOWN.to_string(), NextStepView::summary)
         ));
+        if let Some(bootstrap) = &self.bootstrap {
+            out.push_str(&format!("Bootstrap: {}\n", bootstrap.summary()));
+        }
         let attention: Vec<&ConditionView> =
             self.conditions.iter().filter(|c| !c.healthy).collect();
         if attention.is_empty() {
@@ -432,6 +502,55 @@ Conditions: all healthy
     }
 
     #[test]
+    fn a_seeding_cluster_shows_its_bootstrap_line_and_json() {
+        let mut c = healthy_cluster(3);
+        status(&mut c).bootstrap = Some(BootstrapStatus {
+            phase: "Seeding".to_string(),
+            message: Some("sales is being seeded (db-1:7687: starting)".to_string()),
+            databases: vec![
+                neo4j_aks_model::BootstrapDatabaseStatus {
+                    name: "neo4j".to_string(),
+                    artifact: "neo4j-2026-11-19T02-00-00Z-diff".to_string(),
+                    state: "Seeded".to_string(),
+                    requested_at: "2026-11-26T12:00:00Z".to_string(),
+                    nodes: Some(1200),
+                    relationships: Some(3400),
+                },
+                neo4j_aks_model::BootstrapDatabaseStatus {
+                    name: "sales".to_string(),
+                    artifact: "sales-2026-11-19T02-00-00Z-diff".to_string(),
+                    state: "Requested".to_string(),
+                    requested_at: "2026-11-26T12:01:00Z".to_string(),
+                    nodes: None,
+                    relationships: None,
+                },
+            ],
+            completed_at: None,
+        });
+        let view = StatusView::of(&c);
+        assert!(
+            view.to_table().contains(
+                "Bootstrap: Seeding: sales is being seeded (db-1:7687: starting); neo4j Seeded (1200 nodes), sales Requested\n"
+            ),
+            "{}",
+            view.to_table()
+        );
+        let doc: serde_json::Value = serde_json::from_str(&view.to_json()).expect("JSON");
+        assert_eq!(doc["bootstrap"]["phase"], "Seeding");
+        assert!(doc["bootstrap"]["completedAt"].is_null());
+        assert_eq!(doc["bootstrap"]["databases"][0]["relationships"], 3400);
+        assert!(doc["bootstrap"]["databases"][1]["nodes"].is_null());
+        assert_eq!(
+            doc["bootstrap"]["databases"][1]["requestedAt"],
+            "2026-11-26T12:01:00Z"
+        );
+        // A cluster created without spec.bootstrap: no line, null in JSON.
+        let plain = StatusView::of(&healthy_cluster(3));
+        assert!(!plain.to_table().contains("Bootstrap"));
+        assert!(plain.bootstrap.is_none());
+    }
+
+    #[test]
     fn unknown_values_show_as_dash_and_unhealthy_conditions_are_listed() {
         let mut c = cluster(3);
         let s = status(&mut c);
@@ -554,6 +673,7 @@ Conditions: all healthy
             "operation",
             "nextStep",
             "observedGeneration",
+            "bootstrap",
         ] {
             assert!(doc[key].is_null(), "{key}: {doc}");
         }

@@ -19,9 +19,11 @@
 //! default database stays empty, its counts do not match the backup's, and after the grace time
 //! the bootstrap is refused with that message (it never recreates a database twice by itself).
 //!
-//! The bootstrap acts only on a cluster that was created with it: the operator records
-//! `Pending` when it first sees the cluster without a StatefulSet; added to a running cluster,
-//! `spec.bootstrap` is refused and nothing is sent.
+//! The bootstrap acts only on a cluster that was created with it, which its StatefulSet shows:
+//! the members of a cluster created with `spec.bootstrap` carry the seed containers. Added to a
+//! cluster whose StatefulSet runs without them, `spec.bootstrap` is refused for good (prepare
+//! does not render it, so no member restarts) and nothing is sent. Removed before `Done`, the
+//! bootstrap is refused for good too.
 
 mod decide;
 
@@ -75,34 +77,70 @@ pub fn initial_status(created_now: bool) -> BootstrapStatus {
     }
 }
 
+/// A refusal that no later reconcile reconsiders.
+fn is_final_refusal(status: &BootstrapStatus) -> bool {
+    status.phase == REFUSED
+        && matches!(
+            status.message.as_deref(),
+            Some(ADDED_TO_A_RUNNING_CLUSTER | REMOVED_BEFORE_DONE)
+        )
+}
+
 /// Seeding is under way or waiting (requeue soon); `Done` and refusals wait for a change.
 pub fn in_progress(status: &BootstrapStatus) -> bool {
     status.phase == PENDING || status.phase == SEEDING
 }
 
-/// The bootstrap part of a reconcile.
+/// Why seeding stopped when `spec.bootstrap` was removed before it finished.
+pub const REMOVED_BEFORE_DONE: &str = "spec.bootstrap was removed before every database was seeded; nothing more is seeded. Databases already seeded stay as they are; restore the others with the manual runbook (docs/runbooks/restore-cluster.md)";
+
+/// The bootstrap part of a reconcile. `ignored`: the cluster already ran without
+/// `spec.bootstrap`, so its members were rendered without seed containers.
 pub async fn run(
     ctx: &Context,
     cluster: &Neo4jCluster,
     spec: &ValidatedCluster,
     observed: &Observed,
     day2: Option<&Day2>,
+    ignored: bool,
 ) -> Outcome {
-    let Some(bootstrap) = &spec.bootstrap else {
-        // Removing spec.bootstrap keeps the record of what was seeded.
-        return Outcome {
-            status: cluster.status.as_ref().and_then(|s| s.bootstrap.clone()),
-            acted: false,
-        };
-    };
     let recorded = cluster.status.as_ref().and_then(|s| s.bootstrap.clone());
-    let Some(recorded) = recorded else {
-        return Outcome {
-            status: Some(initial_status(observed.statefulset.is_none())),
-            acted: false,
-        };
+    let (bootstrap, recorded) = match (&spec.bootstrap, recorded) {
+        (None, Some(r)) if in_progress(&r) => {
+            return Outcome {
+                status: Some(BootstrapStatus {
+                    phase: REFUSED.to_string(),
+                    message: Some(REMOVED_BEFORE_DONE.to_string()),
+                    ..r
+                }),
+                acted: false,
+            };
+        }
+        // Removing spec.bootstrap keeps the record of what was seeded.
+        (None, recorded) => {
+            return Outcome {
+                status: recorded,
+                acted: false,
+            };
+        }
+        (Some(_), None) => {
+            if ignored {
+                ctx.publish(
+                    cluster,
+                    EventType::Warning,
+                    "BootstrapRefused",
+                    ADDED_TO_A_RUNNING_CLUSTER.to_string(),
+                )
+                .await;
+            }
+            return Outcome {
+                status: Some(initial_status(!ignored)),
+                acted: false,
+            };
+        }
+        (Some(bootstrap), Some(recorded)) => (bootstrap, recorded),
     };
-    if recorded.phase == DONE || recorded.message.as_deref() == Some(ADDED_TO_A_RUNNING_CLUSTER) {
+    if recorded.phase == DONE || is_final_refusal(&recorded) {
         return Outcome {
             status: Some(recorded),
             acted: false,
