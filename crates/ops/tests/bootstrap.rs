@@ -270,32 +270,25 @@ async fn a_restored_cluster_seeds_each_database_once_and_checks_its_counts() {
         ],
         "each database seeded exactly once, in the spec's order"
     );
-    let by_name = |name: &str| {
-        done.databases
-            .iter()
-            .find(|d| d.name == name)
-            .cloned()
-            .expect("database recorded")
-    };
-    let neo4j = by_name("neo4j");
+    let recorded: Vec<_> = done
+        .databases
+        .iter()
+        .map(|d| {
+            (
+                d.name.as_str(),
+                d.state.as_str(),
+                d.artifact.as_str(),
+                d.nodes,
+                d.relationships,
+            )
+        })
+        .collect();
     assert_eq!(
-        (
-            neo4j.state.as_str(),
-            neo4j.artifact.as_str(),
-            neo4j.nodes,
-            neo4j.relationships
-        ),
-        ("Seeded", NEO4J_ARTIFACT, Some(1200), Some(3400))
-    );
-    let sales = by_name("sales");
-    assert_eq!(
-        (
-            sales.state.as_str(),
-            sales.artifact.as_str(),
-            sales.nodes,
-            sales.relationships
-        ),
-        ("Seeded", SALES_ARTIFACT, Some(500), Some(800))
+        recorded,
+        [
+            ("neo4j", "Seeded", NEO4J_ARTIFACT, Some(1200), Some(3400)),
+            ("sales", "Seeded", SALES_ARTIFACT, Some(500), Some(800)),
+        ]
     );
     assert!(done.completed_at.is_some());
     assert_eq!(h.events("DatabaseSeeded").await.len(), 2);
