@@ -382,10 +382,7 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
         )
         .await
     } else {
-        crate::bootstrap::Outcome {
-            status: cluster.status.as_ref().and_then(|s| s.bootstrap.clone()),
-            acted: false,
-        }
+        crate::bootstrap::keep(ctx, cluster).await
     };
     status.bootstrap = seeding.status;
     let acted = seeding.acted

@@ -14,6 +14,10 @@
 //!    the source held around the backup (the marker's range), and the database is `Seeded`;
 //! 4. every database seeded: `Done`, for good.
 //!
+//! Stale copies: while seeding, every decision is taken on the Neo4jCluster as stored (one GET
+//! per reconcile), not on the watch cache, which may not hold the last status write yet; an older
+//! copy would send a statement again. Transitions are recorded before their event is published.
+//!
 //! Crash windows: a seed statement is recorded (`Requested`) *before* it is sent. Recorded but
 //! not sent: a created database is absent, so CREATE is sent again (nothing to lose); a recreated
 //! default database stays empty, its counts do not match the backup's, and after the grace time
@@ -32,6 +36,7 @@ use std::sync::Arc;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
+use kube::api::Api;
 use kube::runtime::events::EventType;
 use neo4j_aks_backup::catalogue::GraphCounts;
 use neo4j_aks_model::validated::Bootstrap;
@@ -146,6 +151,23 @@ pub async fn run(
             acted: false,
         };
     }
+    let Some(stored) = stored(ctx, cluster).await else {
+        return Outcome {
+            status: Some(recorded),
+            acted: false,
+        };
+    };
+    let cluster = &stored;
+    let recorded = match cluster.status.as_ref().and_then(|s| s.bootstrap.clone()) {
+        Some(stored) if stored.phase == DONE || is_final_refusal(&stored) => {
+            return Outcome {
+                status: Some(stored),
+                acted: false,
+            };
+        }
+        Some(stored) => stored,
+        None => recorded,
+    };
     let (unsettled, admin) = settled(spec, observed, day2);
     let seeds: BTreeMap<u32, MemberSeed> = observed
         .seed_messages
@@ -172,6 +194,40 @@ pub async fn run(
     };
     let decision = decide(&view);
     carry_out(ctx, cluster, admin, recorded, decision).await
+}
+
+/// The Neo4jCluster as stored. The watch cache may not hold this operator's last status write
+/// yet: a seed statement, an event or a transition is decided on the stored status, never on an
+/// older copy of it.
+async fn stored(ctx: &Context, cluster: &Neo4jCluster) -> Option<Neo4jCluster> {
+    let api = Api::<Neo4jCluster>::namespaced(
+        ctx.client.clone(),
+        &cluster.namespace().unwrap_or_default(),
+    );
+    match api.get(&cluster.name_any()).await {
+        Ok(stored) => Some(stored),
+        Err(e) => {
+            warn!(cluster = %cluster.name_any(), error = %e, "cannot read the stored bootstrap status; seeding waits");
+            None
+        }
+    }
+}
+
+/// The bootstrap status to write back from a reconcile that did not get to seeding (an apply
+/// error): the stored one while seeding is under way, so that an older copy never replaces it.
+pub async fn keep(ctx: &Context, cluster: &Neo4jCluster) -> Outcome {
+    let cached = cluster.status.as_ref().and_then(|s| s.bootstrap.clone());
+    let status = match &cached {
+        Some(b) if in_progress(b) => stored(ctx, cluster)
+            .await
+            .and_then(|c| c.status.and_then(|s| s.bootstrap))
+            .or(cached),
+        _ => cached,
+    };
+    Outcome {
+        status,
+        acted: false,
+    }
 }
 
 /// Why seeding must wait, and the admin connection the day-2 part opened.
@@ -274,6 +330,7 @@ async fn carry_out(
             }
         }
         Decision::Seeded { database, counts } => {
+            let before = status.clone();
             if let Some(entry) = status.databases.iter_mut().find(|d| d.name == database) {
                 entry.state = SEEDED.to_string();
                 entry.nodes = i64::try_from(counts.nodes).ok();
@@ -283,41 +340,31 @@ async fn carry_out(
                 "{database} seeded: {} nodes, {} relationships, as the backup recorded",
                 counts.nodes, counts.relationships
             );
-            ctx.publish(
-                cluster,
-                EventType::Normal,
-                "DatabaseSeeded",
-                message.clone(),
-            )
-            .await;
             status.phase = SEEDING.to_string();
-            status.message = Some(message);
-            Outcome {
-                status: Some(status),
-                acted: true,
-            }
+            status.message = Some(message.clone());
+            announce(ctx, cluster, before, status, "DatabaseSeeded", message).await
         }
         Decision::Done => {
-            if status.phase != DONE {
-                let message = format!(
-                    "every database seeded: {}",
-                    status
-                        .databases
-                        .iter()
-                        .map(|d| format!("{} from {}", d.name, d.artifact))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                ctx.publish(cluster, EventType::Normal, "BootstrapDone", message.clone())
-                    .await;
-                status.phase = DONE.to_string();
-                status.message = Some(message);
-                status.completed_at = Some(now.to_string());
+            if status.phase == DONE {
+                return Outcome {
+                    status: Some(status),
+                    acted: false,
+                };
             }
-            Outcome {
-                status: Some(status),
-                acted: false,
-            }
+            let before = status.clone();
+            let message = format!(
+                "every database seeded: {}",
+                status
+                    .databases
+                    .iter()
+                    .map(|d| format!("{} from {}", d.name, d.artifact))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            status.phase = DONE.to_string();
+            status.message = Some(message.clone());
+            status.completed_at = Some(now.to_string());
+            announce(ctx, cluster, before, status, "BootstrapDone", message).await
         }
         Decision::Create {
             database,
@@ -354,6 +401,43 @@ async fn carry_out(
 }
 
 /// Records the seed statement as `Requested`, then sends it.
+/// Writes `status` as the stored bootstrap status now (the rest of the status as stored).
+async fn record(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    status: &BootstrapStatus,
+) -> Result<(), crate::error::ReconcileError> {
+    let mut whole = cluster.status.clone().unwrap_or_default();
+    whole.bootstrap = Some(status.clone());
+    crate::controller::write_status_now(ctx, cluster, &whole).await
+}
+
+/// Records a transition, then publishes its event: the next reconcile sees it recorded, so the
+/// event is never published twice (an operator stopped in between loses it; the status keeps the
+/// transition). A transition that cannot be recorded publishes nothing and is tried again.
+async fn announce(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    before: BootstrapStatus,
+    after: BootstrapStatus,
+    reason: &str,
+    message: String,
+) -> Outcome {
+    if let Err(e) = record(ctx, cluster, &after).await {
+        warn!(cluster = %cluster.name_any(), error = %e, reason, "recording the bootstrap status failed");
+        return Outcome {
+            status: Some(before),
+            acted: false,
+        };
+    }
+    ctx.publish(cluster, EventType::Normal, reason, message)
+        .await;
+    Outcome {
+        status: Some(after),
+        acted: true,
+    }
+}
+
 async fn send(
     ctx: &Context,
     cluster: &Neo4jCluster,
@@ -377,9 +461,7 @@ async fn send(
     }
     status.phase = SEEDING.to_string();
     status.message = Some(format!("seeding {database} from {artifact}"));
-    let mut whole = cluster.status.clone().unwrap_or_default();
-    whole.bootstrap = Some(status.clone());
-    if let Err(e) = crate::controller::write_status_now(ctx, cluster, &whole).await {
+    if let Err(e) = record(ctx, cluster, &status).await {
         warn!(database, error = %e, "not sent: recording the seed step failed");
         return Outcome {
             status: cluster.status.as_ref().and_then(|s| s.bootstrap.clone()),
