@@ -448,7 +448,7 @@ async fn delete_namespace(client: &Client, name: &str) {
 
 /// Gives every StorageClass in `objects` a name unique to the test namespace `ns`
 /// (`<ns>-<name>`), labels it so it is deleted with the namespace, and points the StatefulSets'
-/// volumeClaimTemplates at the new names. Parallel tests then never share (or fight over the
+/// volumeClaimTemplates and generic ephemeral volumes at the new names. Parallel tests then never share (or fight over the
 /// immutable parameters of) a cluster-scoped StorageClass. Returns the renames (old, new).
 pub fn isolate_storage_classes(objects: &mut [Value], ns: &str) -> Vec<(String, String)> {
     let mut renames = Vec::new();
@@ -462,13 +462,22 @@ pub fn isolate_storage_classes(objects: &mut [Value], ns: &str) -> Vec<(String, 
         o["metadata"]["labels"][TEST_NAMESPACE_OWNER_LABEL] = Value::String(ns.to_string());
         renames.push((old, new));
     }
+    let rename = |class: Option<&mut Value>| {
+        if let Some(class) = class
+            && let Some((_, new)) = renames.iter().find(|(old, _)| *class == *old)
+        {
+            *class = Value::String(new.clone());
+        }
+    };
     for o in objects.iter_mut().filter(|o| o["kind"] == "StatefulSet") {
-        let templates = o["spec"]["volumeClaimTemplates"].as_array_mut();
-        for t in templates.into_iter().flatten() {
-            let class = &mut t["spec"]["storageClassName"];
-            if let Some((_, new)) = renames.iter().find(|(old, _)| class == old) {
-                *class = Value::String(new.clone());
-            }
+        // The members' claims, and the per-pod (generic ephemeral) seed claims of a restore.
+        let claims = o.pointer_mut("/spec/volumeClaimTemplates");
+        for t in claims.and_then(Value::as_array_mut).into_iter().flatten() {
+            rename(t.pointer_mut("/spec/storageClassName"));
+        }
+        let volumes = o.pointer_mut("/spec/template/spec/volumes");
+        for v in volumes.and_then(Value::as_array_mut).into_iter().flatten() {
+            rename(v.pointer_mut("/ephemeral/volumeClaimTemplate/spec/storageClassName"));
         }
     }
     renames

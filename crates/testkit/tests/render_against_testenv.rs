@@ -351,6 +351,14 @@ async fn restore_members_get_a_seed_claim_that_goes_with_the_pod() {
             Some("Bound"),
             "{seed}"
         );
+        assert_eq!(
+            claim
+                .spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.clone()),
+            Some(format!("{}-neo4j-premium", d.ns())),
+            "the seed claim uses the test's own StorageClass"
+        );
         let data = d
             .claims()
             .get(&format!("data-{}-{i}", d.name))
