@@ -104,12 +104,14 @@ fn gives_up_with_an_explanation_after_the_timeout() {
     if !ready() {
         return;
     }
-    let output = run_script(3, 1);
+    // `date +%s` counts whole seconds, so a 1 s timeout can already be over at the first check
+    // (CI saw exactly that). 3 s leaves the first check inside the window; the 5 s sleep ends it.
+    let output = run_script(3, 3);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(&format!(
-            "gave up after 1s: SRV {RECORD} lists 1 members, need 3"
+            "gave up after 3s: SRV {RECORD} lists 1 members, need 3"
         )),
         "{stderr}"
     );
