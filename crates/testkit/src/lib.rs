@@ -448,8 +448,9 @@ async fn delete_namespace(client: &Client, name: &str) {
 
 /// Gives every StorageClass in `objects` a name unique to the test namespace `ns`
 /// (`<ns>-<name>`), labels it so it is deleted with the namespace, and points the StatefulSets'
-/// volumeClaimTemplates and generic ephemeral volumes at the new names. Parallel tests then never share (or fight over the
-/// immutable parameters of) a cluster-scoped StorageClass. Returns the renames (old, new).
+/// volumeClaimTemplates and generic ephemeral volumes at the new names. Parallel tests then
+/// never share (or fight over the immutable parameters of) a cluster-scoped StorageClass.
+/// Returns the renames (old, new).
 pub fn isolate_storage_classes(objects: &mut [Value], ns: &str) -> Vec<(String, String)> {
     let mut renames = Vec::new();
     for o in objects.iter_mut().filter(|o| o["kind"] == "StorageClass") {

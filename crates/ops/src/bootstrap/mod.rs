@@ -62,6 +62,16 @@ pub struct Outcome {
     pub acted: bool,
 }
 
+impl Outcome {
+    /// Nothing sent; `status` is what to record.
+    fn status_only(status: Option<BootstrapStatus>) -> Self {
+        Self {
+            status,
+            acted: false,
+        }
+    }
+}
+
 /// Why a bootstrap added to a running cluster is refused, for good.
 pub const ADDED_TO_A_RUNNING_CLUSTER: &str = "spec.bootstrap was added to a cluster that already exists; it only seeds a new cluster. Nothing was changed: remove spec.bootstrap, or restore into a new Neo4jCluster";
 
@@ -91,6 +101,11 @@ fn is_final_refusal(status: &BootstrapStatus) -> bool {
         )
 }
 
+/// `Done` or refused for good: nothing is decided again.
+fn finished(status: &BootstrapStatus) -> bool {
+    status.phase == DONE || is_final_refusal(status)
+}
+
 /// Seeding is under way or waiting (requeue soon); `Done` and refusals wait for a change.
 pub fn in_progress(status: &BootstrapStatus) -> bool {
     status.phase == PENDING || status.phase == SEEDING
@@ -112,21 +127,15 @@ pub async fn run(
     let recorded = cluster.status.as_ref().and_then(|s| s.bootstrap.clone());
     let (bootstrap, recorded) = match (&spec.bootstrap, recorded) {
         (None, Some(r)) if in_progress(&r) => {
-            return Outcome {
-                status: Some(BootstrapStatus {
-                    phase: REFUSED.to_string(),
-                    message: Some(REMOVED_BEFORE_DONE.to_string()),
-                    ..r
-                }),
-                acted: false,
-            };
+            return Outcome::status_only(Some(BootstrapStatus {
+                phase: REFUSED.to_string(),
+                message: Some(REMOVED_BEFORE_DONE.to_string()),
+                ..r
+            }));
         }
         // Removing spec.bootstrap keeps the record of what was seeded.
         (None, recorded) => {
-            return Outcome {
-                status: recorded,
-                acted: false,
-            };
+            return Outcome::status_only(recorded);
         }
         (Some(_), None) => {
             if ignored {
@@ -138,36 +147,25 @@ pub async fn run(
                 )
                 .await;
             }
-            return Outcome {
-                status: Some(initial_status(!ignored)),
-                acted: false,
-            };
+            return Outcome::status_only(Some(initial_status(!ignored)));
         }
         (Some(bootstrap), Some(recorded)) => (bootstrap, recorded),
     };
-    if recorded.phase == DONE || is_final_refusal(&recorded) {
-        return Outcome {
-            status: Some(recorded),
-            acted: false,
-        };
+    if finished(&recorded) {
+        return Outcome::status_only(Some(recorded));
     }
     let Some(stored) = stored(ctx, cluster).await else {
-        return Outcome {
-            status: Some(recorded),
-            acted: false,
-        };
+        return Outcome::status_only(Some(recorded));
     };
     let cluster = &stored;
-    let recorded = match cluster.status.as_ref().and_then(|s| s.bootstrap.clone()) {
-        Some(stored) if stored.phase == DONE || is_final_refusal(&stored) => {
-            return Outcome {
-                status: Some(stored),
-                acted: false,
-            };
-        }
-        Some(stored) => stored,
-        None => recorded,
-    };
+    let recorded = cluster
+        .status
+        .as_ref()
+        .and_then(|s| s.bootstrap.clone())
+        .unwrap_or(recorded);
+    if finished(&recorded) {
+        return Outcome::status_only(Some(recorded));
+    }
     let (unsettled, admin) = settled(spec, observed, day2);
     let seeds: BTreeMap<u32, MemberSeed> = observed
         .seed_messages
@@ -224,10 +222,7 @@ pub async fn keep(ctx: &Context, cluster: &Neo4jCluster) -> Outcome {
             .or(cached),
         _ => cached,
     };
-    Outcome {
-        status,
-        acted: false,
-    }
+    Outcome::status_only(status)
 }
 
 /// Why seeding must wait, and the admin connection the day-2 part opened.
@@ -312,10 +307,7 @@ async fn carry_out(
                 }
                 .to_string();
             }
-            Outcome {
-                status: Some(status),
-                acted: false,
-            }
+            Outcome::status_only(Some(status))
         }
         Decision::Refuse(why) => {
             if status.phase != REFUSED || status.message.as_deref() != Some(why.as_str()) {
@@ -324,10 +316,7 @@ async fn carry_out(
             }
             status.phase = REFUSED.to_string();
             status.message = Some(why);
-            Outcome {
-                status: Some(status),
-                acted: false,
-            }
+            Outcome::status_only(Some(status))
         }
         Decision::Seeded { database, counts } => {
             let before = status.clone();
@@ -346,10 +335,7 @@ async fn carry_out(
         }
         Decision::Done => {
             if status.phase == DONE {
-                return Outcome {
-                    status: Some(status),
-                    acted: false,
-                };
+                return Outcome::status_only(Some(status));
             }
             let before = status.clone();
             let message = format!(
@@ -374,10 +360,7 @@ async fn carry_out(
             secondaries,
         } => {
             let Some(admin) = admin else {
-                return Outcome {
-                    status: Some(status),
-                    acted: false,
-                };
+                return Outcome::status_only(Some(status));
             };
             let statement =
                 admin.create_database_from_seed(&database, &seed_uri, primaries, secondaries);
@@ -389,10 +372,7 @@ async fn carry_out(
             seed_uri,
         } => {
             let Some(admin) = admin else {
-                return Outcome {
-                    status: Some(status),
-                    acted: false,
-                };
+                return Outcome::status_only(Some(status));
             };
             let statement = admin.recreate_database_from_seed(&database, &seed_uri);
             send(ctx, cluster, status, &database, &artifact, now, statement).await
@@ -400,7 +380,6 @@ async fn carry_out(
     }
 }
 
-/// Records the seed statement as `Requested`, then sends it.
 /// Writes `status` as the stored bootstrap status now (the rest of the status as stored).
 async fn record(
     ctx: &Context,
@@ -425,10 +404,7 @@ async fn announce(
 ) -> Outcome {
     if let Err(e) = record(ctx, cluster, &after).await {
         warn!(cluster = %cluster.name_any(), error = %e, reason, "recording the bootstrap status failed");
-        return Outcome {
-            status: Some(before),
-            acted: false,
-        };
+        return Outcome::status_only(Some(before));
     }
     ctx.publish(cluster, EventType::Normal, reason, message)
         .await;
@@ -438,6 +414,7 @@ async fn announce(
     }
 }
 
+/// Records the seed statement as `Requested`, then sends it.
 async fn send(
     ctx: &Context,
     cluster: &Neo4jCluster,
@@ -463,10 +440,7 @@ async fn send(
     status.message = Some(format!("seeding {database} from {artifact}"));
     if let Err(e) = record(ctx, cluster, &status).await {
         warn!(database, error = %e, "not sent: recording the seed step failed");
-        return Outcome {
-            status: cluster.status.as_ref().and_then(|s| s.bootstrap.clone()),
-            acted: false,
-        };
+        return Outcome::status_only(cluster.status.as_ref().and_then(|s| s.bootstrap.clone()));
     }
     match statement.await {
         Ok(()) => {
