@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validate::show_bytes;
 use neo4j_aks_model::validated::{BackupCredential, BlobLocation, PasswordSource, Resolver};
-use neo4j_aks_render::{Rendered, labels, ports};
+use neo4j_aks_render::{Rendered, labels, neo4j_conf, ports};
 
 pub struct Summary {
     value: serde_json::Value,
@@ -40,8 +40,16 @@ impl Summary {
     pub fn of(rendered: &Rendered) -> Self {
         let c = &rendered.cluster;
         let k8s = c.resolver() == Some(Resolver::K8s);
+        let member_settings = neo4j_conf::member_settings(c);
         let members: Vec<_> = (0..c.members)
             .map(|i| {
+                // What the member advertises, as the pod's environment spells it out.
+                let advertised: serde_json::Map<String, Value> = member_settings
+                    .iter()
+                    .map(|(key, value)| {
+                        (key.clone(), Value::from(value.replace("$(POD_NAME)", &c.pod_name(i))))
+                    })
+                    .collect();
                 json!({
                     "pod": c.pod_name(i),
                     "address": c.member_fqdn(i),
@@ -51,6 +59,7 @@ impl Summary {
                         (true, false) => Some(format!("{}:{}", c.member_fqdn(i), ports::DISCOVERY)),
                     },
                     "pvc": c.pvc_name(i),
+                    "advertised": advertised,
                 })
             })
             .collect();
@@ -163,7 +172,12 @@ impl Summary {
         );
         out += &match v["loadBalancer"].as_str() {
             Some(lb) => format!(
-                "Clients:    LoadBalancer {lb} (bolt 7687, http 7474, https 7473){}\n",
+                "Clients:    LoadBalancer {lb} ({}){}\n",
+                ports::client_ports()
+                    .iter()
+                    .map(|(name, port)| format!("{name} {port}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if v["mode"] == "cluster" {
                     "; server-side routing sends writes to the leader"
                 } else {
@@ -209,18 +223,16 @@ impl Summary {
                 }
             );
         }
-        out += "Members:\n";
+        out += "Members (every advertised address is set explicitly, none left to the image's hostname default):\n";
         for m in v["members"].as_array().into_iter().flatten() {
-            let discovery = m["discoveryAddress"]
-                .as_str()
-                .map(|d| format!("  discovery {d}"))
-                .unwrap_or_default();
             out += &format!(
-                "  {:<14} {}{discovery}  disk {}\n",
+                "  {}  disk {}\n",
                 m["pod"].as_str().unwrap_or_default(),
-                m["address"].as_str().unwrap_or_default(),
                 m["pvc"].as_str().unwrap_or_default()
             );
+            for (key, value) in m["advertised"].as_object().into_iter().flatten() {
+                out += &format!("    {key:<40} {}\n", value.as_str().unwrap_or_default());
+            }
         }
         out += "Objects:\n";
         for o in v["objects"].as_array().into_iter().flatten() {

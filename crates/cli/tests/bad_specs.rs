@@ -220,6 +220,24 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "use spec.memory.heap",
         ),
         (
+            "a directory on the read-only root filesystem",
+            with("  config:\n    server.directories.logs: /var/log/neo4j\n"),
+            "spec.config[\"server.directories.logs\"]",
+            "root filesystem is read-only",
+        ),
+        (
+            "CSV metrics into the read-only root filesystem",
+            with("  config:\n    server.metrics.csv.enabled: \"true\"\n"),
+            "spec.config[\"server.metrics.csv.enabled\"]",
+            "CSV metrics are off",
+        ),
+        (
+            "memory that leaves less than the manual's 1Gi headroom",
+            with("  resources:\n    memory: 8Gi\n  memory:\n    heap: 4Gi\n    pageCache: 3073Mi\n"),
+            "spec.memory",
+            "1Gi headroom exceeds",
+        ),
+        (
             "reserved label",
             with("  labels:\n    app.kubernetes.io/name: other\n"),
             "spec.labels[\"app.kubernetes.io/name\"]",

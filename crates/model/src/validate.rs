@@ -12,8 +12,8 @@ use crate::problems::{Findings, Invalid};
 use crate::spec::{BackupCredentials, BackupTarget, FeatureToggle, Neo4jCluster, Neo4jClusterSpec};
 use crate::validated::{
     AntiAffinity, Backup, BackupCredential, BackupRetention, BackupType, BlobLocation, Bootstrap,
-    Clustering, DeletionPolicy, GIB, Image, License, LoadBalancer, MIB, Memory, PasswordSource,
-    Resolver, Resources, Scheduling, Storage, ValidatedCluster,
+    Clustering, DeletionPolicy, Edition, GIB, Image, License, LoadBalancer, MIB, Memory,
+    PasswordSource, Resolver, Resources, Scheduling, Storage, ValidatedCluster,
 };
 use crate::version::Neo4jVersion;
 
@@ -40,8 +40,16 @@ pub const DEFAULT_MEMORY: &str = "8Gi";
 pub const DEFAULT_PORT_NAME: &str = "discovery";
 /// The key holds the image's auth string, `neo4j/<password>`.
 pub const DEFAULT_PASSWORD_KEY: &str = "NEO4J_AUTH";
-/// Headroom the Operations Manual asks for beyond heap and page cache (JVM off-heap, OS).
+/// Headroom the Operations Manual asks for beyond heap and page cache ("heap + pagecache + 1GB <
+/// available memory", kubernetes/configuration.adoc): less is refused, the kernel would OOM-kill.
 pub const MEMORY_HEADROOM: i64 = GIB;
+/// Share of the container's memory kept for the JVM's native memory (metaspace, code cache,
+/// thread stacks, G1's remembered sets, which grow with the heap, Netty's direct buffers) and for
+/// what the kernel charges the container (mmapped index files, transaction-log writes): the
+/// manual lists these areas without a size (performance/memory-configuration.adoc) and says the
+/// OS reserve should be "significantly larger" on large machines. Below `max(1Gi, 10%)` of the
+/// limit a warning is given; the default split keeps it.
+pub const NATIVE_MARGIN_PERCENT: i64 = 10;
 /// Above ~31 GiB the JVM loses compressed object pointers.
 pub const MAX_USEFUL_HEAP: i64 = 31 * GIB;
 const MIN_HEAP: i64 = 256 * MIB;
@@ -214,6 +222,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         namespace,
         version,
         license,
+        edition,
         image,
         members,
         clustering,
@@ -236,12 +245,6 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     };
     check_dns_lengths(&validated)?;
     Ok(validated)
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Edition {
-    Enterprise,
-    Community,
 }
 
 fn check_name(f: &mut Findings, name: Option<&str>) -> Option<String> {
@@ -694,6 +697,8 @@ fn check_memory(
 ) -> Option<Memory> {
     let memory = spec.memory.clone().unwrap_or_default();
     let available = resources.memory_bytes - MEMORY_HEADROOM;
+    let margin = MEMORY_HEADROOM.max(resources.memory_bytes / 100 * NATIVE_MARGIN_PERCENT);
+    let comfortable = resources.memory_bytes - margin;
     let mut field = |path: &str, value: Option<String>| -> Result<Option<i64>, ()> {
         match value.as_deref().map(quantity_bytes) {
             None => Ok(None),
@@ -711,11 +716,14 @@ fn check_memory(
     };
     let (heap, page_cache) = match (heap, page_cache) {
         (Some(h), Some(p)) => (h, p),
-        (Some(h), None) => (h, available.saturating_sub(h)),
-        (None, Some(p)) => (available.saturating_sub(p).min(MAX_USEFUL_HEAP), p),
+        (Some(h), None) => (h, comfortable.saturating_sub(h) / MIB * MIB),
+        (None, Some(p)) => (
+            (comfortable.saturating_sub(p) / MIB * MIB).min(MAX_USEFUL_HEAP),
+            p,
+        ),
         (None, None) => {
-            let heap = (available / 2 / MIB * MIB).min(MAX_USEFUL_HEAP);
-            (heap, available - heap)
+            let heap = (comfortable / 2 / MIB * MIB).min(MAX_USEFUL_HEAP);
+            (heap, (comfortable - heap) / MIB * MIB)
         }
     };
     let mut ok = true;
@@ -730,6 +738,18 @@ fn check_memory(
             ),
         );
         ok = false;
+    } else if heap.saturating_add(page_cache) > comfortable {
+        f.warning(
+            "spec.memory",
+            format!(
+                "heap ({}) + page cache ({}) leave {} of resources.memory ({}) for the JVM's native memory and the kernel; keep at least {} (10% above 10Gi) or the container may be OOM-killed under load",
+                show_bytes(heap),
+                show_bytes(page_cache),
+                show_bytes(resources.memory_bytes - heap - page_cache),
+                resources.memory,
+                show_bytes(margin / MIB * MIB)
+            ),
+        );
     }
     if heap < MIN_HEAP {
         f.problem(
@@ -977,6 +997,11 @@ pub fn managed_setting(name: &str) -> Option<&'static str> {
         .any(|p| name.starts_with(p))
     {
         return Some("nothing: member addresses are derived from the pod identity");
+    }
+    if name.starts_with("server.directories.") || name.starts_with("server.metrics.csv.") {
+        return Some(
+            "nothing: the root filesystem is read-only and Neo4j writes only to the data volume and the pod's scratch volumes (CSV metrics are off; metrics come from Prometheus)",
+        );
     }
     if name.starts_with("dbms.ssl.policy.") || name == "server.bolt.tls_level" {
         return Some("spec.tls (in a later release)");

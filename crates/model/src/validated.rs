@@ -17,6 +17,7 @@ pub struct ValidatedCluster {
     pub namespace: String,
     pub version: Neo4jVersion,
     pub license: License,
+    pub edition: Edition,
     pub image: Image,
     pub members: i32,
     /// `None` for a standalone server.
@@ -41,6 +42,14 @@ pub struct ValidatedCluster {
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
     pub warnings: Vec<Warning>,
+}
+
+/// Which Neo4j the image carries. Settings of the clustering, metrics and security modules exist
+/// only in Enterprise; the official image also appends its advertised-address defaults only there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edition {
+    Enterprise,
+    Community,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

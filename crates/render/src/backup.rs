@@ -259,6 +259,13 @@ fn cronjob(
         .labels
         .get_or_insert_with(BTreeMap::new)
         .insert("app.kubernetes.io/component".into(), component.into());
+    // The agent containers are read-only; the neo4j-admin and throw-away Neo4j containers keep
+    // the image's own conf and logs directories, whose read-only layout cannot be checked
+    // without running the image (docs/checkov.md, CKV_K8S_22).
+    metadata.annotations.get_or_insert_with(BTreeMap::new).insert(
+        "checkov.io/skip1".to_string(),
+        "CKV_K8S_22=neo4j-admin and the verification server write into the official image's conf and logs directories".to_string(),
+    );
     let pod_labels = pod_labels(cluster, backup, component);
     CronJob {
         metadata,
@@ -327,6 +334,9 @@ fn pod_spec(
     PodSpec {
         service_account_name: Some(cluster.backup_service_account_name()),
         automount_service_account_token: Some(false),
+        // The neo4j-admin containers run the image's entrypoint, which turns `NEO4J_*` service
+        // link variables into settings (as on the members).
+        enable_service_links: Some(false),
         restart_policy: Some("Never".to_string()),
         security_context: Some(PodSecurityContext {
             run_as_non_root: Some(true),

@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod config;
+pub mod jvm;
 pub mod labels;
 pub mod meta;
 pub mod neo4j_conf;

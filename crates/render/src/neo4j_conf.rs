@@ -2,17 +2,22 @@
 //! pod derives from its own name.
 //!
 //! The shared file holds everything that is the same on every member. What differs per member
-//! (its advertised addresses) is passed as `NEO4J_*` environment variables, which the official
-//! image writes into neo4j.conf at start, built from the pod name by the downward API.
+//! (its advertised addresses) is passed as `NEO4J_*` environment variables built from the pod
+//! name by the downward API. The official image's entrypoint first appends its own defaults
+//! for keys the file lacks, then writes every `NEO4J_*` variable over the key it names
+//! (docker-entrypoint.sh, `add_docker_default_to_conf` before `add_env_setting_to_conf`), so a
+//! variable always wins over an image default.
 
 use std::collections::BTreeMap;
 
 use neo4j_aks_model::ValidatedCluster;
-use neo4j_aks_model::validated::{GIB, MIB, Resolver};
+use neo4j_aks_model::validated::{Edition, GIB, MIB, Resolver};
 use neo4j_aks_model::version::ConfigDialect;
 
-use crate::labels;
-use crate::ports;
+use crate::{jvm, labels, ports};
+
+/// The setting that takes one line per value.
+pub const JVM_ADDITIONAL: &str = "server.jvm.additional";
 
 /// Settings shared by every member, keyed by setting name.
 pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
@@ -47,6 +52,16 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
         "server.memory.pagecache.size",
         neo4j_size(cluster.memory.page_cache_bytes),
     );
+    if cluster.edition == Edition::Enterprise {
+        // A panicking server stops instead of running on with a broken database, so Kubernetes
+        // restarts it. 5.26 defaults to false "except for Enterprise deployments running on
+        // Kubernetes"; 2025.01 made true the default (Operations Manual, configuration-settings,
+        // server.panic.shutdown_on_panic); the official Helm chart sets it too. Enterprise only.
+        set("server.panic.shutdown_on_panic", "true".into());
+        // CSV metrics (on by default in Enterprise) write into the container's filesystem, which
+        // is read-only, and die with the pod; metrics are scraped from Prometheus instead.
+        set("server.metrics.csv.enabled", "false".into());
+    }
 
     if let Some(clustering) = &cluster.clustering {
         set(
@@ -131,24 +146,58 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     conf
 }
 
-/// Per-member settings, as `(setting, value)`; values may use `$(POD_NAME)`.
+/// Per-member settings, as `(setting, value)`; values use `$(POD_NAME)`, which Kubernetes expands
+/// from the variable defined before them.
+///
+/// Every advertised address the official Enterprise image would otherwise default to
+/// `$(hostname):PORT` is set here: in a pod `hostname` is the short pod name, which no other pod
+/// can resolve, and an explicit per-service address beats `server.default_advertised_address`.
+/// All are the member's name through the headless Service, except the cluster address under
+/// the K8S resolver, which must be the member's discovery Service name.
 pub fn member_settings(cluster: &ValidatedCluster) -> Vec<(String, String)> {
     let member = format!(
         "$(POD_NAME).{}.{}",
         cluster.headless_service_name(),
         cluster.svc_domain()
     );
-    let mut settings = vec![("server.default_advertised_address".to_string(), member)];
-    if cluster.resolver() == Some(Resolver::K8s) {
+    let mut settings = vec![(
+        "server.default_advertised_address".to_string(),
+        member.clone(),
+    )];
+    if cluster.edition != Edition::Enterprise {
+        // Community has no cluster settings, and its image appends no address defaults.
+        return settings;
+    }
+    let at = |port: i32| format!("{member}:{port}");
+    let cluster_address = if cluster.resolver() == Some(Resolver::K8s) {
         // The K8S resolver finds peers as `<service>.<namespace>.svc.<domain>`, and a member is
         // recognised only if it advertises exactly that name.
+        format!(
+            "$(POD_NAME)-discovery.{}:{}",
+            cluster.svc_domain(),
+            ports::DISCOVERY
+        )
+    } else {
+        at(ports::DISCOVERY)
+    };
+    settings.push((
+        "server.cluster.advertised_address".to_string(),
+        cluster_address,
+    ));
+    settings.push((
+        "server.cluster.raft.advertised_address".to_string(),
+        at(ports::RAFT),
+    ));
+    settings.push((
+        "server.routing.advertised_address".to_string(),
+        at(ports::ROUTING),
+    ));
+    if cluster.version.dialect() == ConfigDialect::V5_26 {
+        // Discovery v1 is off (V2_ONLY) and nothing listens on 5000, but the 5.x image still
+        // appends this address; 2025.01 removed the setting.
         settings.push((
-            "server.cluster.advertised_address".to_string(),
-            format!(
-                "$(POD_NAME)-discovery.{}:{}",
-                cluster.svc_domain(),
-                ports::DISCOVERY
-            ),
+            "server.discovery.advertised_address".to_string(),
+            at(ports::DISCOVERY_V1),
         ));
     }
     settings
@@ -177,6 +226,13 @@ pub fn render(cluster: &ValidatedCluster) -> String {
         text.push_str(&key);
         text.push('=');
         text.push_str(&value);
+        text.push('\n');
+    }
+    // Neo4j's own JVM defaults, which the image drops with its conf directory.
+    for flag in jvm::default_flags(&cluster.version, cluster.edition) {
+        text.push_str(JVM_ADDITIONAL);
+        text.push('=');
+        text.push_str(flag);
         text.push('\n');
     }
     text

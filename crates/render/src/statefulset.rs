@@ -8,11 +8,12 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar,
-    EnvVarSource, HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource, SecurityContext, TCPSocketAction,
-    Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
+    Affinity, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
+    EmptyDirVolumeSource, EnvVar, EnvVarSource, HTTPGetAction, KeyToPath, ObjectFieldSelector,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource,
+    SecurityContext, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
+    WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -29,6 +30,22 @@ const CONF_VOLUME: &str = "conf";
 const AUTH_VOLUME: &str = "auth";
 const AUTH_MOUNT: &str = "/run/secrets/neo4j";
 const AUTH_FILE: &str = "auth";
+/// Where the Neo4j process writes outside `/data`, each an emptyDir so that the container's root
+/// filesystem can be read-only: `(volume, mount path, size limit)`. The entrypoint copies `/conf`
+/// into the image's conf directory and rewrites it at every start; Neo4j logs to `/logs` (the
+/// image's `logs` link, which the entrypoint also sets as `server.directories.logs`); the JVM and
+/// its native libraries use `/tmp`; `run` holds the pid file of `neo4j start`. Logs: Neo4j's
+/// default log4j configuration keeps 7 × 20 MiB per log file (debug, query, security, http).
+const SCRATCH_VOLUMES: &[(&str, &str, &str)] = &[
+    ("neo4j-conf", "/var/lib/neo4j/conf", "64Mi"),
+    ("logs", "/logs", "2Gi"),
+    ("tmp", "/tmp", "1Gi"),
+    ("run", "/var/lib/neo4j/run", "16Mi"),
+];
+/// The Neo4j container's ephemeral storage: what the scratch volumes above may hold plus the
+/// container's own stdout log, which the kubelet rotates.
+const EPHEMERAL_REQUEST: &str = "1Gi";
+const EPHEMERAL_LIMIT: &str = "4Gi";
 /// An image that really contains `nslookup` with SRV support (BusyBox applet).
 pub const SRV_WAIT_IMAGE: &str = "busybox:1.37.0";
 /// Waits until the SRV record lists enough members, so Neo4j starts with a useful seed list.
@@ -62,13 +79,22 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
         );
     }
     let mut metadata = meta::namespaced(cluster, cluster.statefulset_name());
+    let mut skips = Vec::new();
     if cluster.resolver() == Some(Resolver::K8s) {
         // Scanners flag any mounted token; this one is the K8S resolver's only way to list
         // Services, and its Role allows nothing else (docs/checkov.md).
-        metadata.annotations.get_or_insert_with(BTreeMap::new).insert(
-            "checkov.io/skip1".to_string(),
-            "CKV_K8S_38=The Neo4j K8S discovery resolver lists Services through the API with this token".to_string(),
-        );
+        skips.push("CKV_K8S_38=The Neo4j K8S discovery resolver lists Services through the API with this token");
+    }
+    if cluster.bootstrap.is_some() {
+        // Only while restoring: the Neo4j container is read-only, the seed-aggregate init
+        // container runs neo4j-admin in the image's own layout (docs/checkov.md, CKV_K8S_22).
+        skips.push("CKV_K8S_22=the seed-aggregate init container runs neo4j-admin in the official image's conf and logs directories");
+    }
+    for (i, skip) in skips.into_iter().enumerate() {
+        metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(format!("checkov.io/skip{}", i + 1), skip.to_string());
     }
     StatefulSet {
         metadata,
@@ -146,6 +172,10 @@ fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
         service_account: Some(account),
         // Only the K8S resolver talks to the API server; nothing else gets a token.
         automount_service_account_token: Some(k8s_resolver),
+        // Service links put `<SERVICE>_SERVICE_HOST`-style variables into the container; every
+        // one whose Service name starts with `neo4j` is a `NEO4J_*` variable, which the image
+        // writes into neo4j.conf as a setting.
+        enable_service_links: Some(false),
         security_context: Some(PodSecurityContext {
             run_as_non_root: Some(true),
             run_as_user: Some(NEO4J_UID),
@@ -214,6 +244,14 @@ fn member_volumes(cluster: &ValidatedCluster) -> Vec<Volume> {
             ..Volume::default()
         },
     ];
+    volumes.extend(SCRATCH_VOLUMES.iter().map(|(name, _, limit)| Volume {
+        name: (*name).to_string(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: Some(Quantity((*limit).to_string())),
+            ..EmptyDirVolumeSource::default()
+        }),
+        ..Volume::default()
+    }));
     volumes.extend(seed::volumes(cluster));
     volumes
 }
@@ -290,13 +328,19 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
             .into_iter()
             .map(|(setting, value)| env(&neo4j_conf::env_name(&setting), value)),
     );
-    let resources = BTreeMap::from([
-        ("cpu".to_string(), Quantity(cluster.resources.cpu.clone())),
-        (
-            "memory".to_string(),
-            Quantity(cluster.resources.memory.clone()),
-        ),
-    ]);
+    let resources = |ephemeral: &str| {
+        BTreeMap::from([
+            ("cpu".to_string(), Quantity(cluster.resources.cpu.clone())),
+            (
+                "memory".to_string(),
+                Quantity(cluster.resources.memory.clone()),
+            ),
+            (
+                "ephemeral-storage".to_string(),
+                Quantity(ephemeral.to_string()),
+            ),
+        ])
+    };
     Container {
         name: "neo4j".to_string(),
         image: Some(cluster.image.reference.clone()),
@@ -314,11 +358,14 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
                 .collect(),
         ),
         resources: Some(ResourceRequirements {
-            requests: Some(resources.clone()),
-            limits: Some(resources),
+            requests: Some(resources(EPHEMERAL_REQUEST)),
+            limits: Some(resources(EPHEMERAL_LIMIT)),
             ..ResourceRequirements::default()
         }),
-        security_context: Some(security::restricted()),
+        security_context: Some(SecurityContext {
+            read_only_root_filesystem: Some(true),
+            ..security::restricted()
+        }),
         // Cluster formation and store recovery can take long; until the first success the
         // other probes are off, so a forming member is never killed.
         startup_probe: Some(tcp_probe(10, 5, 360)),
@@ -346,6 +393,11 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
                 },
             ]
             .into_iter()
+            .chain(SCRATCH_VOLUMES.iter().map(|(name, path, _)| VolumeMount {
+                name: (*name).to_string(),
+                mount_path: (*path).to_string(),
+                ..VolumeMount::default()
+            }))
             .chain(seed::neo4j_mount(cluster))
             .collect(),
         ),
@@ -367,14 +419,19 @@ fn tcp_probe(period: i32, timeout: i32, failures: i32) -> Probe {
 }
 
 /// A clustered member is Ready when it serves the `system` database, which every member hosts;
-/// discovery never depends on readiness (not-ready addresses are published).
+/// discovery never depends on readiness (not-ready addresses are published). A standalone server
+/// is Ready once its HTTP server answers the unauthenticated discovery document (`GET /`), which
+/// Neo4j starts after the DBMS; liveness stays the cheaper bolt socket check, so a server that
+/// is alive but not serving is taken out of the Service without being restarted.
 fn readiness(cluster: &ValidatedCluster) -> Probe {
-    if !cluster.is_cluster() {
-        return tcp_probe(10, 5, 3);
-    }
+    let path = if cluster.is_cluster() {
+        "/db/system/cluster/available"
+    } else {
+        "/"
+    };
     Probe {
         http_get: Some(HTTPGetAction {
-            path: Some("/db/system/cluster/available".to_string()),
+            path: Some(path.to_string()),
             port: IntOrString::String("http".to_string()),
             scheme: Some("HTTP".to_string()),
             ..HTTPGetAction::default()

@@ -46,6 +46,7 @@ use kube::{Client, Config, Resource};
 use serde_json::Value;
 
 pub mod azurite;
+pub mod image_entrypoint;
 pub mod quantity;
 #[cfg(feature = "simulated-neo4j")]
 pub mod simulated_neo4j;
@@ -687,4 +688,31 @@ pub fn dig_srv(dns_address: &str, name: &str) -> Option<Vec<(u16, String)>> {
         .collect();
     records.sort();
     Some(records)
+}
+
+/// The A records of `name` as the DNS server at `dns_address` (`host:port`) answers them, sorted;
+/// `None` when `dig` is not installed.
+pub fn dig_a(dns_address: &str, name: &str) -> Option<Vec<String>> {
+    let (host, port) = dns_address.rsplit_once(':')?;
+    let out = std::process::Command::new("dig")
+        .args([
+            &format!("@{host}"),
+            "-p",
+            port,
+            "+short",
+            "+time=2",
+            "+tries=1",
+            "A",
+            name,
+        ])
+        .output()
+        .ok()?;
+    let mut addresses: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.parse::<std::net::Ipv4Addr>().is_ok())
+        .map(str::to_string)
+        .collect();
+    addresses.sort();
+    Some(addresses)
 }
