@@ -142,6 +142,12 @@ proptest! {
             }
             let default = started.get("server.default_advertised_address").unwrap_or_default();
             prop_assert!(served.contains(default), "default address {default}: not one of {served:?}");
+            // The image dropped its conf directory, and with it Neo4j's JVM defaults: they are back.
+            let jvm: Vec<&str> = started.lines.iter().filter(|(k, _)| k == "server.jvm.additional").map(|(_, v)| v.as_str()).collect();
+            prop_assert_eq!(jvm, neo4j_aks_render::jvm::default_flags(&c.version, c.edition));
+            if c.edition == Edition::Enterprise {
+                prop_assert_eq!(started.get("server.panic.shutdown_on_panic"), Some("true"));
+            }
             // Every setting that came from the environment is a real one (no service links,
             // no control variable slipping through).
             for setting in &started.from_env {
