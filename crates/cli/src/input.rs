@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use neo4j_aks_model::spec::{DiscoverySpec, StorageSpec};
+use neo4j_aks_model::validated::Resolver;
 use neo4j_aks_model::{Neo4jCluster, Neo4jClusterSpec};
 
 use crate::Failure;
@@ -78,14 +79,14 @@ impl SpecArgs {
             spec.node_count = Some(nodes);
         }
         if let Some(resolver) = self.resolver {
-            let text = match resolver {
-                ResolverArg::List => "LIST",
-                ResolverArg::Srv => "SRV",
-                ResolverArg::K8s => "K8S",
+            let resolver = match resolver {
+                ResolverArg::List => Resolver::List,
+                ResolverArg::Srv => Resolver::Srv,
+                ResolverArg::K8s => Resolver::K8s,
             };
             spec.discovery
                 .get_or_insert_with(DiscoverySpec::default)
-                .resolver_type = Some(text.to_string());
+                .resolver_type = Some(resolver.as_setting().to_string());
         }
         if let Some(size) = self.disk_size {
             spec.storage
