@@ -18,6 +18,7 @@ KWOK_VERSION=v0.8.0
 COREDNS_VERSION=v1.14.7
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
 CERT_MANAGER_VERSION=v1.21.2
+SECRETS_STORE_CSI_VERSION=v1.6.0
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
@@ -368,9 +369,10 @@ cmd_up() {
 		(($(now) > deadline)) && fail_component kwok "nodes not Ready after 90s: $(kc get nodes --no-headers 2>&1 | tr '\n' ';')"
 	done
 
-	local pdir cdir
+	local pdir cdir sdir
 	pdir=$(go_mod_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
 	cdir=$(go_mod_dir "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION")
+	sdir=$(go_mod_dir "sigs.k8s.io/secrets-store-csi-driver@$SECRETS_STORE_CSI_VERSION")
 	kc apply --server-side --field-manager testenv \
 		-f "$pdir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
 		-f "$pdir/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" \
@@ -378,13 +380,15 @@ cmd_up() {
 		-f "$cdir/deploy/crds/cert-manager.io_issuers.yaml" \
 		-f "$cdir/deploy/crds/cert-manager.io_clusterissuers.yaml" \
 		-f "$cdir/deploy/crds/cert-manager.io_certificates.yaml" \
-		-f "$cdir/deploy/crds/cert-manager.io_certificaterequests.yaml" >/dev/null ||
-		die "installing the Prometheus Operator / cert-manager CRDs failed"
+		-f "$cdir/deploy/crds/cert-manager.io_certificaterequests.yaml" \
+		-f "$sdir/deploy/secrets-store.csi.x-k8s.io_secretproviderclasses.yaml" >/dev/null ||
+		die "installing the Prometheus Operator / cert-manager / Secrets Store CSI CRDs failed"
 	kc wait --for condition=Established --timeout 60s \
 		crd/servicemonitors.monitoring.coreos.com crd/podmonitors.monitoring.coreos.com \
 		crd/prometheusrules.monitoring.coreos.com crd/issuers.cert-manager.io \
 		crd/clusterissuers.cert-manager.io crd/certificates.cert-manager.io \
-		crd/certificaterequests.cert-manager.io >/dev/null || die "CRDs not Established after 60s"
+		crd/certificaterequests.cert-manager.io \
+		crd/secretproviderclasses.secrets-store.csi.x-k8s.io >/dev/null || die "CRDs not Established after 60s"
 
 	build_provisioner
 	start sim-disk-provisioner "$PROVISIONER_BIN" --kubeconfig "$KUBECONFIG_PATH"

@@ -6,7 +6,8 @@ mod support;
 use std::process::Output;
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::Api;
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::api::{Api, DeleteParams, PostParams};
 use neo4j_aks_testkit::TestEnv;
 use support::{SpecFile, run_on, stderr, stdout};
 
@@ -132,15 +133,6 @@ async fn apply_and_diff_converge_report_changes_and_never_print_the_password() {
             && note.contains("apply` does not restart them"),
         "{note}"
     );
-    // The config changed, and with updateStrategy OnDelete only the operator restarts members:
-    // apply says which pods still run the old revision.
-    let note = stderr(&applied);
-    assert!(
-        note.contains("db-0")
-            && note.contains("older revision")
-            && note.contains("apply` does not restart them"),
-        "{note}"
-    );
 
     // Invalid: exit 2 for both, nothing applied.
     write(spec(ns.name(), 2, "SRV"));
@@ -148,6 +140,66 @@ async fn apply_and_diff_converge_report_changes_and_never_print_the_password() {
     let refused = run(&env, &["apply", "-f", &path]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("spec.nodeCount"));
+    let _ = std::fs::remove_dir_all(&spec_file.dir);
+    ns.cleanup().await;
+}
+
+/// diff and apply decide from one change set: a StorageClass that exists with another
+/// provisioner (immutable) is reported by both as left alone, never as an update diff promises
+/// and apply then refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_and_apply_agree_on_a_storage_class_they_cannot_change() {
+    let Some(env) = TestEnv::connect("cli_class_conflict").await else {
+        return;
+    };
+    let ns = env.namespace("cli_class_conflict").await;
+    let class_name = format!("{}-taken", ns.name());
+    let classes: Api<StorageClass> = Api::all(env.client());
+    let taken: StorageClass = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": class_name},
+        "provisioner": "example.com/someone-else",
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "Immediate",
+    }))
+    .expect("class");
+    classes
+        .create(&PostParams::default(), &taken)
+        .await
+        .expect("create the other StorageClass");
+    let spec_file = SpecFile::new(ns.name());
+    spec_file.write(spec(ns.name(), 3, "K8S").replace(
+        &format!(
+            "    className: {}-premium\n    createStorageClass: false\n",
+            ns.name()
+        ),
+        &format!("    className: {class_name}\n"),
+    ));
+    let path = spec_file.path.clone();
+    let diff = run(&env, &["diff", "-f", &path]);
+    let text = stdout(&diff);
+    let note = format!(
+        "StorageClass {class_name}: would be left unchanged: the existing class differs in provisioner"
+    );
+    assert!(text.contains(&note), "{text}");
+    assert!(
+        !text.contains(&format!("desired/StorageClass {class_name}")),
+        "{text}"
+    );
+    let applied = run(&env, &["apply", "-f", &path]);
+    let out = stdout(&applied);
+    assert!(
+        out.contains(&format!(
+            "left StorageClass {class_name} unchanged: the existing class differs in provisioner"
+        )),
+        "{out}{}",
+        stderr(&applied)
+    );
+    let kept = classes.get(&class_name).await.expect("class");
+    assert_eq!(kept.provisioner, "example.com/someone-else");
+    classes
+        .delete(&class_name, &DeleteParams::default())
+        .await
+        .expect("delete the StorageClass");
     let _ = std::fs::remove_dir_all(&spec_file.dir);
     ns.cleanup().await;
 }

@@ -2,21 +2,18 @@
 //! differs (field manager `neo4j-aks`, forced), fill the generated password once, delete what is
 //! no longer rendered, expand claims. A resync with nothing changed sends no write at all.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret};
 use kube::Client;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
-use neo4j_aks_model::validated::PasswordSource;
-use neo4j_aks_render::config::PASSWORD_ANNOTATION;
-use serde_json::{Value, json};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use serde_json::json;
 
-use crate::compare::first_difference;
+use crate::changeset::{self, Live, Planned};
 use crate::error::ApplyError;
-use crate::kinds::{Kind, NAMESPACED};
-use crate::prepare::{Desired, Prepared, owned_selector};
+use crate::kinds::KindApi;
+use crate::prepare::{Desired, Prepared};
 use crate::{FIELD_MANAGER, PASSWORD_FIELD_MANAGER, password};
 
 /// What happened to one object.
@@ -77,211 +74,79 @@ pub fn apply_params() -> PatchParams {
     PatchParams::apply(FIELD_MANAGER).force()
 }
 
-/// The live objects of the cluster that carry its labels, by kind and name.
-/// The live object for `desired`: from the listing of our labelled objects, or, when it is not
-/// labelled as ours (yet) or is cluster-scoped, asked for by name.
-pub async fn take_live(
-    client: &Client,
-    namespace: &str,
-    live: &mut BTreeMap<(Kind, String), DynamicObject>,
-    desired: &Desired,
-) -> Result<Option<DynamicObject>, ApplyError> {
-    if let Some(object) = live.remove(&(desired.kind, desired.name.clone())) {
-        return Ok(Some(object));
-    }
-    desired
-        .kind
-        .api(client, namespace)
-        .get_opt(&desired.name)
-        .await
-        .map_err(|source| ApplyError::ReadFailed {
-            what: format!("{} {}", desired.kind.name(), desired.name),
-            source,
-        })
-}
-
-pub async fn live_objects(
-    client: &Client,
-    namespace: &str,
-    cluster: &str,
-) -> Result<BTreeMap<(Kind, String), DynamicObject>, ApplyError> {
-    let mut live = BTreeMap::new();
-    let selector = ListParams::default().labels(&owned_selector(cluster));
-    for kind in NAMESPACED {
-        let list = kind
-            .api(client, namespace)
-            .list(&selector)
-            .await
-            .map_err(|source| ApplyError::ReadFailed {
-                what: format!("{} of {cluster}", kind.name()),
-                source,
-            })?;
-        for object in list.items {
-            if let Some(name) = object.metadata.name.clone() {
-                live.insert((kind, name), object);
-            }
-        }
-    }
-    Ok(live)
-}
-
-/// Fields of a StorageClass the API server does not let anyone change.
-const STORAGE_CLASS_IMMUTABLE: [&str; 4] = [
-    "provisioner",
-    "parameters",
-    "reclaimPolicy",
-    "volumeBindingMode",
-];
-
-/// Applies `prepared` and returns every change made.
+/// Applies `prepared` and returns every change made: the change set of [`changeset::plan`],
+/// carried out in its order.
 pub async fn apply(client: &Client, prepared: &Prepared) -> Result<Vec<Change>, ApplyError> {
-    let cluster = &prepared.rendered.cluster;
-    let ns = cluster.namespace.as_str();
-    let mut live = live_objects(client, ns, &cluster.name).await?;
+    let live = Live::read(client, prepared).await?;
+    let ns = prepared.rendered.cluster.namespace.as_str();
     let mut changes = Vec::new();
-    let mut desired_keys = BTreeSet::new();
-    let mut applied_secret: Option<Value> = None;
-
-    for desired in &prepared.desired {
-        let key = (desired.kind, desired.name.clone());
-        desired_keys.insert(key.clone());
-        let api = desired.kind.api(client, ns);
-        let current = take_live(client, ns, &mut live, desired).await?;
-        let current_value = current
-            .as_ref()
-            .map(|o| serde_json::to_value(o).unwrap_or(Value::Null));
-        let action = match &current_value {
-            None => Some(Action::Created),
-            Some(live_value) => {
-                first_difference(&desired.value, live_value).map(|path| {
-                    if desired.kind == Kind::StorageClass
-                        && let Some(field) = STORAGE_CLASS_IMMUTABLE
-                            .iter()
-                            .find(|f| path.starts_with(&format!(".{f}")))
-                    {
-                        Action::Conflict(format!(
-                            "the existing class differs in {field}, which cannot change; use another spec.storage.className or spec.storage.createStorageClass: false"
-                        ))
-                    } else {
-                        Action::Updated(path)
-                    }
-                })
+    for planned in changeset::plan(prepared, &live) {
+        let kind = planned.kind();
+        let name = planned.name().to_string();
+        let action = match planned {
+            Planned::Create { desired } => {
+                server_side_apply(client, ns, &desired).await?;
+                Action::Created
             }
-        };
-        let stored = match action {
-            None => current_value,
-            Some(Action::Conflict(why)) => {
-                changes.push(Change {
-                    kind: desired.kind.name(),
-                    name: desired.name.clone(),
-                    action: Action::Conflict(why),
-                });
-                current_value
+            Planned::Update { desired, path, .. } => {
+                server_side_apply(client, ns, &desired).await?;
+                Action::Updated(path)
             }
-            Some(action) => {
-                let result = api
-                    .patch(
-                        &desired.name,
-                        &apply_params(),
-                        &Patch::Apply(&desired.value),
-                    )
+            Planned::Conflict { why, .. } => Action::Conflict(why),
+            Planned::Delete { kind, name } => {
+                match kind
+                    .api(client, ns)
+                    .delete(&name, &DeleteParams::background())
                     .await
-                    .map_err(|source| ApplyError::ApplyFailed {
-                        kind: desired.kind.name(),
-                        name: desired.name.clone(),
+                {
+                    Ok(_) => Action::Deleted,
+                    Err(kube::Error::Api(s)) if s.is_not_found() => continue,
+                    Err(source) => {
+                        return Err(ApplyError::DeleteFailed {
+                            kind: kind.name(),
+                            name,
+                            source,
+                        });
+                    }
+                }
+            }
+            Planned::FillPassword { secret, key } => {
+                fill_password(client, ns, &secret, &key).await?;
+                Action::PasswordGenerated
+            }
+            Planned::Expand { claim, from, to } => {
+                let patch = json!({"spec": {"resources": {"requests": {"storage": to}}}});
+                Api::<PersistentVolumeClaim>::namespaced(client.clone(), ns)
+                    .patch(&claim, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await
+                    .map_err(|source| ApplyError::ExpandFailed {
+                        name: claim.clone(),
                         source,
                     })?;
-                changes.push(Change {
-                    kind: desired.kind.name(),
-                    name: desired.name.clone(),
-                    action,
-                });
-                Some(serde_json::to_value(result).unwrap_or(Value::Null))
+                Action::VolumeExpanded(from, to)
             }
         };
-        if desired.kind == Kind::Secret {
-            applied_secret = stored;
-        }
-    }
-
-    if let PasswordSource::Generated { secret, key } = &cluster.password {
-        let filled = applied_secret
-            .as_ref()
-            .and_then(|s| s.get("data"))
-            .and_then(|d| d.get(key))
-            .is_some();
-        if !filled {
-            fill_password(client, ns, secret, key).await?;
-            changes.push(Change {
-                kind: "Secret",
-                name: secret.clone(),
-                action: Action::PasswordGenerated,
-            });
-        }
-    }
-
-    // What is left in `live` carries our labels but is no longer rendered.
-    for ((kind, name), object) in live {
-        let generated_password = kind == Kind::Secret
-            && object
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(PASSWORD_ANNOTATION))
-                .is_some();
-        if generated_password || desired_keys.contains(&(kind, name.clone())) {
-            // Never delete a generated password: switching to passwordSecretRef and back
-            // must not lose it.
-            continue;
-        }
-        match kind
-            .api(client, ns)
-            .delete(&name, &DeleteParams::background())
-            .await
-        {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.is_not_found() => continue,
-            Err(source) => {
-                return Err(ApplyError::DeleteFailed {
-                    kind: kind.name(),
-                    name,
-                    source,
-                });
-            }
-        }
-        changes.push(Change {
-            kind: kind.name(),
-            name,
-            action: Action::Deleted,
-        });
-    }
-
-    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
-    for name in &prepared.findings.expand {
-        let from = prepared
-            .claims
-            .iter()
-            .find(|c| c.metadata.name.as_ref() == Some(name))
-            .and_then(|c| c.spec.as_ref()?.resources.as_ref()?.requests.as_ref())
-            .and_then(|r| r.get("storage"))
-            .map(|q| q.0.clone())
-            .unwrap_or_default();
-        let to = prepared.findings.disk_size.clone();
-        let patch = json!({"spec": {"resources": {"requests": {"storage": to}}}});
-        claims
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map_err(|source| ApplyError::ExpandFailed {
-                name: name.clone(),
-                source,
-            })?;
-        changes.push(Change {
-            kind: "PersistentVolumeClaim",
-            name: name.clone(),
-            action: Action::VolumeExpanded(from, to),
-        });
+        changes.push(Change { kind, name, action });
     }
     Ok(changes)
+}
+
+async fn server_side_apply(client: &Client, ns: &str, desired: &Desired) -> Result<(), ApplyError> {
+    desired
+        .kind
+        .api(client, ns)
+        .patch(
+            &desired.name,
+            &apply_params(),
+            &Patch::Apply(&desired.value),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|source| ApplyError::ApplyFailed {
+            kind: desired.kind.name(),
+            name: desired.name.clone(),
+            source,
+        })
 }
 
 /// Writes `neo4j/<random>` into the Secret's key, with its own field manager and without

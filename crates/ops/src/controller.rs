@@ -8,15 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::batch::v1::CronJob;
-use k8s_openapi::api::core::v1::{
-    ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
-};
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::finalizer::{self, finalizer};
@@ -34,6 +28,7 @@ use crate::FINALIZER;
 use crate::apply::{Change, apply};
 use crate::day2::Day2;
 use crate::error::ReconcileError;
+use crate::kinds;
 use crate::metrics::Metrics;
 use crate::neo4j::{BoltConnector, Connector};
 use crate::observe::{observe, selector_string};
@@ -170,16 +165,18 @@ pub async fn run(ctx: Arc<Context>) {
             ObjectRef::<Neo4jCluster>::new(name).within(ns.as_deref().unwrap_or_default())
         })
     };
-    Controller::new(ctx.api::<Neo4jCluster>(), watcher::Config::default())
-        .owns(ctx.api::<StatefulSet>(), managed.clone())
-        .owns(ctx.api::<Service>(), managed.clone())
-        .owns(ctx.api::<ConfigMap>(), managed.clone())
-        .owns(ctx.api::<Secret>(), managed.clone())
-        .owns(ctx.api::<ServiceAccount>(), managed.clone())
-        .owns(ctx.api::<Role>(), managed.clone())
-        .owns(ctx.api::<RoleBinding>(), managed.clone())
-        .owns(ctx.api::<PodDisruptionBudget>(), managed.clone())
-        .owns(ctx.api::<CronJob>(), managed.clone())
+    let mut controller = Controller::new(ctx.api::<Neo4jCluster>(), watcher::Config::default());
+    // Every namespaced kind of the renderer's table is owned by its Neo4jCluster: a change to
+    // one (by anyone) reconciles the cluster.
+    for kind in kinds::namespaced() {
+        let resource = kind.resource();
+        let api: Api<DynamicObject> = match &ctx.settings.namespace {
+            Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &resource),
+            None => Api::all_with(ctx.client.clone(), &resource),
+        };
+        controller = controller.owns_with(api, resource, managed.clone());
+    }
+    controller
         .watches(ctx.api::<Pod>(), managed.clone(), move |pod: Pod| {
             to_cluster(pod.labels(), pod.namespace())
         })

@@ -17,6 +17,7 @@ use k8s_openapi::api::rbac::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use neo4j_aks_render::Kind;
 use serde::Serialize;
 
 pub const NAMESPACE: &str = "neo4j-aks-system";
@@ -38,8 +39,25 @@ fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
     }
 }
 
-/// The ClusterRole's rules, each with its justification.
+/// The ClusterRole's rules, each with its justification: one per kind the renderer produces
+/// (from its table, `neo4j_aks_render::kinds`), then what the operator reads or changes besides.
 pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
+    let rendered = Kind::ALL.iter().map(|kind| {
+        let resource = kind.resource();
+        let (verbs, why) = kind.access();
+        (
+            why,
+            rule(
+                &[resource.group.as_str()],
+                &[resource.plural.as_str()],
+                verbs,
+            ),
+        )
+    });
+    rendered.chain(other_rules()).collect()
+}
+
+fn other_rules() -> Vec<(&'static str, PolicyRule)> {
     vec![
         (
             "Watch the Neo4jClusters (every namespace); patch adds and removes the cleanup finalizer and removes the replace-member annotation when a replacement finished; list also finds other clusters sharing a StorageClass",
@@ -62,54 +80,6 @@ pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
             ),
         ),
         (
-            "The members' StatefulSet: watched (owned), applied (server-side apply creates it: create + patch), replicas lowered by the day-2 executor after a server was dropped (patch); delete is orphan cleanup (every rendered kind that is no longer rendered is deleted)",
-            rule(
-                &["apps"],
-                &["statefulsets"],
-                &["get", "list", "watch", "create", "patch", "delete"],
-            ),
-        ),
-        (
-            "Headless, load-balancer and per-member discovery Services, the neo4j.conf ConfigMap and the K8S resolver's ServiceAccount: applied, watched, and deleted when no longer rendered (resolver change, scale-down). get/list/watch on services is also what the K8S resolver Role grants, which RBAC requires the operator to hold",
-            rule(
-                &[""],
-                &["services", "configmaps", "serviceaccounts"],
-                &["get", "list", "watch", "create", "patch", "delete"],
-            ),
-        ),
-        (
-            "The generated-password Secret: applied and filled once, read for the Bolt credentials of the day-2 executor; never deleted (no delete verb)",
-            rule(
-                &[""],
-                &["secrets"],
-                &["get", "list", "watch", "create", "patch"],
-            ),
-        ),
-        (
-            "The K8S resolver's Role and RoleBinding: applied, watched, deleted after switching to another resolver",
-            rule(
-                &["rbac.authorization.k8s.io"],
-                &["roles", "rolebindings"],
-                &["get", "list", "watch", "create", "patch", "delete"],
-            ),
-        ),
-        (
-            "The members' PodDisruptionBudget",
-            rule(
-                &["policy"],
-                &["poddisruptionbudgets"],
-                &["get", "list", "watch", "create", "patch", "delete"],
-            ),
-        ),
-        (
-            "The backup and verification CronJobs (spec.backup): applied, watched, deleted when backups are turned off",
-            rule(
-                &["batch"],
-                &["cronjobs"],
-                &["get", "list", "watch", "create", "patch", "delete"],
-            ),
-        ),
-        (
             "Read the backup CronJobs' Jobs for status.backup (conditions, times); read only",
             rule(&["batch"], &["jobs"], &["get", "list", "watch"]),
         ),
@@ -128,14 +98,6 @@ pub fn cluster_rules() -> Vec<(&'static str, PolicyRule)> {
         (
             "Read a member's node for its topology.kubernetes.io/zone label; read only",
             rule(&[""], &["nodes"], &["get"]),
-        ),
-        (
-            "The cluster-scoped StorageClass: applied, and deleted by the finalizer when no other Neo4jCluster uses it",
-            rule(
-                &["storage.k8s.io"],
-                &["storageclasses"],
-                &["get", "create", "patch", "delete"],
-            ),
         ),
         (
             "Events for every change and error (events.k8s.io/v1 Recorder)",

@@ -1,18 +1,13 @@
 //! `neo4j-aks diff`: what `apply` would change, as unified diffs of YAML. The live side is
 //! reduced to the fields the renderer sets, so server defaults do not drown the changes.
 
-use std::collections::BTreeSet;
-
 use kube::Client;
-use neo4j_aks_model::validated::PasswordSource;
-use neo4j_aks_render::config::PASSWORD_ANNOTATION;
 use serde_json::Value;
 use similar::TextDiff;
 
-use crate::apply::{live_objects, take_live};
-use crate::compare::{first_difference, project};
+use crate::changeset::{self, Live, Planned};
+use crate::compare::project;
 use crate::error::ApplyError;
-use crate::kinds::Kind;
 use crate::prepare::Prepared;
 
 /// One object that `apply` would change.
@@ -45,100 +40,46 @@ fn strip_noise(value: &mut Value) {
     }
 }
 
-/// Every difference between the prepared objects and the live cluster.
+/// Every change `apply` would make (the same change set), as diffs and notes.
 pub async fn diff(client: &Client, prepared: &Prepared) -> Result<Vec<ObjectDiff>, ApplyError> {
-    let cluster = &prepared.rendered.cluster;
-    let ns = cluster.namespace.as_str();
-    let mut live = live_objects(client, ns, &cluster.name).await?;
-    let mut out = Vec::new();
-    let mut desired_keys = BTreeSet::new();
-    let mut secret_live: Option<Value> = None;
-    for desired in &prepared.desired {
-        let key = (desired.kind, desired.name.clone());
-        desired_keys.insert(key.clone());
-        let current = take_live(client, ns, &mut live, desired).await?;
-        let title = format!("{} {}", desired.kind.name(), desired.name);
-        let new = yaml(&desired.value);
-        match current {
-            None => {
-                let text = TextDiff::from_lines("", &new)
-                    .unified_diff()
-                    .header("/dev/null", &format!("desired/{title}"))
-                    .to_string();
-                out.push(ObjectDiff {
-                    kind: desired.kind.name(),
-                    name: desired.name.clone(),
-                    text,
-                });
-            }
-            Some(object) => {
-                let mut live_value = serde_json::to_value(&object).unwrap_or(Value::Null);
-                if desired.kind == Kind::Secret {
-                    secret_live = Some(live_value.clone());
-                }
-                if first_difference(&desired.value, &live_value).is_some() {
-                    strip_noise(&mut live_value);
-                    let old = yaml(&project(&desired.value, &live_value));
-                    let text = TextDiff::from_lines(&old, &new)
-                        .unified_diff()
-                        .context_radius(3)
-                        .header(&format!("live/{title}"), &format!("desired/{title}"))
-                        .to_string();
-                    out.push(ObjectDiff {
-                        kind: desired.kind.name(),
-                        name: desired.name.clone(),
-                        text,
-                    });
-                }
-            }
+    let live = Live::read(client, prepared).await?;
+    Ok(changeset::plan(prepared, &live)
+        .into_iter()
+        .map(|planned| ObjectDiff {
+            kind: planned.kind(),
+            name: planned.name().to_string(),
+            text: text(&planned),
+        })
+        .collect())
+}
+
+/// A unified diff for objects that would be written; a one-line note otherwise.
+fn text(planned: &Planned) -> String {
+    let title = format!("{} {}", planned.kind(), planned.name());
+    match planned {
+        Planned::Create { desired } => TextDiff::from_lines("", &yaml(&desired.value))
+            .unified_diff()
+            .header("/dev/null", &format!("desired/{title}"))
+            .to_string(),
+        Planned::Update { desired, live, .. } => {
+            let mut live = live.clone();
+            strip_noise(&mut live);
+            let old = yaml(&project(&desired.value, &live));
+            TextDiff::from_lines(&old, &yaml(&desired.value))
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("live/{title}"), &format!("desired/{title}"))
+                .to_string()
+        }
+        Planned::Conflict { why, .. } => format!("{title}: would be left unchanged: {why}\n"),
+        Planned::Delete { .. } => format!("{title}: would be deleted (no longer rendered)\n"),
+        Planned::FillPassword { key, .. } => {
+            format!("{title}: a random admin password would be written to key {key}\n")
+        }
+        Planned::Expand { to, .. } => {
+            format!("{title}: storage request would be expanded to {to}\n")
         }
     }
-    if let PasswordSource::Generated { secret, key } = &cluster.password {
-        let filled = secret_live
-            .as_ref()
-            .and_then(|s| s.get("data"))
-            .and_then(|d| d.get(key))
-            .is_some();
-        if !filled {
-            out.push(ObjectDiff {
-                kind: "Secret",
-                name: secret.clone(),
-                text: format!(
-                    "Secret {secret}: a random admin password would be written to key {key}\n"
-                ),
-            });
-        }
-    }
-    for ((kind, name), object) in live {
-        let generated = kind == Kind::Secret
-            && object
-                .metadata
-                .annotations
-                .as_ref()
-                .is_some_and(|a| a.contains_key(PASSWORD_ANNOTATION));
-        if generated || desired_keys.contains(&(kind, name.clone())) {
-            continue;
-        }
-        out.push(ObjectDiff {
-            kind: kind.name(),
-            name: name.clone(),
-            text: format!(
-                "{} {name}: would be deleted (no longer rendered)\n",
-                kind.name()
-            ),
-        });
-    }
-    for claim in &prepared.findings.expand {
-        out.push(ObjectDiff {
-            kind: "PersistentVolumeClaim",
-            name: claim.clone(),
-            text: format!(
-                "PersistentVolumeClaim {claim}: storage request would be expanded to {}\n",
-                prepared.findings.disk_size
-            ),
-        });
-    }
-    Ok(out)
 }
 
 /// `neo4j-aks diff`: validate, prepare against the live cluster, compare.

@@ -17,10 +17,10 @@ use neo4j_aks_render::{Object, Rendered};
 use serde_json::Value;
 
 use crate::error::ApplyError;
-use crate::kinds::Kind;
+use crate::kinds::{Kind, Scope};
 
 /// One object to apply, as JSON (typed object serialised, owner reference added).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Desired {
     pub kind: Kind,
     pub name: String,
@@ -242,7 +242,7 @@ fn desired_value(
 ) -> Desired {
     let kind = Kind::of(object);
     let mut value = object.to_value();
-    if kind.is_namespaced()
+    if kind.scope() == Scope::Namespaced
         && let Some(owner) = owner
     {
         value["metadata"]["ownerReferences"] = serde_json::to_value([owner]).unwrap_or(Value::Null);

@@ -449,7 +449,7 @@ async fn disk_32_to_64_expands_every_claim_and_64_to_32_is_rejected() {
 
 async fn child_versions(h: &Harness) -> Vec<(String, Option<String>)> {
     let client = h.client();
-    let live = neo4j_aks_ops::apply::live_objects(&client, h.ns(), "db")
+    let live = neo4j_aks_ops::changeset::labelled_objects(&client, h.ns(), "db")
         .await
         .expect("live objects");
     // The generation where the kind has one (its status is written by other controllers),
@@ -627,7 +627,7 @@ async fn operator_killed_mid_reconcile_converges_after_restart_without_duplicate
         let client = client.clone();
         let ns = ns.clone();
         async move {
-            let live = neo4j_aks_ops::apply::live_objects(&client, &ns, "db")
+            let live = neo4j_aks_ops::changeset::labelled_objects(&client, &ns, "db")
                 .await
                 .map_err(|e| e.to_string())?;
             if live.is_empty() {

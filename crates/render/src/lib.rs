@@ -3,7 +3,9 @@
 
 pub mod backup;
 pub mod config;
+pub mod crd;
 pub mod jvm;
+pub mod kinds;
 pub mod labels;
 pub mod meta;
 pub mod neo4j_conf;
@@ -17,81 +19,9 @@ pub mod services;
 pub mod statefulset;
 pub mod storage_class;
 
-use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::batch::v1::CronJob;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use k8s_openapi::api::storage::v1::StorageClass;
-use k8s_openapi::{Metadata, Resource};
 use neo4j_aks_model::{Invalid, Neo4jCluster, ValidatedCluster, Warning, validate};
 
-/// One rendered object. A closed set: every kind the renderer can produce.
-// A render holds a dozen objects once; boxing the StatefulSet would save nothing measurable.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq)]
-pub enum Object {
-    StorageClass(StorageClass),
-    ServiceAccount(ServiceAccount),
-    Role(Role),
-    RoleBinding(RoleBinding),
-    Secret(Secret),
-    ConfigMap(ConfigMap),
-    Service(Service),
-    StatefulSet(StatefulSet),
-    PodDisruptionBudget(PodDisruptionBudget),
-    CronJob(CronJob),
-}
-
-macro_rules! each_object {
-    ($self:expr, $o:ident => $body:expr) => {
-        match $self {
-            Object::StorageClass($o) => $body,
-            Object::ServiceAccount($o) => $body,
-            Object::Role($o) => $body,
-            Object::RoleBinding($o) => $body,
-            Object::Secret($o) => $body,
-            Object::ConfigMap($o) => $body,
-            Object::Service($o) => $body,
-            Object::StatefulSet($o) => $body,
-            Object::PodDisruptionBudget($o) => $body,
-            Object::CronJob($o) => $body,
-        }
-    };
-}
-
-fn kind_of<K: Resource>(_: &K) -> &'static str {
-    K::KIND
-}
-
-fn api_version_of<K: Resource>(_: &K) -> &'static str {
-    K::API_VERSION
-}
-
-impl Object {
-    pub fn kind(&self) -> &'static str {
-        each_object!(self, o => kind_of(o))
-    }
-
-    pub fn api_version(&self) -> &'static str {
-        each_object!(self, o => api_version_of(o))
-    }
-
-    pub fn name(&self) -> &str {
-        each_object!(self, o => o.metadata().name.as_deref().unwrap_or_default())
-    }
-
-    pub fn namespace(&self) -> Option<&str> {
-        each_object!(self, o => o.metadata().namespace.as_deref())
-    }
-
-    /// The object as JSON, with `apiVersion` and `kind`.
-    pub fn to_value(&self) -> serde_json::Value {
-        // Serializing k8s-openapi structs into a Value cannot fail: they hold only strings,
-        // numbers, maps with string keys and lists.
-        each_object!(self, o => serde_json::to_value(o).expect("k8s-openapi objects serialize to JSON"))
-    }
-}
+pub use kinds::{Kind, Object, Scope};
 
 /// Everything a cluster needs, in apply order, and the warnings validation raised.
 #[derive(Clone, Debug)]

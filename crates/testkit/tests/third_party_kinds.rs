@@ -1,0 +1,208 @@
+//! The typed third-party objects (`neo4j_aks_render::crd`) against the real upstream CRDs the
+//! testenv installs (prometheus-operator, cert-manager, Secrets Store CSI): one object of every
+//! kind, with every field the structs can set, applied with strict field validation (an unknown
+//! or misspelled field is an error) and read back unchanged.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use neo4j_aks_render::crd::cert_manager::{
+    CaIssuer, Certificate, CertificatePrivateKey, CertificateSpec, Issuer, IssuerRef, IssuerSpec,
+    SelfSignedIssuer,
+};
+use neo4j_aks_render::crd::prometheus::{
+    Endpoint, PodMetricsEndpoint, PodMonitor, PodMonitorSpec, PrometheusRule, PrometheusRuleSpec,
+    RelabelConfig, Rule, RuleGroup, ServiceMonitor, ServiceMonitorSpec,
+};
+use neo4j_aks_render::crd::secrets_store::{
+    SecretObject, SecretObjectData, SecretProviderClass, SecretProviderClassSpec,
+};
+use neo4j_aks_testkit::TestEnv;
+use serde_json::Value;
+
+fn meta(name: &str, ns: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(ns.to_string()),
+        ..ObjectMeta::default()
+    }
+}
+
+fn selector() -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([(
+            "app.kubernetes.io/instance".to_string(),
+            "db".to_string(),
+        )])),
+        ..LabelSelector::default()
+    }
+}
+
+fn relabel() -> Vec<RelabelConfig> {
+    vec![RelabelConfig {
+        source_labels: vec!["__meta_kubernetes_pod_name".into()],
+        separator: Some(";".into()),
+        target_label: Some("member".into()),
+        regex: Some("(.*)".into()),
+        replacement: Some("$1".into()),
+        action: Some("replace".into()),
+    }]
+}
+
+fn objects(ns: &str) -> Vec<Value> {
+    let values = [
+        serde_json::to_value(ServiceMonitor {
+            metadata: meta("db-metrics", ns),
+            spec: ServiceMonitorSpec {
+                selector: selector(),
+                endpoints: vec![Endpoint {
+                    port: Some("metrics".into()),
+                    path: Some("/metrics".into()),
+                    scheme: Some("http".into()),
+                    interval: Some("30s".into()),
+                    scrape_timeout: Some("10s".into()),
+                    honor_labels: Some(false),
+                    relabelings: relabel(),
+                    metric_relabelings: relabel(),
+                }],
+                job_label: Some("app.kubernetes.io/name".into()),
+                target_labels: vec!["app.kubernetes.io/instance".into()],
+                pod_target_labels: vec!["topology.kubernetes.io/zone".into()],
+            },
+        }),
+        serde_json::to_value(PodMonitor {
+            metadata: meta("db-pods", ns),
+            spec: PodMonitorSpec {
+                selector: selector(),
+                pod_metrics_endpoints: vec![PodMetricsEndpoint {
+                    port: Some("metrics".into()),
+                    path: Some("/metrics".into()),
+                    scheme: Some("http".into()),
+                    interval: Some("30s".into()),
+                    scrape_timeout: Some("10s".into()),
+                    relabelings: relabel(),
+                    metric_relabelings: relabel(),
+                }],
+                job_label: Some("app.kubernetes.io/name".into()),
+                pod_target_labels: vec!["app.kubernetes.io/instance".into()],
+            },
+        }),
+        serde_json::to_value(PrometheusRule {
+            metadata: meta("db-alerts", ns),
+            spec: PrometheusRuleSpec {
+                groups: vec![RuleGroup {
+                    name: "neo4j".into(),
+                    interval: Some("1m".into()),
+                    rules: vec![
+                        Rule {
+                            alert: Some("Neo4jMemberDown".into()),
+                            expr: "up == 0".into(),
+                            for_: Some("5m".into()),
+                            keep_firing_for: Some("1m".into()),
+                            labels: BTreeMap::from([("severity".into(), "critical".into())]),
+                            annotations: BTreeMap::from([("summary".into(), "down".into())]),
+                            ..Rule::default()
+                        },
+                        Rule {
+                            record: Some("neo4j:up:sum".into()),
+                            expr: "sum(up)".into(),
+                            ..Rule::default()
+                        },
+                    ],
+                }],
+            },
+        }),
+        serde_json::to_value(Issuer {
+            metadata: meta("db-selfsigned", ns),
+            spec: IssuerSpec {
+                self_signed: Some(SelfSignedIssuer {}),
+                ..IssuerSpec::default()
+            },
+        }),
+        serde_json::to_value(Issuer {
+            metadata: meta("db-ca", ns),
+            spec: IssuerSpec {
+                ca: Some(CaIssuer {
+                    secret_name: "db-ca".into(),
+                }),
+                ..IssuerSpec::default()
+            },
+        }),
+        serde_json::to_value(Certificate {
+            metadata: meta("db-cluster", ns),
+            spec: CertificateSpec {
+                secret_name: "db-cluster-tls".into(),
+                issuer_ref: IssuerRef {
+                    name: "db-ca".into(),
+                    kind: Some("Issuer".into()),
+                    group: Some("cert-manager.io".into()),
+                },
+                common_name: Some("db-0.db-headless.ns.svc.cluster.local".into()),
+                dns_names: vec!["db-0.db-headless.ns.svc.cluster.local".into()],
+                ip_addresses: vec!["10.0.0.4".into()],
+                duration: Some("2160h".into()),
+                renew_before: Some("360h".into()),
+                usages: vec!["server auth".into(), "client auth".into()],
+                private_key: Some(CertificatePrivateKey {
+                    algorithm: Some("ECDSA".into()),
+                    size: Some(256),
+                    encoding: Some("PKCS8".into()),
+                    rotation_policy: Some("Always".into()),
+                }),
+                is_ca: Some(false),
+            },
+        }),
+        serde_json::to_value(SecretProviderClass {
+            metadata: meta("db-keyvault", ns),
+            spec: SecretProviderClassSpec {
+                provider: Some("azure".into()),
+                parameters: BTreeMap::from([
+                    ("keyvaultName".into(), "kv-graph".into()),
+                    (
+                        "clientID".into(),
+                        "00000000-0000-0000-0000-000000000000".into(),
+                    ),
+                ]),
+                secret_objects: vec![SecretObject {
+                    secret_name: "db-auth".into(),
+                    type_: "Opaque".into(),
+                    data: vec![SecretObjectData {
+                        object_name: "neo4j-auth".into(),
+                        key: "NEO4J_AUTH".into(),
+                    }],
+                    labels: BTreeMap::from([("app".into(), "db".into())]),
+                }],
+            },
+        }),
+    ];
+    values
+        .into_iter()
+        .map(|v| v.expect("typed objects serialize"))
+        .collect()
+}
+
+/// What the object says, without what the apiserver adds.
+fn without_server_fields(mut value: Value) -> Value {
+    if let Some(meta) = value["metadata"].as_object_mut() {
+        meta.retain(|k, _| k == "name" || k == "namespace");
+    }
+    value
+}
+
+#[tokio::test]
+async fn every_typed_third_party_object_is_accepted_strictly_and_round_trips() {
+    let Some(env) = TestEnv::connect("third_party_kinds").await else {
+        return;
+    };
+    let ns = env.namespace("third-party-kinds").await;
+    for object in objects(ns.name()) {
+        assert!(object["apiVersion"].is_string() && object["kind"].is_string());
+        let stored = env
+            .apply(&object)
+            .await
+            .unwrap_or_else(|e| panic!("rejected: {e}\n{object:#}"));
+        let stored = without_server_fields(serde_json::to_value(stored).expect("json"));
+        assert_eq!(stored, object, "the apiserver changed or dropped a field");
+    }
+    ns.cleanup().await;
+}
