@@ -3,6 +3,8 @@
 #
 #   scripts/test-all.sh
 #
+# 0. checks the machine has what the steps below need (scripts/prerequisites.sh names each
+#    missing piece, all at once, and stops the run);
 # 1. format and lint gates (cargo fmt --check, cargo clippy -D warnings);
 # 2. installs the Python manifest validators (kubernetes-validate, checkov) into a venv;
 # 3. builds (once, cached in ~/.cache/neo4j-aks) and starts the local Kubernetes control plane;
@@ -16,6 +18,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 started=$(date +%s)
+
+step "prerequisites"
+scripts/prerequisites.sh
 
 step "format and lint"
 cargo fmt --all -- --check

@@ -70,7 +70,7 @@ go_build() {
 	if ((complete)) && [[ "$(stamp_of "$name")" == "$version" ]]; then
 		return 0
 	fi
-	command -v go >/dev/null || die "go is required to build $name (install Go >= 1.25)"
+	command -v go >/dev/null || die "go is required to build $name (install Go >= 1.26)"
 	mkdir -p "$BIN"
 	local out="$BIN/"
 	(($# == 1)) && out="$BIN/${binaries%% *}"

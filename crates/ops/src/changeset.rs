@@ -340,7 +340,8 @@ mod tests {
         class["provisioner"] = json!("example.com/other");
         let mut orphan = json!({"metadata": {"name": "db-old", "labels": {}}});
         orphan["metadata"]["annotations"] = json!({});
-        live.objects.insert((Kind::ConfigMap, "db-old".into()), orphan);
+        live.objects
+            .insert((Kind::ConfigMap, "db-old".into()), orphan);
         let mut generated = json!({"metadata": {"name": "db-previous"}});
         generated["metadata"]["annotations"] = json!({PASSWORD_ANNOTATION: "generated"});
         live.objects
