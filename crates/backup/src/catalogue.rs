@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use neo4j_aks_model::api::backup::{CountRange, GraphCounts};
+
 use crate::layout::{BlobLayout, ObjectRole};
 
 /// FULL or DIFF, as neo4j-admin reports it.
@@ -61,55 +63,6 @@ pub struct ArtifactMetadata {
     /// source could not be counted (and in markers written before counts were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<CountRange>,
-}
-
-/// Counts read from the backup source before and after the run. The backup is a consistent
-/// snapshot of some transaction between the two reads, so on a database whose counts only grow
-/// or only shrink during the run a restored copy lies within `[min, max]`; on an idle database
-/// the range is a single value and the check is exact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CountRange {
-    pub nodes_min: u64,
-    pub nodes_max: u64,
-    pub relationships_min: u64,
-    pub relationships_max: u64,
-}
-
-/// Node and relationship counts of one database at one moment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GraphCounts {
-    pub nodes: u64,
-    pub relationships: u64,
-}
-
-impl CountRange {
-    /// The range spanned by two readings.
-    pub fn between(before: GraphCounts, after: GraphCounts) -> CountRange {
-        CountRange {
-            nodes_min: before.nodes.min(after.nodes),
-            nodes_max: before.nodes.max(after.nodes),
-            relationships_min: before.relationships.min(after.relationships),
-            relationships_max: before.relationships.max(after.relationships),
-        }
-    }
-
-    /// Why `restored` is outside the range, or `None` when it is inside.
-    pub fn mismatch(&self, restored: GraphCounts) -> Option<String> {
-        let mut problems = Vec::new();
-        if !(self.nodes_min..=self.nodes_max).contains(&restored.nodes) {
-            problems.push(format!(
-                "{} nodes restored, the source had {}..={}",
-                restored.nodes, self.nodes_min, self.nodes_max
-            ));
-        }
-        if !(self.relationships_min..=self.relationships_max).contains(&restored.relationships) {
-            problems.push(format!(
-                "{} relationships restored, the source had {}..={}",
-                restored.relationships, self.relationships_min, self.relationships_max
-            ));
-        }
-        (!problems.is_empty()).then(|| problems.join("; "))
-    }
 }
 
 impl ArtifactMetadata {

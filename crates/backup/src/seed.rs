@@ -3,39 +3,11 @@
 //! operator. Pure; the download is [`crate::agent::Agent::fetch_chain_read_only`].
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
-use crate::catalogue::{Artifact, Catalogue, Chain, CountRange};
+use crate::catalogue::{Artifact, Catalogue, Chain};
 use crate::layout;
 
-/// One database as the seed step prepared it (the operator compares these across members).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SeededDatabase {
-    pub database: String,
-    /// The restore point: the newest artifact of the chain that was fetched.
-    pub artifact: String,
-    pub chain_id: String,
-    pub finished_at: Timestamp,
-    /// How many artifacts the chain has (FULL + DIFFs up to `artifact`).
-    pub artifacts: u32,
-    /// What the source had around the backup (from the marker), when recorded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub counts: Option<CountRange>,
-}
-
-/// The seed step's result line as the operator reads it from the termination message.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SeedResultLine {
-    pub step: String,
-    /// `Succeeded` or `Failed`.
-    pub result: String,
-    #[serde(default)]
-    pub message: String,
-    #[serde(default)]
-    pub seeds: Vec<SeededDatabase>,
-}
+pub use neo4j_aks_model::api::backup::{SeedResultLine, SeededDatabase};
 
 /// The database that cannot be seeded: it holds the new cluster's own users, roles and topology,
 /// and `CREATE DATABASE ... seedURI` (what seeding uses) creates user databases only.
@@ -177,7 +149,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::catalogue::BackupKind;
+    use crate::catalogue::{BackupKind, CountRange};
     use crate::catalogue::tests::{assemble, meta};
 
     fn ts(s: &str) -> Timestamp {

@@ -1,6 +1,7 @@
 //! The `Neo4jCluster` model shared by the CLI and the operator: the custom resource types, their
 //! defaults and their validation. Pure: nothing here does IO.
 
+pub mod api;
 pub mod catalog;
 pub mod operation;
 pub mod parse;

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
-use neo4j_aks_backup::catalogue::GraphCounts;
-use neo4j_aks_backup::seed::{SeedResultLine, SeededDatabase};
 use neo4j_aks_model::BootstrapStatus;
+use neo4j_aks_model::api::backup::GraphCounts;
+use neo4j_aks_model::api::backup::{SeedResultLine, SeededDatabase};
 use neo4j_aks_render::seed::seed_uri;
 use neo4j_aks_topology::records::DatabaseRecord;
 
@@ -239,8 +239,8 @@ fn agreed_restore_points<'a>(
 
 #[cfg(test)]
 mod tests {
-    use neo4j_aks_backup::catalogue::CountRange;
     use neo4j_aks_model::BootstrapDatabaseStatus;
+    use neo4j_aks_model::api::backup::CountRange;
     use neo4j_aks_topology::records::{DatabaseRole, DatabaseType};
     use proptest::prelude::*;
 

@@ -38,7 +38,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::events::EventType;
-use neo4j_aks_backup::catalogue::GraphCounts;
+use neo4j_aks_model::api::backup::GraphCounts;
 use neo4j_aks_model::validated::Bootstrap;
 use neo4j_aks_model::{BootstrapDatabaseStatus, BootstrapStatus, Neo4jCluster, ValidatedCluster};
 use neo4j_aks_topology::planner::Action;
