@@ -347,7 +347,8 @@ cmd_up() {
 
 	# kwok: fake kubelets for the nodes annotated kwok.x-k8s.io/node=fake. Stages come from the kwok
 	# module itself: nodes become Ready and keep leases fresh, pods go Pending -> Running/Ready and
-	# are removed when deleted.
+	# are removed when deleted. The pod-delete stage is ours (testenv/kwok/pod-delete.yaml): kwok's
+	# own could delete a pod recreated under the same name, which no kubelet does.
 	local kwokdir
 	kwokdir=$(go_mod_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
 	require_port kwok "$KWOK_PORT"
@@ -356,7 +357,7 @@ cmd_up() {
 		--config "$kwokdir/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
 		--config "$kwokdir/kustomize/stage/pod/fast/pod-ready.yaml" \
 		--config "$kwokdir/kustomize/stage/pod/fast/pod-complete.yaml" \
-		--config "$kwokdir/kustomize/stage/pod/fast/pod-delete.yaml" \
+		--config "$HERE/kwok/pod-delete.yaml" \
 		--manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
 		--cidr "$POD_CIDR" --node-ip 10.224.0.4 \
 		--node-lease-duration-seconds 40 \

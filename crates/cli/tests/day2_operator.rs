@@ -260,8 +260,10 @@ fn record_pod_uids(pods: Api<Pod>) -> (Arc<Mutex<PodHistory>>, JoinHandle<()>) {
             if let Ok(pod) = event {
                 let uid = pod.uid().unwrap_or_default();
                 let mut history = record.lock().expect("pod history");
+                // The grace period tells who deleted: the operator's delete keeps the pod's
+                // (3600 s), the simulated kubelet's removal is immediate (0).
                 history.timeline.push(format!(
-                    "{} {} uid {uid} created {:?} deleting {:?} revision {:?}",
+                    "{} {} uid {uid} created {:?} deleting {:?} grace {:?} revision {:?}",
                     k8s_openapi::jiff::Timestamp::now(),
                     pod.name_any(),
                     pod.metadata
@@ -272,6 +274,7 @@ fn record_pod_uids(pods: Api<Pod>) -> (Arc<Mutex<PodHistory>>, JoinHandle<()>) {
                         .deletion_timestamp
                         .as_ref()
                         .map(|t| t.0.to_string()),
+                    pod.metadata.deletion_grace_period_seconds,
                     pod.labels().get("controller-revision-hash"),
                 ));
                 history.uids.entry(pod.name_any()).or_default().insert(uid);

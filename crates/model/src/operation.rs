@@ -52,6 +52,9 @@ pub enum Operation {
         revision: String,
         member: u32,
         started_at_secs: i64,
+        /// The pod instance (uid) judged stale and deleted; absent in records of older
+        /// operators.
+        pod_uid: Option<String>,
     },
     ReplaceMember {
         member: u32,
@@ -98,6 +101,10 @@ pub struct OperationStatus {
     /// Restart: the revision the member is moved to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// Restart: the uid of the member's pod that is restarted (recorded before it is deleted;
+    /// a pod with another uid is the restarted one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_uid: Option<String>,
     /// When the operation's current stage started (its timeout counts from here).
     pub started_at: Time,
 }
@@ -163,12 +170,14 @@ impl Operation {
                     ScaleDownPhase::Dropped => OperationPhase::Dropped,
                 }),
                 revision: None,
+                pod_uid: None,
                 started_at: time(*started_at_secs),
             },
             Operation::Restart {
                 revision,
                 member,
                 started_at_secs,
+                pod_uid,
             } => OperationStatus {
                 kind: OperationKind::Restart,
                 member: *member,
@@ -176,6 +185,7 @@ impl Operation {
                 server: None,
                 phase: None,
                 revision: Some(revision.clone()),
+                pod_uid: pod_uid.clone(),
                 started_at: time(*started_at_secs),
             },
             Operation::ReplaceMember {
@@ -194,6 +204,7 @@ impl Operation {
                     ReplacePhase::Recreating => OperationPhase::Recreating,
                 }),
                 revision: None,
+                pod_uid: None,
                 started_at: time(*started_at_secs),
             },
         }
@@ -222,6 +233,7 @@ impl Operation {
                 revision: status.revision.clone().ok_or_else(|| missing("revision"))?,
                 member: status.member,
                 started_at_secs,
+                pod_uid: status.pod_uid.clone(),
             },
             OperationKind::ReplaceMember => Operation::ReplaceMember {
                 member: status.member,
@@ -269,6 +281,13 @@ mod tests {
                 revision: "db-5c9".into(),
                 member: 1,
                 started_at_secs: 1_790_000_001,
+                pod_uid: Some("0b7a4c2e-5d1f-4c8e-9a55-2f1e7d3c9b10".into()),
+            },
+            Operation::Restart {
+                revision: "db-5c9".into(),
+                member: 1,
+                started_at_secs: 1_790_000_001,
+                pod_uid: None,
             },
             Operation::ReplaceMember {
                 member: 2,

@@ -1,6 +1,7 @@
 //! The operator: a kube-rs Controller over Neo4jCluster and everything it owns.
 //!
-//! reconcile = validate → prepare (live state) → build (the renderer) → apply → observe → status.
+//! reconcile = read the stored Neo4jCluster → validate → prepare (live state) → build (the
+//! renderer) → apply → observe → status.
 //! Invalid specs wait for the next change; errors are retried after a pause; events for every
 //! change and every error go through one shared Recorder.
 
@@ -317,7 +318,32 @@ fn key(cluster: &Neo4jCluster) -> String {
     )
 }
 
-async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, ReconcileError> {
+/// The Neo4jCluster as stored, or `None` when the cached copy's object is gone or being deleted
+/// (the watch brings what follows). The copy a reconcile is handed comes from the watch cache,
+/// which may not hold this operator's last status write yet (the pod events of its own delete
+/// can start the next reconcile first): deciding on it could repeat a recorded step or keep a
+/// record the operator already replaced, and an older spec would render an older pod template.
+async fn stored(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+) -> Result<Option<Neo4jCluster>, ReconcileError> {
+    let ns = cluster
+        .namespace()
+        .ok_or(ReconcileError::MissingMetadata("namespace"))?;
+    let stored = Api::<Neo4jCluster>::namespaced(ctx.client.clone(), &ns)
+        .get_opt(&cluster.name_any())
+        .await
+        .map_err(ReconcileError::ReadFailed)?;
+    Ok(stored.filter(|s| {
+        s.metadata.uid == cluster.metadata.uid && s.metadata.deletion_timestamp.is_none()
+    }))
+}
+
+async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, ReconcileError> {
+    let Some(stored) = stored(ctx, cached).await? else {
+        return Ok(Action::requeue(Duration::from_secs(1)));
+    };
+    let cluster = &stored;
     let validated = match validate(cluster) {
         Ok(v) => v,
         Err(invalid) => return reject(ctx, cluster, &invalid).await,
@@ -387,7 +413,8 @@ async fn apply_cluster(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, 
             .as_ref()
             .is_some_and(|d| d.executed.is_some() || d.failed.is_some());
     if acted {
-        // The executor may have recorded a step mid-reconcile: the object's copy is stale.
+        // The executor may have recorded a step mid-reconcile: the stored copy read at the start
+        // is older than that record.
         write_status_now(ctx, cluster, &status).await?;
     } else {
         write_status(ctx, cluster, &status).await?;

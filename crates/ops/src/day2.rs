@@ -13,13 +13,24 @@
 //!   and shrinks. (Recording after would leave "not listed" ambiguous.)
 //! * Shrinking the StatefulSet: after. Sent but not recorded → the recorded member is no longer
 //!   below `replicas`, which the planner reads as "this removal is complete".
-//! * Restarting a member (deleting its pod): after. Deleted but not recorded → the member is
-//!   down or back on the new revision; the planner waits for it like for any down member and
-//!   never takes a second one down meanwhile.
+//! * Restarting a member (deleting its pod): before, with the uid of the pod instance the planner
+//!   saw on the old revision; the delete carries that uid as a precondition. Recorded but not
+//!   deleted → that instance is still listed and not terminating: the restart never started and
+//!   the planner decides it again, with every gate. Deleted → the instance is terminating, gone,
+//!   or replaced by one with another uid: the planner waits for that member to come back and
+//!   never plans its pod's delete again. A delete that reaches the apiserver after the pod was
+//!   recreated (a stale observation, a second operator) names the old uid and is refused (409):
+//!   only the observed instance can ever be deleted, never its successor.
 //! * Replacing a member (deleting its pod and claim): before (phase `Recreating`). Recorded but
 //!   not done → the member still runs the dropped server, which holds nothing, so deleting again
-//!   loses nothing. The annotation is removed last; removed but not recorded → the planner sees
-//!   the new server up and finishes again (removing an absent annotation is a no-op).
+//!   loses nothing. The pod is deleted with the uid this reconcile observed as a precondition,
+//!   and nothing is deleted while no instance is observed (its pod is already terminating). The
+//!   annotation is removed last; removed but not recorded → the planner sees the new server up
+//!   and finishes again (removing an absent annotation is a no-op).
+//!
+//! Stale copies: every reconcile decides on the Neo4jCluster as stored (controller.rs reads it
+//! at the start), so the recorded operation and the spec the StatefulSet is rendered from are
+//! the latest ones, never an older watch-cache copy without this operator's last record.
 //!
 //! Neo4j unreachable (no member Ready, no Secret, DNS, timeouts): ClusterFormed=Unknown with the
 //! reason, nothing destructive, the recorded operation kept, and a requeue.
@@ -31,7 +42,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Secret};
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 use kube::runtime::events::EventType;
 use neo4j_aks_model::operation::REPLACE_MEMBER_ANNOTATION;
 use neo4j_aks_model::{Neo4jCluster, ValidatedCluster};
@@ -298,6 +309,7 @@ pub async fn run(
         ctx,
         cluster,
         spec,
+        observed,
         admin.as_ref(),
         &progress,
         &step,
@@ -319,10 +331,12 @@ fn refusal(reason: String) -> Step {
 }
 
 /// Carries out `step` and sets what to record.
+#[allow(clippy::too_many_arguments)]
 async fn execute(
     ctx: &Context,
     cluster: &Neo4jCluster,
     spec: &ValidatedCluster,
+    observed: &Observed,
     admin: &dyn Admin,
     progress: &Progress,
     step: &Step,
@@ -378,12 +392,25 @@ async fn execute(
                     .map_err(|e| e.to_string())
             }
         },
-        Action::RestartMember { ordinal } => delete_pod(ctx, spec, *ordinal).await,
+        Action::RestartMember { ordinal, pod_uid } => {
+            match record(ctx, cluster, &step.progress).await {
+                Err(e) => Err(format!("not deleted: recording the step failed: {e}")),
+                Ok(()) => {
+                    day2.operation = Some(step.progress.operation.clone());
+                    restart_member(ctx, spec, *ordinal, pod_uid).await
+                }
+            }
+        }
         Action::ReplaceMember { ordinal } => match record(ctx, cluster, &step.progress).await {
             Err(e) => Err(format!("not done: recording the step failed: {e}")),
             Ok(()) => {
                 day2.operation = Some(step.progress.operation.clone());
-                recreate_member(ctx, spec, *ordinal).await
+                let observed_uid = observed
+                    .pods
+                    .iter()
+                    .find(|p| p.ordinal == *ordinal)
+                    .map(|p| p.uid.as_str());
+                recreate_member(ctx, spec, *ordinal, observed_uid).await
             }
         },
         Action::FinishReplacement { .. } => remove_replace_annotation(ctx, cluster).await,
@@ -479,23 +506,58 @@ async fn scale(ctx: &Context, spec: &ValidatedCluster, replicas: u32) -> Result<
     .map_err(|e| e.to_string())
 }
 
-async fn delete_pod(ctx: &Context, spec: &ValidatedCluster, ordinal: u32) -> Result<bool, String> {
-    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &spec.namespace);
+fn pods(ctx: &Context, spec: &ValidatedCluster) -> Api<Pod> {
+    Api::namespaced(ctx.client.clone(), &spec.namespace)
+}
+
+async fn restart_member(
+    ctx: &Context,
+    spec: &ValidatedCluster,
+    ordinal: u32,
+    uid: &str,
+) -> Result<bool, String> {
     let name = spec.pod_name(i32::try_from(ordinal).map_err(|e| e.to_string())?);
-    match api.delete(&name, &DeleteParams::default()).await {
+    delete_member_pod(&pods(ctx, spec), &name, uid).await
+}
+
+/// Deletes pod `name` only while it is the instance `uid` (a precondition the apiserver checks
+/// atomically). `Ok(true)`: that instance is being deleted now. `Ok(false)`: it is gone, or the
+/// name now belongs to another instance (a recreated pod, refused with 409), which is never
+/// deleted by this call.
+pub async fn delete_member_pod(pods: &Api<Pod>, name: &str, uid: &str) -> Result<bool, String> {
+    if uid.is_empty() {
+        return Err(format!("pod {name}: no uid observed; not deleted"));
+    }
+    let params = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: Some(uid.to_owned()),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    match pods.delete(name, &params).await {
         Ok(_) => Ok(true),
-        Err(kube::Error::Api(s)) if s.is_not_found() => Ok(false),
+        Err(kube::Error::Api(s)) if s.is_not_found() || s.is_conflict() => {
+            info!(pod = name, uid, reason = %s.message, "the observed pod instance is gone or replaced already; nothing deleted");
+            Ok(false)
+        }
         Err(e) => Err(e.to_string()),
     }
 }
 
 /// Deletes the member's claim, then its pod: the claim's protection finalizer keeps it until the
-/// pod is gone, and the StatefulSet then creates both again, the claim empty.
+/// pod is gone, and the StatefulSet then creates both again, the claim empty. `observed_uid` is
+/// the member's pod instance in this reconcile's observation: without one (its pod is already
+/// terminating) nothing is deleted, and only that instance is.
 async fn recreate_member(
     ctx: &Context,
     spec: &ValidatedCluster,
     ordinal: u32,
+    observed_uid: Option<&str>,
 ) -> Result<bool, String> {
+    let Some(uid) = observed_uid else {
+        return Ok(false);
+    };
     let i = i32::try_from(ordinal).map_err(|e| e.to_string())?;
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &spec.namespace);
     match claims
@@ -506,7 +568,9 @@ async fn recreate_member(
         Err(kube::Error::Api(s)) if s.is_not_found() => {}
         Err(e) => return Err(e.to_string()),
     }
-    delete_pod(ctx, spec, ordinal).await.map(|_| true)
+    delete_member_pod(&pods(ctx, spec), &spec.pod_name(i), uid)
+        .await
+        .map(|_| true)
 }
 
 async fn remove_replace_annotation(ctx: &Context, cluster: &Neo4jCluster) -> Result<bool, String> {

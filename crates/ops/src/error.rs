@@ -81,6 +81,8 @@ pub enum ReconcileError {
     Apply(#[from] ApplyError),
     #[error(transparent)]
     Observe(#[from] ObserveError),
+    #[error("reading the stored Neo4jCluster: {0}")]
+    ReadFailed(#[source] kube::Error),
     #[error("writing the status: {0}")]
     StatusFailed(#[source] kube::Error),
     #[error("cleaning up after deletion: {what}: {source}")]
@@ -100,6 +102,7 @@ impl ReconcileError {
             ReconcileError::MissingMetadata(_) => "MissingMetadata",
             ReconcileError::Apply(e) => e.kind(),
             ReconcileError::Observe(e) => e.kind(),
+            ReconcileError::ReadFailed(_) => "ReadFailed",
             ReconcileError::StatusFailed(_) => "StatusFailed",
             ReconcileError::CleanupFailed { .. } => "CleanupFailed",
             ReconcileError::FinalizerFailed(_) => "FinalizerFailed",

@@ -22,7 +22,7 @@ pub const REVISION_LABEL: &str = "controller-revision-hash";
 pub struct Observed {
     pub statefulset: Option<StatefulSet>,
     pub members: Vec<MemberStatus>,
-    /// The member pods as the day-2 planner sees them (ordinal, Ready, revision).
+    /// The member pods as the day-2 planner sees them (ordinal, Ready, revision, uid).
     pub pods: Vec<PodObservation>,
     /// Claims whose capacity is below their request (an expansion in progress).
     pub expanding: Vec<String>,
@@ -143,6 +143,7 @@ pub async fn observe(
                     .get(REVISION_LABEL)
                     .cloned()
                     .unwrap_or_default(),
+                uid: pod.uid().unwrap_or_default(),
             });
         }
         members.push((

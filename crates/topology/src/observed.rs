@@ -41,6 +41,8 @@ pub struct PodObservation {
     pub ready: bool,
     /// Fingerprint of what the pod runs (config digest + image), compared with the desired one.
     pub revision: String,
+    /// The pod instance (`metadata.uid`): a pod recreated under the same name has another one.
+    pub uid: String,
 }
 
 /// One member: its pod (if it exists), its server (if matched) and the database copies on it.

@@ -415,6 +415,7 @@ fn manual_cluster_maps_onto_members_with_quorum_per_database() {
             ordinal: o,
             ready: true,
             revision: "r1".to_owned(),
+            uid: format!("uid-{o}"),
         })
         .collect();
     let observed = ObservedTopology::build(&identities, &pods, &servers, &databases, 4, 0);

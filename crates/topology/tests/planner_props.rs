@@ -7,7 +7,9 @@
 //! 3. never DROP SERVER on a server that still hosts a database;
 //! 4. never a destructive step without confirmation (and never below 3 members);
 //!
-//! plus: a shrink removes only the highest ordinal and only once its server is gone.
+//! plus: a shrink removes only the highest ordinal and only once its server is gone; a restart
+//! names the pod instance it observed on an old revision and never repeats one for the same
+//! revision once the member's pod was recreated.
 
 mod support;
 
@@ -17,7 +19,7 @@ use neo4j_aks_topology::planner::{
 };
 use neo4j_aks_topology::records::{Health, ServerState};
 use proptest::prelude::*;
-use support::{Sim, SimDb, SimMember, desired, server_id};
+use support::{Sim, SimDb, SimMember, desired, pod_uid, server_id};
 
 fn state() -> impl Strategy<Value = ServerState> {
     prop_oneof![
@@ -34,8 +36,10 @@ fn member() -> impl Strategy<Value = SimMember> {
     (
         prop::option::weighted(0.9, (prop::bool::weighted(0.85), prop::bool::ANY)),
         prop::option::weighted(0.9, (state(), prop::bool::weighted(0.9))),
+        0u32..2,
     )
-        .prop_map(|(pod, server)| SimMember {
+        .prop_map(|(pod, server, instance)| SimMember {
+            instance,
             pod: pod.map(|(ready, new)| (ready, if new { "r2" } else { "r1" }.to_owned())),
             server: server.map(|(s, available)| {
                 (
@@ -201,11 +205,12 @@ fn progress() -> impl Strategy<Value = Progress> {
                 started_at_secs: at,
             }),
         }),
-        1 => (0u32..8, 0i64..2_000).prop_map(|(member, at)| Progress {
+        1 => (0u32..8, 0i64..2_000, prop::option::of(0u32..2)).prop_map(|(member, at, instance)| Progress {
             operation: Some(Operation::Restart {
                 revision: "r2".to_owned(),
                 member,
                 started_at_secs: at,
+                pod_uid: instance.map(|i| pod_uid(member, i)),
             }),
         }),
     ]
@@ -222,7 +227,7 @@ fn member_of(observed: &ObservedTopology, server: &str) -> Option<u32> {
 /// The member an action takes down, if any.
 fn taken_down(observed: &ObservedTopology, step: &Step) -> Option<u32> {
     match &step.action {
-        Action::RestartMember { ordinal } => Some(*ordinal),
+        Action::RestartMember { ordinal, .. } => Some(*ordinal),
         Action::DeallocateServer { server } => member_of(observed, server),
         _ => None,
     }
@@ -324,6 +329,40 @@ proptest! {
                 m.is_none_or(|m| m.server.as_ref().is_none_or(|s| s.state == ServerState::Dropped)),
                 "shrink before the server is dropped: {step:#?}"
             );
+        }
+
+        // 6: a restart deletes exactly the pod instance observed on an old revision.
+        if let Action::RestartMember { ordinal, pod_uid } = &step.action {
+            let pod = observed.member(*ordinal).and_then(|m| m.pod.as_ref());
+            prop_assert!(
+                pod.is_some_and(|p| &p.uid == pod_uid && p.revision != desired.revision),
+                "restart of an instance not observed on an old revision: {pod:?}, {step:#?}"
+            );
+        }
+
+        // 7: once a recorded restart's pod was recreated (another uid), nothing is restarted
+        // until that member is back, and it is never restarted again to the same revision.
+        if let Some(Operation::Restart { member, pod_uid: Some(recorded), revision, .. }) = &progress.operation
+            && *member < observed.replicas
+        {
+            let m = observed.member(*member);
+            let pod = m.and_then(|m| m.pod.as_ref());
+            if pod.is_none_or(|p| &p.uid != recorded) {
+                let back = pod.is_some()
+                    && m.is_some_and(|m| m.is_up() && m.databases.iter().all(|d| d.is_online()));
+                if !back {
+                    prop_assert!(
+                        matches!(step.action, Action::Wait | Action::Abort) && step.member == Some(*member),
+                        "member {member} restarting, yet: {step:#?}"
+                    );
+                }
+                if pod.is_some_and(|p| &p.revision == revision) && desired.revision == *revision {
+                    prop_assert!(
+                        !matches!(&step.action, Action::RestartMember { ordinal, .. } if ordinal == member),
+                        "member {member} restarted again to the recorded revision: {step:#?}"
+                    );
+                }
+            }
         }
 
         // Steps always name their member when they act on one.

@@ -7,7 +7,7 @@ use neo4j_aks_topology::planner::{
     Action, Confirmation, Desired, Operation, Progress, ReplacePhase, ScaleDownPhase, Step, plan,
 };
 use neo4j_aks_topology::records::{Health, ServerState};
-use support::{Sim, desired, server_id};
+use support::{Sim, desired, pod_uid, server_id};
 
 fn none() -> Progress {
     Progress::default()
@@ -25,13 +25,34 @@ fn scale_down(target: u32, member: u32, phase: ScaleDownPhase, started: i64) -> 
     }
 }
 
+/// A restart recorded by an operator that did not record the pod instance.
 fn restarting(member: u32, started: i64) -> Progress {
     Progress {
         operation: Some(Operation::Restart {
             revision: "r2".to_owned(),
             member,
             started_at_secs: started,
+            pod_uid: None,
         }),
+    }
+}
+
+/// A restart of instance `instance` of `member`'s pod, recorded before it was deleted.
+fn restarting_instance(member: u32, instance: u32, started: i64) -> Progress {
+    Progress {
+        operation: Some(Operation::Restart {
+            revision: "r2".to_owned(),
+            member,
+            started_at_secs: started,
+            pod_uid: Some(pod_uid(member, instance)),
+        }),
+    }
+}
+
+fn restart(ordinal: u32, instance: u32) -> Action {
+    Action::RestartMember {
+        ordinal,
+        pod_uid: pod_uid(ordinal, instance),
     }
 }
 
@@ -363,16 +384,21 @@ fn restart_goes_secondaries_then_followers_then_the_leader() {
     let d = desired(4, "r2");
     for _ in 0..4 {
         let step = plan(&sim.build(), &d, &none());
-        let Action::RestartMember { ordinal } = step.action else {
+        let Action::RestartMember { ordinal, pod_uid } = step.action else {
             panic!("{step:#?}");
         };
         assert!(!step.destructive);
-        assert!(matches!(
+        assert_eq!(
             step.progress.operation,
-            Some(Operation::Restart { member, .. }) if member == ordinal
-        ));
+            Some(Operation::Restart {
+                revision: "r2".into(),
+                member: ordinal,
+                started_at_secs: sim.now,
+                pod_uid: Some(pod_uid),
+            })
+        );
         order.push(ordinal);
-        sim.member(ordinal).pod = Some((true, "r2".into()));
+        sim.recreate_pod(ordinal, true, "r2");
     }
     assert_eq!(order, [3, 2, 1, 0]);
     check(&plan(&sim.build(), &d, &none()), Action::Done, None, false);
@@ -388,10 +414,10 @@ fn the_member_leading_most_databases_goes_last() {
     extra.leader = Some(2);
     sim.dbs.push(extra);
     let step = plan(&sim.build(), &desired(3, "r2"), &none());
-    check(&step, Action::RestartMember { ordinal: 0 }, Some(0), false);
+    check(&step, restart(0, 0), Some(0), false);
     sim.member(0).pod = Some((true, "r2".into()));
     let step = plan(&sim.build(), &desired(3, "r2"), &none());
-    check(&step, Action::RestartMember { ordinal: 1 }, Some(1), false);
+    check(&step, restart(1, 0), Some(1), false);
 }
 
 #[test]
@@ -413,7 +439,80 @@ fn restart_moves_on_once_the_member_is_back() {
     let mut sim = four();
     sim.member(3).pod = Some((true, "r2".into()));
     let step = plan(&sim.build(), &desired(4, "r2"), &restarting(3, 1_000));
-    check(&step, Action::RestartMember { ordinal: 2 }, Some(2), false);
+    check(&step, restart(2, 0), Some(2), false);
+}
+
+#[test]
+fn a_restart_names_the_pod_instance_it_saw_on_the_old_revision() {
+    let mut sim = four();
+    sim.member(3).instance = 4;
+    let step = plan(&sim.build(), &desired(4, "r2"), &none());
+    check(&step, restart(3, 4), Some(3), false);
+    assert_eq!(step.progress, restarting_instance(3, 4, sim.now));
+}
+
+#[test]
+fn a_restarted_instance_is_never_restarted_again() {
+    let d = desired(4, "r2");
+    let recorded = restarting_instance(3, 0, 1_000);
+    // Deleted: not observed while it terminates, then the StatefulSet's new instance comes up.
+    let mut sim = four();
+    sim.member(3).pod = None;
+    check(
+        &plan(&sim.build(), &d, &recorded),
+        Action::Wait,
+        Some(3),
+        false,
+    );
+    sim.recreate_pod(3, false, "r2");
+    check(
+        &plan(&sim.build(), &d, &recorded),
+        Action::Wait,
+        Some(3),
+        false,
+    );
+    sim.member(3).pod = Some((true, "r2".into()));
+    check(
+        &plan(&sim.build(), &d, &recorded),
+        restart(2, 0),
+        Some(2),
+        false,
+    );
+}
+
+#[test]
+fn a_restarted_instance_on_a_newer_revision_is_back() {
+    // The spec changed between the record and the delete: the StatefulSet created the new
+    // instance on r3. It is the restarted member all the same; it moves on, no abort later.
+    let mut sim = four();
+    sim.recreate_pod(3, true, "r3");
+    sim.now = 1_700;
+    let step = plan(
+        &sim.build(),
+        &desired(4, "r3"),
+        &restarting_instance(3, 0, 1_000),
+    );
+    check(&step, restart(2, 0), Some(2), false);
+}
+
+#[test]
+fn a_restart_recorded_but_not_deleted_is_decided_again() {
+    // The record is written before the delete; the operator stopped in between. The recorded
+    // instance still runs, not terminating: nothing was deleted, and every gate is asked again.
+    let mut sim = four();
+    sim.now = 1_030;
+    let recorded = restarting_instance(3, 0, 1_000);
+    let step = plan(&sim.build(), &desired(4, "r2"), &recorded);
+    check(&step, restart(3, 0), Some(3), false);
+    assert_eq!(step.progress, restarting_instance(3, 0, 1_030));
+    sim.member(1).server = Some((ServerState::Enabled, Health::Unavailable));
+    let step = plan(&sim.build(), &desired(4, "r2"), &recorded);
+    check(&step, Action::Wait, Some(3), false);
+    assert_eq!(
+        step.progress,
+        none(),
+        "nothing is down: no restart in flight"
+    );
 }
 
 #[test]

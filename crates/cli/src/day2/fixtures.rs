@@ -125,6 +125,7 @@ pub fn operation(kind: &str, member: u32) -> OperationStatus {
         server: None,
         phase: None,
         revision: None,
+        pod_uid: None,
         started_at: time("2026-11-26T13:00:00Z"),
     }
 }

@@ -123,8 +123,12 @@ pub enum Action {
     /// RollingUpdate `partition` can express this step only when every higher ordinal is already
     /// updated (a partition always rolls the highest ordinals first, and a deleted pod below
     /// the partition comes back at the *current* revision).
+    ///
+    /// `pod_uid` is the pod instance observed on the old revision: the executor deletes only
+    /// that instance (a uid precondition), so a pod recreated meanwhile is never deleted again.
     RestartMember {
         ordinal: u32,
+        pod_uid: String,
     },
     /// Delete this member's pod and claim: its server was dropped, and the StatefulSet brings
     /// the member back empty with a new server identity (`neo4j-aks.io/replace-member`).

@@ -12,6 +12,13 @@ use neo4j_aks_topology::records::{
 pub struct SimMember {
     pub pod: Option<(bool, String)>,
     pub server: Option<(ServerState, Health)>,
+    /// Which instance of the member's pod runs (its uid is [`pod_uid`]`(ordinal, instance)`).
+    pub instance: u32,
+}
+
+/// The uid of instance `instance` of member `ordinal`'s pod.
+pub fn pod_uid(ordinal: u32, instance: u32) -> String {
+    format!("uid-m-{ordinal}-{instance}")
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +65,7 @@ impl Sim {
                 .map(|_| SimMember {
                     pod: Some((true, rev.to_owned())),
                     server: Some((ServerState::Enabled, Health::Available)),
+                    instance: 0,
                 })
                 .collect(),
             dbs: vec![db("system"), db("neo4j")],
@@ -76,6 +84,13 @@ impl Sim {
 
     pub fn member(&mut self, ordinal: u32) -> &mut SimMember {
         &mut self.members[ordinal as usize]
+    }
+
+    /// The StatefulSet's new instance of the member's pod (after a delete), on `revision`.
+    pub fn recreate_pod(&mut self, ordinal: u32, ready: bool, revision: &str) {
+        let m = self.member(ordinal);
+        m.instance += 1;
+        m.pod = Some((ready, revision.to_owned()));
     }
 
     /// Takes the member's user databases away; `system` stays, as on a real `Deallocated`
@@ -129,6 +144,7 @@ impl Sim {
                     ordinal: o,
                     ready: *ready,
                     revision: rev.clone(),
+                    uid: pod_uid(o, m.instance),
                 })
             })
             .collect();
