@@ -149,8 +149,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::catalogue::{BackupKind, CountRange};
     use crate::catalogue::tests::{assemble, meta};
+    use crate::catalogue::{BackupKind, CountRange};
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

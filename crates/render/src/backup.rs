@@ -13,24 +13,19 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     Container, EmptyDirVolumeSource, EnvVar, ExecAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretVolumeSource,
-    SecurityContext, ServiceAccount, Volume, VolumeMount,
+    PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource, ServiceAccount, Volume,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use neo4j_aks_model::ValidatedCluster;
-use neo4j_aks_model::validated::{Backup, BackupCredential, BackupType, BlobLocation};
+use neo4j_aks_model::validated::{Backup, BackupCredential, BackupType};
 
-use crate::statefulset::NEO4J_UID;
-use crate::{labels, meta, ports, security};
+use crate::pod::{
+    NEO4J_UID, WORKLOAD_IDENTITY_CLIENT_ID, WORKLOAD_IDENTITY_LABEL, agent_container, blob_access,
+    env, key_volume, mount, resources, restricted_with,
+};
+use crate::{labels, meta, ports};
 
-/// The agent image: this repository's `neo4j-aks` binary (Dockerfile), same version as the CLI
-/// that rendered it.
-pub const AGENT_IMAGE: &str = concat!("ghcr.io/neo4j-aks/neo4j-aks:", env!("CARGO_PKG_VERSION"));
-/// Label and annotation of Entra Workload ID (the AKS webhook mutates labelled pods and reads
-/// the client ID from the ServiceAccount).
-pub const WORKLOAD_IDENTITY_LABEL: &str = "azure.workload.identity/use";
-pub const WORKLOAD_IDENTITY_CLIENT_ID: &str = "azure.workload.identity/client-id";
 /// `app.kubernetes.io/component` of the backup and verification pods.
 pub const BACKUP_COMPONENT: &str = "backup";
 pub const VERIFICATION_COMPONENT: &str = "backup-verification";
@@ -45,9 +40,6 @@ const DATA_VOLUME: &str = "restored-data";
 const AUTH_VOLUME: &str = "neo4j-auth";
 const AUTH_MOUNT: &str = "/run/secrets/neo4j";
 const AUTH_FILE: &str = "auth";
-const KEY_VOLUME: &str = "storage-key";
-const KEY_MOUNT: &str = "/run/secrets/azure-storage";
-const KEY_FILE: &str = "key";
 
 /// Backs up each database from the members select-source chose for it (`sources.list`: one
 /// `<database> <host:port>[,<host:port>...]` line each), then records when it finished and, for
@@ -386,23 +378,6 @@ fn select_source_args(cluster: &ValidatedCluster, backup: &Backup) -> Vec<String
     args
 }
 
-pub(crate) fn env(name: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar {
-        name: name.to_string(),
-        value: Some(value.into()),
-        ..EnvVar::default()
-    }
-}
-
-pub(crate) fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
-    VolumeMount {
-        name: name.to_string(),
-        mount_path: path.to_string(),
-        read_only: read_only.then_some(true),
-        ..VolumeMount::default()
-    }
-}
-
 fn empty_dir(name: &str, size: Option<String>) -> Volume {
     Volume {
         name: name.to_string(),
@@ -412,79 +387,6 @@ fn empty_dir(name: &str, size: Option<String>) -> Volume {
         }),
         ..Volume::default()
     }
-}
-
-pub(crate) fn restricted(read_only_root: bool) -> SecurityContext {
-    SecurityContext {
-        read_only_root_filesystem: Some(read_only_root),
-        ..security::restricted()
-    }
-}
-
-pub(crate) fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
-    let amounts = BTreeMap::from([
-        ("cpu".to_string(), Quantity(cpu.to_string())),
-        ("memory".to_string(), Quantity(memory.to_string())),
-    ]);
-    ResourceRequirements {
-        requests: Some(amounts.clone()),
-        limits: Some(amounts),
-        ..ResourceRequirements::default()
-    }
-}
-
-/// The agent's view of a blob location: where (`NEO4J_AKS_BACKUP_*`), under which cluster name,
-/// and how to authenticate; with `with_key`, the storage key Secret mounted as a file (never a
-/// value in the pod spec). The key volume itself comes from [`key_volume`].
-pub(crate) fn blob_access(
-    blob: &BlobLocation,
-    blob_cluster: &str,
-    with_key: bool,
-) -> (Vec<EnvVar>, Vec<VolumeMount>) {
-    let mut env_vars = vec![
-        env("NEO4J_AKS_BACKUP_ACCOUNT", blob.storage_account.clone()),
-        env("NEO4J_AKS_BACKUP_CONTAINER", blob.container.clone()),
-        env("NEO4J_AKS_BACKUP_PREFIX", blob.prefix.clone()),
-        env("NEO4J_AKS_BACKUP_CLUSTER", blob_cluster),
-    ];
-    let mut mounts = Vec::new();
-    match &blob.credential {
-        BackupCredential::WorkloadIdentity { .. } => {
-            env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "workload-identity"));
-        }
-        BackupCredential::AccountKey { .. } => {
-            env_vars.push(env("NEO4J_AKS_BACKUP_CREDENTIAL", "account-key"));
-            if with_key {
-                env_vars.push(env(
-                    "NEO4J_AKS_BACKUP_KEY_FILE",
-                    format!("{KEY_MOUNT}/{KEY_FILE}"),
-                ));
-                mounts.push(mount(KEY_VOLUME, KEY_MOUNT, true));
-            }
-        }
-    }
-    (env_vars, mounts)
-}
-
-/// The storage key Secret as a volume, when the location uses one.
-pub(crate) fn key_volume(blob: &BlobLocation) -> Option<Volume> {
-    let BackupCredential::AccountKey { secret, key } = &blob.credential else {
-        return None;
-    };
-    Some(Volume {
-        name: KEY_VOLUME.to_string(),
-        secret: Some(SecretVolumeSource {
-            secret_name: Some(secret.clone()),
-            items: Some(vec![k8s_openapi::api::core::v1::KeyToPath {
-                key: key.clone(),
-                path: KEY_FILE.to_string(),
-                ..Default::default()
-            }]),
-            default_mode: Some(0o440),
-            optional: Some(false),
-        }),
-        ..Volume::default()
-    })
 }
 
 /// What an agent step talks to; it gets only those credentials.
@@ -521,28 +423,6 @@ fn agent(
     agent_container(name, args, env_vars, mounts)
 }
 
-/// The neo4j-aks image running `args`; its one-line JSON result (docs/backup.md) is the
-/// termination message the operator reads.
-pub(crate) fn agent_container(
-    name: &str,
-    args: Vec<String>,
-    env_vars: Vec<EnvVar>,
-    mounts: Vec<VolumeMount>,
-) -> Container {
-    Container {
-        name: name.to_string(),
-        image: Some(AGENT_IMAGE.to_string()),
-        image_pull_policy: Some("IfNotPresent".to_string()),
-        args: Some(args),
-        env: Some(env_vars),
-        volume_mounts: Some(mounts),
-        resources: Some(resources("500m", "256Mi")),
-        security_context: Some(restricted(true)),
-        termination_message_policy: Some("File".to_string()),
-        ..Container::default()
-    }
-}
-
 fn neo4j_env(cluster: &ValidatedCluster) -> Vec<EnvVar> {
     vec![
         env(
@@ -574,7 +454,7 @@ fn neo4j_admin_backup(cluster: &ValidatedCluster, backup: &Backup) -> Container 
             mount(RUN_VOLUME, RUN_DIR, false),
         ]),
         resources: Some(resources("1", "2Gi")),
-        security_context: Some(restricted(false)),
+        security_context: Some(restricted_with(false)),
         ..Container::default()
     }
 }
@@ -607,7 +487,7 @@ fn neo4j_admin_restore(cluster: &ValidatedCluster) -> Container {
             mount(DATA_VOLUME, "/data", false),
         ]),
         resources: Some(resources("1", "2Gi")),
-        security_context: Some(restricted(false)),
+        security_context: Some(restricted_with(false)),
         ..Container::default()
     }
 }
@@ -641,7 +521,7 @@ fn verification_neo4j(cluster: &ValidatedCluster) -> Container {
             mount(AUTH_VOLUME, AUTH_MOUNT, true),
         ]),
         resources: Some(resources("1", "2Gi")),
-        security_context: Some(restricted(false)),
+        security_context: Some(restricted_with(false)),
         // The server listens on loopback only, which the kubelet's own TCP probe cannot reach
         // (it dials the pod IP); so the probe connects from inside the container.
         startup_probe: Some(Probe {
@@ -665,6 +545,7 @@ fn verification_neo4j(cluster: &ValidatedCluster) -> Container {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pod::KEY_VOLUME;
     use neo4j_aks_model::{Neo4jCluster, validate};
 
     fn cluster(version: &str, extra: &str) -> ValidatedCluster {

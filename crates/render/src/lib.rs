@@ -11,9 +11,10 @@ pub mod meta;
 pub mod neo4j_conf;
 pub mod output;
 pub mod pdb;
+pub mod pod;
 pub mod ports;
 pub mod rbac;
-pub mod security;
+
 pub mod seed;
 pub mod services;
 pub mod statefulset;

@@ -21,7 +21,7 @@ pub fn build(cluster: &ValidatedCluster) -> (Option<ServiceAccount>, Option<(Rol
             .annotations
             .get_or_insert_with(Default::default)
             .insert(
-                crate::backup::WORKLOAD_IDENTITY_CLIENT_ID.to_string(),
+                crate::pod::WORKLOAD_IDENTITY_CLIENT_ID.to_string(),
                 client_id.to_string(),
             );
     }

@@ -24,8 +24,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{BackupCredential, Bootstrap};
 
-use crate::backup::{agent_container, blob_access, env, key_volume, mount, resources, restricted};
 use crate::labels;
+use crate::pod::{
+    agent_container, blob_access, env, key_volume, mount, resources, restricted_with,
+};
 
 pub const SEED_VOLUME: &str = "seed";
 pub const SEED_DIR: &str = "/seed";
@@ -159,7 +161,7 @@ fn aggregate(cluster: &ValidatedCluster) -> Container {
         volume_mounts: Some(vec![mount(SEED_VOLUME, SEED_DIR, false)]),
         resources: Some(resources("1", "2Gi")),
         // neo4j-admin writes logs and temporary files under its home directory.
-        security_context: Some(restricted(false)),
+        security_context: Some(restricted_with(false)),
         ..Container::default()
     }
 }
@@ -308,7 +310,7 @@ mod tests {
                 .metadata
                 .annotations
                 .as_ref()
-                .map(|a| a[crate::backup::WORKLOAD_IDENTITY_CLIENT_ID].as_str()),
+                .map(|a| a[crate::pod::WORKLOAD_IDENTITY_CLIENT_ID].as_str()),
             Some("3f2504e0-4f89-11d3-9a0c-0305e82c3301")
         );
         assert_eq!(account.automount_service_account_token, Some(false));
@@ -329,7 +331,7 @@ mod tests {
                 _ => None,
             })
             .expect("pod labels");
-        assert_eq!(labels[crate::backup::WORKLOAD_IDENTITY_LABEL], "true");
+        assert_eq!(labels[crate::pod::WORKLOAD_IDENTITY_LABEL], "true");
 
         // With the K8S resolver the same account also gets its Role.
         let objects = rendered(cluster("K8S", Some(IDENTITY)));

@@ -21,10 +21,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{AntiAffinity, Resolver};
 
-use crate::{config, labels, meta, neo4j_conf, ports, security, seed};
+use crate::pod::{NEO4J_UID, env};
+use crate::{config, labels, meta, neo4j_conf, pod, ports, seed};
 
-/// The uid and gid of the `neo4j` user in the official image.
-pub const NEO4J_UID: i64 = 7474;
 pub const DATA_VOLUME: &str = "data";
 const CONF_VOLUME: &str = "conf";
 const AUTH_VOLUME: &str = "auth";
@@ -149,10 +148,7 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
 fn pod_labels(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     let mut pod_labels = labels::common(cluster);
     if seed::uses_workload_identity(cluster).is_some() {
-        pod_labels.insert(
-            crate::backup::WORKLOAD_IDENTITY_LABEL.to_string(),
-            "true".to_string(),
-        );
+        pod_labels.insert(pod::WORKLOAD_IDENTITY_LABEL.to_string(), "true".to_string());
     }
     pod_labels
 }
@@ -294,14 +290,6 @@ fn affinity(cluster: &ValidatedCluster, anti: &AntiAffinity) -> Affinity {
     }
 }
 
-fn env(name: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar {
-        name: name.to_string(),
-        value: Some(value.into()),
-        ..EnvVar::default()
-    }
-}
-
 fn neo4j_container(cluster: &ValidatedCluster) -> Container {
     let mut env_vars = vec![
         EnvVar {
@@ -364,7 +352,7 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
         }),
         security_context: Some(SecurityContext {
             read_only_root_filesystem: Some(true),
-            ..security::restricted()
+            ..pod::restricted()
         }),
         // Cluster formation and store recovery can take long; until the first success the
         // other probes are off, so a forming member is never killed.
@@ -487,7 +475,7 @@ fn srv_wait(cluster: &ValidatedCluster) -> Option<Container> {
         }),
         security_context: Some(SecurityContext {
             read_only_root_filesystem: Some(true),
-            ..security::restricted()
+            ..pod::restricted()
         }),
         ..Container::default()
     })
