@@ -7,8 +7,6 @@
 //! The CronJobs keep 3 finished Jobs of each kind and a Job lives a week after it finished, so
 //! the status keeps the newest result it has seen even after its Job is gone.
 
-use std::sync::atomic::AtomicU64;
-
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -18,79 +16,13 @@ use neo4j_aks_model::{BackupRun, BackupStatus, ValidatedCluster};
 use neo4j_aks_model::{Neo4jCluster, Neo4jClusterStatus};
 use neo4j_aks_render::backup::{BACKUP_COMPONENT, VERIFICATION_COMPONENT};
 use neo4j_aks_render::labels::CLUSTER_LABEL;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
 use serde::Deserialize;
 use tracing::warn;
 
-use crate::controller::Context;
+use crate::context::Context;
 
 /// The containers whose termination message is the run's result line.
 const RESULT_CONTAINERS: [&str; 2] = ["upload", "verify"];
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ClusterLabel {
-    pub namespace: String,
-    pub cluster: String,
-}
-
-type TimeGauge = Gauge<f64, AtomicU64>;
-
-/// `neo4j_aks_backup_*` metrics, one series per cluster with backups enabled.
-#[derive(Default)]
-pub struct BackupMetrics {
-    pub last_success: Family<ClusterLabel, TimeGauge>,
-    pub last_verification_success: Family<ClusterLabel, TimeGauge>,
-    pub last_failed: Family<ClusterLabel, Gauge>,
-}
-
-impl BackupMetrics {
-    pub fn register(registry: &mut Registry) -> BackupMetrics {
-        let metrics = BackupMetrics::default();
-        registry.register(
-            "backup_last_success_timestamp_seconds",
-            "Unix time the newest successful backup of the cluster finished",
-            metrics.last_success.clone(),
-        );
-        registry.register(
-            "backup_last_verification_success_timestamp_seconds",
-            "Unix time the newest successful restore-and-check of the cluster's backup finished",
-            metrics.last_verification_success.clone(),
-        );
-        registry.register(
-            "backup_last_run_failed",
-            "1 when the cluster's newest finished backup run failed",
-            metrics.last_failed.clone(),
-        );
-        metrics
-    }
-
-    pub fn record(&self, namespace: &str, cluster: &str, status: &BackupStatus) {
-        let label = ClusterLabel {
-            namespace: namespace.to_string(),
-            cluster: cluster.to_string(),
-        };
-        let seconds = |run: &Option<BackupRun>, ok_only: bool| {
-            run.as_ref()
-                .filter(|r| !ok_only || r.result == "Succeeded")
-                .and_then(|r| r.time.parse::<k8s_openapi::jiff::Timestamp>().ok())
-                .map(|t| t.as_millisecond() as f64 / 1000.0)
-        };
-        if let Some(t) = seconds(&status.last_successful_backup, true) {
-            self.last_success.get_or_create(&label).set(t);
-        }
-        if let Some(t) = seconds(&status.last_verification, true) {
-            self.last_verification_success.get_or_create(&label).set(t);
-        }
-        if let Some(run) = &status.last_backup {
-            self.last_failed
-                .get_or_create(&label)
-                .set(i64::from(run.result != "Succeeded"));
-        }
-    }
-}
 
 /// The fields of the agent's result line the status shows.
 #[derive(Debug, Deserialize)]
@@ -327,11 +259,13 @@ pub async fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::BackupMetrics;
     use k8s_openapi::api::batch::v1::{JobCondition, JobStatus};
     use k8s_openapi::api::core::v1::{
         ContainerState, ContainerStateTerminated, ContainerStatus, PodStatus,
     };
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+    use prometheus_client::registry::Registry;
     use std::collections::BTreeMap;
 
     fn time(s: &str) -> Time {

@@ -56,9 +56,9 @@ use neo4j_aks_topology::records::DatabaseRecord;
 use serde_json::json;
 use tracing::{info, warn};
 
-use crate::controller::Context;
+use crate::context::Context;
 use crate::neo4j::{Admin, Target};
-use crate::observe::Observed;
+use crate::observe::{Observed, desired_revision};
 
 /// Field manager of the day-2 executor's own writes (replicas of a shrink, the annotation).
 pub const DAY2_FIELD_MANAGER: &str = "neo4j-aks-day2";
@@ -130,14 +130,6 @@ impl Day2 {
 
 fn now_secs() -> i64 {
     Timestamp::now().as_second()
-}
-
-/// The revision the StatefulSet wants every pod on, once its controller has seen the latest
-/// template (before that the pods' revision cannot be compared).
-pub fn desired_revision(sts: &StatefulSet) -> Option<String> {
-    let status = sts.status.as_ref()?;
-    let seen = status.observed_generation? >= sts.metadata.generation?;
-    seen.then(|| status.update_revision.clone()).flatten()
 }
 
 fn recorded_progress(cluster: &Neo4jCluster) -> Result<Progress, String> {
@@ -461,7 +453,7 @@ async fn execute(
 async fn record(ctx: &Context, cluster: &Neo4jCluster, progress: &Progress) -> Result<(), String> {
     let mut status = cluster.status.clone().unwrap_or_default();
     status.operation = progress.operation.as_ref().map(Operation::to_status);
-    crate::controller::write_status_now(ctx, cluster, &status)
+    crate::context::write_status_now(ctx, cluster, &status)
         .await
         .map_err(|e| e.to_string())
 }

@@ -12,6 +12,7 @@ pub mod backup_status;
 pub mod bootstrap;
 pub mod changeset;
 pub mod compare;
+pub mod context;
 pub mod controller;
 pub mod counting;
 pub mod day2;

@@ -233,7 +233,7 @@ pub async fn pods_on_older_revision(
         else {
             return Ok(Vec::new());
         };
-        revision = crate::day2::desired_revision(&sts);
+        revision = desired_revision(&sts);
         if revision.is_some() {
             break;
         }
@@ -253,4 +253,12 @@ pub async fn pods_on_older_revision(
         .collect();
     stale.sort();
     Ok(stale)
+}
+
+/// The revision the StatefulSet wants every pod on, once its controller has seen the latest
+/// template (before that the pods' revision cannot be compared).
+pub fn desired_revision(sts: &StatefulSet) -> Option<String> {
+    let status = sts.status.as_ref()?;
+    let seen = status.observed_generation? >= sts.metadata.generation?;
+    seen.then(|| status.update_revision.clone()).flatten()
 }

@@ -50,7 +50,7 @@ pub use decide::{
     decide,
 };
 
-use crate::controller::Context;
+use crate::context::Context;
 use crate::day2::Day2;
 use crate::neo4j::Admin;
 use crate::observe::Observed;
@@ -388,7 +388,7 @@ async fn record(
 ) -> Result<(), crate::error::ReconcileError> {
     let mut whole = cluster.status.clone().unwrap_or_default();
     whole.bootstrap = Some(status.clone());
-    crate::controller::write_status_now(ctx, cluster, &whole).await
+    crate::context::write_status_now(ctx, cluster, &whole).await
 }
 
 /// Records a transition, then publishes its event: the next reconcile sees it recorded, so the

@@ -1,5 +1,9 @@
 //! Prometheus metrics (OpenMetrics text on /metrics).
 
+mod backup;
+
+pub use backup::{BackupMetrics, ClusterLabel};
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -41,7 +45,7 @@ pub struct Metrics {
     pub clusters: Family<PhaseLabel, Gauge>,
     pub requests: Family<VerbLabel, Counter>,
     pub leader: Gauge,
-    pub backup: crate::backup_status::BackupMetrics,
+    pub backup: BackupMetrics,
     phases: Mutex<BTreeMap<String, String>>,
 }
 
@@ -93,7 +97,7 @@ impl Metrics {
             "1 while this replica holds the leader lease",
             leader.clone(),
         );
-        let backup = crate::backup_status::BackupMetrics::register(&mut registry);
+        let backup = BackupMetrics::register(&mut registry);
         Metrics {
             registry,
             backup,

@@ -1,0 +1,164 @@
+//! What every reconcile shares (the client, the event recorder, the metrics, the settings, the
+//! way to Neo4j) and the status writers every part of a reconcile uses.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::{Client, Resource, ResourceExt};
+use neo4j_aks_model::{Neo4jCluster, Neo4jClusterStatus};
+use serde_json::json;
+use tracing::warn;
+
+use crate::error::ReconcileError;
+use crate::metrics::Metrics;
+use crate::neo4j::{BoltConnector, Connector};
+
+/// Field manager of the status subresource.
+pub const STATUS_FIELD_MANAGER: &str = "neo4j-aks-status";
+/// `reportingController` of our events.
+pub const CONTROLLER_NAME: &str = "neo4j-aks.io/operator";
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Watch one namespace only (None: every namespace).
+    pub namespace: Option<String>,
+    /// Re-check a converged cluster this often.
+    pub resync: Duration,
+    /// Re-check a cluster whose members are still coming up this often (watches on pods,
+    /// claims and the StatefulSet usually trigger sooner).
+    pub not_ready_requeue: Duration,
+    /// Retry a failed reconcile after this long.
+    pub error_requeue: Duration,
+    /// Reconciles run at the same time.
+    pub concurrency: u16,
+    /// This replica's name in events (the pod name).
+    pub instance: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            namespace: None,
+            resync: Duration::from_secs(300),
+            not_ready_requeue: Duration::from_secs(10),
+            error_requeue: Duration::from_secs(15),
+            concurrency: 8,
+            instance: "neo4j-aks-operator".into(),
+        }
+    }
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
+    pub settings: Settings,
+    /// How the day-2 executor reaches Neo4j (Bolt in production).
+    pub connector: Arc<dyn Connector>,
+}
+
+impl Context {
+    pub fn new(client: Client, metrics: Arc<Metrics>, settings: Settings) -> Arc<Context> {
+        Self::with_connector(
+            client,
+            metrics,
+            settings,
+            Arc::new(BoltConnector::default()),
+        )
+    }
+
+    /// A context whose day-2 executor reaches Neo4j through `connector`.
+    pub fn with_connector(
+        client: Client,
+        metrics: Arc<Metrics>,
+        settings: Settings,
+        connector: Arc<dyn Connector>,
+    ) -> Arc<Context> {
+        let recorder = Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: CONTROLLER_NAME.into(),
+                instance: Some(settings.instance.clone()),
+            },
+        );
+        Arc::new(Context {
+            client,
+            recorder,
+            metrics,
+            settings,
+            connector,
+        })
+    }
+
+    pub(crate) fn api<K>(&self) -> Api<K>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        match &self.settings.namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        }
+    }
+
+    pub(crate) async fn publish(
+        &self,
+        cluster: &Neo4jCluster,
+        type_: EventType,
+        reason: &str,
+        note: String,
+    ) {
+        let event = Event {
+            type_,
+            reason: reason.to_string(),
+            // Events are capped at 1 kB.
+            note: Some(note.chars().take(1000).collect()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(e) = self
+            .recorder
+            .publish(&event, &cluster.object_ref(&()))
+            .await
+        {
+            warn!(error = %e, reason, "cannot publish event");
+        }
+    }
+}
+
+pub(crate) async fn write_status(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    status: &Neo4jClusterStatus,
+) -> Result<bool, ReconcileError> {
+    if cluster.status.as_ref() == Some(status) {
+        return Ok(false);
+    }
+    write_status_now(ctx, cluster, status).await?;
+    Ok(true)
+}
+
+/// Writes the whole status (server-side apply by the status manager, which owns every field).
+pub(crate) async fn write_status_now(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    status: &Neo4jClusterStatus,
+) -> Result<(), ReconcileError> {
+    let ns = cluster.namespace().unwrap_or_default();
+    let api: Api<Neo4jCluster> = Api::namespaced(ctx.client.clone(), &ns);
+    let patch = json!({
+        "apiVersion": "neo4j-aks.io/v1alpha1",
+        "kind": "Neo4jCluster",
+        "status": status,
+    });
+    api.patch_status(
+        &cluster.name_any(),
+        &PatchParams::apply(STATUS_FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(ReconcileError::StatusFailed)?;
+    Ok(())
+}
