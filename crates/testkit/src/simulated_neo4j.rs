@@ -304,6 +304,13 @@ impl SimState {
     }
 }
 
+fn no_server(server: &str) -> ClientError {
+    neo4j_error(
+        "Neo.ClientError.Statement.ArgumentError",
+        format!("no server {server}"),
+    )
+}
+
 fn not_found(database: &str) -> ClientError {
     neo4j_error(DATABASE_NOT_FOUND, format!("Graph not found: {database}"))
 }
@@ -694,6 +701,27 @@ impl AdminClient for SimulatedNeo4j {
                 "Neo.ClientError.Statement.ArgumentError",
                 format!("no server {server}"),
             )),
+        }
+    }
+
+    /// `CALL dbms.cluster.cordonServer`: Enabled → Cordoned, whether or not the server can be
+    /// reached (the lost-server procedure cordons "each Unavailable server",
+    /// clustering/multi-region-deployment/disaster-recovery.adoc, "Make servers available").
+    /// The lifecycle diagram (clustering/servers.adoc) has the transition only from Enabled;
+    /// anything else is refused here (what Neo4j answers there is UNCONFIRMED).
+    async fn cordon_server(&self, server: &str) -> Result<(), ClientError> {
+        let mut s = self.lock();
+        s.statements.push(format!("CORDON {server}"));
+        match s.servers.iter_mut().find(|v| v.id == server) {
+            Some(v) if v.state == ServerState::Enabled => {
+                v.state = ServerState::Cordoned;
+                Ok(())
+            }
+            Some(v) => Err(neo4j_error(
+                "Neo.ClientError.Cluster.InvalidServerState",
+                format!("cannot cordon server {server}: it is {:?}", v.state),
+            )),
+            None => Err(no_server(server)),
         }
     }
 
