@@ -2,11 +2,17 @@
 //! and the CLI's tests (feature `simulated-neo4j`), because the testenv's kwok nodes run no containers, so no Neo4j server can answer Bolt
 //! there. It is not a stub: its servers appear only for member pods that exist and are Ready on
 //! the testenv (a server's identity lives on the member's claim, as Neo4j keeps it on disk), it
-//! applies ENABLE / DEALLOCATE / DROP / ALTER as the Operations Manual describes them (DEALLOCATE
-//! refused when the remaining servers cannot hold a topology or the server is not enabled, DROP
-//! only for a Deallocated server, Deallocating lasting a few observations, a deallocated server
-//! still hosting `system`), it records every statement, and once the cluster has formed it checks
-//! at every observation that at most one member is down and every database keeps its quorum.
+//! applies ENABLE / cordon / DEALLOCATE / DROP / ALTER as the Operations Manual describes them
+//! (see each method for the page), it records every statement, and once the cluster has formed it
+//! checks at every observation that at most one member is down and that every database, `system`
+//! included, keeps its quorum.
+//!
+//! `system` is hosted the way a real cluster hosts it with the settings neo4j-aks renders: a
+//! primary on every server that is not dropped ("Every cluster member hosts the system
+//! database", as PRIMARY unless `server.cluster.system_database_mode` says SECONDARY, which
+//! neo4j-aks never renders; clustering/settings.adoc). A member whose pod is not Ready is an
+//! unavailable server: its rows show role `unknown`, currentStatus `unknown`, address NULL and
+//! statusMessage `Server is unavailable` (clustering/monitoring/show-databases-monitoring.adoc).
 //!
 //! Databases are seeded as the full-cluster restore does it: the test registers seed URIs with
 //! the graph each holds ([`SimulatedNeo4j::register_seed`]); `CREATE DATABASE … seedURI` and
@@ -444,27 +450,19 @@ impl SimulatedNeo4j {
             .filter(|v| v.state != ServerState::Dropped)
             .collect();
         let mut rows = Vec::new();
-        let system_primaries = live.len().min(3) as u32;
+        let mut system_hosts: Vec<(u32, DatabaseRole)> = live
+            .iter()
+            .map(|v| (v.ordinal, DatabaseRole::Primary))
+            .collect();
+        system_hosts.sort_by_key(|(o, _)| *o);
+        // What Neo4j prints in requestedPrimariesCount for `system` is not documented
+        // (UNCONFIRMED); the simulation prints the primaries it has, which the planner ignores.
+        let system_primaries = system_hosts.len() as u32;
         let mut all: Vec<Hosted> = vec![(
             "system".to_owned(),
             None,
             DatabaseType::System,
-            {
-                let mut sorted: Vec<&SimServer> = live.iter().collect();
-                sorted.sort_by_key(|v| v.ordinal);
-                sorted
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        let role = if (i as u32) < system_primaries {
-                            DatabaseRole::Primary
-                        } else {
-                            DatabaseRole::Secondary
-                        };
-                        (v.ordinal, role)
-                    })
-                    .collect()
-            },
+            system_hosts,
             (system_primaries, 0),
         )];
         for (name, db) in &databases {
@@ -489,6 +487,10 @@ impl SimulatedNeo4j {
                     .iter()
                     .find(|v| v.ordinal == ordinal)
                     .map(|v| v.id.clone());
+                // An offline server's rows: "the address column displays NULL, the
+                // currentStatus column displays unknown, and the statusMessage displays Server
+                // is unavailable"; a copy that is not online has the role "unknown"
+                // (show-databases-monitoring.adoc).
                 rows.push(DatabaseRecord {
                     name: name.clone(),
                     db_type: db_type.clone(),
@@ -503,7 +505,11 @@ impl SimulatedNeo4j {
                         None => "online",
                     }
                     .to_owned(),
-                    status_message: db.map(SimDatabase::status_message).unwrap_or_default(),
+                    status_message: if pod_up {
+                        db.map(SimDatabase::status_message).unwrap_or_default()
+                    } else {
+                        "Server is unavailable".to_owned()
+                    },
                     default: name == "neo4j",
                     requested_primaries: Some(p),
                     requested_secondaries: Some(s),
@@ -584,6 +590,21 @@ impl SimulatedNeo4j {
                         "{db}: {available} of {primaries} primaries available (below quorum)"
                     ));
                 }
+            }
+        }
+        // `system`: a primary on every server that is not dropped, each available while its
+        // pod is Ready.
+        let system_available = live
+            .iter()
+            .filter(|v| pods.get(&v.ordinal) == Some(&true))
+            .count() as u32;
+        let system_primaries = live.len() as u32;
+        if system_available < system_primaries / 2 + 1 {
+            quorum_everywhere = false;
+            if s.formed {
+                s.violations.push(format!(
+                    "system: {system_available} of {system_primaries} primaries available (below quorum)"
+                ));
             }
         }
         s.formed |= quorum_everywhere;
@@ -1079,5 +1100,49 @@ mod tests {
             .await
             .expect("neo4j exists");
         assert_eq!(sim.lock().topology()["neo4j"], (2, 1));
+    }
+
+    #[tokio::test]
+    async fn system_is_a_primary_on_every_server() {
+        let (sim, pods) = cluster(5);
+        let rows: Vec<DatabaseRecord> = sim
+            .observe_databases(&pods)
+            .into_iter()
+            .filter(|r| r.name == "system")
+            .collect();
+        assert_eq!(rows.len(), 5, "{rows:#?}");
+        assert!(
+            rows.iter()
+                .all(|r| r.role == DatabaseRole::Primary && r.is_online()),
+            "{rows:#?}"
+        );
+        assert_eq!(rows.iter().filter(|r| r.writer).count(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_server_shows_unknown_rows_without_address() {
+        let (sim, mut pods) = cluster(4);
+        pods.insert(1, false);
+        let rows = sim.observe_databases(&pods);
+        let on_1: Vec<&DatabaseRecord> = rows
+            .iter()
+            .filter(|r| r.server_id.as_deref() == Some("sim-server-1"))
+            .collect();
+        assert_eq!(
+            on_1.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["system", "neo4j"]
+        );
+        for r in on_1 {
+            assert_eq!(r.role, DatabaseRole::Unknown, "{r:?}");
+            assert_eq!(r.current_status, "unknown", "{r:?}");
+            assert_eq!(r.address, None, "{r:?}");
+            assert_eq!(r.status_message, "Server is unavailable", "{r:?}");
+            assert!(!r.writer);
+        }
+        assert!(
+            rows.iter()
+                .filter(|r| r.server_id.as_deref() != Some("sim-server-1"))
+                .all(|r| r.is_online() && r.address.is_some())
+        );
     }
 }

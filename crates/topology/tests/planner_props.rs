@@ -71,6 +71,7 @@ fn database(name: &'static str, n: u32) -> impl Strategy<Value = SimDb> {
                 secondaries,
                 leader,
                 offline_on: (0..n).filter(|o| offline[*o as usize]).collect(),
+                status_on: Vec::new(),
                 lag,
             }
         })
