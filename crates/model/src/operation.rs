@@ -29,6 +29,9 @@ pub enum ScaleDownPhase {
 /// Where the replacement of one member (`neo4j-aks.io/replace-member`) stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ReplacePhase {
+    /// `CALL dbms.cluster.cordonServer` is being (or was) sent for the old server: no new
+    /// allocations go to it, and a withdrawn request is undone with `ENABLE SERVER`.
+    Cordoned,
     /// `DEALLOCATE DATABASES FROM SERVER` was sent for the old server.
     Deallocating,
     /// `DROP SERVER` is being (or was) sent for the old server.
@@ -73,6 +76,7 @@ pub enum OperationKind {
 /// `status.operation.phase`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum OperationPhase {
+    Cordoned,
     Deallocating,
     Dropped,
     Recreating,
@@ -107,7 +111,8 @@ pub struct OperationStatus {
 #[serde(rename_all = "camelCase")]
 pub struct NextStepStatus {
     /// `Wait`, `Done`, `Refuse`, `Abort`, `ScaleStatefulSet`, `EnableServer`, `AlignTopology`,
-    /// `DeallocateServer`, `DropServer`, `RestartMember` or `ReplaceMember`.
+    /// `CordonServer`, `DeallocateServer`, `DropServer`, `RestartMember`, `ReplaceMember` or
+    /// `FinishReplacement`.
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<u32>,
@@ -189,6 +194,7 @@ impl Operation {
                 target: None,
                 server: Some(server.clone()),
                 phase: Some(match phase {
+                    ReplacePhase::Cordoned => OperationPhase::Cordoned,
                     ReplacePhase::Deallocating => OperationPhase::Deallocating,
                     ReplacePhase::Dropped => OperationPhase::Dropped,
                     ReplacePhase::Recreating => OperationPhase::Recreating,
@@ -227,6 +233,7 @@ impl Operation {
                 member: status.member,
                 server: server()?,
                 phase: match status.phase {
+                    Some(OperationPhase::Cordoned) => ReplacePhase::Cordoned,
                     Some(OperationPhase::Deallocating) => ReplacePhase::Deallocating,
                     Some(OperationPhase::Dropped) => ReplacePhase::Dropped,
                     Some(OperationPhase::Recreating) => ReplacePhase::Recreating,
@@ -275,6 +282,12 @@ mod tests {
                 server: "s-2".into(),
                 phase: ReplacePhase::Recreating,
                 started_at_secs: 1_790_000_002,
+            },
+            Operation::ReplaceMember {
+                member: 1,
+                server: "s-1".into(),
+                phase: ReplacePhase::Cordoned,
+                started_at_secs: 1_790_000_003,
             },
         ];
         for op in ops {

@@ -141,7 +141,20 @@ struct SimServer {
     /// The server identity lives on the member's disk: uid of the claim it was created on.
     claim: String,
     state: ServerState,
+    /// Observations until a deallocating server's databases have moved away; at 0 it holds only
+    /// `system` (and reports Deallocated if it can be reached).
     deallocating_left: u32,
+}
+
+impl SimServer {
+    /// Still holds its user-database copies (deallocation not finished).
+    fn holds_copies(&self) -> bool {
+        match self.state {
+            ServerState::Enabled | ServerState::Cordoned => true,
+            ServerState::Deallocating => self.deallocating_left > 0,
+            _ => false,
+        }
+    }
 }
 
 pub struct SimState {
@@ -526,9 +539,17 @@ impl SimulatedNeo4j {
     /// One observation: servers follow the pods, deallocations progress, invariants checked.
     async fn observe(&self) -> Result<(BTreeMap<u32, bool>, Vec<SimServer>), ClientError> {
         let members = self.members().await?;
+        Ok(self.observe_members(&members))
+    }
+
+    /// [`Self::observe`] for given members (ordinal → (pod Ready, claim uid)).
+    fn observe_members(
+        &self,
+        members: &BTreeMap<u32, (bool, String)>,
+    ) -> (BTreeMap<u32, bool>, Vec<SimServer>) {
         let pods: BTreeMap<u32, bool> = members.iter().map(|(o, (r, _))| (*o, *r)).collect();
         let mut s = self.lock();
-        for (&ordinal, (ready, claim)) in &members {
+        for (&ordinal, (ready, claim)) in members {
             // A started member runs the server stored on its disk; a new disk, a new server.
             let known = s.servers.iter().any(|v| &v.claim == claim);
             if *ready && !claim.is_empty() && !known {
@@ -551,7 +572,12 @@ impl SimulatedNeo4j {
         for server in &mut s.servers {
             if server.state == ServerState::Deallocating {
                 server.deallocating_left = server.deallocating_left.saturating_sub(1);
-                if server.deallocating_left == 0 {
+                // The other servers take the copies over whether or not this one can be reached;
+                // only a server that is reachable reports itself Deallocated. One that is gone
+                // stays Deallocating, holding nothing but `system`, until it is dropped
+                // (disaster-recovery.adoc, "Make servers available": "For each deallocating or
+                // deallocated server, run DROP SERVER").
+                if server.deallocating_left == 0 && pods.get(&server.ordinal) == Some(&true) {
                     server.state = ServerState::Deallocated;
                 }
             }
@@ -564,7 +590,6 @@ impl SimulatedNeo4j {
             .collect();
         let down: Vec<u32> = live
             .iter()
-            .filter(|v| matches!(v.state, ServerState::Enabled))
             .filter(|v| pods.get(&v.ordinal) != Some(&true))
             .map(|v| v.ordinal)
             .collect();
@@ -608,62 +633,53 @@ impl SimulatedNeo4j {
             }
         }
         s.formed |= quorum_everywhere;
-        Ok((pods, servers))
+        (pods, servers)
     }
-}
 
-/// A database: name, its state (none for `system`), type, where its copies are, requested
-/// (primaries, secondaries).
-type Hosted<'a> = (
-    String,
-    Option<&'a SimDatabase>,
-    DatabaseType,
-    Vec<(u32, DatabaseRole)>,
-    (u32, u32),
-);
-
-/// Where a topology's copies are: primaries first, then secondaries, over the servers that
-/// can host (Enabled, or Deallocating until the move finished), lowest ordinal first.
-fn placement(servers: &[SimServer], primaries: u32, secondaries: u32) -> Vec<(u32, DatabaseRole)> {
-    let mut hosts: Vec<&SimServer> = servers
-        .iter()
-        .filter(|v| matches!(v.state, ServerState::Enabled))
-        .collect();
-    hosts.sort_by_key(|v| v.ordinal);
-    let mut out: Vec<(u32, DatabaseRole)> = hosts
-        .iter()
-        .take(primaries as usize)
-        .map(|v| (v.ordinal, DatabaseRole::Primary))
-        .collect();
-    out.extend(
-        hosts
-            .iter()
-            .skip(primaries as usize)
-            .take(secondaries as usize)
-            .map(|v| (v.ordinal, DatabaseRole::Secondary)),
-    );
-    // A server still Deallocating keeps its copy until the move completes.
-    for v in servers
-        .iter()
-        .filter(|v| v.state == ServerState::Deallocating)
-    {
-        out.push((v.ordinal, DatabaseRole::Secondary));
+    /// `DROP SERVER` with the given member pods (ordinal → Ready).
+    fn drop_with(&self, server: &str, pods: &BTreeMap<u32, bool>) -> Result<(), ClientError> {
+        let mut s = self.lock();
+        s.statements.push(format!("DROP {server}"));
+        match s.servers.iter_mut().find(|v| v.id == server) {
+            Some(v) if v.state == ServerState::Deallocated => {
+                v.state = ServerState::Dropped;
+                Ok(())
+            }
+            Some(v)
+                if v.state == ServerState::Deallocating
+                    && pods.get(&v.ordinal) != Some(&true)
+                    && !v.holds_copies() =>
+            {
+                v.state = ServerState::Dropped;
+                Ok(())
+            }
+            Some(v) => Err(neo4j_error(
+                "Neo.ClientError.Cluster.InvalidServerState",
+                format!(
+                    "cannot drop server {server}: it is {:?}{}",
+                    v.state,
+                    if v.holds_copies() {
+                        " and still hosts databases"
+                    } else {
+                        ""
+                    }
+                ),
+            )),
+            None => Err(no_server(server)),
+        }
     }
-    out
-}
 
-impl AdminClient for SimulatedNeo4j {
-    async fn show_servers(&self) -> Result<Vec<ServerRecord>, ClientError> {
-        let (pods, servers) = self.observe().await?;
+    /// SHOW SERVERS rows for the observed pods and servers.
+    fn server_rows(&self, pods: &BTreeMap<u32, bool>, servers: &[SimServer]) -> Vec<ServerRecord> {
         let topology = self.lock().topology();
-        Ok(servers
+        servers
             .iter()
             // A dropped server whose process stopped leaves SHOW SERVERS.
             .filter(|v| v.state != ServerState::Dropped || pods.get(&v.ordinal) == Some(&true))
             .map(|v| {
                 let mut hosting = vec!["system".to_owned()];
                 for (db, (p, s)) in &topology {
-                    if placement(&servers, *p, *s)
+                    if placement(servers, *p, *s)
                         .iter()
                         .any(|(o, _)| *o == v.ordinal)
                     {
@@ -686,7 +702,56 @@ impl AdminClient for SimulatedNeo4j {
                     version: Some("5.26.16".to_owned()),
                 }
             })
-            .collect())
+            .collect()
+    }
+}
+
+/// A database: name, its state (none for `system`), type, where its copies are, requested
+/// (primaries, secondaries).
+type Hosted<'a> = (
+    String,
+    Option<&'a SimDatabase>,
+    DatabaseType,
+    Vec<(u32, DatabaseRole)>,
+    (u32, u32),
+);
+
+/// Where a topology's copies are: primaries first, then secondaries, over the servers that
+/// host (Enabled, or Cordoned: a cordoned server keeps its allocations, clustering/servers.adoc,
+/// "Cordoned state"), lowest ordinal first; a Deallocating server keeps a copy until the move
+/// finished.
+fn placement(servers: &[SimServer], primaries: u32, secondaries: u32) -> Vec<(u32, DatabaseRole)> {
+    let mut hosts: Vec<&SimServer> = servers
+        .iter()
+        .filter(|v| matches!(v.state, ServerState::Enabled | ServerState::Cordoned))
+        .collect();
+    hosts.sort_by_key(|v| v.ordinal);
+    let mut out: Vec<(u32, DatabaseRole)> = hosts
+        .iter()
+        .take(primaries as usize)
+        .map(|v| (v.ordinal, DatabaseRole::Primary))
+        .collect();
+    out.extend(
+        hosts
+            .iter()
+            .skip(primaries as usize)
+            .take(secondaries as usize)
+            .map(|v| (v.ordinal, DatabaseRole::Secondary)),
+    );
+    // A server still Deallocating keeps its copy until the move completes.
+    for v in servers
+        .iter()
+        .filter(|v| v.state == ServerState::Deallocating && v.holds_copies())
+    {
+        out.push((v.ordinal, DatabaseRole::Secondary));
+    }
+    out
+}
+
+impl AdminClient for SimulatedNeo4j {
+    async fn show_servers(&self) -> Result<Vec<ServerRecord>, ClientError> {
+        let (pods, servers) = self.observe().await?;
+        Ok(self.server_rows(&pods, &servers))
     }
 
     async fn show_databases(&self) -> Result<Vec<DatabaseRecord>, ClientError> {
@@ -705,6 +770,9 @@ impl AdminClient for SimulatedNeo4j {
         })
     }
 
+    /// `ENABLE SERVER`: a Free server becomes Enabled; a Cordoned one returns to Enabled
+    /// (clustering/servers.adoc, "Cordoned state"; the lifecycle diagram has ENABLE SERVER from
+    /// Free and from Cordoned).
     async fn enable_server(&self, server: &str) -> Result<(), ClientError> {
         let mut s = self.lock();
         s.statements.push(format!("ENABLE SERVER {server}"));
@@ -718,10 +786,7 @@ impl AdminClient for SimulatedNeo4j {
                 "Neo.ClientError.Cluster.InvalidServerState",
                 format!("server {server} is {:?}", v.state),
             )),
-            None => Err(neo4j_error(
-                "Neo.ClientError.Statement.ArgumentError",
-                format!("no server {server}"),
-            )),
+            None => Err(no_server(server)),
         }
     }
 
@@ -746,14 +811,17 @@ impl AdminClient for SimulatedNeo4j {
         }
     }
 
+    /// `DEALLOCATE DATABASES FROM SERVER`: from Enabled or Cordoned (the lifecycle diagram,
+    /// clustering/servers.adoc), also for a server that is unavailable (disaster-recovery.adoc,
+    /// "Make servers available": "For each Cordoned server, run DEALLOCATE DATABASES FROM
+    /// SERVER"); refused when the remaining servers cannot hold a database's topology ("fails
+    /// with an error and no changes are made", servers.adoc, "Deallocating databases from a
+    /// server").
     async fn deallocate_databases_from_server(&self, server: &str) -> Result<(), ClientError> {
         let mut s = self.lock();
         s.statements.push(format!("DEALLOCATE {server}"));
         let Some(index) = s.servers.iter().position(|v| v.id == server) else {
-            return Err(neo4j_error(
-                "Neo.ClientError.Statement.ArgumentError",
-                format!("no server {server}"),
-            ));
+            return Err(no_server(server));
         };
         if !matches!(
             s.servers[index].state,
@@ -782,26 +850,13 @@ impl AdminClient for SimulatedNeo4j {
         Ok(())
     }
 
+    /// `DROP SERVER`: from Deallocated (clustering/servers.adoc, "Dropped state"), or from
+    /// Deallocating when the server is unavailable and holds no user-database allocation any
+    /// more (disaster-recovery.adoc, "Make servers available": "For each deallocating or
+    /// deallocated server, run DROP SERVER"; the exact rule Neo4j applies is UNCONFIRMED).
     async fn drop_server(&self, server: &str) -> Result<(), ClientError> {
-        let mut s = self.lock();
-        s.statements.push(format!("DROP {server}"));
-        match s.servers.iter_mut().find(|v| v.id == server) {
-            Some(v) if v.state == ServerState::Deallocated => {
-                v.state = ServerState::Dropped;
-                Ok(())
-            }
-            Some(v) => Err(neo4j_error(
-                "Neo.ClientError.Cluster.InvalidServerState",
-                format!(
-                    "only a Deallocated server can be dropped; {server} is {:?}",
-                    v.state
-                ),
-            )),
-            None => Err(neo4j_error(
-                "Neo.ClientError.Statement.ArgumentError",
-                format!("no server {server}"),
-            )),
-        }
+        let pods = self.pods().await?;
+        self.drop_with(server, &pods)
     }
 
     async fn alter_database_topology(
@@ -1102,6 +1157,22 @@ mod tests {
         assert_eq!(sim.lock().topology()["neo4j"], (2, 1));
     }
 
+    /// Member ordinal → (pod Ready, claim) for the servers `cluster` made, `down` not Ready.
+    fn members(servers: u32, down: &[u32]) -> BTreeMap<u32, (bool, String)> {
+        (0..servers)
+            .map(|o| (o, (!down.contains(&o), format!("claim-{o}"))))
+            .collect()
+    }
+
+    fn state_of(sim: &SimulatedNeo4j, id: &str) -> ServerState {
+        sim.lock()
+            .servers
+            .iter()
+            .find(|v| v.id == id)
+            .map(|v| v.state.clone())
+            .expect("server exists")
+    }
+
     #[tokio::test]
     async fn system_is_a_primary_on_every_server() {
         let (sim, pods) = cluster(5);
@@ -1144,5 +1215,101 @@ mod tests {
                 .filter(|r| r.server_id.as_deref() != Some("sim-server-1"))
                 .all(|r| r.is_online() && r.address.is_some())
         );
+    }
+
+    #[tokio::test]
+    async fn cordon_is_undone_by_enable() {
+        let (sim, _) = cluster(4);
+        sim.cordon_server("sim-server-1").await.expect("cordoned");
+        assert_eq!(state_of(&sim, "sim-server-1"), ServerState::Cordoned);
+        // Only an Enabled server is cordoned.
+        assert_eq!(
+            code(sim.cordon_server("sim-server-1").await),
+            "Neo.ClientError.Cluster.InvalidServerState"
+        );
+        // A cordoned server keeps its databases.
+        let servers = sim.lock().servers.clone();
+        let pods = (0..4).map(|o| (o, true)).collect();
+        let rows = sim.server_rows(&pods, &servers);
+        let one = rows
+            .iter()
+            .find(|r| r.server_id == "sim-server-1")
+            .expect("listed");
+        assert_eq!(one.hosting, ["system", "neo4j"]);
+        sim.enable_server("sim-server-1")
+            .await
+            .expect("un-cordoned");
+        assert_eq!(state_of(&sim, "sim-server-1"), ServerState::Enabled);
+        assert_eq!(
+            sim.statements(),
+            [
+                "CORDON sim-server-1",
+                "CORDON sim-server-1",
+                "ENABLE SERVER sim-server-1"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_server_is_deallocated_and_dropped_from_deallocating() {
+        let (sim, _) = cluster(4);
+        let lost = members(4, &[1]);
+        let pods: BTreeMap<u32, bool> = lost.iter().map(|(o, (r, _))| (*o, *r)).collect();
+        sim.observe_members(&lost);
+        sim.cordon_server("sim-server-1")
+            .await
+            .expect("an unavailable server is cordoned");
+        assert_eq!(
+            code(sim.drop_with("sim-server-1", &pods)),
+            "Neo.ClientError.Cluster.InvalidServerState"
+        );
+        sim.deallocate_databases_from_server("sim-server-1")
+            .await
+            .expect("an unavailable cordoned server is deallocated");
+        // Its databases still count as its own until the others have them.
+        assert_eq!(
+            code(sim.drop_with("sim-server-1", &pods)),
+            "Neo.ClientError.Cluster.InvalidServerState"
+        );
+        for _ in 0..(DEALLOCATING_OBSERVATIONS + 2) {
+            sim.observe_members(&lost);
+        }
+        // Never Deallocated by itself: it cannot be reached.
+        assert_eq!(state_of(&sim, "sim-server-1"), ServerState::Deallocating);
+        let servers = sim.lock().servers.clone();
+        let rows = sim.server_rows(&pods, &servers);
+        let one = rows
+            .iter()
+            .find(|r| r.server_id == "sim-server-1")
+            .expect("listed");
+        assert_eq!(one.requested_hosting, ["system"]);
+        assert_eq!(one.health, Health::Unavailable);
+        let neo4j: Vec<u32> = placement(&servers, 3, 0).iter().map(|(o, _)| *o).collect();
+        assert_eq!(neo4j, [0, 2, 3]);
+        sim.drop_with("sim-server-1", &pods)
+            .expect("dropped from Deallocating");
+        assert_eq!(state_of(&sim, "sim-server-1"), ServerState::Dropped);
+        assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    }
+
+    #[tokio::test]
+    async fn a_reachable_deallocating_server_is_dropped_only_once_deallocated() {
+        let (sim, pods) = cluster(4);
+        let up = members(4, &[]);
+        sim.deallocate_databases_from_server("sim-server-3")
+            .await
+            .expect("deallocated");
+        for _ in 0..(DEALLOCATING_OBSERVATIONS + 2) {
+            assert_eq!(
+                code(sim.drop_with("sim-server-3", &pods)),
+                "Neo.ClientError.Cluster.InvalidServerState"
+            );
+            sim.observe_members(&up);
+            if state_of(&sim, "sim-server-3") == ServerState::Deallocated {
+                break;
+            }
+        }
+        assert_eq!(state_of(&sim, "sim-server-3"), ServerState::Deallocated);
+        sim.drop_with("sim-server-3", &pods).expect("dropped");
     }
 }
