@@ -29,6 +29,9 @@ pub enum ScaleDownPhase {
 /// Where the replacement of one member (`neo4j-aks.io/replace-member`) stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ReplacePhase {
+    /// `CALL dbms.cluster.cordonServer` is being (or was) sent for the old server: no new
+    /// allocations go to it, and a withdrawn request is undone with `ENABLE SERVER`.
+    Cordoned,
     /// `DEALLOCATE DATABASES FROM SERVER` was sent for the old server.
     Deallocating,
     /// `DROP SERVER` is being (or was) sent for the old server.
@@ -62,6 +65,9 @@ pub enum Operation {
         server: String,
         phase: ReplacePhase,
         started_at_secs: i64,
+        /// `Recreating`: the pod instance (uid) whose pod and claim are deleted; a pod with
+        /// another uid is the recreated member, never deleted again.
+        pod_uid: Option<String>,
     },
 }
 
@@ -76,6 +82,7 @@ pub enum OperationKind {
 /// `status.operation.phase`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum OperationPhase {
+    Cordoned,
     Deallocating,
     Dropped,
     Recreating,
@@ -101,8 +108,8 @@ pub struct OperationStatus {
     /// Restart: the revision the member is moved to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
-    /// Restart: the uid of the member's pod that is restarted (recorded before it is deleted;
-    /// a pod with another uid is the restarted one).
+    /// Restart, ReplaceMember (`Recreating`): the uid of the member's pod that is deleted
+    /// (recorded before it is deleted; a pod with another uid is the new instance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_uid: Option<String>,
     /// When the operation's current stage started (its timeout counts from here).
@@ -114,7 +121,8 @@ pub struct OperationStatus {
 #[serde(rename_all = "camelCase")]
 pub struct NextStepStatus {
     /// `Wait`, `Done`, `Refuse`, `Abort`, `ScaleStatefulSet`, `EnableServer`, `AlignTopology`,
-    /// `DeallocateServer`, `DropServer`, `RestartMember` or `ReplaceMember`.
+    /// `CordonServer`, `DeallocateServer`, `DropServer`, `RestartMember`, `ReplaceMember` or
+    /// `FinishReplacement`.
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<u32>,
@@ -193,18 +201,20 @@ impl Operation {
                 server,
                 phase,
                 started_at_secs,
+                pod_uid,
             } => OperationStatus {
                 kind: OperationKind::ReplaceMember,
                 member: *member,
                 target: None,
                 server: Some(server.clone()),
                 phase: Some(match phase {
+                    ReplacePhase::Cordoned => OperationPhase::Cordoned,
                     ReplacePhase::Deallocating => OperationPhase::Deallocating,
                     ReplacePhase::Dropped => OperationPhase::Dropped,
                     ReplacePhase::Recreating => OperationPhase::Recreating,
                 }),
                 revision: None,
-                pod_uid: None,
+                pod_uid: pod_uid.clone(),
                 started_at: time(*started_at_secs),
             },
         }
@@ -239,12 +249,14 @@ impl Operation {
                 member: status.member,
                 server: server()?,
                 phase: match status.phase {
+                    Some(OperationPhase::Cordoned) => ReplacePhase::Cordoned,
                     Some(OperationPhase::Deallocating) => ReplacePhase::Deallocating,
                     Some(OperationPhase::Dropped) => ReplacePhase::Dropped,
                     Some(OperationPhase::Recreating) => ReplacePhase::Recreating,
                     None => return Err(missing("phase")),
                 },
                 started_at_secs,
+                pod_uid: status.pod_uid.clone(),
             },
         })
     }
@@ -294,6 +306,14 @@ mod tests {
                 server: "s-2".into(),
                 phase: ReplacePhase::Recreating,
                 started_at_secs: 1_790_000_002,
+                pod_uid: Some("5e1d0c3a-2b4f-4d6e-8a90-1c2b3d4e5f60".into()),
+            },
+            Operation::ReplaceMember {
+                member: 1,
+                server: "s-1".into(),
+                phase: ReplacePhase::Cordoned,
+                started_at_secs: 1_790_000_003,
+                pod_uid: None,
             },
         ];
         for op in ops {

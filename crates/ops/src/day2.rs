@@ -3,14 +3,24 @@
 //! the progress in the status so a restarted operator resumes instead of repeating it.
 //!
 //! Crash windows (the operator may stop between any two lines):
+//! * Cordon (`CALL dbms.cluster.cordonServer`, the first step of a member replacement): recorded
+//!   *before* it is sent (phase `Cordoned`), after re-reading the Neo4jCluster so a stale cached
+//!   annotation never starts a replacement. Recorded but not sent → the server still shows
+//!   `Enabled` and the planner sends it. Sent → `Cordoned`, and the record says the cordon is
+//!   ours: a withdrawn request is undone with `ENABLE SERVER` (recorded after; sent but not
+//!   recorded → the server is `Enabled` again and the record is cleared). Recording after would
+//!   leave a cordon the operator cannot tell from one a person set.
 //! * `DEALLOCATE`, `ENABLE`, `ALTER … SET TOPOLOGY`: recorded after they were sent. Sent but not
 //!   recorded → the next observation shows the server `Deallocating`/`Deallocated` (or enabled,
-//!   or the new topology) and the planner continues from that; if a stale read still shows
-//!   `Enabled`, sending the same DEALLOCATE again moves nothing new.
+//!   or the new topology) and the planner continues from that, also when the record still says
+//!   `Cordoned` (it never sends a second DEALLOCATE then, and a withdrawal is refused, not
+//!   undone); if a stale read still shows `Enabled`/`Cordoned`, sending the same DEALLOCATE again
+//!   moves nothing new. A replacement's DEALLOCATE is sent only after re-reading the annotation.
 //! * `DROP SERVER`: recorded *before* it is sent (phase `Dropped`). Recorded but not sent → the
-//!   server still shows `Deallocated` and the planner sends it. Sent → the server shows
-//!   `Dropped` or has left SHOW SERVERS, and with the recorded phase the planner knows it is gone
-//!   and shrinks. (Recording after would leave "not listed" ambiguous.)
+//!   server still shows `Deallocated` (or, for a lost server, `Deallocating` and unavailable with
+//!   its databases moved) and the planner sends it. Sent → the server shows `Dropped` or has left
+//!   SHOW SERVERS, and with the recorded phase the planner knows it is gone and shrinks (or
+//!   recreates the member). (Recording after would leave "not listed" ambiguous.)
 //! * Shrinking the StatefulSet: after. Sent but not recorded → the recorded member is no longer
 //!   below `replicas`, which the planner reads as "this removal is complete".
 //! * Restarting a member (deleting its pod): before, with the uid of the pod instance the planner
@@ -49,7 +59,7 @@ use neo4j_aks_model::{Neo4jCluster, ValidatedCluster};
 use neo4j_aks_topology::Credentials;
 use neo4j_aks_topology::observed::{ObservedTopology, member_identities};
 use neo4j_aks_topology::planner::{
-    Action, Confirmation, Desired, Operation, Progress, Step, plan,
+    Action, Confirmation, Desired, Operation, Progress, ReplacePhase, Step, plan,
     replace_member_from_annotations, scale_down_refusal,
 };
 use neo4j_aks_topology::records::DatabaseRecord;
@@ -301,7 +311,6 @@ pub async fn run(
         ctx,
         cluster,
         spec,
-        observed,
         admin.as_ref(),
         &progress,
         &step,
@@ -328,7 +337,6 @@ async fn execute(
     ctx: &Context,
     cluster: &Neo4jCluster,
     spec: &ValidatedCluster,
-    observed: &Observed,
     admin: &dyn Admin,
     progress: &Progress,
     step: &Step,
@@ -356,15 +364,38 @@ async fn execute(
             .await
             .map(|()| true)
             .map_err(|e| e.to_string()),
-        Action::DeallocateServer { server } => {
-            if matches!(
-                step.progress.operation,
-                Some(Operation::ReplaceMember { .. })
-            ) && progress.operation.is_none()
-                && !still_asked_to_replace(ctx, cluster).await
-            {
+        Action::CordonServer { server } => {
+            if !still_asked_to_replace(ctx, cluster).await {
                 // A cached copy of the object may still carry an annotation the operator already
                 // removed: never start a replacement without reading it fresh.
+                return;
+            }
+            match record(ctx, cluster, &step.progress).await {
+                Err(e) => Err(format!("not sent: recording the step failed: {e}")),
+                Ok(()) => {
+                    day2.operation = Some(step.progress.operation.clone());
+                    admin
+                        .cordon_server(server)
+                        .await
+                        .map(|()| true)
+                        .map_err(|e| e.to_string())
+                }
+            }
+        }
+        Action::DeallocateServer { server } => {
+            let replacement_not_yet_deallocating = matches!(
+                step.progress.operation,
+                Some(Operation::ReplaceMember { .. })
+            ) && matches!(
+                progress.operation,
+                None | Some(Operation::ReplaceMember {
+                    phase: ReplacePhase::Cordoned,
+                    ..
+                })
+            );
+            if replacement_not_yet_deallocating && !still_asked_to_replace(ctx, cluster).await {
+                // As for the cordon: the irreversible step of a replacement only on the
+                // annotation as it is now.
                 return;
             }
             admin
@@ -393,18 +424,15 @@ async fn execute(
                 }
             }
         }
-        Action::ReplaceMember { ordinal } => match record(ctx, cluster, &step.progress).await {
-            Err(e) => Err(format!("not done: recording the step failed: {e}")),
-            Ok(()) => {
-                day2.operation = Some(step.progress.operation.clone());
-                let observed_uid = observed
-                    .pods
-                    .iter()
-                    .find(|p| p.ordinal == *ordinal)
-                    .map(|p| p.uid.as_str());
-                recreate_member(ctx, spec, *ordinal, observed_uid).await
+        Action::ReplaceMember { ordinal, pod_uid } => {
+            match record(ctx, cluster, &step.progress).await {
+                Err(e) => Err(format!("not done: recording the step failed: {e}")),
+                Ok(()) => {
+                    day2.operation = Some(step.progress.operation.clone());
+                    recreate_member(ctx, spec, *ordinal, pod_uid.as_deref()).await
+                }
             }
-        },
+        }
         Action::FinishReplacement { .. } => remove_replace_annotation(ctx, cluster).await,
     };
     match result {

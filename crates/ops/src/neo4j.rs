@@ -37,6 +37,7 @@ pub trait Admin: Send + Sync {
     fn show_servers(&self) -> BoxFuture<'_, Result<Vec<ServerRecord>, ClientError>>;
     fn show_databases(&self) -> BoxFuture<'_, Result<Vec<DatabaseRecord>, ClientError>>;
     fn enable_server<'a>(&'a self, server: &'a str) -> BoxFuture<'a, Result<(), ClientError>>;
+    fn cordon_server<'a>(&'a self, server: &'a str) -> BoxFuture<'a, Result<(), ClientError>>;
     fn deallocate_databases_from_server<'a>(
         &'a self,
         server: &'a str,
@@ -75,6 +76,9 @@ impl<T: AdminClient> Admin for T {
     }
     fn enable_server<'a>(&'a self, server: &'a str) -> BoxFuture<'a, Result<(), ClientError>> {
         AdminClient::enable_server(self, server).boxed()
+    }
+    fn cordon_server<'a>(&'a self, server: &'a str) -> BoxFuture<'a, Result<(), ClientError>> {
+        AdminClient::cordon_server(self, server).boxed()
     }
     fn deallocate_databases_from_server<'a>(
         &'a self,

@@ -2,11 +2,13 @@
 //! Neo4j side played by [`SimulatedNeo4j`] — an in-process SIMULATION, because the testenv's
 //! kwok nodes run no containers, so no Neo4j server can answer Bolt there. The simulation is
 //! not a stub: its servers appear only for member pods that exist and are Ready on the testenv,
-//! it applies ENABLE / DEALLOCATE / DROP / ALTER as the Operations Manual describes them
-//! (DEALLOCATE refused when the remaining servers cannot hold a topology or the server is not
-//! enabled, DROP only for a Deallocated server, Deallocating lasting a few observations), it
-//! records every statement, and it checks at every observation that at most one member is down
-//! and that every database keeps its primaries' quorum.
+//! `system` is a primary on every server (as Neo4j hosts it with the settings neo4j-aks
+//! renders), it applies ENABLE / cordon / DEALLOCATE / DROP / ALTER as the Operations Manual
+//! describes them (DEALLOCATE refused when the remaining servers cannot hold a topology or the
+//! server is neither Enabled nor Cordoned, DROP only for a Deallocated server or an unavailable
+//! Deallocating one whose databases moved, Deallocating lasting a few observations), it records
+//! every statement, and it checks at every observation that at most one member is down and that
+//! every database, `system` included, keeps its primaries' quorum.
 
 mod support;
 
@@ -413,6 +415,7 @@ async fn replace_member_gives_one_member_an_empty_disk_and_a_new_server() {
     let c = h.clusters().get("db").await.expect("get");
     let statements = sim.statements();
     let count = |s: String| statements.iter().filter(|x| **x == s).count();
+    assert_eq!(count(format!("CORDON {old_server}")), 1, "{statements:?}");
     assert_eq!(
         count(format!("DEALLOCATE {old_server}")),
         1,
@@ -430,5 +433,129 @@ async fn replace_member_gives_one_member_an_empty_disk_and_a_new_server() {
     );
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
     assert_eq!(status_of(&c).members.len(), 4);
+    h.teardown().await;
+}
+
+/// Makes the member's pod not Ready for good, as for a lost disk or a pod that cannot start:
+/// kwok's pod-ready stage only acts on Pending pods, so a Running pod whose Ready condition is
+/// set False stays that way until it is deleted; the pod the StatefulSet creates next is Pending
+/// and becomes Ready again.
+async fn lose(h: &Harness, pod: &str) {
+    h.api::<Pod>()
+        .patch_status(
+            pod,
+            &PatchParams::default(),
+            &Patch::Strategic(serde_json::json!({"status": {"conditions": [
+                {"type": "Ready", "status": "False", "reason": "SimulatedLoss"},
+                {"type": "ContainersReady", "status": "False", "reason": "SimulatedLoss"},
+            ]}})),
+        )
+        .await
+        .expect("pod status patched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replace_a_lost_member_cordons_deallocates_drops_and_recreates_it() {
+    let Some(mut h) = Harness::new("day2_lost").await else {
+        return;
+    };
+    let sim = h.sim.clone();
+    h.start_operator().await;
+    h.create(&h.spec("  topology:\n    primaries: 3\n    secondaries: 0\n"))
+        .await;
+    h.patch_spec(serde_json::json!({"nodeCount": 4})).await;
+    let c = wait_settled(&h, 4).await;
+    let old_server = status_of(&c)
+        .members
+        .iter()
+        .find(|m| m.ordinal == Some(1))
+        .and_then(|m| m.server_id.clone())
+        .expect("member 1 has a server");
+    let claims = h.api::<PersistentVolumeClaim>();
+    let old_claim = claims.get("data-db-1").await.expect("claim").uid();
+
+    // Member 1 is lost: its pod never becomes Ready again, so its server is Unavailable and its
+    // copies show role unknown. Before the fix the replacement waited for them forever.
+    lose(&h, "db-1").await;
+    h.wait_status("member 1 unavailable", |c| {
+        let s = status_of(c);
+        let m = s.members.iter().find(|m| m.ordinal == Some(1));
+        match m.map(|m| (m.ready, m.health.as_deref())) {
+            Some((false, Some("Unavailable"))) => Ok(()),
+            other => Err(format!("{other:?}; next {}", next_step(c))),
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !sim.statements().iter().any(|s| s.contains(&old_server)),
+        "nothing is done to a lost member without the annotation: {:?}",
+        sim.statements()
+    );
+
+    annotate(&h, "neo4j-aks.io/replace-member", Some("1")).await;
+    let connector = h.connector();
+    let restarts = drive_with_restarts(
+        &mut h,
+        &connector,
+        "the replacement of a lost member",
+        |c, _| {
+            let s = status_of(c);
+            let new_server = s
+                .members
+                .iter()
+                .find(|m| m.ordinal == Some(1))
+                .and_then(|m| m.server_id.clone());
+            !c.annotations().contains_key("neo4j-aks.io/replace-member")
+                && s.operation.is_none()
+                && new_server.is_some()
+                && new_server.as_deref() != Some(old_server.as_str())
+                && s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done")
+        },
+    )
+    .await;
+    assert!(restarts >= 5, "only {restarts} operator restarts");
+    let c = wait_settled(&h, 4).await;
+
+    // Exactly one cordon, one DEALLOCATE and one DROP of the old server, in that order, and no
+    // ENABLE of it (nothing was withdrawn).
+    let statements = sim.statements();
+    let about_old: Vec<&String> = statements
+        .iter()
+        .filter(|s| s.ends_with(&format!(" {old_server}")))
+        .collect();
+    assert_eq!(
+        about_old,
+        [
+            &format!("CORDON {old_server}"),
+            &format!("DEALLOCATE {old_server}"),
+            &format!("DROP {old_server}"),
+        ],
+        "{statements:?}"
+    );
+    assert_ne!(
+        claims
+            .get("data-db-1")
+            .await
+            .expect("claim recreated")
+            .uid(),
+        old_claim,
+        "the member's claim was not replaced"
+    );
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    let s = status_of(&c);
+    assert_eq!(s.members.len(), 4);
+    assert!(
+        s.members.iter().all(|m| m.ready
+            && m.server_state.as_deref() == Some("Enabled")
+            && m.health.as_deref() == Some("Available")),
+        "{:#?}",
+        s.members
+    );
+    assert!(
+        s.databases.iter().all(|d| d.quorum && d.status == "online"),
+        "{:#?}",
+        s.databases
+    );
     h.teardown().await;
 }

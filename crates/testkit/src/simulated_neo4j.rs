@@ -2,11 +2,17 @@
 //! and the CLI's tests (feature `simulated-neo4j`), because the testenv's kwok nodes run no containers, so no Neo4j server can answer Bolt
 //! there. It is not a stub: its servers appear only for member pods that exist and are Ready on
 //! the testenv (a server's identity lives on the member's claim, as Neo4j keeps it on disk), it
-//! applies ENABLE / DEALLOCATE / DROP / ALTER as the Operations Manual describes them (DEALLOCATE
-//! refused when the remaining servers cannot hold a topology or the server is not enabled, DROP
-//! only for a Deallocated server, Deallocating lasting a few observations, a deallocated server
-//! still hosting `system`), it records every statement, and once the cluster has formed it checks
-//! at every observation that at most one member is down and every database keeps its quorum.
+//! applies ENABLE / cordon / DEALLOCATE / DROP / ALTER as the Operations Manual describes them
+//! (see each method for the page), it records every statement, and once the cluster has formed it
+//! checks at every observation that at most one member is down and that every database, `system`
+//! included, keeps its quorum.
+//!
+//! `system` is hosted the way a real cluster hosts it with the settings neo4j-aks renders: a
+//! primary on every server that is not dropped ("Every cluster member hosts the system
+//! database", as PRIMARY unless `server.cluster.system_database_mode` says SECONDARY, which
+//! neo4j-aks never renders; clustering/settings.adoc). A member whose pod is not Ready is an
+//! unavailable server: its rows show role `unknown`, currentStatus `unknown`, address NULL and
+//! statusMessage `Server is unavailable` (clustering/monitoring/show-databases-monitoring.adoc).
 //!
 //! Databases are seeded as the full-cluster restore does it: the test registers seed URIs with
 //! the graph each holds ([`SimulatedNeo4j::register_seed`]); `CREATE DATABASE … seedURI` and
@@ -135,7 +141,20 @@ struct SimServer {
     /// The server identity lives on the member's disk: uid of the claim it was created on.
     claim: String,
     state: ServerState,
+    /// Observations until a deallocating server's databases have moved away; at 0 it holds only
+    /// `system` (and reports Deallocated if it can be reached).
     deallocating_left: u32,
+}
+
+impl SimServer {
+    /// Still holds its user-database copies (deallocation not finished).
+    fn holds_copies(&self) -> bool {
+        match self.state {
+            ServerState::Enabled | ServerState::Cordoned => true,
+            ServerState::Deallocating => self.deallocating_left > 0,
+            _ => false,
+        }
+    }
 }
 
 pub struct SimState {
@@ -304,6 +323,13 @@ impl SimState {
     }
 }
 
+fn no_server(server: &str) -> ClientError {
+    neo4j_error(
+        "Neo.ClientError.Statement.ArgumentError",
+        format!("no server {server}"),
+    )
+}
+
 fn not_found(database: &str) -> ClientError {
     neo4j_error(DATABASE_NOT_FOUND, format!("Graph not found: {database}"))
 }
@@ -437,27 +463,19 @@ impl SimulatedNeo4j {
             .filter(|v| v.state != ServerState::Dropped)
             .collect();
         let mut rows = Vec::new();
-        let system_primaries = live.len().min(3) as u32;
+        let mut system_hosts: Vec<(u32, DatabaseRole)> = live
+            .iter()
+            .map(|v| (v.ordinal, DatabaseRole::Primary))
+            .collect();
+        system_hosts.sort_by_key(|(o, _)| *o);
+        // What Neo4j prints in requestedPrimariesCount for `system` is not documented
+        // (UNCONFIRMED); the simulation prints the primaries it has, which the planner ignores.
+        let system_primaries = system_hosts.len() as u32;
         let mut all: Vec<Hosted> = vec![(
             "system".to_owned(),
             None,
             DatabaseType::System,
-            {
-                let mut sorted: Vec<&SimServer> = live.iter().collect();
-                sorted.sort_by_key(|v| v.ordinal);
-                sorted
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        let role = if (i as u32) < system_primaries {
-                            DatabaseRole::Primary
-                        } else {
-                            DatabaseRole::Secondary
-                        };
-                        (v.ordinal, role)
-                    })
-                    .collect()
-            },
+            system_hosts,
             (system_primaries, 0),
         )];
         for (name, db) in &databases {
@@ -482,6 +500,10 @@ impl SimulatedNeo4j {
                     .iter()
                     .find(|v| v.ordinal == ordinal)
                     .map(|v| v.id.clone());
+                // An offline server's rows: "the address column displays NULL, the
+                // currentStatus column displays unknown, and the statusMessage displays Server
+                // is unavailable"; a copy that is not online has the role "unknown"
+                // (show-databases-monitoring.adoc).
                 rows.push(DatabaseRecord {
                     name: name.clone(),
                     db_type: db_type.clone(),
@@ -496,7 +518,11 @@ impl SimulatedNeo4j {
                         None => "online",
                     }
                     .to_owned(),
-                    status_message: db.map(SimDatabase::status_message).unwrap_or_default(),
+                    status_message: if pod_up {
+                        db.map(SimDatabase::status_message).unwrap_or_default()
+                    } else {
+                        "Server is unavailable".to_owned()
+                    },
                     default: name == "neo4j",
                     requested_primaries: Some(p),
                     requested_secondaries: Some(s),
@@ -513,9 +539,17 @@ impl SimulatedNeo4j {
     /// One observation: servers follow the pods, deallocations progress, invariants checked.
     async fn observe(&self) -> Result<(BTreeMap<u32, bool>, Vec<SimServer>), ClientError> {
         let members = self.members().await?;
+        Ok(self.observe_members(&members))
+    }
+
+    /// [`Self::observe`] for given members (ordinal → (pod Ready, claim uid)).
+    fn observe_members(
+        &self,
+        members: &BTreeMap<u32, (bool, String)>,
+    ) -> (BTreeMap<u32, bool>, Vec<SimServer>) {
         let pods: BTreeMap<u32, bool> = members.iter().map(|(o, (r, _))| (*o, *r)).collect();
         let mut s = self.lock();
-        for (&ordinal, (ready, claim)) in &members {
+        for (&ordinal, (ready, claim)) in members {
             // A started member runs the server stored on its disk; a new disk, a new server.
             let known = s.servers.iter().any(|v| &v.claim == claim);
             if *ready && !claim.is_empty() && !known {
@@ -538,7 +572,12 @@ impl SimulatedNeo4j {
         for server in &mut s.servers {
             if server.state == ServerState::Deallocating {
                 server.deallocating_left = server.deallocating_left.saturating_sub(1);
-                if server.deallocating_left == 0 {
+                // The other servers take the copies over whether or not this one can be reached;
+                // only a server that is reachable reports itself Deallocated. One that is gone
+                // stays Deallocating, holding nothing but `system`, until it is dropped
+                // (disaster-recovery.adoc, "Make servers available": "For each deallocating or
+                // deallocated server, run DROP SERVER").
+                if server.deallocating_left == 0 && pods.get(&server.ordinal) == Some(&true) {
                     server.state = ServerState::Deallocated;
                 }
             }
@@ -551,7 +590,6 @@ impl SimulatedNeo4j {
             .collect();
         let down: Vec<u32> = live
             .iter()
-            .filter(|v| matches!(v.state, ServerState::Enabled))
             .filter(|v| pods.get(&v.ordinal) != Some(&true))
             .map(|v| v.ordinal)
             .collect();
@@ -579,63 +617,69 @@ impl SimulatedNeo4j {
                 }
             }
         }
-        s.formed |= quorum_everywhere;
-        Ok((pods, servers))
-    }
-}
-
-/// A database: name, its state (none for `system`), type, where its copies are, requested
-/// (primaries, secondaries).
-type Hosted<'a> = (
-    String,
-    Option<&'a SimDatabase>,
-    DatabaseType,
-    Vec<(u32, DatabaseRole)>,
-    (u32, u32),
-);
-
-/// Where a topology's copies are: primaries first, then secondaries, over the servers that
-/// can host (Enabled, or Deallocating until the move finished), lowest ordinal first.
-fn placement(servers: &[SimServer], primaries: u32, secondaries: u32) -> Vec<(u32, DatabaseRole)> {
-    let mut hosts: Vec<&SimServer> = servers
-        .iter()
-        .filter(|v| matches!(v.state, ServerState::Enabled))
-        .collect();
-    hosts.sort_by_key(|v| v.ordinal);
-    let mut out: Vec<(u32, DatabaseRole)> = hosts
-        .iter()
-        .take(primaries as usize)
-        .map(|v| (v.ordinal, DatabaseRole::Primary))
-        .collect();
-    out.extend(
-        hosts
+        // `system`: a primary on every server that is not dropped, each available while its
+        // pod is Ready.
+        let system_available = live
             .iter()
-            .skip(primaries as usize)
-            .take(secondaries as usize)
-            .map(|v| (v.ordinal, DatabaseRole::Secondary)),
-    );
-    // A server still Deallocating keeps its copy until the move completes.
-    for v in servers
-        .iter()
-        .filter(|v| v.state == ServerState::Deallocating)
-    {
-        out.push((v.ordinal, DatabaseRole::Secondary));
+            .filter(|v| pods.get(&v.ordinal) == Some(&true))
+            .count() as u32;
+        let system_primaries = live.len() as u32;
+        if system_available < system_primaries / 2 + 1 {
+            quorum_everywhere = false;
+            if s.formed {
+                s.violations.push(format!(
+                    "system: {system_available} of {system_primaries} primaries available (below quorum)"
+                ));
+            }
+        }
+        s.formed |= quorum_everywhere;
+        (pods, servers)
     }
-    out
-}
 
-impl AdminClient for SimulatedNeo4j {
-    async fn show_servers(&self) -> Result<Vec<ServerRecord>, ClientError> {
-        let (pods, servers) = self.observe().await?;
+    /// `DROP SERVER` with the given member pods (ordinal → Ready).
+    fn drop_with(&self, server: &str, pods: &BTreeMap<u32, bool>) -> Result<(), ClientError> {
+        let mut s = self.lock();
+        s.statements.push(format!("DROP {server}"));
+        match s.servers.iter_mut().find(|v| v.id == server) {
+            Some(v) if v.state == ServerState::Deallocated => {
+                v.state = ServerState::Dropped;
+                Ok(())
+            }
+            Some(v)
+                if v.state == ServerState::Deallocating
+                    && pods.get(&v.ordinal) != Some(&true)
+                    && !v.holds_copies() =>
+            {
+                v.state = ServerState::Dropped;
+                Ok(())
+            }
+            Some(v) => Err(neo4j_error(
+                "Neo.ClientError.Cluster.InvalidServerState",
+                format!(
+                    "cannot drop server {server}: it is {:?}{}",
+                    v.state,
+                    if v.holds_copies() {
+                        " and still hosts databases"
+                    } else {
+                        ""
+                    }
+                ),
+            )),
+            None => Err(no_server(server)),
+        }
+    }
+
+    /// SHOW SERVERS rows for the observed pods and servers.
+    fn server_rows(&self, pods: &BTreeMap<u32, bool>, servers: &[SimServer]) -> Vec<ServerRecord> {
         let topology = self.lock().topology();
-        Ok(servers
+        servers
             .iter()
             // A dropped server whose process stopped leaves SHOW SERVERS.
             .filter(|v| v.state != ServerState::Dropped || pods.get(&v.ordinal) == Some(&true))
             .map(|v| {
                 let mut hosting = vec!["system".to_owned()];
                 for (db, (p, s)) in &topology {
-                    if placement(&servers, *p, *s)
+                    if placement(servers, *p, *s)
                         .iter()
                         .any(|(o, _)| *o == v.ordinal)
                     {
@@ -658,7 +702,56 @@ impl AdminClient for SimulatedNeo4j {
                     version: Some("5.26.16".to_owned()),
                 }
             })
-            .collect())
+            .collect()
+    }
+}
+
+/// A database: name, its state (none for `system`), type, where its copies are, requested
+/// (primaries, secondaries).
+type Hosted<'a> = (
+    String,
+    Option<&'a SimDatabase>,
+    DatabaseType,
+    Vec<(u32, DatabaseRole)>,
+    (u32, u32),
+);
+
+/// Where a topology's copies are: primaries first, then secondaries, over the servers that
+/// host (Enabled, or Cordoned: a cordoned server keeps its allocations, clustering/servers.adoc,
+/// "Cordoned state"), lowest ordinal first; a Deallocating server keeps a copy until the move
+/// finished.
+fn placement(servers: &[SimServer], primaries: u32, secondaries: u32) -> Vec<(u32, DatabaseRole)> {
+    let mut hosts: Vec<&SimServer> = servers
+        .iter()
+        .filter(|v| matches!(v.state, ServerState::Enabled | ServerState::Cordoned))
+        .collect();
+    hosts.sort_by_key(|v| v.ordinal);
+    let mut out: Vec<(u32, DatabaseRole)> = hosts
+        .iter()
+        .take(primaries as usize)
+        .map(|v| (v.ordinal, DatabaseRole::Primary))
+        .collect();
+    out.extend(
+        hosts
+            .iter()
+            .skip(primaries as usize)
+            .take(secondaries as usize)
+            .map(|v| (v.ordinal, DatabaseRole::Secondary)),
+    );
+    // A server still Deallocating keeps its copy until the move completes.
+    for v in servers
+        .iter()
+        .filter(|v| v.state == ServerState::Deallocating && v.holds_copies())
+    {
+        out.push((v.ordinal, DatabaseRole::Secondary));
+    }
+    out
+}
+
+impl AdminClient for SimulatedNeo4j {
+    async fn show_servers(&self) -> Result<Vec<ServerRecord>, ClientError> {
+        let (pods, servers) = self.observe().await?;
+        Ok(self.server_rows(&pods, &servers))
     }
 
     async fn show_databases(&self) -> Result<Vec<DatabaseRecord>, ClientError> {
@@ -677,6 +770,9 @@ impl AdminClient for SimulatedNeo4j {
         })
     }
 
+    /// `ENABLE SERVER`: a Free server becomes Enabled; a Cordoned one returns to Enabled
+    /// (clustering/servers.adoc, "Cordoned state"; the lifecycle diagram has ENABLE SERVER from
+    /// Free and from Cordoned).
     async fn enable_server(&self, server: &str) -> Result<(), ClientError> {
         let mut s = self.lock();
         s.statements.push(format!("ENABLE SERVER {server}"));
@@ -690,21 +786,42 @@ impl AdminClient for SimulatedNeo4j {
                 "Neo.ClientError.Cluster.InvalidServerState",
                 format!("server {server} is {:?}", v.state),
             )),
-            None => Err(neo4j_error(
-                "Neo.ClientError.Statement.ArgumentError",
-                format!("no server {server}"),
-            )),
+            None => Err(no_server(server)),
         }
     }
 
+    /// `CALL dbms.cluster.cordonServer`: Enabled → Cordoned, whether or not the server can be
+    /// reached (the lost-server procedure cordons "each Unavailable server",
+    /// clustering/multi-region-deployment/disaster-recovery.adoc, "Make servers available").
+    /// The lifecycle diagram (clustering/servers.adoc) has the transition only from Enabled;
+    /// anything else is refused here (what Neo4j answers there is UNCONFIRMED).
+    async fn cordon_server(&self, server: &str) -> Result<(), ClientError> {
+        let mut s = self.lock();
+        s.statements.push(format!("CORDON {server}"));
+        match s.servers.iter_mut().find(|v| v.id == server) {
+            Some(v) if v.state == ServerState::Enabled => {
+                v.state = ServerState::Cordoned;
+                Ok(())
+            }
+            Some(v) => Err(neo4j_error(
+                "Neo.ClientError.Cluster.InvalidServerState",
+                format!("cannot cordon server {server}: it is {:?}", v.state),
+            )),
+            None => Err(no_server(server)),
+        }
+    }
+
+    /// `DEALLOCATE DATABASES FROM SERVER`: from Enabled or Cordoned (the lifecycle diagram,
+    /// clustering/servers.adoc), also for a server that is unavailable (disaster-recovery.adoc,
+    /// "Make servers available": "For each Cordoned server, run DEALLOCATE DATABASES FROM
+    /// SERVER"); refused when the remaining servers cannot hold a database's topology ("fails
+    /// with an error and no changes are made", servers.adoc, "Deallocating databases from a
+    /// server").
     async fn deallocate_databases_from_server(&self, server: &str) -> Result<(), ClientError> {
         let mut s = self.lock();
         s.statements.push(format!("DEALLOCATE {server}"));
         let Some(index) = s.servers.iter().position(|v| v.id == server) else {
-            return Err(neo4j_error(
-                "Neo.ClientError.Statement.ArgumentError",
-                format!("no server {server}"),
-            ));
+            return Err(no_server(server));
         };
         if !matches!(
             s.servers[index].state,
@@ -733,26 +850,13 @@ impl AdminClient for SimulatedNeo4j {
         Ok(())
     }
 
+    /// `DROP SERVER`: from Deallocated (clustering/servers.adoc, "Dropped state"), or from
+    /// Deallocating when the server is unavailable and holds no user-database allocation any
+    /// more (disaster-recovery.adoc, "Make servers available": "For each deallocating or
+    /// deallocated server, run DROP SERVER"; the exact rule Neo4j applies is UNCONFIRMED).
     async fn drop_server(&self, server: &str) -> Result<(), ClientError> {
-        let mut s = self.lock();
-        s.statements.push(format!("DROP {server}"));
-        match s.servers.iter_mut().find(|v| v.id == server) {
-            Some(v) if v.state == ServerState::Deallocated => {
-                v.state = ServerState::Dropped;
-                Ok(())
-            }
-            Some(v) => Err(neo4j_error(
-                "Neo.ClientError.Cluster.InvalidServerState",
-                format!(
-                    "only a Deallocated server can be dropped; {server} is {:?}",
-                    v.state
-                ),
-            )),
-            None => Err(neo4j_error(
-                "Neo.ClientError.Statement.ArgumentError",
-                format!("no server {server}"),
-            )),
-        }
+        let pods = self.pods().await?;
+        self.drop_with(server, &pods)
     }
 
     async fn alter_database_topology(
@@ -1051,5 +1155,161 @@ mod tests {
             .await
             .expect("neo4j exists");
         assert_eq!(sim.lock().topology()["neo4j"], (2, 1));
+    }
+
+    /// Member ordinal → (pod Ready, claim) for the servers `cluster` made, `down` not Ready.
+    fn members(servers: u32, down: &[u32]) -> BTreeMap<u32, (bool, String)> {
+        (0..servers)
+            .map(|o| (o, (!down.contains(&o), format!("claim-{o}"))))
+            .collect()
+    }
+
+    fn state_of(sim: &SimulatedNeo4j, id: &str) -> ServerState {
+        sim.lock()
+            .servers
+            .iter()
+            .find(|v| v.id == id)
+            .map(|v| v.state.clone())
+            .expect("server exists")
+    }
+
+    #[tokio::test]
+    async fn system_is_a_primary_on_every_server() {
+        let (sim, pods) = cluster(5);
+        let rows: Vec<DatabaseRecord> = sim
+            .observe_databases(&pods)
+            .into_iter()
+            .filter(|r| r.name == "system")
+            .collect();
+        assert_eq!(rows.len(), 5, "{rows:#?}");
+        assert!(
+            rows.iter()
+                .all(|r| r.role == DatabaseRole::Primary && r.is_online()),
+            "{rows:#?}"
+        );
+        assert_eq!(rows.iter().filter(|r| r.writer).count(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_server_shows_unknown_rows_without_address() {
+        let (sim, mut pods) = cluster(4);
+        pods.insert(1, false);
+        let rows = sim.observe_databases(&pods);
+        let on_1: Vec<&DatabaseRecord> = rows
+            .iter()
+            .filter(|r| r.server_id.as_deref() == Some("sim-server-1"))
+            .collect();
+        assert_eq!(
+            on_1.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["system", "neo4j"]
+        );
+        for r in on_1 {
+            assert_eq!(r.role, DatabaseRole::Unknown, "{r:?}");
+            assert_eq!(r.current_status, "unknown", "{r:?}");
+            assert_eq!(r.address, None, "{r:?}");
+            assert_eq!(r.status_message, "Server is unavailable", "{r:?}");
+            assert!(!r.writer);
+        }
+        assert!(
+            rows.iter()
+                .filter(|r| r.server_id.as_deref() != Some("sim-server-1"))
+                .all(|r| r.is_online() && r.address.is_some())
+        );
+    }
+
+    #[tokio::test]
+    async fn cordon_is_undone_by_enable() {
+        let (sim, _) = cluster(4);
+        sim.cordon_server("sim-server-1").await.expect("cordoned");
+        assert_eq!(state_of(&sim, "sim-server-1"), ServerState::Cordoned);
+        // Only an Enabled server is cordoned.
+        assert_eq!(
+            code(sim.cordon_server("sim-server-1").await),
+            "Neo.ClientError.Cluster.InvalidServerState"
+        );
+        // A cordoned server keeps its databases.
+        let servers = sim.lock().servers.clone();
+        let pods = (0..4).map(|o| (o, true)).collect();
+        let rows = sim.server_rows(&pods, &servers);
+        let one = rows
+            .iter()
+            .find(|r| r.server_id == "sim-server-1")
+            .expect("listed");
+        assert_eq!(one.hosting, ["system", "neo4j"]);
+        sim.enable_server("sim-server-1")
+            .await
+            .expect("un-cordoned");
+        assert_eq!(state_of(&sim, "sim-server-1"), ServerState::Enabled);
+        assert_eq!(
+            sim.statements(),
+            [
+                "CORDON sim-server-1",
+                "CORDON sim-server-1",
+                "ENABLE SERVER sim-server-1"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_server_is_deallocated_and_dropped_from_deallocating() {
+        let (sim, _) = cluster(4);
+        let lost = members(4, &[1]);
+        let pods: BTreeMap<u32, bool> = lost.iter().map(|(o, (r, _))| (*o, *r)).collect();
+        sim.observe_members(&lost);
+        sim.cordon_server("sim-server-1")
+            .await
+            .expect("an unavailable server is cordoned");
+        assert_eq!(
+            code(sim.drop_with("sim-server-1", &pods)),
+            "Neo.ClientError.Cluster.InvalidServerState"
+        );
+        sim.deallocate_databases_from_server("sim-server-1")
+            .await
+            .expect("an unavailable cordoned server is deallocated");
+        // Its databases still count as its own until the others have them.
+        assert_eq!(
+            code(sim.drop_with("sim-server-1", &pods)),
+            "Neo.ClientError.Cluster.InvalidServerState"
+        );
+        for _ in 0..(DEALLOCATING_OBSERVATIONS + 2) {
+            sim.observe_members(&lost);
+        }
+        // Never Deallocated by itself: it cannot be reached.
+        assert_eq!(state_of(&sim, "sim-server-1"), ServerState::Deallocating);
+        let servers = sim.lock().servers.clone();
+        let rows = sim.server_rows(&pods, &servers);
+        let one = rows
+            .iter()
+            .find(|r| r.server_id == "sim-server-1")
+            .expect("listed");
+        assert_eq!(one.requested_hosting, ["system"]);
+        assert_eq!(one.health, Health::Unavailable);
+        let neo4j: Vec<u32> = placement(&servers, 3, 0).iter().map(|(o, _)| *o).collect();
+        assert_eq!(neo4j, [0, 2, 3]);
+        sim.drop_with("sim-server-1", &pods)
+            .expect("dropped from Deallocating");
+        assert_eq!(state_of(&sim, "sim-server-1"), ServerState::Dropped);
+        assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    }
+
+    #[tokio::test]
+    async fn a_reachable_deallocating_server_is_dropped_only_once_deallocated() {
+        let (sim, pods) = cluster(4);
+        let up = members(4, &[]);
+        sim.deallocate_databases_from_server("sim-server-3")
+            .await
+            .expect("deallocated");
+        for _ in 0..(DEALLOCATING_OBSERVATIONS + 2) {
+            assert_eq!(
+                code(sim.drop_with("sim-server-3", &pods)),
+                "Neo.ClientError.Cluster.InvalidServerState"
+            );
+            sim.observe_members(&up);
+            if state_of(&sim, "sim-server-3") == ServerState::Deallocated {
+                break;
+            }
+        }
+        assert_eq!(state_of(&sim, "sim-server-3"), ServerState::Deallocated);
+        sim.drop_with("sim-server-3", &pods).expect("dropped");
     }
 }

@@ -404,6 +404,12 @@ impl AdminClient for BoltAdminClient {
             .map_err(|e| unsupported("ENABLE SERVER", e))
     }
 
+    async fn cordon_server(&self, server: &str) -> Result<(), ClientError> {
+        self.run(&Statement::cordon_server(server))
+            .await
+            .map_err(|e| unsupported("dbms.cluster.cordonServer", e))
+    }
+
     async fn deallocate_databases_from_server(&self, server: &str) -> Result<(), ClientError> {
         self.run(&Statement::deallocate_databases_from_server(server))
             .await

@@ -61,6 +61,8 @@ pub trait AdminClient: Send + Sync {
     ) -> impl Future<Output = Result<Vec<StatusCheckRecord>, ClientError>> + Send;
     /// `ENABLE SERVER`.
     fn enable_server(&self, server: &str) -> impl Future<Output = Result<(), ClientError>> + Send;
+    /// `CALL dbms.cluster.cordonServer(server)`: no new allocations; `ENABLE SERVER` undoes it.
+    fn cordon_server(&self, server: &str) -> impl Future<Output = Result<(), ClientError>> + Send;
     /// `DEALLOCATE DATABASES FROM SERVER` (irreversible).
     fn deallocate_databases_from_server(
         &self,

@@ -93,12 +93,16 @@ impl Member {
             .any(|d| d.name == database && d.role == DatabaseRole::Primary && d.is_online())
     }
 
+    /// Holds only secondary copies of user databases. `system` is left out: it is a primary on
+    /// every server whose `server.cluster.system_database_mode` is PRIMARY (the default), so
+    /// counting it would make no member secondary-only.
     pub fn is_secondary_only(&self) -> bool {
-        !self.databases.is_empty()
-            && self
-                .databases
-                .iter()
-                .all(|d| d.role == DatabaseRole::Secondary)
+        let mut user = self
+            .databases
+            .iter()
+            .filter(|d| d.name != SYSTEM_DATABASE)
+            .peekable();
+        user.peek().is_some() && user.all(|d| d.role == DatabaseRole::Secondary)
     }
 }
 
@@ -106,7 +110,8 @@ impl Member {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseQuorum {
     pub name: String,
-    /// `requestedPrimariesCount`, else the primaries seen.
+    /// `requestedPrimariesCount`, else the primaries seen. For `system`: its rows whose role is
+    /// not secondary, one per server hosting it as a primary.
     pub requested_primaries: u32,
     pub requested_secondaries: u32,
     /// Primary copies that are online on a server that is Available.
@@ -245,7 +250,7 @@ impl ObservedTopology {
 
     /// The system database's quorum, if reported.
     pub fn system(&self) -> Option<&DatabaseQuorum> {
-        self.databases.get("system")
+        self.databases.get(SYSTEM_DATABASE)
     }
 }
 
@@ -294,7 +299,22 @@ fn quorums(
         }
     }
     for q in out.values_mut() {
-        if q.requested_primaries == 0 {
+        if q.name == SYSTEM_DATABASE {
+            // No Cypher topology applies to `system`: "Every cluster member hosts the system
+            // database", as PRIMARY or SECONDARY per `server.cluster.system_database_mode`
+            // (Operations Manual, clustering/settings.adoc; clustering/databases.adoc, "The
+            // system database in a cluster"). So its primaries are one per server in PRIMARY
+            // mode: every row whose role is not `secondary`, counting the role `unknown` an
+            // offline server's row shows (clustering/monitoring/show-databases-monitoring.adoc).
+            // What Neo4j prints in requestedPrimariesCount for `system` is not documented, so it
+            // is not used.
+            let (secondaries, primaries): (Vec<&DatabaseRecord>, Vec<&DatabaseRecord>) = rows
+                .iter()
+                .filter(|r| r.name == SYSTEM_DATABASE)
+                .partition(|r| r.role == DatabaseRole::Secondary);
+            q.requested_primaries = primaries.len().try_into().unwrap_or(u32::MAX);
+            q.requested_secondaries = secondaries.len().try_into().unwrap_or(u32::MAX);
+        } else if q.requested_primaries == 0 {
             // Community and older servers leave requestedPrimariesCount null: count primaries.
             q.requested_primaries = rows
                 .iter()

@@ -59,12 +59,21 @@ impl Statement {
         Self::with_server("ENABLE SERVER $server", server)
     }
 
+    /// `CALL dbms.cluster.cordonServer($server)`: "Mark a server in the topology as not
+    /// suitable for new allocations. It will not force current allocations off the server."
+    /// (Operations Manual, procedures, `dbms.cluster.cordonServer()`, mode WRITE, privilege
+    /// SERVER MANAGEMENT). `ENABLE SERVER` undoes it (clustering/servers.adoc, "Cordoned state").
+    pub fn cordon_server(server: &str) -> Self {
+        Self::with_server("CALL dbms.cluster.cordonServer($server)", server)
+    }
+
     /// `DEALLOCATE DATABASES FROM SERVER $server`: moves every user database away; irreversible.
     pub fn deallocate_databases_from_server(server: &str) -> Self {
         Self::with_server("DEALLOCATE DATABASES FROM SERVER $server", server)
     }
 
-    /// `DROP SERVER $server`: only for a `Deallocated` server.
+    /// `DROP SERVER $server`: for a `Deallocated` server, or a `Deallocating` one that is gone
+    /// and whose databases were moved (disaster-recovery.adoc, "Make servers available").
     pub fn drop_server(server: &str) -> Self {
         Self::with_server("DROP SERVER $server", server)
     }
@@ -147,6 +156,7 @@ mod tests {
         let evil = "x' DROP SERVER 'y`; MATCH (n) DETACH DELETE n //";
         for s in [
             Statement::enable_server(evil),
+            Statement::cordon_server(evil),
             Statement::deallocate_databases_from_server(evil),
             Statement::drop_server(evil),
             Statement::alter_database_topology(evil, 3, 1),

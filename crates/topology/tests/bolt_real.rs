@@ -171,6 +171,37 @@ async fn enterprise_statements_parse_with_parameters_and_are_refused_as_unsuppor
     );
 }
 
+/// `CALL dbms.cluster.cordonServer($server)`, the first step of a member replacement: Community
+/// has no such procedure (Enterprise only, Operations Manual, procedures,
+/// `dbms.cluster.cordonServer()`), so it must answer ProcedureNotFound, which the client reports
+/// as `Unsupported` — not a syntax error, not a parameter problem.
+#[tokio::test]
+async fn cordon_server_is_a_procedure_call_refused_as_unsupported_on_community() {
+    let Some(peer) = peer("cordon_server_is_a_procedure_call_refused_as_unsupported") else {
+        return;
+    };
+    let c = client(&peer, Duration::from_secs(20));
+    let evil = "x' `y` \"z\" //";
+    let raw = c.run(&Statement::cordon_server(evil)).await;
+    println!("{}: {raw:?}", Statement::cordon_server(evil));
+    assert!(
+        matches!(&raw, Err(ClientError::Neo4j { code, .. }) if code == "Neo.ClientError.Procedure.ProcedureNotFound"),
+        "{raw:?}"
+    );
+    match c.cordon_server(evil).await {
+        Err(ClientError::Unsupported { what, .. }) => assert_eq!(what, "dbms.cluster.cordonServer"),
+        other => panic!("cordon: expected Unsupported, got {other:?}"),
+    }
+    // A broken call is a syntax error, never taken for "unsupported".
+    let broken = c
+        .run(&Statement::plain("CALL dbms.cluster.cordonServer($server"))
+        .await;
+    assert!(
+        matches!(&broken, Err(ClientError::Neo4j { code, .. }) if code.contains("Syntax")),
+        "{broken:?}"
+    );
+}
+
 /// The seed statements of the full-cluster restore: Community must parse them, including the
 /// `$seedURI` parameter inside the OPTIONS map and the procedure call, and refuse them as
 /// Enterprise-only (not as a syntax error); the client reports that as `Unsupported`.

@@ -82,11 +82,12 @@ pub fn patch(ordinal: i32, resource_version: Option<&str>) -> serde_json::Value 
 pub fn explain(name: &str, ordinal: i32) -> String {
     format!(
         "replacing member {ordinal} of {name} destroys its copy of every database:\n\
-         \x20 1. its server is deallocated (DEALLOCATE DATABASES FROM SERVER) and dropped (DROP SERVER)\n\
+         \x20 1. its server is cordoned (dbms.cluster.cordonServer), deallocated (DEALLOCATE DATABASES FROM SERVER: its databases move to the other members) and dropped (DROP SERVER); a member whose pod cannot start works too\n\
          \x20 2. pod {name}-{ordinal} and its PVC data-{name}-{ordinal} are deleted (the data on that disk is gone)\n\
          \x20 3. the StatefulSet recreates the pod with an empty disk; the new server is enabled\n\
          \x20 4. Neo4j copies the databases to it from the other members\n\
-         The operator refuses if that would leave a database without a quorum of primaries.\n\
+         The operator waits while another member is down or a database lacks a quorum of primaries on the other members,\n\
+         and refuses when the other members could not hold every database's copies (3 members with 3 primaries need a 4th member first).\n\
          See docs/runbooks/restore-member.md. Re-run with --yes to go ahead.\n"
     )
 }

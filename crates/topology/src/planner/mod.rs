@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::observed::ObservedTopology;
 
 pub use desired::{DEFAULT_MAX_LAG, DEFAULT_STEP_TIMEOUT_SECS, replace_member_from_annotations};
-pub use gates::{Blocker, safe_to_take_down};
+pub use gates::{Blocker, droppable, safe_to_replace, safe_to_take_down};
 /// The operation in flight lives in the model, so the status can record it.
 pub use neo4j_aks_model::operation::{Operation, ReplacePhase, ScaleDownPhase};
 
@@ -109,6 +109,11 @@ pub enum Action {
         primaries: u32,
         secondaries: u32,
     },
+    /// `CALL dbms.cluster.cordonServer`: no new allocations go to the server; its databases
+    /// stay until it is deallocated. `ENABLE SERVER` undoes it.
+    CordonServer {
+        server: String,
+    },
     DeallocateServer {
         server: String,
     },
@@ -134,6 +139,9 @@ pub enum Action {
     /// the member back empty with a new server identity (`neo4j-aks.io/replace-member`).
     ReplaceMember {
         ordinal: u32,
+        /// The pod instance (uid) running the dropped server, when one is observed: only that
+        /// instance is deleted.
+        pod_uid: Option<String>,
     },
     /// The replacement of this member finished: remove the `neo4j-aks.io/replace-member`
     /// annotation.
@@ -153,6 +161,7 @@ impl Action {
             Action::ScaleStatefulSet { .. } => "ScaleStatefulSet",
             Action::EnableServer { .. } => "EnableServer",
             Action::AlignTopology { .. } => "AlignTopology",
+            Action::CordonServer { .. } => "CordonServer",
             Action::DeallocateServer { .. } => "DeallocateServer",
             Action::DropServer { .. } => "DropServer",
             Action::RestartMember { .. } => "RestartMember",
@@ -230,6 +239,15 @@ pub fn plan(observed: &ObservedTopology, desired: &Desired, progress: &Progress)
         return scale_down::start(observed, desired, progress);
     }
     if let Some(step) = scale_up::plan(observed, desired, progress) {
+        // Scale-up waits for every member's pod and server; when the member it waits for is the
+        // one to be replaced (its pod cannot start, its disk is lost), the replacement is what
+        // gets it going again.
+        let waits_for_replaced = step.member.is_some()
+            && step.member == desired.replace_member
+            && matches!(step.action, Action::Wait | Action::Refuse);
+        if waits_for_replaced && let Some(replace) = replace::start(observed, desired, progress) {
+            return replace;
+        }
         return step;
     }
     if let Some(step) = replace::start(observed, desired, progress) {

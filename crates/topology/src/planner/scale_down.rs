@@ -4,10 +4,10 @@
 //! primaries, or without explicit confirmation. Each stage is derived from what Neo4j reports,
 //! and the recorded progress keeps a restarted operator from re-issuing a step.
 
-use crate::observed::{Member, ObservedTopology};
+use crate::observed::{Member, ObservedTopology, SYSTEM_DATABASE};
 use crate::records::ServerState;
 
-use super::gates::safe_to_take_down;
+use super::gates::{safe_to_take_down, system_keeps_quorum_without};
 use super::{
     Action, CONFIRM_SCALE_DOWN_ANNOTATION, Desired, MIN_CLUSTER_MEMBERS, Operation, Progress,
     ScaleDownPhase, Step,
@@ -31,7 +31,14 @@ pub fn refusal(observed: &ObservedTopology, desired: &Desired, target: u32) -> O
         ));
     }
     for q in observed.databases.values() {
-        if q.requested_primaries > target {
+        // `system` has no Cypher topology: it is a primary on every server in PRIMARY mode, and
+        // the server lifecycle removes it with the server. DEALLOCATE never moves it (it
+        // "reallocates all user databases"), a Deallocated server "no longer hosts any
+        // databases besides the system database", and DROP SERVER removes the server
+        // (Operations Manual, clustering/servers.adoc, "Deallocating state", "Deallocated
+        // state", "Dropped state"). Its quorum is checked when a server goes (the gates, and
+        // `system_keeps_quorum_without` before DROP).
+        if q.name != SYSTEM_DATABASE && q.requested_primaries > target {
             return Some(format!(
                 "database {} has {} primaries; scaling to {target} members would leave it short",
                 q.name, q.requested_primaries
@@ -81,7 +88,7 @@ pub fn start(observed: &ObservedTopology, desired: &Desired, progress: &Progress
     }
     for q in observed.databases.values() {
         if q.name != desired.default_database
-            && q.name != "system"
+            && q.name != SYSTEM_DATABASE
             && q.requested_primaries + q.requested_secondaries > target
         {
             return refuse(
@@ -237,6 +244,17 @@ fn advance(
                     Action::Wait,
                     format!(
                         "member {ordinal}: server {} still hosts databases",
+                        server.name
+                    ),
+                    progress,
+                )
+                .on(ordinal);
+            }
+            if let Err(blocker) = system_keeps_quorum_without(observed, member) {
+                return Step::new(
+                    Action::Wait,
+                    format!(
+                        "member {ordinal}: server {} cannot be dropped yet: {blocker}",
                         server.name
                     ),
                     progress,

@@ -28,6 +28,8 @@ pub struct SimDb {
     pub secondaries: Vec<u32>,
     pub leader: Option<u32>,
     pub offline_on: Vec<u32>,
+    /// Copies in another state than `online` (`dirty`, `quarantined`, ...) on these members.
+    pub status_on: Vec<(u32, String)>,
     pub lag: u64,
     pub requested: (u32, u32),
 }
@@ -47,16 +49,19 @@ pub fn server_id(ordinal: u32) -> String {
 }
 
 impl Sim {
-    /// `n` healthy members on revision `rev`; `system` and `neo4j` with min(n,3) primaries on
-    /// the first members, the rest secondaries; member 0 leads both.
+    /// `n` healthy members on revision `rev`; `neo4j` with min(n,3) primaries on the first
+    /// members, the rest secondaries; `system` a primary on every member, as Neo4j hosts it
+    /// with `server.cluster.system_database_mode` PRIMARY (the default, and all neo4j-aks
+    /// renders); member 0 leads both.
     pub fn healthy(n: u32, rev: &str) -> Self {
         let p = n.min(3);
-        let db = |name: &str| SimDb {
+        let db = |name: &str, p: u32| SimDb {
             name: name.to_owned(),
             primaries: (0..p).collect(),
             secondaries: (p..n).collect(),
             leader: Some(0),
             offline_on: Vec::new(),
+            status_on: Vec::new(),
             lag: 0,
             requested: (p, n - p),
         };
@@ -68,7 +73,7 @@ impl Sim {
                     instance: 0,
                 })
                 .collect(),
-            dbs: vec![db("system"), db("neo4j")],
+            dbs: vec![db("system", n), db("neo4j", p)],
             replicas: n,
             now: 1_000,
             new_identity: Vec::new(),
@@ -160,7 +165,12 @@ impl Sim {
                     .server
                     .as_ref()
                     .is_some_and(|(_, h)| *h == Health::Available);
-                let online = available && !db.offline_on.contains(&o);
+                let status = db
+                    .status_on
+                    .iter()
+                    .find(|(on, _)| *on == o)
+                    .map(|(_, status)| status.clone());
+                let online = available && !db.offline_on.contains(&o) && status.is_none();
                 databases.push(DatabaseRecord {
                     name: db.name.clone(),
                     db_type: if db.name == "system" {
@@ -173,8 +183,18 @@ impl Sim {
                     role: if online { role } else { DatabaseRole::Unknown },
                     writer: online && db.leader == Some(o),
                     requested_status: "online".to_owned(),
-                    current_status: if online { "online" } else { "unknown" }.to_owned(),
-                    status_message: String::new(),
+                    current_status: match (&status, online, available) {
+                        (_, true, _) => "online".to_owned(),
+                        (Some(status), _, true) => status.clone(),
+                        _ => "unknown".to_owned(),
+                    },
+                    // How SHOW DATABASES shows a copy on an offline server
+                    // (show-databases-monitoring.adoc).
+                    status_message: if available {
+                        String::new()
+                    } else {
+                        "Server is unavailable".to_owned()
+                    },
                     default: db.name == "neo4j",
                     requested_primaries: Some(db.requested.0),
                     requested_secondaries: Some(db.requested.1),
