@@ -10,12 +10,12 @@ use k8s_openapi::jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Annotation on the Neo4jCluster whose RFC 3339 value, when set or changed, rolls every member
-/// once: it is copied into the pod template, so it is part of the desired revision.
-pub const RESTART_REQUESTED_ANNOTATION: &str = "neo4j-aks.io/restart-requested-at";
 /// Annotation naming the ordinal of a member to replace with an empty one (single-member
 /// restore); the operator removes it when the replacement finished.
-pub const REPLACE_MEMBER_ANNOTATION: &str = "neo4j-aks.io/replace-member";
+pub use crate::api::annotations::REPLACE_MEMBER as REPLACE_MEMBER_ANNOTATION;
+/// Annotation on the Neo4jCluster whose RFC 3339 value, when set or changed, rolls every member
+/// once: it is copied into the pod template, so it is part of the desired revision.
+pub use crate::api::annotations::RESTART_REQUESTED_AT as RESTART_REQUESTED_ANNOTATION;
 
 /// Where the removal of one member's server stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

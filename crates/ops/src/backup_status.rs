@@ -12,9 +12,9 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 use kube::runtime::events::EventType;
 use kube::{Client, ResourceExt};
+use neo4j_aks_model::api::containers::{BACKUP_COMPONENT, VERIFICATION_COMPONENT};
 use neo4j_aks_model::{BackupRun, BackupStatus, ValidatedCluster};
 use neo4j_aks_model::{Neo4jCluster, Neo4jClusterStatus};
-use neo4j_aks_render::backup::{BACKUP_COMPONENT, VERIFICATION_COMPONENT};
 use neo4j_aks_render::labels::CLUSTER_LABEL;
 use serde::Deserialize;
 use tracing::warn;
@@ -22,7 +22,7 @@ use tracing::warn;
 use crate::context::Context;
 
 /// The containers whose termination message is the run's result line.
-const RESULT_CONTAINERS: [&str; 2] = ["upload", "verify"];
+use neo4j_aks_model::api::containers::RESULT_CONTAINERS;
 
 /// The fields of the agent's result line the status shows.
 #[derive(Debug, Deserialize)]
@@ -194,7 +194,7 @@ pub async fn observe(
         jobs.iter()
             .filter(|j| {
                 j.labels()
-                    .get("app.kubernetes.io/component")
+                    .get(neo4j_aks_model::api::labels::COMPONENT)
                     .map(String::as_str)
                     == Some(component)
             })

@@ -15,10 +15,10 @@ use crate::error::ReconcileError;
 use crate::metrics::Metrics;
 use crate::neo4j::{BoltConnector, Connector};
 
-/// Field manager of the status subresource.
-pub const STATUS_FIELD_MANAGER: &str = "neo4j-aks-status";
 /// `reportingController` of our events.
-pub const CONTROLLER_NAME: &str = "neo4j-aks.io/operator";
+pub use neo4j_aks_model::api::managers::CONTROLLER_NAME;
+/// Field manager of the status subresource.
+pub use neo4j_aks_model::api::managers::STATUS as STATUS_FIELD_MANAGER;
 
 #[derive(Clone, Debug)]
 pub struct Settings {

@@ -437,7 +437,7 @@ async fn cleanup(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, Reconc
             .map_err(cleanup_error("reading the StorageClass"))?
             .is_some_and(|c| {
                 c.labels()
-                    .get("app.kubernetes.io/managed-by")
+                    .get(neo4j_aks_model::api::labels::MANAGED_BY)
                     .map(String::as_str)
                     == Some(MANAGED_BY)
             });

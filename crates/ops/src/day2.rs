@@ -71,7 +71,7 @@ use crate::neo4j::{Admin, Target};
 use crate::observe::{Observed, desired_revision};
 
 /// Field manager of the day-2 executor's own writes (replicas of a shrink, the annotation).
-pub const DAY2_FIELD_MANAGER: &str = "neo4j-aks-day2";
+pub use neo4j_aks_model::api::managers::DAY2 as DAY2_FIELD_MANAGER;
 /// How many member hosts one reconcile tries before calling Neo4j unreachable.
 const HOSTS_TRIED: usize = 2;
 

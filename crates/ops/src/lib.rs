@@ -33,13 +33,13 @@ pub mod telemetry;
 pub use error::{ApplyError, ObserveError, ReconcileError};
 
 /// Field manager of every server-side apply of the rendered objects.
-pub const FIELD_MANAGER: &str = "neo4j-aks";
-/// Field manager that owns only the generated password, so the main apply (which never sends
-/// `data`) can never remove it.
-pub const PASSWORD_FIELD_MANAGER: &str = "neo4j-aks-password";
+pub use neo4j_aks_model::api::managers::APPLY as FIELD_MANAGER;
 /// Finalizer on every Neo4jCluster the operator manages: cleans up claims (deletionPolicy
 /// Delete), reports retained claims, and removes an unused StorageClass.
-pub const FINALIZER: &str = "neo4j-aks.io/cleanup";
+pub use neo4j_aks_model::api::managers::FINALIZER;
+/// Field manager that owns only the generated password, so the main apply (which never sends
+/// `data`) can never remove it.
+pub use neo4j_aks_model::api::managers::PASSWORD as PASSWORD_FIELD_MANAGER;
 
 /// Installs the rustls ring provider once per process (kube's rustls-tls and other crates may
 /// both pull in a provider; without an explicit choice rustls panics).

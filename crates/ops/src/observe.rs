@@ -13,9 +13,9 @@ use neo4j_aks_topology::observed::PodObservation;
 use crate::error::ObserveError;
 use crate::prepare::owned_selector;
 
-pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 /// The StatefulSet controller's label naming the revision a pod was created from.
-pub const REVISION_LABEL: &str = "controller-revision-hash";
+pub use neo4j_aks_model::api::labels::REVISION as REVISION_LABEL;
+pub use neo4j_aks_model::api::labels::ZONE as ZONE_LABEL;
 
 /// The observed state of a cluster's members.
 #[derive(Clone, Debug, Default)]

@@ -18,6 +18,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::api::{self, containers};
 use neo4j_aks_model::validated::{Backup, BackupCredential, BackupType};
 
 use crate::pod::{
@@ -27,8 +28,7 @@ use crate::pod::{
 use crate::{labels, meta, ports};
 
 /// `app.kubernetes.io/component` of the backup and verification pods.
-pub const BACKUP_COMPONENT: &str = "backup";
-pub const VERIFICATION_COMPONENT: &str = "backup-verification";
+pub use neo4j_aks_model::api::containers::{BACKUP_COMPONENT, VERIFICATION_COMPONENT};
 
 pub const BACKUPS_DIR: &str = "/backups";
 /// With `type: AUTO`, a chain older than this gets no more DIFFs: the next run takes a FULL.
@@ -112,13 +112,10 @@ pub fn pod_labels(
     component: &str,
 ) -> BTreeMap<String, String> {
     let mut labels = cluster.labels.clone();
-    labels.insert("app.kubernetes.io/name".into(), "neo4j-aks-backup".into());
-    labels.insert("app.kubernetes.io/instance".into(), cluster.name.clone());
-    labels.insert("app.kubernetes.io/component".into(), component.into());
-    labels.insert(
-        "app.kubernetes.io/managed-by".into(),
-        labels::MANAGED_BY.into(),
-    );
+    labels.insert(api::labels::NAME.into(), "neo4j-aks-backup".into());
+    labels.insert(api::labels::INSTANCE.into(), cluster.name.clone());
+    labels.insert(api::labels::COMPONENT.into(), component.into());
+    labels.insert(api::labels::MANAGED_BY.into(), labels::MANAGED_BY.into());
     labels.insert(labels::CLUSTER_LABEL.into(), cluster.name.clone());
     if matches!(
         backup.blob.credential,
@@ -133,28 +130,34 @@ fn backup_cronjob(cluster: &ValidatedCluster, backup: &Backup) -> CronJob {
     let mut init = vec![agent(
         cluster,
         backup,
-        "select-source",
+        containers::SELECT_SOURCE,
         select_source_args(cluster, backup),
         Access::Neo4j,
     )];
     if backup.backup_type != BackupType::Full {
         // AUTO and DIFF extend the newest stored chain, which must be in --to-path. AUTO starts
         // a new chain weekly: chains are what retention deletes.
-        let mut args = vec!["fetch".into(), "--to".into(), BACKUPS_DIR.into()];
+        let mut args = vec![containers::FETCH.into(), "--to".into(), BACKUPS_DIR.into()];
         if backup.backup_type == BackupType::Auto {
             args.push("--new-chain-after-days".into());
             args.push(NEW_CHAIN_AFTER_DAYS.to_string());
         }
         args.extend(database_args(backup));
-        init.push(agent(cluster, backup, "fetch", args, Access::Blob));
+        init.push(agent(
+            cluster,
+            backup,
+            containers::FETCH,
+            args,
+            Access::Blob,
+        ));
     }
     init.push(neo4j_admin_backup(cluster, backup));
     let upload = agent(
         cluster,
         backup,
-        "upload",
+        containers::UPLOAD,
         vec![
-            "upload".into(),
+            containers::UPLOAD.into(),
             "--from-dir".into(),
             BACKUPS_DIR.into(),
             "--type".into(),
@@ -192,23 +195,23 @@ fn backup_cronjob(cluster: &ValidatedCluster, backup: &Backup) -> CronJob {
 
 fn verification_cronjob(cluster: &ValidatedCluster, backup: &Backup, schedule: &str) -> CronJob {
     let mut fetch = vec![
-        "fetch".into(),
+        containers::FETCH.into(),
         "--to".into(),
         BACKUPS_DIR.into(),
         "--for-verification".into(),
     ];
     fetch.extend(database_args(backup));
     let init = vec![
-        agent(cluster, backup, "fetch", fetch, Access::Blob),
+        agent(cluster, backup, containers::FETCH, fetch, Access::Blob),
         neo4j_admin_restore(cluster),
         verification_neo4j(cluster),
     ];
     let verify = agent(
         cluster,
         backup,
-        "verify",
+        containers::VERIFY,
         vec![
-            "verify".into(),
+            containers::VERIFY.into(),
             "--bolt".into(),
             format!("bolt://127.0.0.1:{}", ports::BOLT),
         ],
@@ -250,7 +253,7 @@ fn cronjob(
     metadata
         .labels
         .get_or_insert_with(BTreeMap::new)
-        .insert("app.kubernetes.io/component".into(), component.into());
+        .insert(api::labels::COMPONENT.into(), component.into());
     // The agent containers are read-only; the neo4j-admin and throw-away Neo4j containers keep
     // the image's own conf and logs directories, whose read-only layout cannot be checked
     // without running the image (docs/checkov.md, CKV_K8S_22).
@@ -363,7 +366,7 @@ fn database_args(backup: &Backup) -> Vec<String> {
 }
 
 fn select_source_args(cluster: &ValidatedCluster, backup: &Backup) -> Vec<String> {
-    let mut args = vec!["select-source".to_string()];
+    let mut args = vec![containers::SELECT_SOURCE.to_string()];
     for ordinal in 0..cluster.members {
         args.push("--member".into());
         args.push(format!(
@@ -511,7 +514,7 @@ fn verification_neo4j(cluster: &ValidatedCluster) -> Container {
     ];
     env_vars.push(env("NEO4J_server_backup_enabled", "false"));
     Container {
-        name: "neo4j".to_string(),
+        name: containers::NEO4J.to_string(),
         image: Some(cluster.image.reference.clone()),
         image_pull_policy: Some(cluster.image.pull_policy.clone()),
         restart_policy: Some("Always".to_string()),

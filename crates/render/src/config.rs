@@ -13,7 +13,7 @@ pub const CONF_FILE: &str = "neo4j.conf";
 /// Key of the member count the SRV wait needs before Neo4j starts (formation only), read by the
 /// init container from the ConfigMap so a scale does not change the pod template.
 pub const SRV_WAIT_MEMBERS_KEY: &str = "srv-wait-members";
-pub const PASSWORD_ANNOTATION: &str = "neo4j-aks.io/password";
+pub use neo4j_aks_model::api::annotations::GENERATED_PASSWORD as PASSWORD_ANNOTATION;
 
 pub fn config_map(cluster: &ValidatedCluster) -> ConfigMap {
     let mut data = BTreeMap::from([(CONF_FILE.to_string(), neo4j_conf::render(cluster))]);

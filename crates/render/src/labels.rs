@@ -3,23 +3,21 @@
 use std::collections::BTreeMap;
 
 use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::api::labels::{INSTANCE, MANAGED_BY as MANAGED_BY_KEY, NAME, VERSION};
 
-pub const MANAGED_BY: &str = "neo4j-aks";
-pub const CLUSTER_LABEL: &str = "neo4j-aks.io/cluster";
-pub const SERVICE_ROLE_LABEL: &str = "neo4j-aks.io/service";
-pub const DISCOVERY_ROLE: &str = "discovery";
-pub const CONFIG_DIGEST_ANNOTATION: &str = "neo4j-aks.io/config-digest";
-pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
+pub use neo4j_aks_model::api::annotations::CONFIG_DIGEST as CONFIG_DIGEST_ANNOTATION;
+pub use neo4j_aks_model::api::labels::CLUSTER as CLUSTER_LABEL;
+pub use neo4j_aks_model::api::labels::DISCOVERY_ROLE;
+pub use neo4j_aks_model::api::labels::MANAGED_BY_NEO4J_AKS as MANAGED_BY;
+pub use neo4j_aks_model::api::labels::POD_NAME as POD_NAME_LABEL;
+pub use neo4j_aks_model::api::labels::SERVICE_ROLE as SERVICE_ROLE_LABEL;
 
 /// Labels that pick the member pods: stable for the life of the cluster (a StatefulSet's
 /// selector is immutable), so the version is not among them.
 pub fn selector(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), "neo4j".to_string()),
-        (
-            "app.kubernetes.io/instance".to_string(),
-            cluster.name.clone(),
-        ),
+        (NAME.to_string(), "neo4j".to_string()),
+        (INSTANCE.to_string(), cluster.name.clone()),
     ])
 }
 
@@ -27,11 +25,8 @@ pub fn selector(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
 pub fn common(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     let mut labels = cluster.labels.clone();
     labels.extend(selector(cluster));
-    labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
-    labels.insert(
-        "app.kubernetes.io/version".into(),
-        cluster.version.to_string(),
-    );
+    labels.insert(MANAGED_BY_KEY.into(), MANAGED_BY.into());
+    labels.insert(VERSION.into(), cluster.version.to_string());
     labels.insert(CLUSTER_LABEL.into(), cluster.name.clone());
     labels
 }
@@ -40,7 +35,7 @@ pub fn common(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
 /// StatefulSet's volumeClaimTemplates (a version label there would block every upgrade).
 pub fn stable(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     let mut labels = selector(cluster);
-    labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
+    labels.insert(MANAGED_BY_KEY.into(), MANAGED_BY.into());
     labels.insert(CLUSTER_LABEL.into(), cluster.name.clone());
     labels
 }

@@ -40,9 +40,9 @@ pub const AGENT_IMAGE: &str = concat!("ghcr.io/neo4j-aks/neo4j-aks:", env!("CARG
 
 /// Label and annotation of Entra Workload ID (the AKS webhook mutates labelled pods and reads
 /// the client ID from the ServiceAccount).
-pub const WORKLOAD_IDENTITY_LABEL: &str = "azure.workload.identity/use";
+pub use neo4j_aks_model::api::labels::WORKLOAD_IDENTITY_USE as WORKLOAD_IDENTITY_LABEL;
 
-pub const WORKLOAD_IDENTITY_CLIENT_ID: &str = "azure.workload.identity/client-id";
+pub use neo4j_aks_model::api::annotations::WORKLOAD_IDENTITY_CLIENT_ID;
 
 pub(crate) const KEY_VOLUME: &str = "storage-key";
 

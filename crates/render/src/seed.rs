@@ -31,9 +31,9 @@ use crate::pod::{
 
 pub const SEED_VOLUME: &str = "seed";
 pub const SEED_DIR: &str = "/seed";
+pub use neo4j_aks_model::api::containers::SEED_AGGREGATE as SEED_AGGREGATE_CONTAINER;
 /// The init container whose termination message is the seed step's result line.
-pub const SEED_FETCH_CONTAINER: &str = "seed-fetch";
-pub const SEED_AGGREGATE_CONTAINER: &str = "seed-aggregate";
+pub use neo4j_aks_model::api::containers::SEED_FETCH as SEED_FETCH_CONTAINER;
 /// The seed providers Neo4j enables while a cluster is being seeded: only local files.
 pub const SEED_PROVIDERS: &str = "FileSeedProvider";
 

@@ -18,8 +18,8 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{AntiAffinity, Resolver};
+use neo4j_aks_model::{ValidatedCluster, api};
 
 use crate::pod::{NEO4J_UID, env};
 use crate::{config, labels, meta, neo4j_conf, pod, ports, seed};
@@ -265,16 +265,16 @@ fn affinity(cluster: &ValidatedCluster, anti: &AntiAffinity) -> Affinity {
     };
     let zone = WeightedPodAffinityTerm {
         weight: anti.zone_weight,
-        pod_affinity_term: term("topology.kubernetes.io/zone"),
+        pod_affinity_term: term(api::labels::ZONE),
     };
     let node = WeightedPodAffinityTerm {
         weight: anti.node_weight,
-        pod_affinity_term: term("kubernetes.io/hostname"),
+        pod_affinity_term: term(api::labels::HOSTNAME),
     };
     let anti_affinity = if anti.hard {
         PodAntiAffinity {
             required_during_scheduling_ignored_during_execution: Some(vec![term(
-                "kubernetes.io/hostname",
+                api::labels::HOSTNAME,
             )]),
             preferred_during_scheduling_ignored_during_execution: Some(vec![zone]),
         }
@@ -330,7 +330,7 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
         ])
     };
     Container {
-        name: "neo4j".to_string(),
+        name: api::containers::NEO4J.to_string(),
         image: Some(cluster.image.reference.clone()),
         image_pull_policy: Some(cluster.image.pull_policy.clone()),
         env: Some(env_vars),

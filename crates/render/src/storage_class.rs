@@ -20,7 +20,7 @@ pub fn build(cluster: &ValidatedCluster) -> Option<StorageClass> {
         metadata: ObjectMeta {
             name: Some(storage.class_name.clone()),
             labels: Some(BTreeMap::from([(
-                "app.kubernetes.io/managed-by".to_string(),
+                neo4j_aks_model::api::labels::MANAGED_BY.to_string(),
                 MANAGED_BY.to_string(),
             )])),
             ..ObjectMeta::default()

@@ -36,7 +36,7 @@ pub use neo4j_aks_topology::planner::{
 };
 
 /// Field manager of every write these commands make.
-pub const FIELD_MANAGER: &str = "neo4j-aks-cli";
+pub use neo4j_aks_model::api::managers::CLI as FIELD_MANAGER;
 
 #[derive(Args, Clone, Debug)]
 pub struct Target {

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::CONFIRM_SCALE_DOWN_ANNOTATION;
 
 /// The smallest clustered size; the operator's planner refuses to go below it, too.
-pub const MIN_CLUSTER_MEMBERS: i32 = 3;
+pub const MIN_CLUSTER_MEMBERS: i32 = neo4j_aks_model::api::members::MIN_CLUSTER_MEMBERS as i32;
 
 /// A scale that passed every check.
 #[derive(Debug, PartialEq)]

@@ -38,9 +38,9 @@ pub use dns::{is_dns_label, is_dns_subdomain, is_label_value, is_port_name, is_q
 pub use resources::show_bytes;
 pub use storage::default_storage_class;
 
-pub const MIN_CLUSTER_MEMBERS: i32 = 3;
+pub const MIN_CLUSTER_MEMBERS: i32 = crate::api::members::MIN_CLUSTER_MEMBERS as i32;
 
-pub const MAX_MEMBERS: i32 = 10;
+pub const MAX_MEMBERS: i32 = crate::api::members::MAX_MEMBERS as i32;
 
 pub const MAX_NAME_LENGTH: usize = 40;
 
@@ -88,12 +88,7 @@ pub const RESERVED_PORT_NAMES: [&str; 7] = [
 ];
 
 /// Label keys neo4j-aks sets itself; user labels may not replace them.
-pub const RESERVED_LABEL_PREFIXES: [&str; 4] = [
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/managed-by",
-    "neo4j-aks.io/",
-];
+pub use crate::api::labels::RESERVED_PREFIXES as RESERVED_LABEL_PREFIXES;
 
 /// Validates a cluster and applies every default. `Err` lists every problem found.
 pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {

@@ -21,13 +21,13 @@ pub use gates::{Blocker, droppable, safe_to_replace, safe_to_take_down};
 pub use neo4j_aks_model::operation::{Operation, ReplacePhase, ScaleDownPhase};
 
 /// Annotation on the Neo4jCluster that confirms a scale-down to the given member count.
-pub const CONFIRM_SCALE_DOWN_ANNOTATION: &str = "neo4j-aks.io/confirm-scale-down";
+pub use neo4j_aks_model::api::annotations::CONFIRM_SCALE_DOWN as CONFIRM_SCALE_DOWN_ANNOTATION;
 /// `neo4j-aks.io/restart-requested-at` and `neo4j-aks.io/replace-member` are defined in the
 /// model (validation and rendering read them too).
 pub use neo4j_aks_model::operation::{REPLACE_MEMBER_ANNOTATION, RESTART_REQUESTED_ANNOTATION};
 
 /// The smallest clustered size the planner scales down to.
-pub const MIN_CLUSTER_MEMBERS: u32 = 3;
+pub use neo4j_aks_model::api::members::MIN_CLUSTER_MEMBERS;
 
 /// What the spec wants.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,16 @@
+//! Annotations neo4j-aks writes or reads.
+
+/// On the pod template: sha256 of the neo4j.conf lines a running member acts on.
+pub const CONFIG_DIGEST: &str = "neo4j-aks.io/config-digest";
+/// On the Neo4jCluster (written by `neo4j-aks restart`) and copied into the pod template: a new
+/// value restarts every member once.
+pub const RESTART_REQUESTED_AT: &str = "neo4j-aks.io/restart-requested-at";
+/// On the Neo4jCluster (written by `neo4j-aks restore --member`): the member to replace.
+pub const REPLACE_MEMBER: &str = "neo4j-aks.io/replace-member";
+/// On the Neo4jCluster (written by `neo4j-aks scale --yes`): the member count a scale-down is
+/// confirmed to.
+pub const CONFIRM_SCALE_DOWN: &str = "neo4j-aks.io/confirm-scale-down";
+/// On the generated-password Secret: never deleted, never overwritten.
+pub const GENERATED_PASSWORD: &str = "neo4j-aks.io/password";
+/// On a ServiceAccount: the Entra application the AKS workload identity webhook federates it with.
+pub const WORKLOAD_IDENTITY_CLIENT_ID: &str = "azure.workload.identity/client-id";
