@@ -232,7 +232,9 @@ fn run(command: Command) -> Result<(), Failure> {
             let rendered = render(&spec)?;
             eprintln!(
                 "{} is valid: {} member(s), Neo4j {}",
-                rendered.cluster.name, rendered.cluster.members, rendered.cluster.version
+                rendered.cluster.name,
+                rendered.cluster.members.rendered(),
+                rendered.cluster.version
             );
             Ok(())
         }

@@ -41,7 +41,7 @@ impl Summary {
         let c = &rendered.cluster;
         let k8s = c.resolver() == Some(Resolver::K8s);
         let member_settings = neo4j_conf::member_settings(c);
-        let members: Vec<_> = (0..c.members)
+        let members: Vec<_> = (0..c.members.rendered())
             .map(|i| {
                 // What the member advertises, as the pod's environment spells it out.
                 let advertised: serde_json::Map<String, Value> = member_settings

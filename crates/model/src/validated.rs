@@ -19,7 +19,7 @@ pub struct ValidatedCluster {
     pub license: License,
     pub edition: Edition,
     pub image: Image,
-    pub members: i32,
+    pub members: Members,
     /// `None` for a standalone server.
     pub clustering: Option<Clustering>,
     pub storage: Storage,
@@ -42,6 +42,50 @@ pub struct ValidatedCluster {
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
     pub warnings: Vec<Warning>,
+}
+
+/// The two member counts a cluster has: what the spec asks for, and what the rendered objects
+/// carry. They differ only while a scale-down is pending: the objects keep every member that
+/// still runs (the StatefulSet's replicas, the discovery Services, LIST endpoints, the backup
+/// sources) and the day-2 executor removes them one at a time, each after its server was
+/// deallocated and dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Members {
+    asked: i32,
+    rendered: i32,
+}
+
+impl Members {
+    /// A cluster rendered with what its spec asks for.
+    pub fn new(node_count: i32) -> Members {
+        Members {
+            asked: node_count,
+            rendered: node_count,
+        }
+    }
+
+    /// `spec.nodeCount`: what the cluster converges to (the day-2 planner's target).
+    pub fn asked(self) -> i32 {
+        self.asked
+    }
+
+    /// What the rendered objects carry.
+    pub fn rendered(self) -> i32 {
+        self.rendered
+    }
+
+    /// Keeps rendering the `running` members while fewer are asked for.
+    pub fn holding(self, running: i32) -> Members {
+        Members {
+            asked: self.asked,
+            rendered: self.asked.max(running),
+        }
+    }
+
+    /// `(asked, rendered)` while a scale-down waits for the day-2 executor.
+    pub fn scale_down_pending(self) -> Option<(i32, i32)> {
+        (self.rendered > self.asked).then_some((self.asked, self.rendered))
+    }
 }
 
 /// Which Neo4j the image carries. Settings of the clustering, metrics and security modules exist
@@ -339,5 +383,22 @@ impl ValidatedCluster {
             self.headless_service_name(),
             self.svc_domain()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Members;
+
+    #[test]
+    fn members_render_what_runs_until_the_day2_executor_removed_it() {
+        let asked = Members::new(3);
+        assert_eq!((asked.asked(), asked.rendered()), (3, 3));
+        assert_eq!(asked.scale_down_pending(), None);
+        let held = asked.holding(5);
+        assert_eq!((held.asked(), held.rendered()), (3, 5));
+        assert_eq!(held.scale_down_pending(), Some((3, 5)));
+        // Growing is not holding: the new members are rendered at once.
+        assert_eq!(Members::new(5).holding(3).rendered(), 5);
     }
 }

@@ -204,7 +204,7 @@ async fn look(
         .map_err(|e| e.to_string())?;
     let servers = admin.show_servers().await.map_err(|e| e.to_string())?;
     let databases = admin.show_databases().await.map_err(|e| e.to_string())?;
-    let spec_members = u32::try_from(spec.members).unwrap_or(0);
+    let spec_members = u32::try_from(spec.members.asked()).unwrap_or(0);
     let highest_pod = observed
         .pods
         .iter()
@@ -242,7 +242,7 @@ pub async fn run(
         .and_then(|s| s.replicas)
         .and_then(|r| u32::try_from(r).ok())
         .unwrap_or(0);
-    let spec_members = u32::try_from(spec.members).unwrap_or(0);
+    let spec_members = u32::try_from(spec.members.asked()).unwrap_or(0);
     let revision = desired_revision(sts);
     if let Some(revision) = &revision {
         day2.stale_members = observed

@@ -172,21 +172,21 @@ pub async fn prepare(
     }
     if let Some(sts) = &live {
         let live_replicas = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
-        if live_replicas > cluster.members {
+        if live_replicas > cluster.members.asked() {
             if cluster.clustering.is_none() {
                 return Ok(Err(Invalid::single(
                     "spec.nodeCount",
                     format!(
                         "{} would turn a running {live_replicas}-member cluster into a standalone server; that is not supported",
-                        cluster.members
+                        cluster.members.asked()
                     ),
                 )));
             }
-            findings.scale_down_pending = Some((cluster.members, live_replicas));
             // Render as many members as run (config, discovery Services, budget): the day-2
             // executor shrinks the StatefulSet one member at a time, each after its server was
             // deallocated and dropped.
-            cluster.members = live_replicas;
+            cluster.members = cluster.members.holding(live_replicas);
+            findings.scale_down_pending = cluster.members.scale_down_pending();
         }
         if let Some(class) = template_class(sts)
             && class != cluster.storage.class_name
@@ -203,7 +203,7 @@ pub async fn prepare(
         let ordinal = name
             .strip_prefix(&format!("data-{}-", cluster.name))
             .and_then(|o| o.parse::<i32>().ok());
-        if ordinal.is_some_and(|o| o >= cluster.members)
+        if ordinal.is_some_and(|o| o >= cluster.members.rendered())
             && claim.metadata.deletion_timestamp.is_none()
         {
             findings.retained_claims.push(name.clone());

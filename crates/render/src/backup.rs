@@ -367,7 +367,7 @@ fn database_args(backup: &Backup) -> Vec<String> {
 
 fn select_source_args(cluster: &ValidatedCluster, backup: &Backup) -> Vec<String> {
     let mut args = vec![containers::SELECT_SOURCE.to_string()];
-    for ordinal in 0..cluster.members {
+    for ordinal in 0..cluster.members.rendered() {
         args.push("--member".into());
         args.push(format!(
             "bolt://{}:{}",

@@ -100,7 +100,7 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
         };
         match clustering.resolver {
             Resolver::List => {
-                let members: Vec<String> = (0..cluster.members)
+                let members: Vec<String> = (0..cluster.members.rendered())
                     .map(|i| format!("{}:{}", cluster.member_fqdn(i), ports::DISCOVERY))
                     .collect();
                 set(endpoints_key, members.join(","));

@@ -49,7 +49,7 @@ pub fn discovery(cluster: &ValidatedCluster) -> Vec<Service> {
     else {
         return Vec::new();
     };
-    (0..cluster.members)
+    (0..cluster.members.rendered())
         .map(|ordinal| {
             let mut selector = labels::selector(cluster);
             selector.insert(

@@ -98,7 +98,7 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
     StatefulSet {
         metadata,
         spec: Some(StatefulSetSpec {
-            replicas: Some(cluster.members),
+            replicas: Some(cluster.members.rendered()),
             service_name: Some(cluster.headless_service_name()),
             // Members must start together: with OrderedReady, member 0 waits for a quorum that
             // members 1 and 2 are not allowed to start to provide.

@@ -126,7 +126,7 @@ proptest! {
         let c = &rendered.cluster;
         let line = ImageLine::of_version(c.version.as_str());
         let catalog = Catalog::for_dialect(c.version.dialect());
-        for ordinal in 0..c.members {
+        for ordinal in 0..c.members.rendered() {
             let started = member_start(&rendered, ordinal);
             let served = served_names(&rendered, ordinal);
             prop_assert!(started.duplicates().is_empty(), "{:?}", started.duplicates());

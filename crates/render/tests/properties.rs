@@ -29,7 +29,7 @@ proptest! {
                 prop_assert!(is_dns_label(object.name()));
             }
         }
-        for i in 0..c.members {
+        for i in 0..c.members.rendered() {
             prop_assert!(is_dns_label(&c.pod_name(i)) && is_dns_label(&c.pvc_name(i)));
             prop_assert!(is_dns_label(&c.discovery_service_name(i)));
         }
@@ -78,7 +78,7 @@ proptest! {
                 l.get(labels::CLUSTER_LABEL) == Some(&c.name) && l.get(labels::SERVICE_ROLE_LABEL).map(String::as_str) == Some(labels::DISCOVERY_ROLE)
             })
             .count();
-        let expected = if c.resolver() == Some(neo4j_aks_model::validated::Resolver::K8s) { c.members as usize } else { 0 };
+        let expected = if c.resolver() == Some(neo4j_aks_model::validated::Resolver::K8s) { c.members.rendered() as usize } else { 0 };
         prop_assert_eq!(selected, expected);
 
         // Every neo4j.conf key, and every per-member setting, is in the version's catalog.

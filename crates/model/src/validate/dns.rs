@@ -6,7 +6,7 @@ use crate::spec::Neo4jClusterSpec;
 use crate::validated::ValidatedCluster;
 
 pub(super) fn check_dns_lengths(cluster: &ValidatedCluster) -> Result<(), Invalid> {
-    let longest = cluster.member_fqdn(cluster.members - 1);
+    let longest = cluster.member_fqdn(cluster.members.asked() - 1);
     if longest.len() > 253 {
         return Err(Invalid::single(
             "metadata.namespace",

@@ -16,7 +16,7 @@ mod storage;
 
 use crate::problems::{Findings, Invalid};
 use crate::spec::Neo4jCluster;
-use crate::validated::{DeletionPolicy, Edition, GIB, MIB, ValidatedCluster};
+use crate::validated::{DeletionPolicy, Edition, GIB, MIB, Members, ValidatedCluster};
 use auth::check_auth;
 use backup::check_backup;
 use bootstrap::{check_backup_and_bootstrap, check_bootstrap};
@@ -180,7 +180,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         license,
         edition,
         image,
-        members,
+        members: Members::new(members),
         clustering,
         storage,
         anti_affinity,

@@ -180,7 +180,7 @@ pub async fn run(
     let clustering = spec.clustering.as_ref();
     let view = View {
         wanted: &bootstrap.databases,
-        members: u32::try_from(spec.members).unwrap_or(0),
+        members: u32::try_from(spec.members.rendered()).unwrap_or(0),
         unsettled,
         seeds: &seeds,
         databases: &databases,
@@ -238,9 +238,12 @@ fn settled(
         return (Some(format!("Neo4j is not reachable: {why}")), None);
     }
     let ready = observed.pods.iter().filter(|p| p.ready).count();
-    if ready < usize::try_from(spec.members).unwrap_or(usize::MAX) {
+    if ready < usize::try_from(spec.members.rendered()).unwrap_or(usize::MAX) {
         return (
-            Some(format!("{ready} of {} members are Ready", spec.members)),
+            Some(format!(
+                "{ready} of {} members are Ready",
+                spec.members.rendered()
+            )),
             day2.admin.clone(),
         );
     }

@@ -53,7 +53,7 @@ impl Desired {
             None => (1, 0, true),
         };
         Desired {
-            members: count(cluster.members),
+            members: count(cluster.members.asked()),
             default_database: "neo4j".to_owned(),
             primaries,
             secondaries,
