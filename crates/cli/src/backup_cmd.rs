@@ -91,7 +91,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Other(format!("cannot start the async runtime: {e}")))
+        .map_err(Failure::Runtime)
 }
 
 pub fn run(args: BackupArgs) -> Result<(), Failure> {
@@ -177,11 +177,7 @@ pub fn job_from_cronjob(cronjob: &CronJob, now: Timestamp) -> Result<Job, String
 
 async fn now(name: &str, namespace: &str, verification: bool) -> Result<(), Failure> {
     neo4j_aks_ops::install_crypto_provider();
-    let client = Client::try_default().await.map_err(|e| {
-        Failure::Other(format!(
-            "no Kubernetes client (KUBECONFIG or in-cluster): {e}"
-        ))
-    })?;
+    let client = Client::try_default().await.map_err(Failure::NoClient)?;
     let cronjob_name = if verification {
         format!("{name}-backup-verification")
     } else {
@@ -191,18 +187,20 @@ async fn now(name: &str, namespace: &str, verification: bool) -> Result<(), Fail
     let cronjob = cronjobs
         .get_opt(&cronjob_name)
         .await
-        .map_err(|e| Failure::Other(format!("reading CronJob {namespace}/{cronjob_name}: {e}")))?
+        .map_err(Failure::kubernetes(format!(
+            "reading CronJob {namespace}/{cronjob_name}"
+        )))?
         .ok_or_else(|| {
-            Failure::Other(format!(
+            Failure::NotFound(format!(
                 "CronJob {namespace}/{cronjob_name} not found: is spec.backup.enabled true for Neo4jCluster {name}{}?",
                 if verification { " (and verification not disabled)" } else { "" }
             ))
         })?;
-    let job = job_from_cronjob(&cronjob, Timestamp::now()).map_err(Failure::Other)?;
+    let job = job_from_cronjob(&cronjob, Timestamp::now()).map_err(Failure::IncompleteObject)?;
     let created = Api::<Job>::namespaced(client, namespace)
         .create(&PostParams::default(), &job)
         .await
-        .map_err(|e| Failure::Other(format!("creating the Job: {e}")))?;
+        .map_err(Failure::kubernetes("creating the Job"))?;
     println!(
         "created Job {namespace}/{}",
         created.metadata.name.unwrap_or_default()
@@ -250,23 +248,19 @@ pub fn listing_table(rows: &[ListingRow]) -> String {
 
 /// The agent on cluster NAME's container, after checking the container answers.
 async fn checked_agent(name: &str, target: &TargetArgs) -> Result<Agent<ObjectBlobStore>, Failure> {
-    let agent = target.agent(name).map_err(Failure::Other)?;
-    agent
-        .check()
-        .await
-        .map_err(|e| Failure::Other(e.to_string()))?;
+    let agent = target.agent(name).map_err(Failure::BackupTarget)?;
+    agent.check().await?;
     Ok(agent)
 }
 
 async fn list(name: &str, target: &TargetArgs, output: ListFormat) -> Result<(), Failure> {
     let agent = checked_agent(name, target).await?;
-    let rows = agent
-        .list()
-        .await
-        .map_err(|e| Failure::Other(e.to_string()))?;
+    let rows = agent.list().await?;
     let text = match output {
         ListFormat::Json => {
-            serde_json::to_string_pretty(&rows).map_err(|e| Failure::Other(e.to_string()))? + "\n"
+            serde_json::to_string_pretty(&rows)
+                .map_err(|e| Failure::output("JSON")(e.to_string()))?
+                + "\n"
         }
         ListFormat::Text if rows.is_empty() => format!(
             "no complete backups of {name} in {}/{}\n",
@@ -329,10 +323,7 @@ async fn check(
     output: ListFormat,
 ) -> Result<(), Failure> {
     let agent = checked_agent(name, target).await?;
-    let catalogue = agent
-        .catalogue()
-        .await
-        .map_err(|e| Failure::Other(e.to_string()))?;
+    let catalogue = agent.catalogue().await?;
     let summary = summarize(&catalogue);
     let expected: Vec<&str> = databases.iter().map(String::as_str).collect();
     let late = overdue(&summary, &expected, Timestamp::now(), max_age);
@@ -343,7 +334,9 @@ async fn check(
                 "overdue": late,
                 "databases": summary,
             });
-            serde_json::to_string_pretty(&doc).map_err(|e| Failure::Other(e.to_string()))? + "\n"
+            serde_json::to_string_pretty(&doc)
+                .map_err(|e| Failure::output("JSON")(e.to_string()))?
+                + "\n"
         }
         ListFormat::Text => check_lines(&summary, databases, &late),
     };
@@ -351,7 +344,7 @@ async fn check(
     if late.is_empty() {
         Ok(())
     } else {
-        Err(Failure::Other(format!(
+        Err(Failure::Overdue(format!(
             "no restorable backup younger than {}h of {} ({})",
             max_age.as_hours(),
             name,
@@ -368,10 +361,7 @@ async fn prune(
     output: ListFormat,
 ) -> Result<(), Failure> {
     let agent = checked_agent(name, target).await?;
-    let report = agent
-        .prune(policy, Timestamp::now(), dry_run)
-        .await
-        .map_err(|e| Failure::Other(e.to_string()))?;
+    let report = agent.prune(policy, Timestamp::now(), dry_run).await?;
     let text = match output {
         ListFormat::Json => {
             let value = serde_json::json!({
@@ -380,7 +370,9 @@ async fn prune(
                 "kept": report.plan.kept,
                 "deleted": report.deleted,
             });
-            serde_json::to_string_pretty(&value).map_err(|e| Failure::Other(e.to_string()))? + "\n"
+            serde_json::to_string_pretty(&value)
+                .map_err(|e| Failure::output("JSON")(e.to_string()))?
+                + "\n"
         }
         ListFormat::Text => {
             let mut out = String::new();

@@ -21,16 +21,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Other(format!("cannot start the async runtime: {e}")))
+        .map_err(Failure::Runtime)
 }
 
 pub(crate) async fn client() -> Result<Client, Failure> {
     neo4j_aks_ops::install_crypto_provider();
-    Client::try_default().await.map_err(|e| {
-        Failure::Other(format!(
-            "no Kubernetes client (KUBECONFIG or in-cluster): {e}"
-        ))
-    })
+    Client::try_default().await.map_err(Failure::NoClient)
 }
 
 /// `neo4j-aks apply -f SPEC`: prints one line per change.
@@ -38,9 +34,7 @@ pub fn apply(spec: &SpecArgs) -> Result<(), Failure> {
     let cluster = spec.load()?;
     runtime()?.block_on(async {
         let client = client().await?;
-        let (changes, prepared) = neo4j_aks_ops::apply::apply_spec(&client, &cluster)
-            .await
-            .map_err(|e| Failure::Other(e.to_string()))??;
+        let (changes, prepared) = neo4j_aks_ops::apply::apply_spec(&client, &cluster).await??;
         for warning in &prepared.rendered.warnings {
             eprintln!("warning: {warning}");
         }
@@ -58,9 +52,7 @@ pub fn apply(spec: &SpecArgs) -> Result<(), Failure> {
             );
         }
         if c.is_cluster() {
-            let stale = neo4j_aks_ops::observe::pods_on_older_revision(&client, c)
-                .await
-                .map_err(|e| Failure::Other(e.to_string()))?;
+            let stale = neo4j_aks_ops::observe::pods_on_older_revision(&client, c).await?;
             if !stale.is_empty() {
                 eprintln!(
                     "note: {} run(s) an older revision of the StatefulSet. Cluster members are restarted by the operator, one at a time and only while every database keeps its quorum (updateStrategy OnDelete); `apply` does not restart them. Without the operator, delete one pod at a time and wait until SHOW SERVERS reports it Available before the next",
@@ -92,9 +84,7 @@ pub fn diff(spec: &SpecArgs) -> Result<bool, Failure> {
     let cluster = spec.load()?;
     runtime()?.block_on(async {
         let client = client().await?;
-        let diffs = neo4j_aks_ops::diff::diff_spec(&client, &cluster)
-            .await
-            .map_err(|e| Failure::Other(e.to_string()))??;
+        let diffs = neo4j_aks_ops::diff::diff_spec(&client, &cluster).await??;
         for d in &diffs {
             print!("{}", d.text);
         }
@@ -161,11 +151,9 @@ async fn shutdown_signal() {
 async fn run_operator(args: OperatorArgs) -> Result<(), Failure> {
     neo4j_aks_ops::install_crypto_provider();
     let metrics = Arc::new(Metrics::new());
-    let config = Config::infer()
-        .await
-        .map_err(|e| Failure::Other(format!("no Kubernetes configuration: {e}")))?;
-    let client = neo4j_aks_ops::counting::client(config, metrics.clone())
-        .map_err(|e| Failure::Other(format!("no Kubernetes client: {e}")))?;
+    let config = Config::infer().await.map_err(Failure::NoConfig)?;
+    let client =
+        neo4j_aks_ops::counting::client(config, metrics.clone()).map_err(Failure::NoClient)?;
     let identity = args
         .identity
         .clone()
@@ -214,7 +202,7 @@ async fn run_operator(args: OperatorArgs) -> Result<(), Failure> {
                 controller::run(ctx.clone())
             })
             .await
-            .map_err(|e| Failure::Other(format!("leader election: {e}")))
+            .map_err(|e| Failure::LeaderElection(e.to_string()))
         } else {
             metrics.leader.set(1);
             controller::run(ctx.clone()).await;

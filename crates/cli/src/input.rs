@@ -54,7 +54,10 @@ impl SpecArgs {
                 } else {
                     std::fs::read_to_string(path)
                 }
-                .map_err(|e| Failure::Other(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|source| Failure::ReadInput {
+                    path: path.display().to_string(),
+                    source,
+                })?;
                 Neo4jCluster::from_yaml(&text)?
             }
             None => {

@@ -6,6 +6,9 @@ mod backup_target;
 mod cluster;
 mod crd;
 mod day2;
+mod failure;
+
+use failure::Failure;
 mod input;
 mod plan;
 mod reference;
@@ -161,10 +164,6 @@ fn main() -> ExitCode {
 fn report(failure: Failure) -> ExitCode {
     match failure {
         Failure::Invalid(invalid) => report_invalid(&invalid),
-        Failure::Other(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
         Failure::Refused(message) => {
             eprintln!("refused: {message}");
             ExitCode::from(INVALID)
@@ -172,6 +171,10 @@ fn report(failure: Failure) -> ExitCode {
         Failure::Unfinished(message) => {
             eprintln!("{message}");
             ExitCode::from(UNFINISHED)
+        }
+        other => {
+            eprintln!("error: {other}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -182,21 +185,6 @@ fn report_invalid(invalid: &Invalid) -> ExitCode {
         let _ = writeln!(stderr, "error: {problem}");
     }
     ExitCode::from(INVALID)
-}
-
-pub(crate) enum Failure {
-    Invalid(Invalid),
-    Other(String),
-    /// Refused before anything was changed (exit 2, like an invalid spec).
-    Refused(String),
-    /// Stopped following a day-2 operation that goes on in the operator.
-    Unfinished(String),
-}
-
-impl From<Invalid> for Failure {
-    fn from(invalid: Invalid) -> Self {
-        Failure::Invalid(invalid)
-    }
 }
 
 fn render(spec: &SpecArgs) -> Result<Rendered, Failure> {
@@ -214,7 +202,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let rendered = render(&spec)?;
             let text = match output {
                 Format::Yaml => output::to_yaml(&rendered)
-                    .map_err(|e| Failure::Other(format!("cannot write YAML: {e}")))?,
+                    .map_err(|e| Failure::output("YAML")(e.to_string()))?,
                 Format::Json => output::to_json_list(&rendered),
             };
             print(&text)
@@ -238,15 +226,16 @@ fn run(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Crd => print(&crd::yaml().map_err(Failure::Other)?),
+        Command::Crd => print(&crd::yaml().map_err(Failure::output("the CRD as YAML"))?),
         Command::Reference => print(&reference::markdown()),
         Command::Apply { spec } => cluster::apply(&spec),
         // Handled in main (its own exit codes).
         Command::Diff { spec } => cluster::diff(&spec).map(|_| ()),
         Command::Operator(args) => cluster::operator(args),
-        Command::OperatorManifests => {
-            print(&neo4j_aks_ops::deploy::manifests().map_err(Failure::Other)?)
-        }
+        Command::OperatorManifests => print(
+            &neo4j_aks_ops::deploy::manifests()
+                .map_err(Failure::output("the operator manifests"))?,
+        ),
         Command::Status(args) => day2::status(&args),
         Command::Scale(args) => day2::scale(&args),
         Command::Restart(args) => day2::restart(&args),
@@ -265,7 +254,7 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::Other(format!("cannot write to stdout: {e}")))
+        .map_err(|e| Failure::output("to stdout")(e.to_string()))
 }
 
 #[cfg(test)]

@@ -67,6 +67,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::context::Context;
+use crate::error::Day2Error;
 use crate::neo4j::{Admin, Target};
 use crate::observe::{Observed, desired_revision};
 
@@ -85,15 +86,15 @@ pub struct Day2 {
     /// SHOW DATABASES as Neo4j answered it.
     pub databases: Vec<DatabaseRecord>,
     /// Why Neo4j could not be asked (ClusterFormed=Unknown).
-    pub unreachable: Option<String>,
+    pub unreachable: Option<Arc<Day2Error>>,
     /// The planner's decision (absent when Neo4j was not reachable).
     pub step: Option<Step>,
     /// The operation to record: `None` keeps what the status says.
     pub operation: Option<Option<Operation>>,
     /// A step that was carried out.
     pub executed: Option<Step>,
-    /// A step that failed, with the error.
-    pub failed: Option<String>,
+    /// A step that failed, and why.
+    pub failed: Option<(&'static str, Arc<Day2Error>)>,
     /// `(spec nodeCount, live replicas)` when the spec asks for fewer members than run.
     pub scale_down: Option<(u32, u32)>,
     /// Why a scale-down cannot go ahead even before asking Neo4j (confirmation, below 3, ...).
@@ -130,6 +131,10 @@ impl Day2 {
         if self.unreachable.is_some() {
             return self.in_flight || self.scale_down.is_some() || !self.stale_members.is_empty();
         }
+        // A step that failed for a passing reason is tried again soon.
+        if self.failed.as_ref().is_some_and(|(_, e)| e.is_transient()) {
+            return true;
+        }
         // Refuse and Abort wait for a person, whose change (spec, annotation) triggers a
         // reconcile anyway.
         self.step
@@ -153,19 +158,26 @@ fn recorded_progress(cluster: &Neo4jCluster) -> Result<Progress, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn credentials(ctx: &Context, spec: &ValidatedCluster) -> Result<Credentials, String> {
+async fn credentials(ctx: &Context, spec: &ValidatedCluster) -> Result<Credentials, Day2Error> {
     let name = spec.password.secret_name();
+    let problem = |problem: String| Day2Error::Credentials {
+        secret: name.to_owned(),
+        problem,
+    };
     let secret = Api::<Secret>::namespaced(ctx.client.clone(), &spec.namespace)
         .get_opt(name)
         .await
-        .map_err(|e| format!("cannot read Secret {name}: {e}"))?
-        .ok_or_else(|| format!("Secret {name} does not exist yet"))?;
+        .map_err(|source| Day2Error::SecretUnreadable {
+            secret: name.to_owned(),
+            source,
+        })?
+        .ok_or_else(|| problem("does not exist yet".to_owned()))?;
     let bytes = secret
         .data
         .as_ref()
         .and_then(|d| d.get(spec.password.key()))
-        .ok_or_else(|| format!("Secret {name} has no key {}", spec.password.key()))?;
-    Credentials::from_secret_bytes(&bytes.0).map_err(|e| format!("Secret {name}: {e}"))
+        .ok_or_else(|| problem(format!("has no key {}", spec.password.key())))?;
+    Credentials::from_secret_bytes(&bytes.0).map_err(|e| problem(e.to_string()))
 }
 
 /// Ready members first, lowest ordinal first.
@@ -185,10 +197,10 @@ async fn look(
     spec: &ValidatedCluster,
     observed: &Observed,
     replicas: u32,
-) -> Result<(Arc<dyn Admin>, ObservedTopology, Vec<DatabaseRecord>), String> {
+) -> Result<(Arc<dyn Admin>, ObservedTopology, Vec<DatabaseRecord>), Day2Error> {
     let hosts = hosts(spec, observed);
     if hosts.is_empty() {
-        return Err("no member pod is Ready".to_owned());
+        return Err(Day2Error::NoMemberReady);
     }
     let credentials = credentials(ctx, spec).await?;
     let target = Target {
@@ -197,13 +209,9 @@ async fn look(
         hosts,
         credentials,
     };
-    let admin = ctx
-        .connector
-        .connect(&target)
-        .await
-        .map_err(|e| e.to_string())?;
-    let servers = admin.show_servers().await.map_err(|e| e.to_string())?;
-    let databases = admin.show_databases().await.map_err(|e| e.to_string())?;
+    let admin = ctx.connector.connect(&target).await?;
+    let servers = admin.show_servers().await?;
+    let databases = admin.show_databases().await?;
     let spec_members = u32::try_from(spec.members.asked()).unwrap_or(0);
     let highest_pod = observed
         .pods
@@ -233,7 +241,7 @@ pub async fn run(
 ) -> Day2 {
     let mut day2 = Day2::new();
     let Some(sts) = observed.statefulset.as_ref() else {
-        day2.unreachable = Some("the StatefulSet does not exist yet".to_owned());
+        day2.unreachable = Some(Arc::new(Day2Error::NoStatefulSet));
         return day2;
     };
     let replicas = sts
@@ -283,8 +291,8 @@ pub async fn run(
 
     let (admin, topology, databases) = match look(ctx, spec, observed, replicas).await {
         Ok(found) => found,
-        Err(reason) => {
-            day2.unreachable = Some(reason);
+        Err(error) => {
+            day2.unreachable = Some(Arc::new(error));
             return day2;
         }
     };
@@ -342,7 +350,7 @@ async fn execute(
     step: &Step,
     day2: &mut Day2,
 ) {
-    let result: Result<bool, String> = match &step.action {
+    let result: Result<bool, Day2Error> = match &step.action {
         Action::Done | Action::Wait => {
             day2.operation = Some(step.progress.operation.clone());
             return;
@@ -354,7 +362,7 @@ async fn execute(
             .enable_server(server)
             .await
             .map(|()| true)
-            .map_err(|e| e.to_string()),
+            .map_err(Day2Error::from),
         Action::AlignTopology {
             database,
             primaries,
@@ -363,7 +371,7 @@ async fn execute(
             .alter_database_topology(database, *primaries, *secondaries)
             .await
             .map(|()| true)
-            .map_err(|e| e.to_string()),
+            .map_err(Day2Error::from),
         Action::CordonServer { server } => {
             if !still_asked_to_replace(ctx, cluster).await {
                 // A cached copy of the object may still carry an annotation the operator already
@@ -371,14 +379,14 @@ async fn execute(
                 return;
             }
             match record(ctx, cluster, &step.progress).await {
-                Err(e) => Err(format!("not sent: recording the step failed: {e}")),
+                Err(e) => Err(e),
                 Ok(()) => {
                     day2.operation = Some(step.progress.operation.clone());
                     admin
                         .cordon_server(server)
                         .await
                         .map(|()| true)
-                        .map_err(|e| e.to_string())
+                        .map_err(Day2Error::from)
                 }
             }
         }
@@ -402,22 +410,22 @@ async fn execute(
                 .deallocate_databases_from_server(server)
                 .await
                 .map(|()| true)
-                .map_err(|e| e.to_string())
+                .map_err(Day2Error::from)
         }
         Action::DropServer { server } => match record(ctx, cluster, &step.progress).await {
-            Err(e) => Err(format!("not sent: recording the step failed: {e}")),
+            Err(e) => Err(e),
             Ok(()) => {
                 day2.operation = Some(step.progress.operation.clone());
                 admin
                     .drop_server(server)
                     .await
                     .map(|()| true)
-                    .map_err(|e| e.to_string())
+                    .map_err(Day2Error::from)
             }
         },
         Action::RestartMember { ordinal, pod_uid } => {
             match record(ctx, cluster, &step.progress).await {
-                Err(e) => Err(format!("not deleted: recording the step failed: {e}")),
+                Err(e) => Err(e),
                 Ok(()) => {
                     day2.operation = Some(step.progress.operation.clone());
                     restart_member(ctx, spec, *ordinal, pod_uid).await
@@ -426,7 +434,7 @@ async fn execute(
         }
         Action::ReplaceMember { ordinal, pod_uid } => {
             match record(ctx, cluster, &step.progress).await {
-                Err(e) => Err(format!("not done: recording the step failed: {e}")),
+                Err(e) => Err(e),
                 Ok(()) => {
                     day2.operation = Some(step.progress.operation.clone());
                     recreate_member(ctx, spec, *ordinal, pod_uid.as_deref()).await
@@ -461,29 +469,51 @@ async fn execute(
                 cluster = %cluster.name_any(),
                 action = step.action.name(),
                 error = %e,
+                kind = e.kind(),
+                transient = e.is_transient(),
                 "day-2 step failed"
             );
-            let message = format!("{} failed: {e}", step.action.name());
+            // A passing failure (a timeout, a leader change, a busy API server) is retried on the
+            // next reconcile, soon; anything else waits for a person and says so as a warning.
+            let (type_, reason) = if e.is_transient() {
+                (EventType::Normal, "Day2StepRetrying")
+            } else {
+                (EventType::Warning, "Day2StepFailed")
+            };
             ctx.publish(
                 cluster,
-                EventType::Warning,
-                "Day2StepFailed",
-                message.clone(),
+                type_,
+                reason,
+                format!("{} failed: {e}", step.action.name()),
             )
             .await;
-            day2.failed = Some(message);
+            day2.failed = Some((step.action.name(), Arc::new(e)));
         }
     }
 }
 
 /// Writes `progress` into `status.operation` now (before a step whose effect observation alone
 /// could not tell apart). The status manager owns every status field, so this is its apply.
-async fn record(ctx: &Context, cluster: &Neo4jCluster, progress: &Progress) -> Result<(), String> {
+async fn record(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+    progress: &Progress,
+) -> Result<(), Day2Error> {
     let mut status = cluster.status.clone().unwrap_or_default();
     status.operation = progress.operation.as_ref().map(Operation::to_status);
     crate::context::write_status_now(ctx, cluster, &status)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| Day2Error::NotRecorded(Box::new(e)))
+}
+
+fn kubernetes(what: String) -> impl FnOnce(kube::Error) -> Day2Error {
+    move |source| Day2Error::Kubernetes { what, source }
+}
+
+fn pod_name(spec: &ValidatedCluster, ordinal: u32) -> Result<String, Day2Error> {
+    i32::try_from(ordinal)
+        .map(|i| spec.pod_name(i))
+        .map_err(|_| Day2Error::NoSuchMember(ordinal))
 }
 
 async fn still_asked_to_replace(ctx: &Context, cluster: &Neo4jCluster) -> bool {
@@ -498,15 +528,15 @@ async fn still_asked_to_replace(ctx: &Context, cluster: &Neo4jCluster) -> bool {
     }
 }
 
-async fn scale(ctx: &Context, spec: &ValidatedCluster, replicas: u32) -> Result<bool, String> {
+async fn scale(ctx: &Context, spec: &ValidatedCluster, replicas: u32) -> Result<bool, Day2Error> {
     let api: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &spec.namespace);
     let name = spec.statefulset_name();
     let live = api
         .get_opt(&name)
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(kubernetes(format!("reading StatefulSet {name}")))?
         .and_then(|s| s.spec.and_then(|s| s.replicas));
-    let replicas = i32::try_from(replicas).map_err(|e| e.to_string())?;
+    let replicas = i32::try_from(replicas).map_err(|_| Day2Error::NoSuchMember(replicas))?;
     if live == Some(replicas) {
         return Ok(false);
     }
@@ -523,7 +553,9 @@ async fn scale(ctx: &Context, spec: &ValidatedCluster, replicas: u32) -> Result<
     )
     .await
     .map(|_| true)
-    .map_err(|e| e.to_string())
+    .map_err(kubernetes(format!(
+        "setting StatefulSet {name} to {replicas} replicas"
+    )))
 }
 
 fn pods(ctx: &Context, spec: &ValidatedCluster) -> Api<Pod> {
@@ -535,18 +567,18 @@ async fn restart_member(
     spec: &ValidatedCluster,
     ordinal: u32,
     uid: &str,
-) -> Result<bool, String> {
-    let name = spec.pod_name(i32::try_from(ordinal).map_err(|e| e.to_string())?);
-    delete_member_pod(&pods(ctx, spec), &name, uid).await
+) -> Result<bool, Day2Error> {
+    delete_member_pod(&pods(ctx, spec), &pod_name(spec, ordinal)?, uid).await
 }
 
 /// Deletes pod `name` only while it is the instance `uid` (a precondition the apiserver checks
 /// atomically). `Ok(true)`: that instance is being deleted now. `Ok(false)`: it is gone, or the
 /// name now belongs to another instance (a recreated pod, refused with 409), which is never
 /// deleted by this call.
-pub async fn delete_member_pod(pods: &Api<Pod>, name: &str, uid: &str) -> Result<bool, String> {
+pub async fn delete_member_pod(pods: &Api<Pod>, name: &str, uid: &str) -> Result<bool, Day2Error> {
     if uid.is_empty() {
-        return Err(format!("pod {name}: no uid observed; not deleted"));
+        // Only an observed instance is ever deleted; there is none to name.
+        return Ok(false);
     }
     let params = DeleteParams {
         preconditions: Some(Preconditions {
@@ -561,7 +593,7 @@ pub async fn delete_member_pod(pods: &Api<Pod>, name: &str, uid: &str) -> Result
             info!(pod = name, uid, reason = %s.message, "the observed pod instance is gone or replaced already; nothing deleted");
             Ok(false)
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(kubernetes(format!("deleting pod {name} (uid {uid})"))(e)),
     }
 }
 
@@ -574,11 +606,11 @@ async fn recreate_member(
     spec: &ValidatedCluster,
     ordinal: u32,
     observed_uid: Option<&str>,
-) -> Result<bool, String> {
+) -> Result<bool, Day2Error> {
     let Some(uid) = observed_uid else {
         return Ok(false);
     };
-    let i = i32::try_from(ordinal).map_err(|e| e.to_string())?;
+    let i = i32::try_from(ordinal).map_err(|_| Day2Error::NoSuchMember(ordinal))?;
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &spec.namespace);
     match claims
         .delete(&spec.pvc_name(i), &DeleteParams::background())
@@ -586,14 +618,21 @@ async fn recreate_member(
     {
         Ok(_) => {}
         Err(kube::Error::Api(s)) if s.is_not_found() => {}
-        Err(e) => return Err(e.to_string()),
+        Err(e) => {
+            return Err(kubernetes(format!("deleting claim {}", spec.pvc_name(i)))(
+                e,
+            ));
+        }
     }
     delete_member_pod(&pods(ctx, spec), &spec.pod_name(i), uid)
         .await
         .map(|_| true)
 }
 
-async fn remove_replace_annotation(ctx: &Context, cluster: &Neo4jCluster) -> Result<bool, String> {
+async fn remove_replace_annotation(
+    ctx: &Context,
+    cluster: &Neo4jCluster,
+) -> Result<bool, Day2Error> {
     if !cluster
         .annotations()
         .contains_key(REPLACE_MEMBER_ANNOTATION)
@@ -617,5 +656,8 @@ async fn remove_replace_annotation(ctx: &Context, cluster: &Neo4jCluster) -> Res
     )
     .await
     .map(|_| true)
-    .map_err(|e| e.to_string())
+    .map_err(kubernetes(format!(
+        "removing {REPLACE_MEMBER_ANNOTATION} from Neo4jCluster {}",
+        cluster.name_any()
+    )))
 }

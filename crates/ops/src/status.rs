@@ -223,7 +223,12 @@ pub fn compute(
                     _ => None,
                 })
                 .collect();
-            let day2_failed = day2.and_then(|(d, _)| d.failed.clone());
+            // A failure a later reconcile may not see again (a timeout, a leader change) is
+            // retried soon and does not degrade the cluster; any other one does.
+            let day2_failed = day2
+                .and_then(|(d, _)| d.failed.as_ref())
+                .filter(|(_, e)| !e.is_transient())
+                .map(|(action, e)| format!("{action} failed: {e}"));
             let aborted = day2
                 .and_then(|(d, _)| d.step.as_ref())
                 .filter(|s| s.action == StepAction::Abort)
@@ -343,7 +348,10 @@ fn scale_down_condition(findings: &Findings, day2: Option<&Day2>) -> (&'static s
     if let Some(refused) = &d.scale_down_refused {
         return ("Refused", format!("{head}: {refused}"));
     }
-    let why = d.unreachable.as_deref().unwrap_or("no decision yet");
+    let why = d
+        .unreachable
+        .as_ref()
+        .map_or_else(|| "no decision yet".to_owned(), ToString::to_string);
     (
         "WaitingForNeo4j",
         format!(
@@ -356,7 +364,10 @@ fn scale_down_condition(findings: &Findings, day2: Option<&Day2>) -> (&'static s
 /// enabled and available and the system database has a quorum.
 fn cluster_formed(d: &Day2) -> (&'static str, &'static str, String) {
     let Some(t) = &d.topology else {
-        let why = d.unreachable.as_deref().unwrap_or("not asked");
+        let why = d
+            .unreachable
+            .as_ref()
+            .map_or_else(|| "not asked".to_owned(), ToString::to_string);
         return (
             "Unknown",
             "Neo4jUnreachable",
@@ -696,7 +707,7 @@ mod tests {
             ..Neo4jClusterStatus::default()
         };
         let mut d = Day2::new();
-        d.unreachable = Some("no member pod is Ready".into());
+        d.unreachable = Some(std::sync::Arc::new(crate::error::Day2Error::NoMemberReady));
         let findings = Findings {
             scale_down_pending: Some((3, 5)),
             ..Findings::default()
@@ -727,7 +738,11 @@ mod tests {
     #[test]
     fn an_unconfirmed_scale_down_says_which_annotation_to_set() {
         let mut d = Day2::new();
-        d.unreachable = Some("dns".into());
+        d.unreachable = Some(std::sync::Arc::new(crate::error::Day2Error::Neo4j(
+            neo4j_aks_topology::ClientError::Unavailable {
+                detail: "dns".into(),
+            },
+        )));
         d.scale_down = Some((3, 5));
         d.scale_down_refused =
             Some("confirm with the annotation neo4j-aks.io/confirm-scale-down: \"3\"".into());

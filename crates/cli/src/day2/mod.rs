@@ -132,7 +132,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Other(format!("cannot start the async runtime: {e}")))
+        .map_err(Failure::Runtime)
 }
 
 async fn api(target: &Target) -> Result<Api<Neo4jCluster>, Failure> {
@@ -148,9 +148,9 @@ async fn fetch(api: &Api<Neo4jCluster>, target: &Target) -> Result<Neo4jCluster,
     let name = &target.name;
     api.get_opt(name)
         .await
-        .map_err(|e| Failure::Other(format!("cannot read Neo4jCluster {name}: {e}")))?
+        .map_err(Failure::kubernetes(format!("cannot read Neo4jCluster {name}")))?
         .ok_or_else(|| {
-            Failure::Other(format!(
+            Failure::NotFound(format!(
                 "no Neo4jCluster {name} in this namespace (pick another with -n; is the CRD installed?)"
             ))
         })
@@ -168,10 +168,8 @@ async fn write(
     api.patch(name, &params, &Patch::Merge(patch))
         .await
         .map_err(|e| match e {
-            kube::Error::Api(s) if s.code == 409 => Failure::Other(format!(
-                "{name} changed while it was being checked; nothing was written, run the command again"
-            )),
-            e => Failure::Other(format!("cannot update Neo4jCluster {name}: {e}")),
+            kube::Error::Api(s) if s.code == 409 => Failure::Conflict(name.to_string()),
+            e => Failure::kubernetes(format!("cannot update Neo4jCluster {name}"))(e),
         })
 }
 
@@ -216,13 +214,13 @@ async fn follow(
             event = events.next() => event,
         };
         let cluster = match event {
-            None => return Err(Failure::Other(format!("the watch of {name} ended"))),
+            None => return Err(Failure::WatchEnded(name.clone())),
             Some(Err(e)) => {
                 eprintln!("warning: watching {name}: {e}; retrying");
                 continue;
             }
             Some(Ok(watcher::Event::Delete(_))) => {
-                return Err(Failure::Other(format!("{name} was deleted")));
+                return Err(Failure::Deleted(name.clone()));
             }
             Some(Ok(watcher::Event::Apply(c) | watcher::Event::InitApply(c))) => c,
             Some(Ok(watcher::Event::Init | watcher::Event::InitDone)) => continue,
@@ -238,14 +236,10 @@ async fn follow(
                 return Ok(());
             }
             Some(Outcome::Refused(message)) => {
-                return Err(Failure::Other(format!(
-                    "the operator refuses: {message}. Nothing more happens until that is resolved"
-                )));
+                return Err(Failure::OperatorRefused(message));
             }
             Some(Outcome::Aborted(message)) => {
-                return Err(Failure::Other(format!(
-                    "the operator aborted: {message}. Its progress is kept; see docs/day2.md"
-                )));
+                return Err(Failure::OperatorAborted(message));
             }
         }
     }
