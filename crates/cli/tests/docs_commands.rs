@@ -79,3 +79,62 @@ fn documented_commands_succeed() {
         }
     }
 }
+
+/// Every relative link and every repository path in backquotes in README.md and docs/**/*.md
+/// names a file that is in the repository: no document points at one that is not.
+#[test]
+fn documented_paths_exist() {
+    let root = repo_root();
+    let mut files = vec![root.join("README.md")];
+    let mut pending = vec![root.join("docs")];
+    while let Some(dir) = pending.pop() {
+        for path in std::fs::read_dir(&dir)
+            .expect("docs/ is readable")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+        {
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|x| x == "md") {
+                files.push(path);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("doc is readable");
+        let dir = file.parent().expect("a doc is in a directory");
+        // Markdown links: `](target)` or `](target#anchor)`, relative to the document.
+        for piece in text.split("](").skip(1) {
+            let target = piece.split([')', '#', ' ']).next().unwrap_or_default();
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            if !dir.join(target).exists() {
+                missing.push(format!("{}: link {target}", file.display()));
+            }
+        }
+        // Nothing outside the repository (the team's workspace is not the reader's).
+        for outside in ["/work/", "../shared/"] {
+            if text.contains(outside) {
+                missing.push(format!("{}: refers to {outside}", file.display()));
+            }
+        }
+        // Paths in backquotes that start at the repository root.
+        for (i, piece) in text.split('`').enumerate() {
+            let is_code = i % 2 == 1;
+            let rooted = ["docs/", "crates/", "scripts/", "testenv/", "deploy/", "examples/"]
+                .iter()
+                .any(|p| piece.starts_with(p));
+            let literal = !piece.contains([' ', '*', '<', '{', '$']);
+            if is_code && rooted && literal {
+                // `file.rs::test_name` names a test in that file.
+                let path = piece.split("::").next().unwrap_or(piece);
+                let path = path.trim_end_matches(['.', ',', ':', ';']);
+                if !root.join(path).exists() {
+                    missing.push(format!("{}: path {path}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}

@@ -16,6 +16,7 @@ use neo4j_aks_testkit::image_entrypoint::{
     ImageLine, ImageStart, StartedConf, container_env, image_defaulted_addresses, start,
 };
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use support::{config_map, services, spec_strategy, statefulset};
 
 /// The DNS names Kubernetes serves for member `ordinal`: its pod name under the StatefulSet's
@@ -122,7 +123,7 @@ proptest! {
 
     #[test]
     fn every_image_defaulted_address_is_explicit_and_served_by_the_cluster_dns(cluster in spec_strategy()) {
-        let Ok(rendered) = render(&cluster) else { return Ok(()); };
+        let rendered = render(&cluster).map_err(|e| TestCaseError::fail(format!("refused: {e}")))?;
         let c = &rendered.cluster;
         let line = ImageLine::of_version(c.version.as_str());
         let catalog = Catalog::for_dialect(c.version.dialect());
@@ -155,29 +156,6 @@ proptest! {
             }
         }
     }
-}
-
-/// The generator must mostly produce valid specs, or the property above checks little.
-#[test]
-fn most_generated_specs_render() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
-    let strategy = spec_strategy();
-    let total = 500;
-    let rendered = (0..total)
-        .filter(|_| {
-            let cluster = strategy
-                .new_tree(&mut runner)
-                .expect("a generated spec")
-                .current();
-            render(&cluster).is_ok()
-        })
-        .count();
-    assert!(
-        rendered * 10 >= total * 6,
-        "only {rendered} of {total} generated specs render"
-    );
 }
 
 /// A cluster named `neo4j` (the proposal's default) has Services `neo4j-lb` and `neo4j-0-discovery`:

@@ -8,6 +8,7 @@ use neo4j_aks_model::catalog::Catalog;
 use neo4j_aks_model::validate::{is_dns_label, is_dns_subdomain, is_port_name};
 use neo4j_aks_render::{Object, Rendered, labels, neo4j_conf, render};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use support::{pod_spec, selector_matches, services, spec_strategy};
 
 proptest! {
@@ -15,11 +16,9 @@ proptest! {
 
     #[test]
     fn every_valid_spec_renders_a_consistent_cluster(cluster in spec_strategy()) {
-        let Ok(rendered) = render(&cluster) else {
-            // Generated memory/CPU combinations can be legitimately invalid; those are covered by
-            // the bad-spec table. Validity must still be total (no panic).
-            return Ok(());
-        };
+        // Every generated spec is valid (the bad-spec table covers invalid ones), so every one
+        // must render: a refusal here is a validation bug, not a skipped case.
+        let rendered = render(&cluster).map_err(|e| TestCaseError::fail(format!("refused: {e}")))?;
         let c = &rendered.cluster;
 
         // Names: DNS labels (Services, pods, PVCs) or subdomains, at most 63 characters.
@@ -103,7 +102,7 @@ proptest! {
         cluster in spec_strategy(),
         other in 3..=10i32,
     ) {
-        let Ok(before) = render(&cluster) else { return Ok(()); };
+        let before = render(&cluster).map_err(|e| TestCaseError::fail(format!("refused: {e}")))?;
         let mut scaled = cluster.clone();
         scaled.spec.node_count = Some(other);
         if let Some(topology) = scaled.spec.topology.as_mut() {

@@ -12,8 +12,8 @@ use neo4j_aks_model::{Neo4jCluster, Neo4jClusterSpec};
 use neo4j_aks_render::{Object, Rendered, labels};
 use proptest::prelude::*;
 
-/// Specs over names, sizes, resolvers, versions, editions, port names, memory and placement; some
-/// combinations are invalid on purpose (the caller counts how many render).
+/// Valid specs over names, sizes, resolvers, versions, editions, port names, memory and placement
+/// (the property tests require every one to render).
 pub fn spec_strategy() -> impl Strategy<Value = Neo4jCluster> {
     (
         "[a-z][a-z0-9-]{0,38}[a-z0-9]",
