@@ -64,7 +64,7 @@ pub(crate) enum Failure {
     Deleted(String),
     #[error("the operator refuses: {0}. Nothing more happens until that is resolved")]
     OperatorRefused(String),
-    #[error("the operator aborted: {0}. Its progress is kept; see docs/day2.md")]
+    #[error("the operator aborted: {0}. Its progress is kept; see docs/day2/README.md")]
     OperatorAborted(String),
 }
 

@@ -110,7 +110,7 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
             // Clusters: the operator picks which member restarts next (secondaries first, the
             // busiest leader last, each only while every database keeps its quorum) and deletes
             // that pod; a RollingUpdate would always roll the highest ordinal first. A
-            // standalone server has no choice to make. See docs/operations.md.
+            // standalone server has no choice to make. See docs/day2/restart.md.
             update_strategy: Some(StatefulSetUpdateStrategy {
                 type_: Some(
                     if cluster.is_cluster() {

@@ -3,7 +3,7 @@
 //! The operator is the only executor of day-2 steps: these commands write intent into the
 //! Neo4jCluster (spec.nodeCount and annotations) and then follow `status.operation`,
 //! `status.nextStep` and the conditions. Ctrl-C stops following, never the operation; running
-//! the same command again follows it again (docs/day2.md).
+//! the same command again follows it again (docs/day2/README.md).
 
 pub mod follow;
 pub mod restart;
@@ -30,7 +30,7 @@ use restart::RestartRequest;
 use restore::RestoreRequest;
 use view::StatusView;
 
-// The operator's planner reads these (docs/day2.md, "Annotations").
+// The operator's planner reads these (docs/day2/README.md, "Annotations").
 pub use neo4j_aks_topology::planner::{
     CONFIRM_SCALE_DOWN_ANNOTATION, REPLACE_MEMBER_ANNOTATION, RESTART_REQUESTED_ANNOTATION,
 };
@@ -87,7 +87,7 @@ pub enum StatusFormat {
 pub struct StatusArgs {
     #[command(flatten)]
     pub target: Target,
-    /// `table` for people; `json` is a stable document for scripts (docs/day2.md).
+    /// `table` for people; `json` is a stable document for scripts (docs/day2/status.md).
     #[arg(short = 'o', long = "output", value_enum, default_value_t = StatusFormat::Table)]
     pub output: StatusFormat,
 }
