@@ -122,9 +122,16 @@ fn documented_paths_exist() {
         // Paths in backquotes that start at the repository root.
         for (i, piece) in text.split('`').enumerate() {
             let is_code = i % 2 == 1;
-            let rooted = ["docs/", "crates/", "scripts/", "testenv/", "deploy/", "examples/"]
-                .iter()
-                .any(|p| piece.starts_with(p));
+            let rooted = [
+                "docs/",
+                "crates/",
+                "scripts/",
+                "testenv/",
+                "deploy/",
+                "examples/",
+            ]
+            .iter()
+            .any(|p| piece.starts_with(p));
             let literal = !piece.contains([' ', '*', '<', '{', '$']);
             if is_code && rooted && literal {
                 // `file.rs::test_name` names a test in that file.
