@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validate::show_bytes;
 use neo4j_aks_model::validated::{BackupCredential, BlobLocation, PasswordSource, Resolver};
-use neo4j_aks_render::{Rendered, labels, neo4j_conf, ports};
+use neo4j_aks_render::{Rendered, labels, neo4j_conf, ports, tls};
 
 pub struct Summary {
     value: serde_json::Value,
@@ -46,6 +46,7 @@ impl Summary {
                 // What the member advertises, as the pod's environment spells it out.
                 let advertised: serde_json::Map<String, Value> = member_settings
                     .iter()
+                    .filter(|(key, _)| key.ends_with("advertised_address"))
                     .map(|(key, value)| {
                         (key.clone(), Value::from(value.replace("$(POD_NAME)", &c.pod_name(i))))
                     })
@@ -98,6 +99,15 @@ impl Summary {
             "placement": placement,
             "resources": {"cpu": c.resources.cpu, "memory": c.resources.memory, "heap": show_bytes(c.memory.heap_bytes), "pageCache": show_bytes(c.memory.page_cache_bytes)},
             "loadBalancer": c.load_balancer.as_ref().map(|_| c.load_balancer_name()),
+            "clientPorts": ports::client_ports(c).iter().map(|(name, port)| format!("{name} {port}")).collect::<Vec<_>>(),
+            "tls": c.tls.as_ref().map(|t| json!({
+                "scopes": t.scopes.iter().map(|s| s.name()).collect::<Vec<_>>(),
+                "boltTlsLevel": if t.bolt_required { "REQUIRED" } else { "OPTIONAL" },
+                "certificates": format!(
+                    "generated: CA in Secret {} (never mounted), one certificate per member in Secret {}, valid {} days, renewed {} days before expiry",
+                    tls::ca_secret_name(c), tls::secret_name(c), t.certificate_days, t.renew_before_days
+                ),
+            })),
             "password": password,
             "backup": c.backup.as_ref().map(|b| json!({
                 "schedule": b.schedule,
@@ -173,9 +183,11 @@ impl Summary {
         out += &match v["loadBalancer"].as_str() {
             Some(lb) => format!(
                 "Clients:    LoadBalancer {lb} ({}){}\n",
-                ports::client_ports()
-                    .iter()
-                    .map(|(name, port)| format!("{name} {port}"))
+                v["clientPorts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
                     .collect::<Vec<_>>()
                     .join(", "),
                 if v["mode"] == "cluster" {
@@ -188,6 +200,24 @@ impl Summary {
                 .to_string(),
         };
         out += &format!("Password:   {}\n", s("/password"));
+        out += &match v["tls"].as_object() {
+            Some(t) => format!(
+                "TLS:        {} (Bolt TLS {}); {}\n",
+                t["scopes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s("/tls/boltTlsLevel"),
+                s("/tls/certificates")
+            ),
+            None => {
+                "TLS:        off (spec.tls.enabled: true encrypts client and cluster traffic)\n"
+                    .to_string()
+            }
+        };
         if let Some(b) = v["backup"].as_object() {
             out += &format!(
                 "Backups:    {} {} of {} at \"{}\" UTC to {} ({}); keep {} daily, {} weekly, {} monthly; {}\n",

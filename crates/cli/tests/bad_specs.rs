@@ -244,10 +244,59 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "set by neo4j-aks",
         ),
         (
-            "tls before it exists",
-            with("  tls:\n    enabled: true\n"),
-            "spec.tls.enabled",
-            "does not implement it yet",
+            "tls scope that does not exist",
+            with("  tls:\n    enabled: true\n    scopes: [bolt, fabric]\n"),
+            "spec.tls.scopes[1]",
+            "use bolt, https, cluster or backup",
+        ),
+        (
+            "tls cluster scope on a standalone server",
+            BASE.replace("nodeCount: 3", "nodeCount: 1")
+                + "  tls:\n    enabled: true\n    scopes: [cluster]\n",
+            "spec.tls.scopes[0]",
+            "only between members of a cluster",
+        ),
+        (
+            "tls source not built yet",
+            with("  tls:\n    enabled: true\n    source: certManager\n"),
+            "spec.tls.source",
+            "not implemented in this release",
+        ),
+        (
+            "tls bolt level",
+            with("  tls:\n    enabled: true\n    boltTlsLevel: DISABLED\n"),
+            "spec.tls.boltTlsLevel",
+            "use REQUIRED or OPTIONAL",
+        ),
+        (
+            "tls extra name",
+            with("  tls:\n    enabled: true\n    extraDnsNames: [\"Not A Name\"]\n"),
+            "spec.tls.extraDnsNames[0]",
+            "is not a DNS name",
+        ),
+        (
+            "tls extra ip",
+            with("  tls:\n    enabled: true\n    extraIpAddresses: [\"10.0.0.300\"]\n"),
+            "spec.tls.extraIpAddresses[0]",
+            "not an IPv4 or IPv6 address",
+        ),
+        (
+            "tls renewal as long as the validity",
+            with("  tls:\n    enabled: true\n    generated:\n      certificateDays: 30\n      renewBeforeDays: 30\n"),
+            "spec.tls.generated.renewBeforeDays",
+            "less than certificateDays (30)",
+        ),
+        (
+            "tls policy through spec.config",
+            with("  config:\n    dbms.ssl.policy.bolt.enabled: \"true\"\n"),
+            "spec.config[\"dbms.ssl.policy.bolt.enabled\"]",
+            "spec.tls",
+        ),
+        (
+            "tls required bolt with backups",
+            with("  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n"),
+            "spec.tls.boltTlsLevel",
+            "cannot be combined with spec.backup",
         ),
         (
             "backup enabled without a target",
@@ -464,14 +513,14 @@ fn every_problem_is_reported_at_once() {
     let parsed_ok = BASE
         .replace("nodeCount: 3", "nodeCount: 2")
         .replace("5.26.16", "4.4.0")
-        + "  storage:\n    diskSizeGi: 0\n  tls:\n    enabled: true\n";
+        + "  storage:\n    diskSizeGi: 0\n  tls:\n    enabled: true\n    source: secret\n";
     let output = run(&["render", "-f", "-"], Some(&parsed_ok));
     let err = stderr(&output);
     for path in [
         "spec.nodeCount",
         "spec.neo4jVersion",
         "spec.storage.diskSizeGi",
-        "spec.tls.enabled",
+        "spec.tls.source",
     ] {
         assert!(
             err.contains(&format!("error: {path}: ")),

@@ -4,13 +4,14 @@ mod support;
 
 use support::{run, stderr, stdout};
 
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 7] = [
     "cluster-3-backup",
     "cluster-3-restore",
     "standalone",
     "cluster-3-k8s",
     "cluster-5-srv",
     "cluster-3-2025",
+    "cluster-3-tls",
 ];
 
 #[test]

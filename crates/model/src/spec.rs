@@ -133,9 +133,10 @@ pub struct Neo4jClusterSpec {
     #[schemars(extend("enum" = ["Retain", "Delete"]))]
     pub deletion_policy: Option<String>,
 
-    /// TLS for clients and cluster traffic (not implemented yet: enabling it is an error).
+    /// TLS for client and cluster traffic, with certificates from the operator's own CA
+    /// (docs/security/tls.md).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<FeatureToggle>,
+    pub tls: Option<TlsSpec>,
 
     /// Scheduled online backups to Azure Blob: the CronJobs `<name>-backup` and
     /// `<name>-backup-verification` (docs/backup.md).
@@ -338,6 +339,52 @@ pub struct FeatureToggle {
     /// Must be false (or absent) in this release.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsSpec {
+    /// Encrypt the scopes below. Default false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Which traffic is encrypted: `bolt` (7687), `https` (7473; plain HTTP is then off),
+    /// `cluster` (6000, 7000 and 7688 between members, mutual TLS) and `backup` (6362, mutual
+    /// TLS). Default: every scope the deployment has (`cluster` only for clusters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Where the certificates come from. `generated` (default): the operator's own CA, kept in
+    /// the Secret `<name>-tls-ca`, signs one certificate per member into `<name>-tls`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["generated", "certManager", "secret"]))]
+    pub source: Option<String>,
+    /// `REQUIRED` (default): Bolt refuses unencrypted clients; `OPTIONAL` accepts both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["REQUIRED", "OPTIONAL"]))]
+    pub bolt_tls_level: Option<String>,
+    /// Further DNS names clients use (the load balancer's DNS name, a CNAME); put on every
+    /// member's certificate beside the names neo4j-aks knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_dns_names: Option<Vec<String>>,
+    /// Further IP addresses clients use; the load balancer's static IP is added by itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_ip_addresses: Option<Vec<String>>,
+    /// Lifetimes of generated certificates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<GeneratedTlsSpec>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedTlsSpec {
+    /// Days a member certificate is valid. Default 90.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_days: Option<u32>,
+    /// A member certificate is renewed this many days before it expires. Default 30.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renew_before_days: Option<u32>,
+    /// Days the CA is valid. Default 3650.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_days: Option<u32>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -1,7 +1,8 @@
 //! A spec after validation: every default applied, every value checked. The renderer and the
 //! operator read only this, never the raw spec.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{LocalObjectReference, Toleration};
 
@@ -38,6 +39,8 @@ pub struct ValidatedCluster {
     pub backup: Option<Backup>,
     /// `spec.bootstrap.fromBackup`: the databases a new cluster is seeded with.
     pub bootstrap: Option<Bootstrap>,
+    /// `None` when `spec.tls.enabled` is not true.
+    pub tls: Option<Tls>,
     /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
@@ -188,6 +191,57 @@ pub struct Memory {
 pub struct LoadBalancer {
     pub annotations: BTreeMap<String, String>,
     pub source_ranges: Vec<String>,
+}
+
+/// TLS as validated: which traffic is encrypted and what goes on the generated certificates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tls {
+    pub scopes: BTreeSet<TlsScope>,
+    /// Bolt refuses unencrypted clients (`server.bolt.tls_level=REQUIRED`).
+    pub bolt_required: bool,
+    pub extra_dns_names: Vec<String>,
+    pub extra_ip_addresses: Vec<IpAddr>,
+    pub certificate_days: u32,
+    pub renew_before_days: u32,
+    pub ca_days: u32,
+}
+
+impl Tls {
+    pub fn covers(&self, scope: TlsScope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// A Neo4j SSL policy scope (`dbms.ssl.policy.<scope>.*`, Operations Manual, security/ssl-framework.adoc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TlsScope {
+    Bolt,
+    Https,
+    Cluster,
+    Backup,
+}
+
+impl TlsScope {
+    pub const ALL: [TlsScope; 4] = [
+        TlsScope::Bolt,
+        TlsScope::Https,
+        TlsScope::Cluster,
+        TlsScope::Backup,
+    ];
+
+    /// The scope's name in the spec and in `dbms.ssl.policy.<scope>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsScope::Bolt => "bolt",
+            TlsScope::Https => "https",
+            TlsScope::Cluster => "cluster",
+            TlsScope::Backup => "backup",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<TlsScope> {
+        TlsScope::ALL.into_iter().find(|s| s.name() == name)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -14,7 +14,7 @@ use crate::changeset::{self, Live, Planned};
 use crate::error::ApplyError;
 use crate::kinds::KindApi;
 use crate::prepare::{Desired, Prepared};
-use crate::{FIELD_MANAGER, PASSWORD_FIELD_MANAGER, password};
+use crate::{FIELD_MANAGER, PASSWORD_FIELD_MANAGER, certificates, password};
 
 /// What happened to one object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub enum Action {
     Updated(String),
     Deleted,
     PasswordGenerated,
+    /// What was issued, and why (no key material).
+    CertificatesIssued(String),
     /// `(from, to)` storage request.
     VolumeExpanded(String, String),
     /// Not applied: a cluster-scoped object owned by someone else differs in immutable fields.
@@ -38,6 +40,7 @@ impl Action {
             Action::Updated(_) => "Updated",
             Action::Deleted => "Deleted",
             Action::PasswordGenerated => "PasswordGenerated",
+            Action::CertificatesIssued(_) => "CertificatesIssued",
             Action::VolumeExpanded(..) => "VolumeExpanded",
             Action::Conflict(_) => "StorageClassConflict",
         }
@@ -61,6 +64,9 @@ impl fmt::Display for Change {
             Action::Deleted => write!(f, "deleted {kind} {name} (no longer rendered)"),
             Action::PasswordGenerated => {
                 write!(f, "generated the admin password in {kind} {name}")
+            }
+            Action::CertificatesIssued(what) => {
+                write!(f, "issued TLS certificates into {kind} {name}: {what}")
             }
             Action::VolumeExpanded(from, to) => {
                 write!(f, "expanded {kind} {name} from {from} to {to}")
@@ -113,6 +119,11 @@ pub async fn apply(client: &Client, prepared: &Prepared) -> Result<Vec<Change>, 
             Planned::FillPassword { secret, key } => {
                 fill_password(client, ns, &secret, &key).await?;
                 Action::PasswordGenerated
+            }
+            Planned::IssueCertificates { plan, .. } => {
+                let cluster = &prepared.rendered.cluster;
+                certificates::issue(client, cluster, &live, &plan, live.read_at).await?;
+                Action::CertificatesIssued(plan.to_string())
             }
             Planned::Expand { claim, from, to } => {
                 let patch = json!({"spec": {"resources": {"requests": {"storage": to}}}});

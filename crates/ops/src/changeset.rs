@@ -9,7 +9,9 @@ use kube::api::{DynamicObject, ListParams};
 use neo4j_aks_model::validated::PasswordSource;
 use neo4j_aks_render::config::PASSWORD_ANNOTATION;
 use serde_json::Value;
+use time::OffsetDateTime;
 
+use crate::certificates::{self, CertificatePlan};
 use crate::compare::first_difference;
 use crate::error::ApplyError;
 use crate::kinds::{self, Kind, KindApi};
@@ -25,9 +27,20 @@ const STORAGE_CLASS_IMMUTABLE: [&str; 4] = [
 
 /// What the API server holds for a cluster: every object labelled as ours, and every desired
 /// object that is not labelled (yet) or is cluster-scoped, asked for by name.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Live {
     pub objects: BTreeMap<(Kind, String), Value>,
+    /// When it was read: what certificate expiry is judged against.
+    pub read_at: OffsetDateTime,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            objects: BTreeMap::new(),
+            read_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
 }
 
 impl Live {
@@ -58,7 +71,10 @@ impl Live {
                 objects.insert(key, to_value(&object));
             }
         }
-        Ok(Live { objects })
+        Ok(Live {
+            objects,
+            read_at: OffsetDateTime::now_utc(),
+        })
     }
 }
 
@@ -114,6 +130,11 @@ pub enum Planned {
     Delete { kind: Kind, name: String },
     /// The generated-password Secret has no password yet.
     FillPassword { secret: String, key: String },
+    /// TLS certificates to issue into `secret` (and its CA Secret), before the members use them.
+    IssueCertificates {
+        secret: String,
+        plan: CertificatePlan,
+    },
     /// A claim's storage request is below the spec's disk size.
     Expand {
         claim: String,
@@ -129,7 +150,7 @@ impl Planned {
             | Planned::Update { desired, .. }
             | Planned::Conflict { desired, .. } => desired.kind.name(),
             Planned::Delete { kind, .. } => kind.name(),
-            Planned::FillPassword { .. } => Kind::Secret.name(),
+            Planned::FillPassword { .. } | Planned::IssueCertificates { .. } => Kind::Secret.name(),
             Planned::Expand { .. } => "PersistentVolumeClaim",
         }
     }
@@ -140,7 +161,9 @@ impl Planned {
             | Planned::Update { desired, .. }
             | Planned::Conflict { desired, .. } => &desired.name,
             Planned::Delete { name, .. } => name,
-            Planned::FillPassword { secret, .. } => secret,
+            Planned::FillPassword { secret, .. } | Planned::IssueCertificates { secret, .. } => {
+                secret
+            }
             Planned::Expand { claim, .. } => claim,
         }
     }
@@ -223,6 +246,20 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             });
         }
     }
+    if let Some(plan) = certificates::plan(cluster, live, live.read_at) {
+        // Before the StatefulSet changes, so a member never starts without its files.
+        let at = planned
+            .iter()
+            .position(|p| p.kind() == Kind::StatefulSet.name())
+            .unwrap_or(planned.len());
+        planned.insert(
+            at,
+            Planned::IssueCertificates {
+                secret: neo4j_aks_render::tls::secret_name(cluster),
+                plan,
+            },
+        );
+    }
     for claim in &prepared.findings.expand {
         let from = prepared
             .claims
@@ -286,7 +323,10 @@ mod tests {
         objects
             .get_mut(&(Kind::Secret, "db-secrets".into()))
             .expect("generated Secret")["data"] = json!({"NEO4J_AUTH": "bmVvNGoveA=="});
-        Live { objects }
+        Live {
+            objects,
+            ..Live::default()
+        }
     }
 
     fn names(planned: &[Planned]) -> Vec<String> {
@@ -299,6 +339,7 @@ mod tests {
                     Planned::Conflict { .. } => "conflict",
                     Planned::Delete { .. } => "delete",
                     Planned::FillPassword { .. } => "password",
+                    Planned::IssueCertificates { .. } => "certificates",
                     Planned::Expand { .. } => "expand",
                 };
                 format!("{what} {} {}", p.kind(), p.name())

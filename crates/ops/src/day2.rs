@@ -55,6 +55,7 @@ use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 use kube::runtime::events::EventType;
 use neo4j_aks_model::operation::REPLACE_MEMBER_ANNOTATION;
+use neo4j_aks_model::validated::TlsScope;
 use neo4j_aks_model::{Neo4jCluster, ValidatedCluster};
 use neo4j_aks_topology::Credentials;
 use neo4j_aks_topology::observed::{ObservedTopology, member_identities};
@@ -180,6 +181,31 @@ async fn credentials(ctx: &Context, spec: &ValidatedCluster) -> Result<Credentia
     Credentials::from_secret_bytes(&bytes.0).map_err(|e| problem(e.to_string()))
 }
 
+/// The CA that signed the members' Bolt certificates, when Bolt speaks TLS: the executor
+/// verifies every member against it (host names included), never trusting blindly.
+async fn bolt_ca(ctx: &Context, spec: &ValidatedCluster) -> Result<Option<String>, Day2Error> {
+    if !spec.tls.as_ref().is_some_and(|t| t.covers(TlsScope::Bolt)) {
+        return Ok(None);
+    }
+    let name = neo4j_aks_render::tls::secret_name(spec);
+    let secret = Api::<Secret>::namespaced(ctx.client.clone(), &spec.namespace)
+        .get_opt(&name)
+        .await
+        .map_err(|source| Day2Error::SecretUnreadable {
+            secret: name.clone(),
+            source,
+        })?;
+    let pem = secret
+        .and_then(|s| s.data)
+        .and_then(|d| d.get(neo4j_aks_render::tls::CA_CERTIFICATE).cloned())
+        .and_then(|b| String::from_utf8(b.0).ok())
+        .ok_or_else(|| Day2Error::Credentials {
+            secret: name,
+            problem: "holds no CA certificate yet (the certificate step issues it)".to_owned(),
+        })?;
+    Ok(Some(pem))
+}
+
 /// Ready members first, lowest ordinal first.
 fn hosts(spec: &ValidatedCluster, observed: &Observed) -> Vec<String> {
     observed
@@ -208,6 +234,7 @@ async fn look(
         cluster: spec.name.clone(),
         hosts,
         credentials,
+        bolt_ca: bolt_ca(ctx, spec).await?,
     };
     let admin = ctx.connector.connect(&target).await?;
     let servers = admin.show_servers().await?;

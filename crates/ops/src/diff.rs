@@ -76,6 +76,9 @@ fn text(planned: &Planned) -> String {
         Planned::FillPassword { key, .. } => {
             format!("{title}: a random admin password would be written to key {key}\n")
         }
+        Planned::IssueCertificates { plan, .. } => {
+            format!("{title}: TLS certificates would be issued: {plan}\n")
+        }
         Planned::Expand { to, .. } => {
             format!("{title}: storage request would be expanded to {to}\n")
         }

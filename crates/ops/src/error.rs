@@ -32,6 +32,8 @@ pub enum ApplyError {
     },
     #[error("no randomness for the generated password: {0}")]
     RandomnessUnavailable(String),
+    #[error("issuing TLS certificates into Secret {name}: {reason}")]
+    CertificatesFailed { name: String, reason: String },
     #[error("expanding PersistentVolumeClaim {name}: {source}")]
     ExpandFailed {
         name: String,
@@ -49,6 +51,7 @@ impl ApplyError {
             ApplyError::PasswordFailed { .. } => "PasswordFailed",
             ApplyError::RandomnessUnavailable(_) => "RandomnessUnavailable",
             ApplyError::ExpandFailed { .. } => "ExpandFailed",
+            ApplyError::CertificatesFailed { .. } => "CertificatesFailed",
         }
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions};
+use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions, Tls};
 use neo4j_aks_topology::records::{DatabaseRecord, GraphSize, ServerRecord};
 use neo4j_aks_topology::{AdminClient, ClientError, Credentials};
 
@@ -30,6 +30,8 @@ pub struct Target {
     /// Member host names to try, Ready members first (`N-i.N-headless.NS.svc.DOMAIN`).
     pub hosts: Vec<String>,
     pub credentials: Credentials,
+    /// PEM of the CA that signed the members' Bolt certificates; `None` when Bolt is plain.
+    pub bolt_ca: Option<String>,
 }
 
 /// The administrative statements the executor uses, object-safe.
@@ -169,8 +171,16 @@ impl Connector for BoltConnector {
             let mut last = ClientError::Unavailable {
                 detail: "no member is Ready".to_owned(),
             };
+            let tls = match &target.bolt_ca {
+                None => Tls::Off,
+                Some(pem) => Tls::On {
+                    ca_file: Some(ca_file(target, pem)?),
+                },
+            };
             for host in &target.hosts {
-                let options = BoltOptions::new(host.clone(), self.port).with_timeout(self.timeout);
+                let options = BoltOptions::new(host.clone(), self.port)
+                    .with_timeout(self.timeout)
+                    .with_tls(tls.clone());
                 let client = BoltAdminClient::connect(options, &target.credentials)?;
                 // The client connects lazily: one cheap statement proves the connection.
                 match AdminClient::show_servers(&client).await {
@@ -184,4 +194,19 @@ impl Connector for BoltConnector {
         }
         .boxed()
     }
+}
+
+/// The Bolt driver reads a CA from a file: the cluster's CA certificate (public) is written to
+/// the temporary directory, one file per cluster, replaced when it changes.
+fn ca_file(target: &Target, pem: &str) -> Result<std::path::PathBuf, ClientError> {
+    let path = std::env::temp_dir().join(format!(
+        "neo4j-aks-ca-{}-{}.crt",
+        target.namespace, target.cluster
+    ));
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(pem) {
+        std::fs::write(&path, pem).map_err(|e| ClientError::Unavailable {
+            detail: format!("cannot write the cluster CA to {}: {e}", path.display()),
+        })?;
+    }
+    Ok(path)
 }

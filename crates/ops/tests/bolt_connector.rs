@@ -18,6 +18,7 @@ fn target(hosts: Vec<String>, password: &str) -> Target {
         cluster: "db".to_owned(),
         hosts,
         credentials: Credentials::new("neo4j", password),
+        bolt_ca: None,
     }
 }
 
@@ -128,4 +129,50 @@ async fn seed_statements_and_counts_through_the_object_safe_admin() {
         matches!(&missing, Err(ClientError::Neo4j { code, .. }) if code == "Neo.ClientError.Database.DatabaseNotFound"),
         "{missing:?}"
     );
+}
+
+/// With the cluster's CA the connector speaks TLS and verifies the member's certificate and
+/// name: against the harness's TLS listener (its certificate names `localhost`, signed by the
+/// harness CA) it authenticates (Community then refuses SHOW SERVERS, which proves a session);
+/// with another CA it never gets that far.
+#[tokio::test]
+async fn connector_verifies_members_against_the_cluster_ca() {
+    let Some((_, port, password)) = harness() else {
+        return;
+    };
+    let ca_path = std::env::var("NEO4J_AKS_TEST_CA").expect("the harness env names its CA");
+    let ca = std::fs::read_to_string(&ca_path).expect("harness CA readable");
+    let connector = BoltConnector {
+        port,
+        ..BoltConnector::default()
+    };
+    let with_ca = |pem: &str, cluster: &str| Target {
+        cluster: cluster.to_owned(),
+        bolt_ca: Some(pem.to_owned()),
+        ..target(vec!["localhost".to_owned()], &password)
+    };
+    match connector.connect(&with_ca(&ca, "tls-right-ca")).await {
+        Err(ClientError::Unsupported { what, .. }) => assert_eq!(what, "SHOW SERVERS"),
+        Err(other) => {
+            panic!("expected a TLS session that Community refuses SHOW SERVERS on, got {other}")
+        }
+        Ok(_) => panic!("Community answered SHOW SERVERS"),
+    }
+    let other_ca = neo4j_aks_render::certificates::issue_ca(
+        "other",
+        "ns",
+        time::OffsetDateTime::now_utc(),
+        30,
+    )
+    .expect("a CA");
+    match connector
+        .connect(&with_ca(&other_ca.certificate_pem, "tls-wrong-ca"))
+        .await
+    {
+        Err(ClientError::Unavailable { detail }) => {
+            assert!(!detail.contains(&password), "{detail}");
+        }
+        Err(other) => panic!("expected the handshake to fail, got {other}"),
+        Ok(_) => panic!("connected although the certificate is signed by another CA"),
+    }
 }

@@ -2,6 +2,7 @@
 //! Pure: same spec, same objects, same bytes.
 
 pub mod backup;
+pub mod certificates;
 pub mod config;
 pub mod crd;
 pub mod jvm;
@@ -19,6 +20,7 @@ pub mod seed;
 pub mod services;
 pub mod statefulset;
 pub mod storage_class;
+pub mod tls;
 
 use neo4j_aks_model::{Invalid, Neo4jCluster, ValidatedCluster, Warning, validate};
 
@@ -60,6 +62,7 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
     if let Some(secret) = config::secret(&cluster) {
         objects.push(Object::Secret(secret));
     }
+    objects.extend(tls::secrets(&cluster).into_iter().map(Object::Secret));
     let config_map = config::config_map(&cluster);
     let digest = config::digest(&config_map);
     objects.push(Object::ConfigMap(config_map));

@@ -14,7 +14,7 @@ use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{Edition, GIB, MIB, Resolver};
 use neo4j_aks_model::version::ConfigDialect;
 
-use crate::{jvm, labels, ports};
+use crate::{jvm, labels, ports, tls};
 
 /// The setting that takes one line per value.
 pub const JVM_ADDITIONAL: &str = "server.jvm.additional";
@@ -142,6 +142,7 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
             }
         }
     }
+    conf.extend(tls::settings(cluster));
     conf.extend(cluster.extra_config.clone());
     conf
 }
@@ -164,6 +165,7 @@ pub fn member_settings(cluster: &ValidatedCluster) -> Vec<(String, String)> {
         "server.default_advertised_address".to_string(),
         member.clone(),
     )];
+    settings.extend(tls::member_settings(cluster));
     if cluster.edition != Edition::Enterprise {
         // Community has no cluster settings, and its image appends no address defaults.
         return settings;

@@ -2,6 +2,7 @@
 //! container.
 
 use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::validated::TlsScope;
 
 pub use neo4j_aks_model::api::ports::*;
 
@@ -19,12 +20,28 @@ pub fn member_ports(cluster: &ValidatedCluster) -> Vec<(String, i32)> {
         ("raft".into(), RAFT),
         ("routing".into(), ROUTING),
         ("bolt".into(), BOLT),
-        ("http".into(), HTTP),
+        web_port(cluster),
         ("backup".into(), BACKUP),
     ]
 }
 
 /// What clients reach through the load balancer.
-pub fn client_ports() -> Vec<(String, i32)> {
-    vec![("bolt".into(), BOLT), ("http".into(), HTTP)]
+pub fn client_ports(cluster: &ValidatedCluster) -> Vec<(String, i32)> {
+    vec![("bolt".into(), BOLT), web_port(cluster)]
+}
+
+/// HTTPS replaces plain HTTP when `spec.tls` covers it (`server.http.enabled=false`).
+pub fn web_port(cluster: &ValidatedCluster) -> (String, i32) {
+    if https(cluster) {
+        ("https".into(), HTTPS)
+    } else {
+        ("http".into(), HTTP)
+    }
+}
+
+pub fn https(cluster: &ValidatedCluster) -> bool {
+    cluster
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.covers(TlsScope::Https))
 }

@@ -90,7 +90,7 @@ pub fn load_balancer(cluster: &ValidatedCluster) -> Option<Service> {
         spec: Some(ServiceSpec {
             type_: Some("LoadBalancer".to_string()),
             selector: Some(labels::selector(cluster)),
-            ports: Some(service_ports(ports::client_ports())),
+            ports: Some(service_ports(ports::client_ports(cluster))),
             // Keeps the client address, which loadBalancerSourceRanges and audit logs need.
             external_traffic_policy: Some("Local".to_string()),
             session_affinity: Some("None".to_string()),

@@ -22,7 +22,7 @@ use neo4j_aks_model::validated::{AntiAffinity, Resolver};
 use neo4j_aks_model::{ValidatedCluster, api};
 
 use crate::pod::{NEO4J_UID, env};
-use crate::{config, labels, meta, neo4j_conf, pod, ports, seed};
+use crate::{config, labels, meta, neo4j_conf, pod, ports, seed, tls};
 
 pub const DATA_VOLUME: &str = "data";
 const CONF_VOLUME: &str = "conf";
@@ -249,6 +249,7 @@ fn member_volumes(cluster: &ValidatedCluster) -> Vec<Volume> {
         ..Volume::default()
     }));
     volumes.extend(seed::volumes(cluster));
+    volumes.extend(tls::volumes(cluster));
     volumes
 }
 
@@ -387,6 +388,7 @@ fn neo4j_container(cluster: &ValidatedCluster) -> Container {
                 ..VolumeMount::default()
             }))
             .chain(seed::neo4j_mount(cluster))
+            .chain(tls::mounts(cluster))
             .collect(),
         ),
         ..Container::default()
@@ -417,11 +419,18 @@ fn readiness(cluster: &ValidatedCluster) -> Probe {
     } else {
         "/"
     };
+    // The kubelet does not verify the certificate of an HTTPS probe, so the generated CA need
+    // not be known to it.
+    let (port, scheme) = if ports::https(cluster) {
+        ("https", "HTTPS")
+    } else {
+        ("http", "HTTP")
+    };
     Probe {
         http_get: Some(HTTPGetAction {
             path: Some(path.to_string()),
-            port: IntOrString::String("http".to_string()),
-            scheme: Some("HTTP".to_string()),
+            port: IntOrString::String(port.to_string()),
+            scheme: Some(scheme.to_string()),
             ..HTTPGetAction::default()
         }),
         period_seconds: Some(10),

@@ -4,6 +4,8 @@
 pub const APPLY: &str = "neo4j-aks";
 /// The one write of the generated admin password (not forced: never overwrites).
 pub const PASSWORD: &str = "neo4j-aks-password";
+/// The generated TLS material in `<name>-tls` and `<name>-tls-ca` (forced: the operator owns it).
+pub const CERTIFICATES: &str = "neo4j-aks-certificates";
 /// The status subresource.
 pub const STATUS: &str = "neo4j-aks-status";
 /// The day-2 executor's own writes (replicas of a shrink, removing an annotation).

@@ -9,7 +9,7 @@ pub const RAFT: i32 = 7000;
 pub const ROUTING: i32 = 7688;
 pub const BOLT: i32 = 7687;
 pub const HTTP: i32 = 7474;
-/// Listens only with `server.https.enabled` (TLS, not rendered yet): not exposed until then.
+/// Listens only with `server.https.enabled` (`spec.tls` with the https scope), instead of HTTP.
 pub const HTTPS: i32 = 7473;
 pub const BACKUP: i32 = 6362;
 /// Listens only with `server.metrics.prometheus.enabled` (monitoring, not rendered yet).

@@ -99,8 +99,16 @@ pub fn managed_setting(name: &str) -> Option<&'static str> {
             "nothing: the root filesystem is read-only and Neo4j writes only to the data volume and the pod's scratch volumes (CSV metrics are off; metrics come from Prometheus)",
         );
     }
-    if name.starts_with("dbms.ssl.policy.") || name == "server.bolt.tls_level" {
-        return Some("spec.tls (in a later release)");
+    if name.starts_with("dbms.ssl.policy.")
+        || [
+            "server.bolt.tls_level",
+            "server.https.enabled",
+            "server.http.enabled",
+            "dbms.security.tls_reload_enabled",
+        ]
+        .contains(&name)
+    {
+        return Some("spec.tls");
     }
     if name.starts_with("server.metrics.prometheus.") {
         return Some("spec.monitoring (in a later release)");

@@ -13,6 +13,7 @@ mod resources;
 mod scheduling;
 mod service;
 mod storage;
+mod tls;
 
 use crate::problems::{Findings, Invalid};
 use crate::spec::Neo4jCluster;
@@ -32,6 +33,7 @@ use resources::{check_memory, check_resources};
 use scheduling::{check_anti_affinity, check_scheduling};
 use service::check_load_balancer;
 use storage::{check_deletion_policy, check_storage};
+use tls::{check_tls, check_tls_and_backup};
 
 pub use config::managed_setting;
 pub use dns::{is_dns_label, is_dns_subdomain, is_label_value, is_port_name, is_qualified_name};
@@ -150,6 +152,8 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         bootstrap.as_ref(),
         clustering.is_some(),
     );
+    let tls = check_tls(&mut f, spec, members, edition, load_balancer.as_ref());
+    check_tls_and_backup(&mut f, tls.as_ref(), backup.is_some());
     check_not_implemented(&mut f, spec);
 
     if !f.is_clean() {
@@ -196,6 +200,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         deletion_policy,
         backup,
         bootstrap,
+        tls,
         restart_requested_at,
         warnings: f.warnings,
     };

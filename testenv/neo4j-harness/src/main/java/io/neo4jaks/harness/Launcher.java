@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.neo4j.configuration.Config;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.connectors.HttpConnector;
@@ -15,6 +16,7 @@ import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.configuration.ssl.ClientAuth;
 import org.neo4j.configuration.ssl.SslPolicyConfig;
 import org.neo4j.configuration.ssl.SslPolicyScope;
+import org.neo4j.graphdb.config.Setting;
 import org.neo4j.harness.Neo4j;
 import org.neo4j.harness.Neo4jBuilder;
 import org.neo4j.harness.Neo4jBuilders;
@@ -59,10 +61,19 @@ public final class Launcher {
             .withConfig(HttpConnector.enabled, false)
             .withConfig(GraphDatabaseSettings.auth_enabled, true);
 
-    // Optional Bolt TLS (NEO4J_AKS_HARNESS_TLS_DIR with server.key (PKCS#8) and server.crt):
-    // encryption OPTIONAL, so the same port serves plain and TLS clients.
+    // Optional settings in neo4j.conf form (NEO4J_AKS_HARNESS_CONFIG): parsed and validated by
+    // Neo4j's own Config, then applied; they replace the built-in Bolt TLS below. The TLS tests
+    // start a second instance with the SSL policies neo4j-aks renders.
+    String configFile = System.getenv("NEO4J_AKS_HARNESS_CONFIG");
     String tlsDir = System.getenv("NEO4J_AKS_HARNESS_TLS_DIR");
-    if (tlsDir != null && !tlsDir.isEmpty()) {
+    if (configFile != null && !configFile.isEmpty()) {
+      Config config = Config.newBuilder().fromFile(Path.of(configFile)).build();
+      for (Setting<Object> setting : config.getDeclaredSettings().values()) {
+        if (config.isExplicitlySet(setting)) {
+          builder = builder.withConfig(setting, config.get(setting));
+        }
+      }
+    } else if (tlsDir != null && !tlsDir.isEmpty()) {
       Path dir = Path.of(tlsDir);
       Files.createDirectories(dir.resolve("trusted"));
       Files.createDirectories(dir.resolve("revoked"));

@@ -1,0 +1,274 @@
+//! TLS on the members: Neo4j's SSL policies for the scopes of `spec.tls`
+//! (security/ssl-framework.adoc), the files they read, and the names each member's certificate
+//! must carry.
+//!
+//! The operator keeps every member's key and certificate in one Secret, `<name>-tls`
+//! (`<pod>.key`, `<pod>.crt`, `ca.crt`), mounted whole: a member picks its own files through
+//! `$(POD_NAME)` in its policy paths, and a new member's files appear in the running pods
+//! without a change to the pod template (a scale-up restarts nobody). The CA's key lives only in
+//! `<name>-tls-ca`, which no pod mounts. Nothing here is mounted at `/ssl`: the official image
+//! replaces `$NEO4J_HOME/certificates` with a link to `/ssl` when that exists, which a read-only
+//! root file system refuses (docker-entrypoint.sh, 5.26 and 2025.x).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use k8s_openapi::api::core::v1::{
+    EmptyDirVolumeSource, KeyToPath, ProjectedVolumeSource, Secret, SecretProjection, Volume,
+    VolumeMount, VolumeProjection,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::validated::{Resolver, TlsScope};
+use neo4j_aks_model::version::ConfigDialect;
+
+use crate::meta;
+
+/// Where the Secret `<name>-tls` appears in the member's container.
+pub const CERTIFICATES_DIR: &str = "/certificates/current";
+/// Certificate revocation lists: none are issued, but Neo4j reads the directory.
+pub const REVOKED_DIR: &str = "/certificates/revoked";
+/// The CA certificate, alone in the directory Neo4j trusts.
+pub const TRUSTED_DIR: &str = "/certificates/current/trusted";
+/// Data key of the CA certificate in both Secrets.
+pub const CA_CERTIFICATE: &str = "ca.crt";
+/// Data key of the CA's private key in `<name>-tls-ca`.
+pub const CA_PRIVATE_KEY: &str = "ca.key";
+
+const VOLUME: &str = "tls";
+const REVOKED_VOLUME: &str = "tls-revoked";
+
+/// TLS 1.2 and 1.3 only, each with the cipher suites it may use: the manual asks for explicit
+/// ciphers when both versions are allowed (security/ssl-framework.adoc, `tls_versions`). The
+/// TLS 1.2 suites are the ECDSA ones because generated keys are ECDSA P-256; names are JSSE's
+/// standard names.
+const TLS_VERSIONS: &str = "TLSv1.2,TLSv1.3";
+const CIPHERS: &str = "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256,TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+
+pub fn secret_name(cluster: &ValidatedCluster) -> String {
+    format!("{}-tls", cluster.name)
+}
+
+pub fn ca_secret_name(cluster: &ValidatedCluster) -> String {
+    format!("{}-tls-ca", cluster.name)
+}
+
+/// Data keys of a member's certificate and private key in `<name>-tls`.
+pub fn member_keys(pod: &str) -> (String, String) {
+    (format!("{pod}.crt"), format!("{pod}.key"))
+}
+
+/// `neo4j.conf` lines every member shares.
+pub fn settings(cluster: &ValidatedCluster) -> Vec<(String, String)> {
+    let Some(tls) = &cluster.tls else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for scope in &tls.scopes {
+        let policy = |key: &str, value: &str| {
+            (
+                format!("dbms.ssl.policy.{}.{key}", scope.name()),
+                value.to_string(),
+            )
+        };
+        // Members authenticate each other with the CA (mutual TLS); a client of Bolt or HTTPS
+        // needs no certificate of its own.
+        let client_auth = match scope {
+            TlsScope::Cluster | TlsScope::Backup => "REQUIRE",
+            TlsScope::Bolt | TlsScope::Https => "NONE",
+        };
+        out.extend([
+            policy("enabled", "true"),
+            policy("base_directory", CERTIFICATES_DIR),
+            policy("trusted_dir", TRUSTED_DIR),
+            policy("revoked_dir", REVOKED_DIR),
+            policy("client_auth", client_auth),
+            policy("tls_versions", TLS_VERSIONS),
+            policy("ciphers", CIPHERS),
+        ]);
+    }
+    if tls.covers(TlsScope::Bolt) {
+        let level = if tls.bolt_required {
+            "REQUIRED"
+        } else {
+            "OPTIONAL"
+        };
+        out.push(("server.bolt.tls_level".into(), level.into()));
+    }
+    if tls.covers(TlsScope::Https) {
+        out.push(("server.https.enabled".into(), "true".into()));
+        out.push(("server.http.enabled".into(), "false".into()));
+    }
+    if cluster.version.dialect() == ConfigDialect::Calver2025 {
+        // Renewed certificates take effect through dbms.security.reloadTLS() without a restart
+        // (security/ssl-framework.adoc, "Certificate rotation"; the setting exists from 2025.x).
+        out.push(("dbms.security.tls_reload_enabled".into(), "true".into()));
+    }
+    out
+}
+
+/// Per-member lines: each member reads its own key and certificate.
+pub fn member_settings(cluster: &ValidatedCluster) -> Vec<(String, String)> {
+    let Some(tls) = &cluster.tls else {
+        return Vec::new();
+    };
+    let (certificate, key) = member_keys("$(POD_NAME)");
+    tls.scopes
+        .iter()
+        .flat_map(|scope| {
+            [
+                (
+                    format!("dbms.ssl.policy.{}.private_key", scope.name()),
+                    format!("{CERTIFICATES_DIR}/{key}"),
+                ),
+                (
+                    format!("dbms.ssl.policy.{}.public_certificate", scope.name()),
+                    format!("{CERTIFICATES_DIR}/{certificate}"),
+                ),
+            ]
+        })
+        .collect()
+}
+
+pub fn volumes(cluster: &ValidatedCluster) -> Vec<Volume> {
+    if cluster.tls.is_none() {
+        return Vec::new();
+    }
+    let secret = secret_name(cluster);
+    vec![
+        Volume {
+            name: VOLUME.into(),
+            projected: Some(ProjectedVolumeSource {
+                // Private keys: readable by the pod's fsGroup (the neo4j user), by nobody else.
+                default_mode: Some(0o440),
+                sources: Some(vec![
+                    // Every key of the Secret, so members added later find theirs.
+                    VolumeProjection {
+                        secret: Some(SecretProjection {
+                            name: secret.clone(),
+                            ..SecretProjection::default()
+                        }),
+                        ..VolumeProjection::default()
+                    },
+                    // Neo4j trusts every file in trusted_dir: only the CA goes there.
+                    VolumeProjection {
+                        secret: Some(SecretProjection {
+                            name: secret,
+                            items: Some(vec![KeyToPath {
+                                key: CA_CERTIFICATE.into(),
+                                path: format!("trusted/{CA_CERTIFICATE}"),
+                                ..KeyToPath::default()
+                            }]),
+                            ..SecretProjection::default()
+                        }),
+                        ..VolumeProjection::default()
+                    },
+                ]),
+            }),
+            ..Volume::default()
+        },
+        Volume {
+            name: REVOKED_VOLUME.into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity("1Mi".into())),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+    ]
+}
+
+pub fn mounts(cluster: &ValidatedCluster) -> Vec<VolumeMount> {
+    if cluster.tls.is_none() {
+        return Vec::new();
+    }
+    vec![
+        VolumeMount {
+            name: VOLUME.into(),
+            mount_path: CERTIFICATES_DIR.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+        VolumeMount {
+            name: REVOKED_VOLUME.into(),
+            mount_path: REVOKED_DIR.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+    ]
+}
+
+/// The two Secrets as neo4j-aks owns them: labels and type, no data. The keys are written by
+/// the operator's certificate step under its own field manager, so applying these never
+/// touches them.
+pub fn secrets(cluster: &ValidatedCluster) -> Vec<Secret> {
+    if cluster.tls.is_none() {
+        return Vec::new();
+    }
+    [secret_name(cluster), ca_secret_name(cluster)]
+        .into_iter()
+        .map(|name| Secret {
+            metadata: meta::namespaced(cluster, name),
+            type_: Some("Opaque".into()),
+            ..Secret::default()
+        })
+        .collect()
+}
+
+/// Every name a client or another member may use to reach member `ordinal`: through the
+/// headless Service (in every form a resolver search path completes), its discovery Service
+/// (K8S resolver), the headless and load balancer Services, `localhost` for tools run in the
+/// pod, and the names in `spec.tls.extraDnsNames`.
+pub fn member_dns_names(cluster: &ValidatedCluster, ordinal: i32) -> Vec<String> {
+    let Some(tls) = &cluster.tls else {
+        return Vec::new();
+    };
+    let ns = &cluster.namespace;
+    let domain = &cluster.cluster_domain;
+    let forms = |host: &str| {
+        vec![
+            host.to_string(),
+            format!("{host}.{ns}"),
+            format!("{host}.{ns}.svc"),
+            format!("{host}.{ns}.svc.{domain}"),
+        ]
+    };
+    let pod = cluster.pod_name(ordinal);
+    let headless = cluster.headless_service_name();
+    let mut names = forms(&format!("{pod}.{headless}"));
+    if cluster.resolver() == Some(Resolver::K8s) {
+        names.extend(forms(&cluster.discovery_service_name(ordinal)));
+    }
+    names.extend(forms(&headless));
+    if cluster.load_balancer.is_some() {
+        names.extend(forms(&cluster.load_balancer_name()));
+    }
+    names.push("localhost".into());
+    names.extend(tls.extra_dns_names.iter().cloned());
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    names
+}
+
+/// IP addresses on every member's certificate: loopback and `spec.tls.extraIpAddresses` (with
+/// the load balancer's static IP).
+pub fn ip_addresses(cluster: &ValidatedCluster) -> Vec<IpAddr> {
+    let Some(tls) = &cluster.tls else {
+        return Vec::new();
+    };
+    let mut ips = vec![IpAddr::from([127, 0, 0, 1])];
+    ips.extend(tls.extra_ip_addresses.iter().copied());
+    ips
+}
+
+/// What every member's certificate must say, by pod name: the input of the certificate step.
+pub fn wanted(cluster: &ValidatedCluster) -> BTreeMap<String, (Vec<String>, Vec<IpAddr>)> {
+    (0..cluster.members.rendered())
+        .map(|i| {
+            (
+                cluster.pod_name(i),
+                (member_dns_names(cluster, i), ip_addresses(cluster)),
+            )
+        })
+        .collect()
+}
