@@ -7,7 +7,6 @@ pub(super) fn check_not_implemented(f: &mut Findings, spec: &Neo4jClusterSpec) {
     for (path, toggle) in [
         ("spec.tls", &spec.tls),
         ("spec.monitoring", &spec.monitoring),
-        ("spec.networkPolicy", &spec.network_policy),
     ] {
         if let Some(FeatureToggle {
             enabled: Some(true),
