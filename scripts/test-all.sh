@@ -7,7 +7,8 @@
 #    missing piece, all at once, and stops the run);
 # 1. format and lint gates (cargo fmt --check, cargo clippy -D warnings);
 # 2. installs the Python manifest validators (kubernetes-validate, checkov) into a venv;
-# 3. builds (once, cached in ~/.cache/neo4j-aks) and starts the local Kubernetes control plane;
+# 3. builds (once, cached in ~/.cache/neo4j-aks) and starts the local Kubernetes control plane,
+#    and builds the network-policy analyzer (cyclonus) the NetworkPolicy tests run;
 # 4. starts Neo4j Community 5.26 in one JVM (neo4j-harness from Maven Central) for the Bolt tests
 #    and Azurite (the Azure Blob emulator, from npm) for the backup store tests;
 # 5. runs every Rust test with the validators, the control plane and Neo4j required, so a missing
@@ -45,6 +46,11 @@ testenv/testenv.sh up
 eval "$(testenv/testenv.sh env)"
 export KUBECONFIG
 
+step "network-policy analyzer (cyclonus)"
+analyzer_env=$(testenv/netpol-analyzer.sh env)
+eval "$analyzer_env"
+export NEO4J_AKS_NETPOL_ANALYZER
+
 step "Neo4j Community 5.26 (neo4j-harness, Bolt on loopback)"
 # An assignment, so a failed start fails the run (eval of an empty string would not).
 # One JVM start (once, in five runs here) hung without opening Bolt and left no log behind;
@@ -62,7 +68,7 @@ export NEO4J_AKS_TEST_AZURITE
 step "tests"
 # Snapshots never update themselves in a test run; a changed render must be reviewed.
 export INSTA_UPDATE=no
-export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1 NEO4J_AKS_REQUIRE_AZURITE=1
+export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1 NEO4J_AKS_REQUIRE_AZURITE=1 NEO4J_AKS_REQUIRE_NETPOL_ANALYZER=1
 cargo test --workspace --all-targets --locked
 
 printf '\ntest-all: finished in %ss\n' "$(( $(date +%s) - started ))"

@@ -151,9 +151,11 @@ pub struct Neo4jClusterSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<FeatureToggle>,
 
-    /// NetworkPolicy isolating the members (not implemented yet: enabling it is an error).
+    /// NetworkPolicies that isolate the members and the backup Jobs: everything not listed is
+    /// denied, in and out. On unless `enabled: false`, also when the section is absent
+    /// (docs/security/network-policy.md).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub network_policy: Option<FeatureToggle>,
+    pub network_policy: Option<NetworkPolicySpec>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -375,6 +377,49 @@ pub struct TlsSpec {
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct NetworkPolicySpec {
+    /// Render the NetworkPolicies. Default true, also when the section is absent; `false` renders
+    /// none (and removes them from a running cluster).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Who may open Bolt (7687) and HTTP (7474) on the members, and HTTPS (7473) once TLS serves
+    /// it. Default: pods in the cluster's own namespace, and the addresses the load balancer
+    /// admits (`loadBalancerSourceRanges`, or any address when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<NetworkPolicyPeers>,
+    /// Who may scrape the metrics port (2004), rendered only while the members expose it
+    /// (`spec.monitoring`). Default: the namespaces `monitoring` and `kube-system` (AKS's managed
+    /// Prometheus), no addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<NetworkPolicyPeers>,
+    /// Namespace of the neo4j-aks operator, whose pods open Bolt to the members. Default
+    /// `neo4j-aks-system`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_namespace: Option<String>,
+    /// Where the members' K8S discovery resolver reaches the Kubernetes API server (a
+    /// NetworkPolicy cannot name it). Used only with `discovery.resolverType: K8S`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<ApiServerEndpoint>,
+    /// Where the backup Jobs (and members seeding from a backup) reach Azure Blob Storage and
+    /// Entra ID on port 443. Default: any address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub azure_storage: Option<EgressCidrs>,
+}
+
+/// Sources allowed in: pods of the named namespaces, and addresses in the CIDRs.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicyPeers {
+    /// Namespace names (DNS-1123 labels); every pod in them is allowed. `[]` allows none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<String>>,
+    /// IPv4 or IPv6 CIDRs (`203.0.113.0/24`, `2001:db8::/48`) without host bits. `[]` allows none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidrs: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct GeneratedTlsSpec {
     /// Days a member certificate is valid. Default 90.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -385,6 +430,26 @@ pub struct GeneratedTlsSpec {
     /// Days the CA is valid. Default 3650.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_days: Option<u32>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiServerEndpoint {
+    /// The API server's addresses as CIDRs: what the `default/kubernetes` Service's endpoints
+    /// list. Default `0.0.0.0/0` (any address on the port below).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidrs: Option<Vec<String>>,
+    /// Port of those endpoints. Default 443 (AKS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EgressCidrs {
+    /// Destination CIDRs. Default `0.0.0.0/0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidrs: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -41,6 +41,8 @@ pub struct ValidatedCluster {
     pub bootstrap: Option<Bootstrap>,
     /// `None` when `spec.tls.enabled` is not true.
     pub tls: Option<Tls>,
+    /// `spec.networkPolicy`; `None` only when `enabled: false`.
+    pub network_policy: Option<NetworkPolicy>,
     /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
@@ -338,6 +340,36 @@ pub struct Bootstrap {
     pub seed_size_gi: i32,
 }
 
+/// `spec.networkPolicy` with every default applied. CIDRs are in canonical form
+/// (`10.0.0.0/8`, `2001:db8::/48`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    /// May open the client ports (Bolt, HTTP, HTTPS).
+    pub clients: Peers,
+    /// May scrape the metrics port, while the members expose one.
+    pub metrics: Peers,
+    /// The operator's namespace (its pods open Bolt).
+    pub operator_namespace: String,
+    /// The K8S resolver's way to the API server.
+    pub api_server_cidrs: Vec<String>,
+    pub api_server_port: i32,
+    /// Azure Blob Storage and Entra ID, port 443.
+    pub azure_storage_cidrs: Vec<String>,
+}
+
+/// Pods of these namespaces and addresses in these CIDRs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Peers {
+    pub namespaces: Vec<String>,
+    pub cidrs: Vec<String>,
+}
+
+impl Peers {
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty() && self.cidrs.is_empty()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackupCredential {
     /// Entra Workload ID: the backup ServiceAccount is annotated with this client ID.
@@ -395,6 +427,16 @@ impl ValidatedCluster {
     }
     pub fn backup_service_account_name(&self) -> String {
         format!("{}-backup", self.name)
+    }
+    /// The NetworkPolicies of the members, the backup pods and the verification pods.
+    pub fn members_network_policy_name(&self) -> String {
+        format!("{}-members", self.name)
+    }
+    pub fn backup_network_policy_name(&self) -> String {
+        format!("{}-backup", self.name)
+    }
+    pub fn verification_network_policy_name(&self) -> String {
+        format!("{}-backup-verification", self.name)
     }
     pub fn pdb_name(&self) -> String {
         format!("{}-pdb", self.name)

@@ -369,3 +369,63 @@ fn backups_into_the_restored_clusters_chains_are_a_warning() {
     let separate = validate(&cluster(&format!("{other}{backup}"), 3)).expect("valid");
     assert!(!separate.warnings.iter().any(|w| w.path == "spec.backup"));
 }
+
+#[test]
+fn network_policies_are_on_by_default_and_follow_the_load_balancer() {
+    let v = validate(&cluster("", 3)).expect("valid");
+    let np = v.network_policy.as_ref().expect("on without the section");
+    assert_eq!(np.clients.namespaces, ["neo4j"]);
+    // A load balancer without source ranges admits any address; so does the policy.
+    assert_eq!(np.clients.cidrs, ["0.0.0.0/0"]);
+    assert_eq!(np.metrics.namespaces, ["monitoring", "kube-system"]);
+    assert!(np.metrics.cidrs.is_empty());
+    assert_eq!(np.operator_namespace, "neo4j-aks-system");
+    assert_eq!(
+        (np.api_server_cidrs.as_slice(), np.api_server_port),
+        (&["0.0.0.0/0".to_string()][..], 443)
+    );
+    assert_eq!(np.azure_storage_cidrs, ["0.0.0.0/0"]);
+    assert!(
+        v.warnings
+            .iter()
+            .any(|w| w.path == "spec.networkPolicy.apiServer.cidrs"),
+        "the K8S resolver's open API egress is flagged"
+    );
+
+    let ranged = validate(&cluster(
+        "  service:\n    loadBalancer:\n      loadBalancerSourceRanges: [\"203.0.113.7/24\", \"2001:db8::/48\"]\n",
+        3,
+    ))
+    .expect("valid");
+    assert_eq!(
+        ranged.network_policy.expect("on").clients.cidrs,
+        ["203.0.113.0/24", "2001:db8::/48"]
+    );
+
+    let no_lb = validate(&cluster(
+        "  service:\n    loadBalancer:\n      enabled: false\n",
+        3,
+    ))
+    .expect("valid");
+    assert!(no_lb.network_policy.expect("on").clients.cidrs.is_empty());
+
+    let explicit = validate(&cluster(
+        "  discovery:\n    resolverType: SRV\n  networkPolicy:\n    clients:\n      namespaces: []\n      cidrs: [\"10.20.0.0/16\", \"10.20.0.0/16\"]\n    apiServer:\n      cidrs: [\"52.160.10.1/32\"]\n      port: 6443\n",
+        3,
+    ))
+    .expect("valid");
+    let np = explicit.network_policy.as_ref().expect("on");
+    assert!(np.clients.namespaces.is_empty(), "[] means none");
+    assert_eq!(np.clients.cidrs, ["10.20.0.0/16"], "duplicates dropped");
+    assert_eq!(np.api_server_port, 6443);
+    assert!(
+        !explicit
+            .warnings
+            .iter()
+            .any(|w| w.path.starts_with("spec.networkPolicy")),
+        "nothing to flag"
+    );
+
+    let off = validate(&cluster("  networkPolicy:\n    enabled: false\n", 3)).expect("valid");
+    assert!(off.network_policy.is_none());
+}

@@ -20,8 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use neo4j_aks_render::Kind;
 use serde::Serialize;
 
-pub const NAMESPACE: &str = "neo4j-aks-system";
-pub const NAME: &str = "neo4j-aks-operator";
+pub use neo4j_aks_model::api::network::{OPERATOR_NAME as NAME, OPERATOR_NAMESPACE as NAMESPACE};
 pub const METRICS_PORT: i32 = 8080;
 /// The operator image; built from this repository's `neo4j-aks` binary.
 pub const IMAGE: &str = concat!("ghcr.io/neo4j-aks/neo4j-aks:", env!("CARGO_PKG_VERSION"));

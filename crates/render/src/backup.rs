@@ -104,6 +104,18 @@ fn service_account(cluster: &ValidatedCluster, backup: &Backup) -> ServiceAccoun
     }
 }
 
+/// The labels that pick the pods of one backup CronJob (`component`: [`BACKUP_COMPONENT`] or
+/// [`VERIFICATION_COMPONENT`]); every one of them is in [`pod_labels`].
+pub fn pod_selector(cluster: &ValidatedCluster, component: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (api::labels::NAME.into(), BACKUP_APP.into()),
+        (api::labels::INSTANCE.into(), cluster.name.clone()),
+        (api::labels::COMPONENT.into(), component.into()),
+    ])
+}
+
+const BACKUP_APP: &str = "neo4j-aks-backup";
+
 /// Labels of the backup pods. Deliberately not the members' selector labels: the cluster's
 /// Services and PodDisruptionBudget must never pick a backup pod.
 pub fn pod_labels(
@@ -112,9 +124,7 @@ pub fn pod_labels(
     component: &str,
 ) -> BTreeMap<String, String> {
     let mut labels = cluster.labels.clone();
-    labels.insert(api::labels::NAME.into(), "neo4j-aks-backup".into());
-    labels.insert(api::labels::INSTANCE.into(), cluster.name.clone());
-    labels.insert(api::labels::COMPONENT.into(), component.into());
+    labels.extend(pod_selector(cluster, component));
     labels.insert(api::labels::MANAGED_BY.into(), labels::MANAGED_BY.into());
     labels.insert(labels::CLUSTER_LABEL.into(), cluster.name.clone());
     if matches!(

@@ -7,6 +7,7 @@
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::api::storage::v1::StorageClass;
@@ -103,6 +104,8 @@ kinds! {
         "The neo4j.conf ConfigMap: applied, watched, deleted when no longer rendered";
     Service(Service), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
         "Headless, load-balancer and per-member discovery Services: applied, watched, deleted when no longer rendered (resolver change, scale-down); get/list/watch is also what the K8S resolver Role grants, which RBAC requires the operator to hold";
+    NetworkPolicy(NetworkPolicy), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
+        "The members' and backup Jobs' NetworkPolicies (spec.networkPolicy): applied, watched, deleted when the policy or backups are turned off";
     StatefulSet(StatefulSet), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
         "The members' StatefulSet: applied (server-side apply creates it: create + patch), watched, replicas lowered by the day-2 executor after a server was dropped (patch); delete is orphan clean-up";
     PodDisruptionBudget(PodDisruptionBudget), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],

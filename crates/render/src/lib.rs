@@ -10,6 +10,7 @@ pub mod kinds;
 pub mod labels;
 pub mod meta;
 pub mod neo4j_conf;
+pub mod network_policy;
 pub mod output;
 pub mod pdb;
 pub mod pod;
@@ -47,8 +48,8 @@ pub fn render(cluster: &Neo4jCluster) -> Result<Rendered, Invalid> {
 }
 
 /// Builds every object of a validated cluster, in apply order: storage, identity, config,
-/// services, then the StatefulSet that uses them, then its disruption budget, then the backup
-/// ServiceAccount and CronJobs.
+/// services, the NetworkPolicies, then the StatefulSet that uses them, then its disruption budget,
+/// then the backup ServiceAccount and CronJobs.
 pub fn build(cluster: ValidatedCluster) -> Rendered {
     let mut objects = Vec::new();
     if let Some(class) = storage_class::build(&cluster) {
@@ -75,6 +76,12 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
     if let Some(lb) = services::load_balancer(&cluster) {
         objects.push(Object::Service(lb));
     }
+    // Before the pods they isolate, so no pod starts unprotected.
+    objects.extend(
+        network_policy::build(&cluster)
+            .into_iter()
+            .map(Object::NetworkPolicy),
+    );
     objects.push(Object::StatefulSet(statefulset::build(&cluster, &digest)));
     if let Some(pdb) = pdb::build(&cluster) {
         objects.push(Object::PodDisruptionBudget(pdb));

@@ -4,10 +4,7 @@ use crate::problems::Findings;
 use crate::spec::{FeatureToggle, Neo4jClusterSpec};
 
 pub(super) fn check_not_implemented(f: &mut Findings, spec: &Neo4jClusterSpec) {
-    for (path, toggle) in [
-        ("spec.monitoring", &spec.monitoring),
-        ("spec.networkPolicy", &spec.network_policy),
-    ] {
+    for (path, toggle) in [("spec.monitoring", &spec.monitoring)] {
         if let Some(FeatureToggle {
             enabled: Some(true),
         }) = toggle

@@ -9,6 +9,7 @@ mod config;
 mod dns;
 mod features;
 mod identity;
+mod network_policy;
 mod resources;
 mod scheduling;
 mod service;
@@ -29,6 +30,7 @@ use identity::{
     check_annotations, check_image, check_labels, check_license, check_name, check_namespace,
     check_restart_request, check_version,
 };
+use network_policy::check_network_policy;
 use resources::{check_memory, check_resources};
 use scheduling::{check_anti_affinity, check_scheduling};
 use service::check_load_balancer;
@@ -154,6 +156,13 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     );
     let tls = check_tls(&mut f, spec, members, edition, load_balancer.as_ref());
     check_tls_and_backup(&mut f, tls.as_ref(), backup.is_some());
+    let network_policy = check_network_policy(
+        &mut f,
+        spec.network_policy.as_ref(),
+        &namespace,
+        load_balancer.as_ref(),
+        clustering.as_ref().map(|c| c.resolver),
+    );
     check_not_implemented(&mut f, spec);
 
     if !f.is_clean() {
@@ -201,6 +210,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         backup,
         bootstrap,
         tls,
+        network_policy,
         restart_requested_at,
         warnings: f.warnings,
     };

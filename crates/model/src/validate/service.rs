@@ -84,13 +84,7 @@ pub(super) fn check_load_balancer(
     })
 }
 
+/// A CIDR as the load balancer takes it: host bits are allowed (the cloud provider masks them).
 pub(super) fn is_cidr(s: &str) -> bool {
-    let Some((ip, prefix)) = s.split_once('/') else {
-        return false;
-    };
-    match (ip.parse::<IpAddr>(), prefix.parse::<u8>()) {
-        (Ok(IpAddr::V4(_)), Ok(p)) => p <= 32,
-        (Ok(IpAddr::V6(_)), Ok(p)) => p <= 128,
-        _ => false,
-    }
+    s.parse::<ipnet::IpNet>().is_ok()
 }
