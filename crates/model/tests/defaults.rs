@@ -173,7 +173,7 @@ fn even_member_counts_warn_but_pass() {
 #[test]
 fn config_names_are_checked_against_the_target_line() {
     let ok = cluster(
-        "  config:\n    dbms.security.tls_reload_enabled: \"true\"\n",
+        "  config:\n    dbms.cypher.transactions.default_subquery_retry_timeout: 30s\n",
         3,
     );
     assert!(
