@@ -381,6 +381,53 @@ mod tests {
         );
     }
 
+    /// Every pod template the renderer produces is selected by exactly one of the policies, and
+    /// that policy names both directions: a new kind of pod without a policy fails here.
+    #[test]
+    fn every_rendered_pod_is_isolated_by_exactly_one_policy() {
+        let specs = [
+            "",
+            "  discovery:\n    resolverType: SRV\n",
+            "  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n",
+            "  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: key\n      databases: [neo4j]\n",
+        ];
+        for extra in specs {
+            let rendered = crate::build(cluster(extra));
+            let values = rendered.to_json_values();
+            let policies: Vec<&serde_json::Value> = values
+                .iter()
+                .filter(|v| v["kind"] == "NetworkPolicy")
+                .collect();
+            let templates: Vec<&serde_json::Value> = values
+                .iter()
+                .filter_map(|v| match v["kind"].as_str() {
+                    Some("StatefulSet") => Some(&v["spec"]["template"]),
+                    Some("CronJob") => Some(&v["spec"]["jobTemplate"]["spec"]["template"]),
+                    _ => None,
+                })
+                .collect();
+            assert!(!templates.is_empty());
+            for template in templates {
+                let labels = &template["metadata"]["labels"];
+                let selecting: Vec<&&serde_json::Value> = policies
+                    .iter()
+                    .filter(|p| {
+                        p["spec"]["podSelector"]["matchLabels"]
+                            .as_object()
+                            .expect("selects by labels")
+                            .iter()
+                            .all(|(k, v)| &labels[k] == v)
+                    })
+                    .collect();
+                assert_eq!(selecting.len(), 1, "{extra}: {labels}");
+                assert_eq!(
+                    selecting[0]["spec"]["policyTypes"],
+                    serde_json::json!(["Ingress", "Egress"])
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_policy_names_both_directions() {
         let c = cluster(
