@@ -303,10 +303,16 @@ pub fn manifests() -> Result<String, String> {
         }
         out.push_str(&yaml);
     };
+    let mut namespace = meta(NAMESPACE, None);
+    namespace.labels.get_or_insert_with(BTreeMap::new).extend(
+        neo4j_aks_model::api::labels::POD_SECURITY_RESTRICTED
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     doc(
-        "The operator's namespace.",
+        "The operator's namespace; Pod Security admission enforces `restricted` in it\n(docs/security/pod-security.md).",
         to_yaml(&Namespace {
-            metadata: meta(NAMESPACE, None),
+            metadata: namespace,
             ..Namespace::default()
         })?,
     );

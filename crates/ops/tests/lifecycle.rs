@@ -658,6 +658,7 @@ async fn operator_killed_mid_reconcile_converges_after_restart_without_duplicate
         "Service/db-2-discovery",
         "Service/db-headless",
         "Service/db-lb",
+        "NetworkPolicy/db-members",
         "StatefulSet/db",
         "PodDisruptionBudget/db-pdb",
     ];

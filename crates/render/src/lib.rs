@@ -76,13 +76,15 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
     if let Some(lb) = services::load_balancer(&cluster) {
         objects.push(Object::Service(lb));
     }
-    // Before the pods they isolate, so no pod starts unprotected.
+    // Before the pods they isolate, so no pod starts unprotected; their rules follow the ports
+    // the members' container declares.
+    let members = statefulset::build(&cluster, &digest);
     objects.extend(
-        network_policy::build(&cluster)
+        network_policy::build_for(&cluster, &members)
             .into_iter()
             .map(Object::NetworkPolicy),
     );
-    objects.push(Object::StatefulSet(statefulset::build(&cluster, &digest)));
+    objects.push(Object::StatefulSet(members));
     if let Some(pdb) = pdb::build(&cluster) {
         objects.push(Object::PodDisruptionBudget(pdb));
     }

@@ -11,12 +11,13 @@
 //! - `<name>-backup-verification`: in, nothing; out, DNS and Azure Blob (its throw-away server
 //!   listens on loopback, which no policy filters).
 //!
-//! Which rule a port gets follows from the ports the members' container declares
-//! ([`ports::member_ports`]): a port the members do not listen on gets no rule, and a port a later
+//! Which rule a port gets follows from the ports the rendered members' Neo4j container declares
+//! ([`declared_ports`]): a port the members do not listen on gets no rule, and a port a later
 //! feature adds (HTTPS with TLS, metrics with monitoring) gets its rule without a change here.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
@@ -47,7 +48,26 @@ pub const BACKUP_JOB_PORTS: [i32; 2] = [ports::BACKUP, ports::BOLT];
 
 /// Every policy of the cluster, in apply order; none when `spec.networkPolicy.enabled: false`.
 pub fn build(cluster: &ValidatedCluster) -> Vec<NetworkPolicy> {
-    build_for_ports(cluster, &ports::member_ports(cluster))
+    build_for(cluster, &crate::statefulset::build(cluster, ""))
+}
+
+/// [`build`] for the members the rendered StatefulSet runs: the ports its Neo4j container
+/// declares decide which rules exist.
+pub fn build_for(cluster: &ValidatedCluster, members: &StatefulSet) -> Vec<NetworkPolicy> {
+    build_for_ports(cluster, &declared_ports(members))
+}
+
+/// `(name, port)` of every port the members' Neo4j container declares.
+pub fn declared_ports(members: &StatefulSet) -> Vec<(String, i32)> {
+    members
+        .spec
+        .iter()
+        .filter_map(|s| s.template.spec.as_ref())
+        .flat_map(|pod| &pod.containers)
+        .filter(|c| c.name == neo4j_aks_model::api::containers::NEO4J)
+        .flat_map(|c| c.ports.iter().flatten())
+        .map(|p| (p.name.clone().unwrap_or_default(), p.container_port))
+        .collect()
 }
 
 /// [`build`] for members that declare `member_ports`.
@@ -349,6 +369,34 @@ mod tests {
     }
 
     #[test]
+    fn the_rules_follow_the_ports_the_rendered_container_declares() {
+        let c = cluster("");
+        let members = crate::statefulset::build(&c, "");
+        assert_eq!(declared_ports(&members), ports::member_ports(&c));
+        // A container that declares the metrics port gets the metrics rule.
+        let mut with_metrics = members.clone();
+        if let Some(pod) = with_metrics
+            .spec
+            .as_mut()
+            .and_then(|s| s.template.spec.as_mut())
+        {
+            pod.containers[0].ports.get_or_insert_with(Vec::new).push(
+                k8s_openapi::api::core::v1::ContainerPort {
+                    name: Some("metrics".into()),
+                    container_port: ports::METRICS,
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                },
+            );
+        }
+        assert!(
+            ingress_of(&build_for(&c, &with_metrics)[0])
+                .iter()
+                .any(|r| rule_ports(r) == [ports::METRICS])
+        );
+    }
+
+    #[test]
     fn https_joins_the_client_rule_when_the_members_declare_it() {
         let c = cluster("");
         let mut with_tls = ports::member_ports(&c);
@@ -379,6 +427,53 @@ mod tests {
                 .iter()
                 .all(|r| !rule_ports(r).contains(&ports::RAFT))
         );
+    }
+
+    /// Every pod template the renderer produces is selected by exactly one of the policies, and
+    /// that policy names both directions: a new kind of pod without a policy fails here.
+    #[test]
+    fn every_rendered_pod_is_isolated_by_exactly_one_policy() {
+        let specs = [
+            "",
+            "  discovery:\n    resolverType: SRV\n",
+            "  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n",
+            "  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        accountKeySecretRef:\n          name: key\n      databases: [neo4j]\n",
+        ];
+        for extra in specs {
+            let rendered = crate::build(cluster(extra));
+            let values = rendered.to_json_values();
+            let policies: Vec<&serde_json::Value> = values
+                .iter()
+                .filter(|v| v["kind"] == "NetworkPolicy")
+                .collect();
+            let templates: Vec<&serde_json::Value> = values
+                .iter()
+                .filter_map(|v| match v["kind"].as_str() {
+                    Some("StatefulSet") => Some(&v["spec"]["template"]),
+                    Some("CronJob") => Some(&v["spec"]["jobTemplate"]["spec"]["template"]),
+                    _ => None,
+                })
+                .collect();
+            assert!(!templates.is_empty());
+            for template in templates {
+                let labels = &template["metadata"]["labels"];
+                let selecting: Vec<&&serde_json::Value> = policies
+                    .iter()
+                    .filter(|p| {
+                        p["spec"]["podSelector"]["matchLabels"]
+                            .as_object()
+                            .expect("selects by labels")
+                            .iter()
+                            .all(|(k, v)| &labels[k] == v)
+                    })
+                    .collect();
+                assert_eq!(selecting.len(), 1, "{extra}: {labels}");
+                assert_eq!(
+                    selecting[0]["spec"]["policyTypes"],
+                    serde_json::json!(["Ingress", "Egress"])
+                );
+            }
+        }
     }
 
     #[test]

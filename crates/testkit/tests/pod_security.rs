@@ -29,15 +29,9 @@ const EXAMPLES: [&str; 6] = [
     "cluster-3-restore.yaml",
 ];
 
-/// The namespace labels that make `restricted` the enforced, warned and audited level.
-pub const RESTRICTED: [(&str, &str); 6] = [
-    ("pod-security.kubernetes.io/enforce", "restricted"),
-    ("pod-security.kubernetes.io/enforce-version", "latest"),
-    ("pod-security.kubernetes.io/warn", "restricted"),
-    ("pod-security.kubernetes.io/warn-version", "latest"),
-    ("pod-security.kubernetes.io/audit", "restricted"),
-    ("pod-security.kubernetes.io/audit-version", "latest"),
-];
+// The namespace labels that make `restricted` the enforced, warned and audited level (the
+// operator's namespace carries the same).
+use neo4j_aks_model::api::labels::POD_SECURITY_RESTRICTED as RESTRICTED;
 
 #[tokio::test]
 async fn every_rendered_pod_and_the_operator_pass_restricted_pod_security() {
@@ -87,7 +81,13 @@ async fn every_rendered_pod_and_the_operator_pass_restricted_pod_security() {
             }
         }
     }
-    let operator = operator_deployment(ns.name());
+    let (operator_namespace, operator) = operator_manifests(ns.name());
+    for (key, value) in RESTRICTED {
+        assert_eq!(
+            operator_namespace["metadata"]["labels"][key], value,
+            "deploy/operator/operator.yaml: the operator's namespace enforces restricted"
+        );
+    }
     env.apply(&json!({
         "apiVersion": "v1", "kind": "ServiceAccount",
         "metadata": {"name": operator["spec"]["template"]["spec"]["serviceAccountName"], "namespace": ns.name()},
@@ -120,18 +120,26 @@ async fn every_rendered_pod_and_the_operator_pass_restricted_pod_security() {
     );
 }
 
-/// The operator's Deployment as committed, moved into the test namespace.
-fn operator_deployment(ns: &str) -> Value {
+/// The operator's Namespace and Deployment as committed, the Deployment moved into the test
+/// namespace.
+fn operator_manifests(ns: &str) -> (Value, Value) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../deploy/operator/operator.yaml");
     let text = std::fs::read_to_string(&path).expect("deploy/operator/operator.yaml");
-    let mut deployment = text
+    let documents: Vec<Value> = text
         .split("\n---\n")
         .filter_map(|d| serde_saphyr::from_str::<Value>(d).ok())
-        .find(|d| d["kind"] == "Deployment")
-        .expect("operator.yaml has a Deployment");
+        .collect();
+    let find = |kind: &str| {
+        documents
+            .iter()
+            .find(|d| d["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("operator.yaml has no {kind}"))
+    };
+    let mut deployment = find("Deployment");
     deployment["metadata"]["namespace"] = json!(ns);
-    deployment
+    (find("Namespace"), deployment)
 }
 
 /// The Pod a controller would create from the workload's template: its metadata and spec, and

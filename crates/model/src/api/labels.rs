@@ -26,3 +26,11 @@ pub const HOSTNAME: &str = "kubernetes.io/hostname";
 pub const WORKLOAD_IDENTITY_USE: &str = "azure.workload.identity/use";
 /// Label keys users may not set on a Neo4jCluster: neo4j-aks sets them itself.
 pub const RESERVED_PREFIXES: [&str; 4] = [NAME, INSTANCE, MANAGED_BY, "neo4j-aks.io/"];
+/// Namespace labels under which Pod Security admission enforces, warns about and audits the
+/// `restricted` level (its latest version, the default): every pod neo4j-aks renders meets it
+/// (docs/security/pod-security.md), and the operator's own namespace carries them.
+pub const POD_SECURITY_RESTRICTED: [(&str, &str); 3] = [
+    ("pod-security.kubernetes.io/enforce", "restricted"),
+    ("pod-security.kubernetes.io/warn", "restricted"),
+    ("pod-security.kubernetes.io/audit", "restricted"),
+];
