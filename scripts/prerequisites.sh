@@ -22,7 +22,7 @@ else
 	need "cargo (Rust >= 1.89)" "install Rust 1.89 or newer with rustup"
 fi
 
-# Go builds the Kubernetes control plane, etcd, kwok and CoreDNS (testenv/gomod/*/go.mod ask
+# Go builds the Kubernetes control plane, etcd, kwok, CoreDNS and promtool (testenv/gomod/*/go.mod ask
 # for 1.26).
 if command -v go >/dev/null 2>&1; then
 	have=$(go env GOVERSION 2>/dev/null | sed 's/^go//')

@@ -38,6 +38,8 @@ pub struct ValidatedCluster {
     pub backup: Option<Backup>,
     /// `spec.bootstrap.fromBackup`: the databases a new cluster is seeded with.
     pub bootstrap: Option<Bootstrap>,
+    /// Prometheus metrics and alerts; `None` when `spec.monitoring.enabled` is not true.
+    pub monitoring: Option<Monitoring>,
     /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
@@ -270,6 +272,25 @@ pub struct BlobLocation {
     pub credential: BackupCredential,
 }
 
+/// `spec.monitoring` with every default applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Monitoring {
+    /// A Prometheus duration (`60s`).
+    pub interval: String,
+    pub kind: MonitorKind,
+    /// Render the cluster's PrometheusRule.
+    pub rules: bool,
+    /// Extra labels on the scrape object and the PrometheusRule.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Which prometheus-operator object scrapes the members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitorKind {
+    ServiceMonitor,
+    PodMonitor,
+}
+
 /// `spec.bootstrap.fromBackup` with every default applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bootstrap {
@@ -341,6 +362,13 @@ impl ValidatedCluster {
     }
     pub fn backup_service_account_name(&self) -> String {
         format!("{}-backup", self.name)
+    }
+    /// The ServiceMonitor or PodMonitor.
+    pub fn monitor_name(&self) -> String {
+        format!("{}-metrics", self.name)
+    }
+    pub fn prometheus_rule_name(&self) -> String {
+        format!("{}-alerts", self.name)
     }
     pub fn pdb_name(&self) -> String {
         format!("{}-pdb", self.name)

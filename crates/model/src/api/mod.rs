@@ -9,4 +9,5 @@ pub mod containers;
 pub mod labels;
 pub mod managers;
 pub mod members;
+pub mod metrics;
 pub mod ports;

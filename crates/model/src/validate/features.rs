@@ -6,7 +6,6 @@ use crate::spec::{FeatureToggle, Neo4jClusterSpec};
 pub(super) fn check_not_implemented(f: &mut Findings, spec: &Neo4jClusterSpec) {
     for (path, toggle) in [
         ("spec.tls", &spec.tls),
-        ("spec.monitoring", &spec.monitoring),
         ("spec.networkPolicy", &spec.network_policy),
     ] {
         if let Some(FeatureToggle {

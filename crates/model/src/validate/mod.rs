@@ -9,6 +9,7 @@ mod config;
 mod dns;
 mod features;
 mod identity;
+mod monitoring;
 mod resources;
 mod scheduling;
 mod service;
@@ -28,6 +29,7 @@ use identity::{
     check_annotations, check_image, check_labels, check_license, check_name, check_namespace,
     check_restart_request, check_version,
 };
+use monitoring::check_monitoring;
 use resources::{check_memory, check_resources};
 use scheduling::{check_anti_affinity, check_scheduling};
 use service::check_load_balancer;
@@ -35,6 +37,7 @@ use storage::{check_deletion_policy, check_storage};
 
 pub use config::managed_setting;
 pub use dns::{is_dns_label, is_dns_subdomain, is_label_value, is_port_name, is_qualified_name};
+pub use monitoring::{DEFAULT_SCRAPE_INTERVAL, duration_seconds};
 pub use resources::show_bytes;
 pub use storage::default_storage_class;
 
@@ -150,6 +153,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         bootstrap.as_ref(),
         clustering.is_some(),
     );
+    let monitoring = check_monitoring(&mut f, spec, edition);
     check_not_implemented(&mut f, spec);
 
     if !f.is_clean() {
@@ -196,6 +200,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         deletion_policy,
         backup,
         bootstrap,
+        monitoring,
         restart_requested_at,
         warnings: f.warnings,
     };
