@@ -333,6 +333,14 @@ mod tests {
                 ..BackupStatus::default()
             },
         );
+        metrics.backup.record(
+            "db",
+            "verified",
+            &BackupStatus {
+                last_verification: Some(run("Succeeded")),
+                ..BackupStatus::default()
+            },
+        );
         let text = metrics.encode();
         for name in names::ALL {
             assert!(
