@@ -330,7 +330,6 @@ mod tests {
                 last_backup: Some(run("Succeeded")),
                 last_successful_backup: Some(run("Succeeded")),
                 last_verification: Some(run("Failed")),
-                ..BackupStatus::default()
             },
         );
         metrics.backup.record(

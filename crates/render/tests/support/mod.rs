@@ -103,7 +103,7 @@ pub fn spec_strategy() -> impl Strategy<Value = Neo4jCluster> {
                             }),
                         }),
                         // Metrics are Enterprise only.
-                        monitoring: monitoring.filter(|_| !(community && !clustered)).map(
+                        monitoring: monitoring.filter(|_| !community || clustered).map(
                             |(pod_monitor, rules, interval)| {
                                 neo4j_aks_model::spec::MonitoringSpec {
                                     enabled: Some(true),
