@@ -10,6 +10,7 @@ mod failure;
 
 use failure::Failure;
 mod input;
+mod monitoring;
 mod plan;
 mod reference;
 
@@ -78,6 +79,10 @@ enum Command {
     /// Print the operator's install manifests (namespace, RBAC, Deployment, Service); committed
     /// as deploy/operator/operator.yaml.
     OperatorManifests,
+    /// Print the generated monitoring artifacts (alert rules, their promtool tests, the
+    /// operator's ServiceMonitor); committed under deploy/monitoring/.
+    #[command(subcommand)]
+    Monitoring(monitoring::MonitoringCommand),
     /// Show a running cluster as the operator sees it (members, databases, operation in flight).
     ///
     /// Members with zone, readiness, Neo4j server state and health, roles per database and lag;
@@ -236,6 +241,7 @@ fn run(command: Command) -> Result<(), Failure> {
             &neo4j_aks_ops::deploy::manifests()
                 .map_err(Failure::output("the operator manifests"))?,
         ),
+        Command::Monitoring(command) => print(&monitoring::run(&command)?),
         Command::Status(args) => day2::status(&args),
         Command::Scale(args) => day2::scale(&args),
         Command::Restart(args) => day2::restart(&args),

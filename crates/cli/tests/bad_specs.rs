@@ -353,6 +353,33 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "is not a port (1 to 65535)",
         ),
         (
+            "monitoring on community",
+            format!(
+                "{}  image:\n    edition: community\n  monitoring:\n    enabled: true\n",
+                BASE.replace("nodeCount: 3", "nodeCount: 1")
+            ),
+            "spec.monitoring.enabled",
+            "exist only in the Enterprise edition",
+        ),
+        (
+            "monitoring scrape interval out of range",
+            with("  monitoring:\n    enabled: true\n    interval: 5s\n"),
+            "spec.monitoring.interval",
+            "outside 10s..5m",
+        ),
+        (
+            "monitoring kind unknown",
+            with("  monitoring:\n    enabled: true\n    kind: Probe\n"),
+            "spec.monitoring.kind",
+            "use ServiceMonitor (default) or PodMonitor",
+        ),
+        (
+            "Prometheus endpoint set by hand",
+            with("  config:\n    server.metrics.prometheus.enabled: \"true\"\n"),
+            "spec.config[\"server.metrics.prometheus.enabled\"]",
+            "use spec.monitoring",
+        ),
+        (
             "backup enabled without a target",
             with("  backup:\n    enabled: true\n"),
             "spec.backup.target.storageAccount",

@@ -127,3 +127,25 @@ fn crd_has_status_scale_and_printer_columns() {
         .collect();
     assert_eq!(columns, ["Nodes", "Ready", "Phase", "Version", "Age"]);
 }
+
+#[test]
+fn committed_monitoring_artifacts_match_the_code() {
+    for (command, file) in [
+        ("rules", "deploy/monitoring/neo4j-aks.rules.yaml"),
+        ("rule-tests", "deploy/monitoring/neo4j-aks.rules.test.yaml"),
+        (
+            "operator-service-monitor",
+            "deploy/monitoring/operator-servicemonitor.yaml",
+        ),
+    ] {
+        let output = run(&["monitoring", command], None);
+        assert!(output.status.success());
+        let committed = std::fs::read_to_string(repo_root().join(file))
+            .unwrap_or_else(|e| panic!("{file} is committed: {e}"));
+        assert_eq!(
+            committed,
+            stdout(&output),
+            "{file} is stale; regenerate with: cargo run -q -p neo4j-aks -- monitoring {command} > {file}"
+        );
+    }
+}

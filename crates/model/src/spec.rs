@@ -147,9 +147,10 @@ pub struct Neo4jClusterSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<BootstrapSpec>,
 
-    /// Prometheus metrics, ServiceMonitor and alerts (not implemented yet: enabling it is an error).
+    /// Prometheus metrics of the members (Enterprise), their ServiceMonitor or PodMonitor and the
+    /// cluster's PrometheusRule (docs/monitoring.md).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub monitoring: Option<FeatureToggle>,
+    pub monitoring: Option<MonitoringSpec>,
 
     /// NetworkPolicies that isolate the members and the backup Jobs: everything not listed is
     /// denied, in and out. On unless `enabled: false`, also when the section is absent
@@ -333,16 +334,6 @@ pub struct SchedulingSpec {
     pub priority_class_name: Option<String>,
 }
 
-/// A section that later releases implement. It may be present, but `enabled: true` is refused
-/// until the feature exists, so nobody believes they have TLS or backups when they do not.
-#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct FeatureToggle {
-    /// Must be false (or absent) in this release.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-}
-
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TlsSpec {
@@ -450,6 +441,32 @@ pub struct EgressCidrs {
     /// Destination CIDRs. Default `0.0.0.0/0`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cidrs: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitoringSpec {
+    /// Turn on Neo4j's Prometheus endpoint (port 2004) and render the scrape object and the
+    /// alert rules. Default false. Needs the Enterprise edition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// How often Prometheus scrapes the members: a Prometheus duration (`30s`, `1m`), 10s to
+    /// 5m. Default `60s`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// `ServiceMonitor` (default: scrapes the headless Service's `metrics` port) or `PodMonitor`
+    /// (scrapes the pods' `metrics` container port directly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["ServiceMonitor", "PodMonitor"]))]
+    pub kind: Option<String>,
+    /// Render the PrometheusRule `<name>-alerts` with this cluster's alerts. Default true; turn
+    /// it off when the cluster-independent rules of deploy/monitoring/ are loaded instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<bool>,
+    /// Extra labels on the ServiceMonitor/PodMonitor and the PrometheusRule, for the Prometheus
+    /// that selects them (e.g. `release: kube-prometheus-stack`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -43,6 +43,8 @@ pub struct ValidatedCluster {
     pub tls: Option<Tls>,
     /// `spec.networkPolicy`; `None` only when `enabled: false`.
     pub network_policy: Option<NetworkPolicy>,
+    /// Prometheus metrics and alerts; `None` when `spec.monitoring.enabled` is not true.
+    pub monitoring: Option<Monitoring>,
     /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
@@ -326,6 +328,25 @@ pub struct BlobLocation {
     pub credential: BackupCredential,
 }
 
+/// `spec.monitoring` with every default applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Monitoring {
+    /// A Prometheus duration (`60s`).
+    pub interval: String,
+    pub kind: MonitorKind,
+    /// Render the cluster's PrometheusRule.
+    pub rules: bool,
+    /// Extra labels on the scrape object and the PrometheusRule.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Which prometheus-operator object scrapes the members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitorKind {
+    ServiceMonitor,
+    PodMonitor,
+}
+
 /// `spec.bootstrap.fromBackup` with every default applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bootstrap {
@@ -437,6 +458,13 @@ impl ValidatedCluster {
     }
     pub fn verification_network_policy_name(&self) -> String {
         format!("{}-backup-verification", self.name)
+    }
+    /// The ServiceMonitor or PodMonitor.
+    pub fn monitor_name(&self) -> String {
+        format!("{}-metrics", self.name)
+    }
+    pub fn prometheus_rule_name(&self) -> String {
+        format!("{}-alerts", self.name)
     }
     pub fn pdb_name(&self) -> String {
         format!("{}-pdb", self.name)

@@ -87,14 +87,18 @@ pub async fn labelled_objects(
     let selector = ListParams::default().labels(&owned_selector(cluster));
     let mut objects = BTreeMap::new();
     for kind in kinds::namespaced() {
-        let list = kind
-            .api(client, namespace)
-            .list(&selector)
-            .await
-            .map_err(|source| ApplyError::ReadFailed {
-                what: format!("{} of {cluster}", kind.name()),
-                source,
-            })?;
+        let list = match kind.api(client, namespace).list(&selector).await {
+            Ok(list) => list,
+            // A third-party kind whose CRD is not installed (prometheus-operator's, on a cluster
+            // without it) has no objects to own; rendering one fails its apply with the reason.
+            Err(kube::Error::Api(s)) if s.code == 404 => continue,
+            Err(source) => {
+                return Err(ApplyError::ReadFailed {
+                    what: format!("{} of {cluster}", kind.name()),
+                    source,
+                });
+            }
+        };
         for object in list.items {
             if let Some(name) = object.metadata.name.clone() {
                 objects.insert((kind, name), object);

@@ -161,6 +161,21 @@ async fn reject(
     Ok(Action::await_change())
 }
 
+/// What the health gauges report after this reconcile.
+fn cluster_health(
+    spec: &neo4j_aks_model::ValidatedCluster,
+    observed: &crate::observe::Observed,
+    day2: Option<&Day2>,
+) -> crate::metrics::ClusterHealth {
+    crate::metrics::ClusterHealth {
+        members_desired: i64::from(spec.members.asked()),
+        members_ready: i64::from(observed.ready_members()),
+        neo4j: day2.map(|d| crate::metrics::Neo4jHealth::from_topology(d.topology.as_ref())),
+        operation_in_progress: day2
+            .is_some_and(|d| d.in_flight || d.operation.as_ref().is_some_and(Option::is_some)),
+    }
+}
+
 fn key(cluster: &Neo4jCluster) -> String {
     format!(
         "{}/{}",
@@ -273,6 +288,11 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
     publish_decision(ctx, cluster, &status, day2.as_ref()).await;
     ctx.metrics
         .set_phase(&key(cluster), status.phase.as_deref());
+    ctx.metrics.health.record(
+        &spec.namespace,
+        &spec.name,
+        &cluster_health(&spec, &observed, day2.as_ref()),
+    );
     if let Some(e) = error {
         return Err(e.into());
     }
@@ -456,6 +476,9 @@ async fn cleanup(cluster: &Neo4jCluster, ctx: &Context) -> Result<Action, Reconc
             .await;
         }
     }
-    ctx.metrics.set_phase(&key(cluster), None);
+    ctx.metrics.forget_cluster(
+        &cluster.namespace().unwrap_or_default(),
+        &cluster.name_any(),
+    );
     Ok(Action::await_change())
 }

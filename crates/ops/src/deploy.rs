@@ -386,3 +386,40 @@ pub fn manifests() -> Result<String, String> {
     doc("Scrape target for /metrics.", to_yaml(&metrics_service())?);
     Ok(out)
 }
+
+/// The operator's own ServiceMonitor (deploy/monitoring/operator-servicemonitor.yaml; apply it
+/// where prometheus-operator runs). `honorLabels` keeps the series' own `namespace` (the
+/// Neo4jCluster's), which Prometheus would otherwise replace with the operator's namespace.
+pub fn operator_service_monitor() -> neo4j_aks_render::crd::prometheus::ServiceMonitor {
+    use neo4j_aks_render::crd::prometheus::{Endpoint, ServiceMonitor, ServiceMonitorSpec};
+    ServiceMonitor {
+        metadata: meta(NAME, Some(NAMESPACE)),
+        spec: ServiceMonitorSpec {
+            selector: LabelSelector {
+                match_labels: Some(BTreeMap::from([(
+                    "app.kubernetes.io/name".to_string(),
+                    NAME.to_string(),
+                )])),
+                ..LabelSelector::default()
+            },
+            endpoints: vec![Endpoint {
+                port: Some("metrics".to_string()),
+                path: Some("/metrics".to_string()),
+                scheme: Some("http".to_string()),
+                // The proposal's one-minute collection interval (NFR6).
+                interval: Some(neo4j_aks_model::validate::DEFAULT_SCRAPE_INTERVAL.to_string()),
+                honor_labels: Some(true),
+                ..Endpoint::default()
+            }],
+            ..ServiceMonitorSpec::default()
+        },
+    }
+}
+
+/// [`operator_service_monitor`] as YAML, with the reason as a comment.
+pub fn operator_service_monitor_yaml() -> Result<String, String> {
+    Ok(format!(
+        "# Scrapes the operator's /metrics (cluster health, backups, reconciles) where\n# prometheus-operator runs; keeps the series' own namespace label (honorLabels).\n# Generated: neo4j-aks monitoring operator-service-monitor\n{}",
+        to_yaml(&operator_service_monitor())?
+    ))
+}

@@ -12,6 +12,8 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::Resource;
+
+use crate::crd::prometheus::{PodMonitor, PrometheusRule, ServiceMonitor};
 use kube::core::ApiResource;
 
 /// Whether the object lives in the cluster's namespace (and is owned by its Neo4jCluster, so the
@@ -112,6 +114,15 @@ kinds! {
         "The members' PodDisruptionBudget: applied, watched, deleted when no longer rendered";
     CronJob(CronJob), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
         "The backup and verification CronJobs (spec.backup): applied, watched, deleted when backups are turned off";
+    /// Scrapes the members' Prometheus endpoint through the headless Service (spec.monitoring).
+    ServiceMonitor(ServiceMonitor), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
+        "The members' ServiceMonitor (spec.monitoring, kind ServiceMonitor): applied, watched, deleted when monitoring is off or the kind changes";
+    /// Scrapes the members' Prometheus endpoint from the pods (spec.monitoring.kind PodMonitor).
+    PodMonitor(PodMonitor), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
+        "The members' PodMonitor (spec.monitoring, kind PodMonitor): applied, watched, deleted when monitoring is off or the kind changes";
+    /// The cluster's alerts (spec.monitoring.rules).
+    PrometheusRule(PrometheusRule), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
+        "The cluster's PrometheusRule (spec.monitoring.rules): applied, watched, deleted when monitoring or its rules are turned off";
 }
 
 fn kind_of<K: Resource<DynamicType = ()>>(_: &K) -> String {

@@ -9,6 +9,7 @@ pub mod jvm;
 pub mod kinds;
 pub mod labels;
 pub mod meta;
+pub mod monitoring;
 pub mod neo4j_conf;
 pub mod network_policy;
 pub mod output;
@@ -49,7 +50,7 @@ pub fn render(cluster: &Neo4jCluster) -> Result<Rendered, Invalid> {
 
 /// Builds every object of a validated cluster, in apply order: storage, identity, config,
 /// services, the NetworkPolicies, then the StatefulSet that uses them, then its disruption budget,
-/// then the backup ServiceAccount and CronJobs.
+/// then the backup ServiceAccount and CronJobs, then the scrape object and the alert rules.
 pub fn build(cluster: ValidatedCluster) -> Rendered {
     let mut objects = Vec::new();
     if let Some(class) = storage_class::build(&cluster) {
@@ -91,6 +92,14 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
     let (backup_account, cronjobs) = backup::build(&cluster);
     objects.extend(backup_account.map(Object::ServiceAccount));
     objects.extend(cronjobs.into_iter().map(Object::CronJob));
+    match monitoring::scrape::monitor(&cluster) {
+        Some(monitoring::scrape::Monitor::Service(m)) => objects.push(Object::ServiceMonitor(m)),
+        Some(monitoring::scrape::Monitor::Pod(m)) => objects.push(Object::PodMonitor(m)),
+        None => {}
+    }
+    if let Some(rule) = monitoring::scrape::prometheus_rule(&cluster) {
+        objects.push(Object::PrometheusRule(rule));
+    }
     let warnings = cluster.warnings.clone();
     Rendered {
         cluster,

@@ -62,6 +62,23 @@ pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
         // is read-only, and die with the pod; metrics are scraped from Prometheus instead.
         set("server.metrics.csv.enabled", "false".into());
     }
+    if cluster.monitoring.is_some() {
+        // Operations Manual, monitoring/metrics/expose.adoc ("Prometheus") and
+        // configuration-settings.adoc (5.26 and 2025.x): the endpoint is off by default and
+        // listens on localhost:2004; in a pod Prometheus scrapes it through the pod IP, as the
+        // manual's kubernetes/monitoring.adoc sets it. Access is a NetworkPolicy's job.
+        set("server.metrics.enabled", "true".into());
+        set("server.metrics.prometheus.enabled", "true".into());
+        set(
+            "server.metrics.prometheus.endpoint",
+            format!("0.0.0.0:{}", ports::METRICS),
+        );
+        // Exactly the metrics the rules and dashboards read (monitoring::neo4j_metrics).
+        set(
+            "server.metrics.filter",
+            crate::monitoring::neo4j_metrics::filter(),
+        );
+    }
 
     if let Some(clustering) = &cluster.clustering {
         set(

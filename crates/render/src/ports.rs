@@ -23,7 +23,19 @@ pub fn member_ports(cluster: &ValidatedCluster) -> Vec<(String, i32)> {
         web_port(cluster),
         ("backup".into(), BACKUP),
     ]
+    .into_iter()
+    .chain(
+        cluster
+            .monitoring
+            .as_ref()
+            .map(|_| (METRICS_PORT_NAME.to_string(), METRICS)),
+    )
+    .collect()
 }
+
+/// Name of the Prometheus endpoint's port on the containers and the headless Service, which the
+/// ServiceMonitor/PodMonitor scrape.
+pub const METRICS_PORT_NAME: &str = "metrics";
 
 /// What clients reach through the load balancer.
 pub fn client_ports(cluster: &ValidatedCluster) -> Vec<(String, i32)> {

@@ -48,6 +48,25 @@ proptest! {
             prop_assert!(port.name.as_deref().is_some_and(is_port_name));
         }
 
+        // Monitoring: the port the scrape object names is on the member container, and on the
+        // headless Service for a ServiceMonitor; without monitoring no metrics port is exposed.
+        let container_ports: Vec<&str> = pod.containers.iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .filter_map(|p| p.name.as_deref())
+            .collect();
+        let scrape_port = rendered.objects.iter().find_map(|o| match o {
+            Object::ServiceMonitor(m) => m.spec.endpoints.first().and_then(|e| e.port.clone()),
+            Object::PodMonitor(m) => m.spec.pod_metrics_endpoints.first().and_then(|e| e.port.clone()),
+            _ => None,
+        });
+        prop_assert_eq!(scrape_port.is_some(), c.monitoring.is_some());
+        prop_assert_eq!(container_ports.contains(&"metrics"), c.monitoring.is_some());
+        if let Some(port) = &scrape_port {
+            prop_assert!(container_ports.contains(&port.as_str()));
+        }
+        let rules = rendered.objects.iter().any(|o| matches!(o, Object::PrometheusRule(_)));
+        prop_assert_eq!(rules, c.monitoring.as_ref().is_some_and(|m| m.rules));
+
         // Every referenced ConfigMap, Secret and ServiceAccount is rendered (or user-supplied).
         let rendered_names: BTreeSet<(String, String)> =
             rendered.objects.iter().map(|o| (o.kind().to_string(), o.name().to_string())).collect();

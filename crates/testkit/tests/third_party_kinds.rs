@@ -206,3 +206,53 @@ async fn every_typed_third_party_object_is_accepted_strictly_and_round_trips() {
     }
     ns.cleanup().await;
 }
+
+/// The monitoring objects a cluster renders (ServiceMonitor or PodMonitor, PrometheusRule), as
+/// the renderer builds them, against the real prometheus-operator CRDs.
+#[tokio::test]
+async fn rendered_monitoring_objects_are_accepted_strictly_and_round_trip() {
+    let Some(env) = TestEnv::connect("third_party_kinds_monitoring").await else {
+        return;
+    };
+    let ns = env.namespace("monitoring-kinds").await;
+    for kind in ["ServiceMonitor", "PodMonitor"] {
+        let cluster: neo4j_aks_model::Neo4jCluster = serde_json::from_value(serde_json::json!({
+            "apiVersion": "neo4j-aks.io/v1alpha1",
+            "kind": "Neo4jCluster",
+            "metadata": {"name": format!("mon-{}", kind.to_lowercase()), "namespace": ns.name()},
+            "spec": {
+                "neo4jVersion": "2025.10.1",
+                "acceptLicenseAgreement": "yes",
+                "nodeCount": 3,
+                "monitoring": {
+                    "enabled": true,
+                    "kind": kind,
+                    "labels": {"release": "kube-prometheus-stack"}
+                }
+            }
+        }))
+        .expect("spec parses");
+        let rendered = neo4j_aks_render::render(&cluster).expect("renders");
+        let monitoring: Vec<Value> = rendered
+            .objects
+            .iter()
+            .filter(|o| ["ServiceMonitor", "PodMonitor", "PrometheusRule"].contains(&o.kind()))
+            .map(neo4j_aks_render::Object::to_value)
+            .collect();
+        assert_eq!(monitoring.len(), 2, "{kind}: a scrape object and the rules");
+        assert_eq!(monitoring[0]["kind"], kind);
+        for object in monitoring {
+            let stored = env
+                .apply(&object)
+                .await
+                .unwrap_or_else(|e| panic!("rejected: {e}\n{object:#}"));
+            let stored = serde_json::to_value(stored).expect("json");
+            assert_eq!(
+                stored["spec"], object["spec"],
+                "the apiserver changed or dropped a field of {}",
+                object["kind"]
+            );
+        }
+    }
+    ns.cleanup().await;
+}

@@ -9,5 +9,6 @@ pub mod containers;
 pub mod labels;
 pub mod managers;
 pub mod members;
+pub mod metrics;
 pub mod network;
 pub mod ports;

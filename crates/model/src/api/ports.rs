@@ -12,5 +12,5 @@ pub const HTTP: i32 = 7474;
 /// Listens only with `server.https.enabled` (`spec.tls` with the https scope), instead of HTTP.
 pub const HTTPS: i32 = 7473;
 pub const BACKUP: i32 = 6362;
-/// Listens only with `server.metrics.prometheus.enabled` (monitoring, not rendered yet).
+/// Neo4j's Prometheus endpoint: listens with `spec.monitoring` (`server.metrics.prometheus.*`).
 pub const METRICS: i32 = 2004;

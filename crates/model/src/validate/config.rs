@@ -110,8 +110,13 @@ pub fn managed_setting(name: &str) -> Option<&'static str> {
     {
         return Some("spec.tls");
     }
-    if name.starts_with("server.metrics.prometheus.") {
-        return Some("spec.monitoring (in a later release)");
+    if name.starts_with("server.metrics.prometheus.")
+        || name == "server.metrics.enabled"
+        || name == "server.metrics.filter"
+    {
+        return Some(
+            "spec.monitoring (the endpoint, and a filter that exports exactly the metrics the alert rules and dashboards read)",
+        );
     }
     None
 }

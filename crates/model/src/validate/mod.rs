@@ -7,8 +7,8 @@ mod bootstrap;
 mod clustering;
 mod config;
 mod dns;
-mod features;
 mod identity;
+mod monitoring;
 mod network_policy;
 mod resources;
 mod scheduling;
@@ -25,11 +25,11 @@ use bootstrap::{check_backup_and_bootstrap, check_bootstrap};
 use clustering::{check_clustering, check_node_count, check_standalone_fields};
 use config::check_config;
 use dns::{check_cluster_domain, check_dns_lengths};
-use features::check_not_implemented;
 use identity::{
     check_annotations, check_image, check_labels, check_license, check_name, check_namespace,
     check_restart_request, check_version,
 };
+use monitoring::check_monitoring;
 use network_policy::check_network_policy;
 use resources::{check_memory, check_resources};
 use scheduling::{check_anti_affinity, check_scheduling};
@@ -39,6 +39,7 @@ use tls::{check_tls, check_tls_and_backup};
 
 pub use config::managed_setting;
 pub use dns::{is_dns_label, is_dns_subdomain, is_label_value, is_port_name, is_qualified_name};
+pub use monitoring::{DEFAULT_SCRAPE_INTERVAL, duration_seconds};
 pub use resources::show_bytes;
 pub use storage::default_storage_class;
 
@@ -163,7 +164,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         load_balancer.as_ref(),
         clustering.as_ref().map(|c| c.resolver),
     );
-    check_not_implemented(&mut f, spec);
+    let monitoring = check_monitoring(&mut f, spec, edition);
 
     if !f.is_clean() {
         return Err(Invalid {
@@ -211,6 +212,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         bootstrap,
         tls,
         network_policy,
+        monitoring,
         restart_requested_at,
         warnings: f.warnings,
     };

@@ -3,13 +3,14 @@
 
 use std::sync::atomic::AtomicU64;
 
+use neo4j_aks_model::api::metrics as names;
 use neo4j_aks_model::{BackupRun, BackupStatus};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct ClusterLabel {
     pub namespace: String,
     pub cluster: String,
@@ -23,6 +24,7 @@ pub struct BackupMetrics {
     pub last_success: Family<ClusterLabel, TimeGauge>,
     pub last_verification_success: Family<ClusterLabel, TimeGauge>,
     pub last_failed: Family<ClusterLabel, Gauge>,
+    pub last_verification_failed: Family<ClusterLabel, Gauge>,
 }
 
 impl BackupMetrics {
@@ -42,6 +44,11 @@ impl BackupMetrics {
             "backup_last_run_failed",
             "1 when the cluster's newest finished backup run failed",
             metrics.last_failed.clone(),
+        );
+        registry.register(
+            names::short(names::VERIFICATION_LAST_FAILED),
+            "1 when the cluster's newest finished restore-and-check run failed",
+            metrics.last_verification_failed.clone(),
         );
         metrics
     }
@@ -68,5 +75,22 @@ impl BackupMetrics {
                 .get_or_create(&label)
                 .set(i64::from(run.result != "Succeeded"));
         }
+        if let Some(run) = &status.last_verification {
+            self.last_verification_failed
+                .get_or_create(&label)
+                .set(i64::from(run.result != "Succeeded"));
+        }
+    }
+
+    /// Removes every series of a deleted cluster.
+    pub fn forget(&self, namespace: &str, cluster: &str) {
+        let label = ClusterLabel {
+            namespace: namespace.to_string(),
+            cluster: cluster.to_string(),
+        };
+        self.last_success.remove(&label);
+        self.last_verification_success.remove(&label);
+        self.last_failed.remove(&label);
+        self.last_verification_failed.remove(&label);
     }
 }

@@ -1,8 +1,10 @@
 //! Prometheus metrics (OpenMetrics text on /metrics).
 
 mod backup;
+mod health;
 
 pub use backup::{BackupMetrics, ClusterLabel};
+pub use health::{ClusterHealth, DatabaseHealth, DatabaseLabel, HealthMetrics, Neo4jHealth};
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -46,6 +48,7 @@ pub struct Metrics {
     pub requests: Family<VerbLabel, Counter>,
     pub leader: Gauge,
     pub backup: BackupMetrics,
+    pub health: HealthMetrics,
     phases: Mutex<BTreeMap<String, String>>,
 }
 
@@ -98,9 +101,11 @@ impl Metrics {
             leader.clone(),
         );
         let backup = BackupMetrics::register(&mut registry);
+        let health = HealthMetrics::register(&mut registry);
         Metrics {
             registry,
             backup,
+            health,
             reconciles,
             reconcile_duration,
             errors,
@@ -158,6 +163,13 @@ impl Metrics {
                 })
                 .set(n);
         }
+    }
+
+    /// Removes every series of a deleted cluster (`namespace`/`name`).
+    pub fn forget_cluster(&self, namespace: &str, name: &str) {
+        self.set_phase(&format!("{namespace}/{name}"), None);
+        self.health.forget(namespace, name);
+        self.backup.forget(namespace, name);
     }
 
     /// Requests sent with `method` so far.

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
     version = "v1",
     kind = "ServiceMonitor",
     namespaced,
-    schema = "disabled"
+    schema = "disabled",
+    derive = "PartialEq"
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceMonitorSpec {
@@ -81,7 +82,8 @@ pub struct RelabelConfig {
     version = "v1",
     kind = "PodMonitor",
     namespaced,
-    schema = "disabled"
+    schema = "disabled",
+    derive = "PartialEq"
 )]
 #[serde(rename_all = "camelCase")]
 pub struct PodMonitorSpec {
@@ -123,7 +125,8 @@ pub struct PodMetricsEndpoint {
     version = "v1",
     kind = "PrometheusRule",
     namespaced,
-    schema = "disabled"
+    schema = "disabled",
+    derive = "PartialEq"
 )]
 #[serde(rename_all = "camelCase")]
 pub struct PrometheusRuleSpec {

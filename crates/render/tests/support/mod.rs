@@ -43,6 +43,11 @@ pub fn spec_strategy() -> impl Strategy<Value = Neo4jCluster> {
             prop::option::of(any::<bool>()),
             any::<bool>(),
         ),
+        prop::option::of((
+            any::<bool>(),
+            any::<bool>(),
+            prop_oneof![Just("10s"), Just("60s"), Just("5m")],
+        )),
     )
         .prop_map(
             |(
@@ -55,6 +60,7 @@ pub fn spec_strategy() -> impl Strategy<Value = Neo4jCluster> {
                 port,
                 (mem_gi, cpu),
                 (prim, hard, lb, community),
+                monitoring,
             )| {
                 let clustered = nodes > 1;
                 let mut cluster = Neo4jCluster::new(
@@ -96,6 +102,18 @@ pub fn spec_strategy() -> impl Strategy<Value = Neo4jCluster> {
                                 ..Default::default()
                             }),
                         }),
+                        // Metrics are Enterprise only.
+                        monitoring: monitoring.filter(|_| !community || clustered).map(
+                            |(pod_monitor, rules, interval)| {
+                                neo4j_aks_model::spec::MonitoringSpec {
+                                    enabled: Some(true),
+                                    interval: Some(interval.to_string()),
+                                    kind: pod_monitor.then(|| "PodMonitor".to_string()),
+                                    rules: Some(rules),
+                                    labels: None,
+                                }
+                            },
+                        ),
                         ..Neo4jClusterSpec::default()
                     },
                 );
