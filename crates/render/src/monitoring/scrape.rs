@@ -3,8 +3,8 @@
 //!
 //! Relabeling: every member series gets `cluster` (the Neo4jCluster's name, from the pod's
 //! `neo4j-aks.io/cluster` label), `member` (the pod name) and `zone` (the pod's
-//! `topology.kubernetes.io/zone` label: Kubernetes copies the node's zone onto the pod with the
-//! PodTopologyLabelsAdmission feature, beta since 1.35; without it the label stays empty). The
+//! `topology.kubernetes.io/zone` label, which Kubernetes copies from the node with its
+//! PodTopologyLabelsAdmission feature gate (version not verified here); without it the label stays empty). The
 //! metric relabelings move a database metric's database into a `database` label
 //! ([`super::neo4j_metrics::database_relabelings`]).
 
