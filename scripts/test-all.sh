@@ -76,6 +76,7 @@ step "tests"
 # Snapshots never update themselves in a test run; a changed render must be reviewed.
 export INSTA_UPDATE=no
 export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1 NEO4J_AKS_REQUIRE_AZURITE=1 NEO4J_AKS_REQUIRE_NETPOL_ANALYZER=1 NEO4J_AKS_REQUIRE_PROMTOOL=1
-cargo test --workspace --all-targets --locked
+# Every failing test binary is reported, not only the first.
+cargo test --workspace --all-targets --locked --no-fail-fast
 
 printf '\ntest-all: finished in %ss\n' "$(( $(date +%s) - started ))"

@@ -215,13 +215,14 @@ const CASES: &[Case] = &[
         with_metrics_port: false,
         tables: &[COMMON, NO_HTTPS, NO_METRICS, PEERS, NO_API, OPEN_CLIENTS],
     },
+    // spec.monitoring is on in this example: its members expose the metrics port.
     Case {
         example: "cluster-3-2025.yaml",
         with_metrics_port: false,
         tables: &[
             COMMON,
             NO_HTTPS,
-            NO_METRICS,
+            METRICS,
             PEERS,
             K8S_API,
             CATALOG_CLIENTS,
