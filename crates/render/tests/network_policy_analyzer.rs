@@ -219,14 +219,7 @@ const CASES: &[Case] = &[
     Case {
         example: "cluster-3-2025.yaml",
         with_metrics_port: false,
-        tables: &[
-            COMMON,
-            NO_HTTPS,
-            METRICS,
-            PEERS,
-            K8S_API,
-            CATALOG_CLIENTS,
-        ],
+        tables: &[COMMON, NO_HTTPS, METRICS, PEERS, K8S_API, CATALOG_CLIENTS],
     },
     Case {
         example: "cluster-3-backup.yaml",
