@@ -3,6 +3,7 @@
 mod backup_agent;
 mod backup_cmd;
 mod backup_target;
+mod certs;
 mod cluster;
 mod crd;
 mod day2;
@@ -114,6 +115,9 @@ enum Command {
     /// a standalone server, a member that does not exist, or while another operation is in
     /// flight. Runbook: docs/runbooks/restore-member.md. Exit codes as for `scale`.
     Restore(day2::RestoreArgs),
+    /// The generated TLS certificates: when they expire, and rotating them (docs/security/tls.md).
+    #[command(subcommand)]
+    Certs(certs::CertsCommand),
     /// Backups in Azure Blob: start one now, list them, prune by retention (docs/backup.md).
     Backup(backup_cmd::BackupArgs),
     /// The steps the backup CronJobs' pods run (select-source, fetch, upload, verify); each
@@ -246,6 +250,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Scale(args) => day2::scale(&args),
         Command::Restart(args) => day2::restart(&args),
         Command::Restore(args) => day2::restore(&args),
+        Command::Certs(command) => certs::run(&command),
         Command::Backup(args) => backup_cmd::run(args),
         // Handled in main (its own exit codes and JSON result line).
         Command::BackupAgent(args) => {

@@ -94,6 +94,11 @@ impl Fixture {
     }
 
     async fn create(&self, nodes: i32) {
+        self.create_with(nodes, "").await;
+    }
+
+    /// A cluster of `nodes` members; `extra` is appended to the spec (indented two spaces).
+    async fn create_with(&self, nodes: i32, extra: &str) {
         let yaml = format!(
             r#"apiVersion: neo4j-aks.io/v1alpha1
 kind: Neo4jCluster
@@ -110,7 +115,7 @@ spec:
   resources:
     cpu: "1"
     memory: 4Gi
-"#,
+{extra}"#,
             ns = self.ns()
         );
         let cluster = Neo4jCluster::from_yaml(&yaml).expect("test spec parses");
@@ -118,6 +123,17 @@ spec:
             .create(&PostParams::default(), &cluster)
             .await
             .expect("create the Neo4jCluster");
+    }
+
+    async fn patch_tls_off(&self) {
+        self.clusters()
+            .patch(
+                "db",
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"spec": {"tls": {"enabled": false}}})),
+            )
+            .await
+            .expect("turn TLS off");
     }
 
     async fn get(&self) -> Neo4jCluster {
@@ -488,6 +504,159 @@ async fn scale_restart_and_status_through_the_cli_binary_against_the_operator() 
     assert_eq!(neo4j["quorum"], true, "{neo4j:#}");
     assert_eq!(neo4j["leader"], "db-0", "{neo4j:#}");
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+    eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
+    f.teardown().await;
+}
+
+/// The ```shell commands of docs/runbooks/certificate-rotation.md, with the page's namespace
+/// (`graph`) replaced by `ns`, as arguments of the binary.
+fn rotation_runbook(ns: &str) -> Vec<Vec<String>> {
+    let page = support::repo_root().join("docs/runbooks/certificate-rotation.md");
+    let text = std::fs::read_to_string(&page).expect("the rotation runbook");
+    let mut in_shell = false;
+    let mut commands = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_shell = !in_shell && line == "```shell";
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("neo4j-aks ").filter(|_| in_shell) {
+            commands.push(
+                rest.split_whitespace()
+                    .map(|w| {
+                        if w == "graph" {
+                            ns.to_string()
+                        } else {
+                            w.to_string()
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    commands
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certificate() {
+    let Some(f) = Fixture::new("cli_cert_rotation").await else {
+        return;
+    };
+    let started = Instant::now();
+    f.create_with(3, "  tls:\n    enabled: true\n").await;
+    f.wait_settled(3).await;
+    let commands = rotation_runbook(f.ns());
+    let [status, rotate, status_json] = commands.as_slice() else {
+        panic!("the runbook's three commands, found {commands:?}");
+    };
+    assert_eq!(
+        (
+            status[0].as_str(),
+            rotate[0].as_str(),
+            status_json[0].as_str()
+        ),
+        ("certs", "certs", "certs")
+    );
+
+    // Before: issued when the cluster was created, every scope listed, renewed never.
+    let run = |args: &Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut command = support::command_on(f.env.kubeconfig(), &args);
+        async move {
+            tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
+                .await
+                .expect("the CLI's thread")
+        }
+    };
+    let out = run(status).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("renewed never"), "{}", stdout(&out));
+    let before: Value =
+        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let scopes: Vec<&str> = before["scopes"]
+        .as_array()
+        .expect("scopes")
+        .iter()
+        .filter_map(|s| s["scope"].as_str())
+        .collect();
+    assert_eq!(scopes, ["bolt", "https", "cluster", "backup"], "{before:#}");
+    assert!(before["caExpiresAt"].is_string(), "{before:#}");
+    let issued_before: Vec<String> = before["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["issuedAt"].as_str().expect("issuedAt").to_string())
+        .collect();
+    assert_eq!(issued_before.len(), 3, "{before:#}");
+    // The operator's own copy in the status.
+    let status_copy = f.get().await.status.and_then(|s| s.certificates);
+    assert_eq!(
+        status_copy.as_ref().map(|c| c.members.len()),
+        Some(3),
+        "{status_copy:?}"
+    );
+
+    // Rotate: the CLI follows until every member restarted with its new certificate; every
+    // member pod is recreated exactly once, and quorum holds at every step.
+    let (uids, recorder) = record_pod_uids(Api::namespaced(f.env.client(), f.ns()));
+    wait_until(Duration::from_secs(30), "the pod watch to list", || {
+        let uids = uids.clone();
+        async move {
+            let seen = uids.lock().expect("pod history").uids.clone();
+            if ["db-0", "db-1", "db-2"]
+                .iter()
+                .all(|m| seen.contains_key(*m))
+            {
+                Ok(())
+            } else {
+                Err(format!("{seen:?}"))
+            }
+        }
+    })
+    .await;
+    let out = run(rotate).await;
+    eprintln!("certs rotate:\n{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("done: every member serves"),
+        "{}",
+        stdout(&out)
+    );
+    recorder.abort();
+    let history = uids.lock().expect("pod history").clone();
+    for member in ["db-0", "db-1", "db-2"] {
+        assert_eq!(
+            history.uids.get(member).map(BTreeSet::len),
+            Some(2),
+            "{member}:\n{}",
+            history.timeline.join("\n")
+        );
+    }
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+
+    // After: every member issued anew, renewedAt set; the CA is the same.
+    let after: Value =
+        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    assert_eq!(after["caExpiresAt"], before["caExpiresAt"], "{after:#}");
+    assert!(after["renewedAt"].is_string(), "{after:#}");
+    for (member, old) in after["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .zip(&issued_before)
+    {
+        assert!(
+            member["issuedAt"].as_str() > Some(old.as_str()),
+            "{member:#} was issued {old} before"
+        );
+    }
+
+    // A cluster without TLS: refused with exit 2, nothing written.
+    f.patch_tls_off().await;
+    let out = run(rotate).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("has no TLS"), "{}", stderr(&out));
     eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
     f.teardown().await;
 }

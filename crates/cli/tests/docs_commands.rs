@@ -1,5 +1,7 @@
 //! Every `neo4j-aks` command shown in README.md and docs/**/*.md runs and succeeds.
-//! (`scripts/test-all.sh` and the testenv commands are what CI itself runs.)
+//! (`scripts/test-all.sh` and the testenv commands are what CI itself runs.) Commands that need
+//! a running cluster stand in ```shell blocks and run where that cluster exists: those of
+//! docs/runbooks/certificate-rotation.md in crates/cli/tests/day2_operator.rs.
 
 mod support;
 

@@ -17,8 +17,9 @@ pub use operation::{NextStepStatus, Operation, OperationStatus};
 pub use problems::{Invalid, Problem, Warning};
 pub use spec::{Neo4jCluster, Neo4jClusterSpec};
 pub use status::{
-    BackupRun, BackupStatus, BootstrapDatabaseStatus, BootstrapStatus, DatabaseStatus,
-    MemberDatabaseStatus, MemberStatus, Neo4jClusterStatus,
+    BackupRun, BackupStatus, BootstrapDatabaseStatus, BootstrapStatus, CertificatesStatus,
+    DatabaseStatus, MemberCertificateStatus, MemberDatabaseStatus, MemberStatus,
+    Neo4jClusterStatus, ScopeCertificateStatus,
 };
 pub use validate::validate;
 pub use validated::ValidatedCluster;

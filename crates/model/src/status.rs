@@ -46,6 +46,52 @@ pub struct Neo4jClusterStatus {
     /// Seeding a new cluster from a backup (`spec.bootstrap.fromBackup`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<BootstrapStatus>,
+    /// The generated TLS certificates (`spec.tls`), as the Secret `<name>-tls` holds them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificates: Option<CertificatesStatus>,
+}
+
+/// What the Secret `<name>-tls` holds. One certificate per member serves every scope, so a
+/// scope expires when the earliest member certificate does.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificatesStatus {
+    /// When the CA certificate expires (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_expires_at: Option<String>,
+    /// When the earliest member certificate expires (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Each TLS scope and when its certificates expire (the earliest member's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<ScopeCertificateStatus>,
+    /// When running members' certificates were last replaced (their restart loads them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renewed_at: Option<String>,
+    /// One entry per member certificate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberCertificateStatus>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeCertificateStatus {
+    /// `bolt`, `https`, `cluster` or `backup`.
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberCertificateStatus {
+    pub pod: String,
+    /// When it was issued (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<String>,
+    /// When it expires (RFC 3339); absent when the Secret holds no readable certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -208,6 +208,13 @@ pub struct Tls {
     pub certificate_days: u32,
     pub renew_before_days: u32,
     pub ca_days: u32,
+    /// `neo4j-aks.io/rotate-certificates-requested-at` of the Neo4jCluster (Unix seconds): member
+    /// certificates issued before it are issued again.
+    pub rotate_requested_at: Option<i64>,
+    /// `neo4j-aks.io/certificates-renewed-at` of the live Secret `<name>-tls` (read by prepare,
+    /// absent when rendering offline): copied into the pod template, so a renewal restarts every
+    /// member once.
+    pub renewed_at: Option<String>,
 }
 
 impl Tls {

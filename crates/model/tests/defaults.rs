@@ -429,3 +429,30 @@ fn network_policies_are_on_by_default_and_follow_the_load_balancer() {
     let off = validate(&cluster("  networkPolicy:\n    enabled: false\n", 3)).expect("valid");
     assert!(off.network_policy.is_none());
 }
+
+#[test]
+fn a_certificate_rotation_request_is_an_rfc3339_time_or_a_clear_error() {
+    let annotated = |value: &str| {
+        let mut c = cluster("  tls:\n    enabled: true\n", 3);
+        c.metadata.annotations = Some(
+            [(
+                neo4j_aks_model::api::annotations::ROTATE_CERTIFICATES_REQUESTED_AT.to_string(),
+                value.to_string(),
+            )]
+            .into(),
+        );
+        validate(&c)
+    };
+    let v = annotated("2026-12-04T12:00:00Z").expect("valid");
+    assert_eq!(
+        v.tls.as_ref().and_then(|t| t.rotate_requested_at),
+        Some(1_796_385_600)
+    );
+    let invalid = annotated("tomorrow").expect_err("refused");
+    let text = invalid.to_string();
+    assert!(
+        text.contains("metadata.annotations[neo4j-aks.io/rotate-certificates-requested-at]")
+            && text.contains("not an RFC 3339 timestamp"),
+        "{text}"
+    );
+}

@@ -9,8 +9,11 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::api::{Api, ObjectMeta, Patch, PatchParams};
-use neo4j_aks_model::ValidatedCluster;
+use neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT;
 use neo4j_aks_model::api::managers;
+use neo4j_aks_model::{
+    CertificatesStatus, MemberCertificateStatus, ScopeCertificateStatus, ValidatedCluster,
+};
 use neo4j_aks_render::certificates::{self, KeyedCertificate, Reason, Wanted};
 use neo4j_aks_render::tls::{self, CA_CERTIFICATE, CA_PRIVATE_KEY};
 use serde_json::Value;
@@ -60,6 +63,9 @@ pub fn plan(
     };
     let members_data = secret_data(live, &tls::secret_name(cluster));
     let wanted = wanted(cluster);
+    let rotate_requested_at = tls
+        .rotate_requested_at
+        .and_then(|at| OffsetDateTime::from_unix_timestamp(at).ok());
     let members = wanted
         .iter()
         .filter_map(|(pod, wanted)| {
@@ -71,6 +77,7 @@ pub fn plan(
                     wanted,
                     now,
                     tls.renew_before_days,
+                    rotate_requested_at,
                 )
                 .err()?,
             };
@@ -131,18 +138,48 @@ pub async fn issue(
     };
     let stored = secret_data(live, &member_secret);
     let mut data = BTreeMap::from([(CA_CERTIFICATE.to_string(), ca.certificate_pem.clone())]);
+    // A member whose certificate is replaced keeps serving the old one until it restarts.
+    let mut renewed = false;
     for (pod, wanted) in wanted(cluster) {
         let reissue = plan.members.iter().any(|(p, _)| *p == pod);
         let member = match stored_member(&stored, &pod) {
             Some(kept) if !reissue => kept,
-            _ => certificates::issue_member(&ca, &pod, &wanted, now, tls.certificate_days)
-                .map_err(|e| failed(&member_secret, e.to_string()))?,
+            previous => {
+                renewed |= previous.is_some();
+                certificates::issue_member(&ca, &pod, &wanted, now, tls.certificate_days)
+                    .map_err(|e| failed(&member_secret, e.to_string()))?
+            }
         };
         let (certificate_key, private_key) = tls::member_keys(&pod);
         data.insert(certificate_key, member.certificate_pem);
         data.insert(private_key, member.key_pem);
     }
-    write(client, cluster, &member_secret, data).await
+    let renewed_at = if renewed {
+        Some(rfc3339(now).map_err(|e| failed(&member_secret, e))?)
+    } else {
+        renewed_at(live, &member_secret)
+    };
+    let annotations = renewed_at
+        .map(|at| BTreeMap::from([(CERTIFICATES_RENEWED_AT.to_string(), at)]))
+        .unwrap_or_default();
+    write_with(client, cluster, &member_secret, data, annotations).await
+}
+
+fn rfc3339(at: OffsetDateTime) -> Result<String, String> {
+    k8s_openapi::jiff::Timestamp::from_second(at.unix_timestamp())
+        .map(|t| t.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// The renewal time the live Secret records (kept: this field manager owns the annotation, and
+/// an apply without it would remove it).
+fn renewed_at(live: &Live, name: &str) -> Option<String> {
+    live.objects
+        .get(&(Kind::Secret, name.to_string()))?
+        .pointer("/metadata/annotations")?
+        .get(CERTIFICATES_RENEWED_AT)?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Server-side apply of a Secret's data under the certificates field manager: keys it wrote
@@ -153,10 +190,21 @@ async fn write(
     name: &str,
     data: BTreeMap<String, String>,
 ) -> Result<(), ApplyError> {
+    write_with(client, cluster, name, data, BTreeMap::new()).await
+}
+
+async fn write_with(
+    client: &Client,
+    cluster: &ValidatedCluster,
+    name: &str,
+    data: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+) -> Result<(), ApplyError> {
     let secret = Secret {
         metadata: ObjectMeta {
             name: Some(name.to_string()),
             namespace: Some(cluster.namespace.clone()),
+            annotations: (!annotations.is_empty()).then_some(annotations),
             ..ObjectMeta::default()
         },
         data: Some(
@@ -225,4 +273,79 @@ fn stored_member(data: &BTreeMap<String, String>, pod: &str) -> Option<KeyedCert
         certificate_pem: data.get(&certificate_key)?.clone(),
         key_pem: data.get(&private_key)?.clone(),
     })
+}
+
+/// What the Secret `<name>-tls` holds, for the status, the metrics and `neo4j-aks certs status`:
+/// `None` when TLS is off. Pure; `secret` is the live Secret (absent before the first issue).
+pub fn inventory(
+    cluster: &ValidatedCluster,
+    secret: Option<&Secret>,
+) -> Option<CertificatesStatus> {
+    let tls = cluster.tls.as_ref()?;
+    let data: BTreeMap<String, String> = secret
+        .and_then(|s| s.data.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| String::from_utf8(v.0).ok().map(|v| (k, v)))
+        .collect();
+    let text = |at: OffsetDateTime| rfc3339(at).ok();
+    let members: Vec<MemberCertificateStatus> = wanted(cluster)
+        .into_keys()
+        .map(|pod| {
+            let pem = data.get(&tls::member_keys(&pod).0);
+            MemberCertificateStatus {
+                issued_at: pem.and_then(|p| certificates::issued_at(p)).and_then(text),
+                expires_at: pem.and_then(|p| certificates::expiry(p)).and_then(text),
+                pod,
+            }
+        })
+        .collect();
+    let earliest = wanted(cluster)
+        .keys()
+        .map(|pod| {
+            data.get(&tls::member_keys(pod).0)
+                .and_then(|p| certificates::expiry(p))
+        })
+        .collect::<Option<Vec<_>>>()
+        .and_then(|all| all.into_iter().min())
+        .and_then(text);
+    Some(CertificatesStatus {
+        ca_expires_at: data
+            .get(CA_CERTIFICATE)
+            .and_then(|p| certificates::expiry(p))
+            .and_then(text),
+        scopes: tls
+            .scopes
+            .iter()
+            .map(|scope| ScopeCertificateStatus {
+                scope: scope.name().to_string(),
+                expires_at: earliest.clone(),
+            })
+            .collect(),
+        expires_at: earliest,
+        renewed_at: secret
+            .and_then(|s| s.metadata.annotations.as_ref())
+            .and_then(|a| a.get(CERTIFICATES_RENEWED_AT))
+            .cloned(),
+        members,
+    })
+}
+
+/// Reads `<name>-tls` and tells what it holds (see [`inventory`]).
+pub async fn read_inventory(
+    client: &Client,
+    cluster: &ValidatedCluster,
+) -> Result<Option<CertificatesStatus>, ApplyError> {
+    if cluster.tls.is_none() {
+        return Ok(None);
+    }
+    let name = tls::secret_name(cluster);
+    let secret = Api::<Secret>::namespaced(client.clone(), &cluster.namespace)
+        .get_opt(&name)
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: format!("Secret {name}"),
+            source,
+        })?;
+    Ok(inventory(cluster, secret.as_ref()))
 }

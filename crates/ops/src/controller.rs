@@ -260,6 +260,11 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
         },
     );
     crate::backup_status::update(ctx, cluster, &prepared.rendered.cluster, &mut status).await;
+    match crate::certificates::read_inventory(&ctx.client, &prepared.rendered.cluster).await {
+        Ok(certificates) => status.certificates = certificates,
+        // The last known expiry stays in the status; the next reconcile reads again.
+        Err(e) => warn!(cluster = %cluster.name_any(), error = %e, "reading the TLS Secret failed"),
+    }
     let seeding = if error.is_none() {
         crate::bootstrap::run(
             ctx,
@@ -293,6 +298,9 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
         &spec.name,
         &cluster_health(&spec, &observed, day2.as_ref()),
     );
+    ctx.metrics
+        .certificates
+        .record(&spec.namespace, &spec.name, status.certificates.as_ref());
     if let Some(e) = error {
         return Err(e.into());
     }

@@ -5,11 +5,12 @@
 //! volumeClaimTemplates, which the StatefulSet API does not let anyone change).
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use kube_quantity::ParsedQuantity;
+use neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT;
 use neo4j_aks_model::{Invalid, ValidatedCluster};
 use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
 use neo4j_aks_render::seed::SEED_FETCH_CONTAINER;
@@ -220,6 +221,14 @@ pub async fn prepare(
         }
     }
 
+    if cluster.tls.is_some() {
+        let renewed_at =
+            certificates_renewed_at(client, &ns, &neo4j_aks_render::tls::secret_name(&cluster))
+                .await?;
+        if let Some(tls) = cluster.tls.as_mut() {
+            tls.renewed_at = renewed_at;
+        }
+    }
     let rendered = neo4j_aks_render::build(cluster);
     let desired = rendered
         .objects
@@ -273,4 +282,23 @@ fn desired_value(
         name: object.name().to_string(),
         value,
     }
+}
+
+/// When the running members' certificates were last replaced, as the Secret `<name>-tls` records
+/// it (written by [`crate::certificates::issue`]).
+async fn certificates_renewed_at(
+    client: &Client,
+    ns: &str,
+    secret_name: &str,
+) -> Result<Option<String>, ApplyError> {
+    let secret = Api::<Secret>::namespaced(client.clone(), ns)
+        .get_metadata_opt(secret_name)
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: format!("Secret {secret_name}"),
+            source,
+        })?;
+    Ok(secret
+        .and_then(|s| s.metadata.annotations)
+        .and_then(|mut a| a.remove(CERTIFICATES_RENEWED_AT)))
 }

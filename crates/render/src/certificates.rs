@@ -63,6 +63,8 @@ pub enum Reason {
     Expiring {
         not_after: OffsetDateTime,
     },
+    /// Issued before the rotation asked for (`neo4j-aks certs rotate`).
+    RotationRequested,
 }
 
 impl fmt::Display for Reason {
@@ -74,6 +76,7 @@ impl fmt::Display for Reason {
             Reason::KeyMismatch => write!(f, "the stored key does not match the certificate"),
             Reason::NamesChanged => write!(f, "the names it must carry changed"),
             Reason::Expiring { not_after } => write!(f, "expires {not_after}"),
+            Reason::RotationRequested => write!(f, "a rotation was requested"),
         }
     }
 }
@@ -161,12 +164,14 @@ pub fn ca_usable(
 }
 
 /// Whether a member's stored certificate may stay, or why it must be issued again.
+/// `rotate_requested_at`: certificates issued before it must go.
 pub fn judge_member(
     ca_certificate_pem: &str,
     stored: Option<&KeyedCertificate>,
     wanted: &Wanted,
     now: OffsetDateTime,
     renew_before_days: u32,
+    rotate_requested_at: Option<OffsetDateTime>,
 ) -> Result<(), Reason> {
     let stored = stored.ok_or(Reason::Missing)?;
     let ca_pem = parse_pem(ca_certificate_pem).ok_or(Reason::Unreadable)?;
@@ -184,6 +189,10 @@ pub fn judge_member(
     if not_after <= now + Duration::days(i64::from(renew_before_days)) {
         return Err(Reason::Expiring { not_after });
     }
+    let issued = issued(&certificate)?;
+    if rotate_requested_at.is_some_and(|at| issued < at && at <= now) {
+        return Err(Reason::RotationRequested);
+    }
     Ok(())
 }
 
@@ -194,6 +203,23 @@ pub fn expiry(certificate_pem: &str) -> Option<OffsetDateTime> {
     not_after(&certificate).ok()
 }
 
+/// When a certificate this module issued was issued (its validity starts [`BACKDATE`] earlier).
+pub fn issued_at(certificate_pem: &str) -> Option<OffsetDateTime> {
+    let pem = parse_pem(certificate_pem)?;
+    let certificate = pem.parse_x509().ok()?;
+    issued(&certificate).ok()
+}
+
+fn issued(certificate: &X509Certificate<'_>) -> Result<OffsetDateTime, Reason> {
+    OffsetDateTime::from_unix_timestamp(certificate.validity().not_before.timestamp())
+        .map(|from| from + BACKDATE)
+        .map_err(|_| Reason::Unreadable)
+}
+
+/// How long before its issue a certificate is already valid: clocks of members and clients
+/// differ a little.
+const BACKDATE: Duration = Duration::hours(1);
+
 fn name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, "neo4j-aks");
@@ -201,12 +227,12 @@ fn name(common_name: &str) -> DistinguishedName {
     dn
 }
 
-/// Valid from an hour before `now` (clocks of members and clients differ a little).
+/// Valid from [`BACKDATE`] before `now`.
 fn validity(
     now: OffsetDateTime,
     days: u32,
 ) -> Result<(OffsetDateTime, OffsetDateTime), CertificateError> {
-    let from = now.checked_sub(Duration::hours(1));
+    let from = now.checked_sub(BACKDATE);
     let to = now.checked_add(Duration::days(i64::from(days)));
     match (from, to) {
         (Some(from), Some(to)) => Ok((from, to)),
@@ -301,6 +327,7 @@ mod tests {
                 &wanted(),
                 at(NOW) + Duration::days(days),
                 30,
+                None,
             )
         };
         assert_eq!(judge(0), Ok(()));
@@ -315,7 +342,7 @@ mod tests {
         let other_ca = issue_ca("g", "ns", at(NOW), 3650).expect("ca");
         let member = issue_member(&ca, "g-0", &wanted(), at(NOW), 90).expect("member");
         let judge = |stored: Option<&KeyedCertificate>, wanted: &Wanted, ca: &str| {
-            judge_member(ca, stored, wanted, at(NOW), 30)
+            judge_member(ca, stored, wanted, at(NOW), 30, None)
         };
         assert_eq!(
             judge(None, &wanted(), &ca.certificate_pem),
@@ -347,6 +374,29 @@ mod tests {
             judge(Some(&garbage), &wanted(), &ca.certificate_pem),
             Err(Reason::Unreadable)
         );
+    }
+
+    #[test]
+    fn a_rotation_replaces_certificates_issued_before_it_and_only_those() {
+        let ca = issue_ca("g", "ns", at(NOW), 3650).expect("ca");
+        let member = issue_member(&ca, "g-0", &wanted(), at(NOW), 90).expect("member");
+        assert_eq!(issued_at(&member.certificate_pem), Some(at(NOW)));
+        let judge = |now: i64, rotate: i64| {
+            judge_member(
+                &ca.certificate_pem,
+                Some(&member),
+                &wanted(),
+                at(now),
+                30,
+                Some(at(rotate)),
+            )
+        };
+        // Asked after the certificate was issued: it goes.
+        assert_eq!(judge(NOW + 60, NOW + 10), Err(Reason::RotationRequested));
+        // Asked before it was issued (the certificate is the rotation's result): it stays.
+        assert_eq!(judge(NOW + 60, NOW - 10), Ok(()));
+        // A request dated in the future waits for its time.
+        assert_eq!(judge(NOW + 60, NOW + 3600), Ok(()));
     }
 
     #[test]

@@ -77,6 +77,14 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
             at.clone(),
         );
     }
+    if let Some(at) = cluster.tls.as_ref().and_then(|t| t.renewed_at.as_ref()) {
+        // Neo4j reads its certificates when it starts (5.26 has no reload): a renewal is a new
+        // revision, which the day-2 executor rolls one member at a time.
+        template_annotations.insert(
+            neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT.to_string(),
+            at.clone(),
+        );
+    }
     let mut metadata = meta::namespaced(cluster, cluster.statefulset_name());
     let mut skips = Vec::new();
     if cluster.resolver() == Some(Resolver::K8s) {

@@ -49,7 +49,7 @@ pub struct Target {
 
 impl Target {
     /// `NAME [-n NAMESPACE]`, for the commands this one suggests.
-    fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         match &self.namespace {
             Some(ns) => format!("{} -n {ns}", self.name),
             None => self.name.clone(),
@@ -128,7 +128,7 @@ pub struct RestoreArgs {
     pub following: Following,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -136,15 +136,26 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 async fn api(target: &Target) -> Result<Api<Neo4jCluster>, Failure> {
+    client_and_api(target).await.map(|(_, _, api)| api)
+}
+
+/// The kube client, the target's namespace and its Neo4jCluster API.
+pub(crate) async fn client_and_api(
+    target: &Target,
+) -> Result<(Client, String, Api<Neo4jCluster>), Failure> {
     let client: Client = crate::cluster::client().await?;
     let namespace = target
         .namespace
         .clone()
         .unwrap_or_else(|| client.default_namespace().to_string());
-    Ok(Api::namespaced(client, &namespace))
+    let api = Api::namespaced(client.clone(), &namespace);
+    Ok((client, namespace, api))
 }
 
-async fn fetch(api: &Api<Neo4jCluster>, target: &Target) -> Result<Neo4jCluster, Failure> {
+pub(crate) async fn fetch(
+    api: &Api<Neo4jCluster>,
+    target: &Target,
+) -> Result<Neo4jCluster, Failure> {
     let name = &target.name;
     api.get_opt(name)
         .await
@@ -156,7 +167,7 @@ async fn fetch(api: &Api<Neo4jCluster>, target: &Target) -> Result<Neo4jCluster,
         })
 }
 
-async fn write(
+pub(crate) async fn write(
     api: &Api<Neo4jCluster>,
     name: &str,
     patch: &serde_json::Value,
@@ -175,7 +186,7 @@ async fn write(
 
 /// Seconds precision, like the times the operator writes, so "decided after the request"
 /// compares like with like.
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     let now = Timestamp::now();
     Timestamp::from_second(now.as_second()).unwrap_or(now)
 }

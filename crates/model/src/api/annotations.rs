@@ -5,6 +5,13 @@ pub const CONFIG_DIGEST: &str = "neo4j-aks.io/config-digest";
 /// On the Neo4jCluster (written by `neo4j-aks restart`) and copied into the pod template: a new
 /// value restarts every member once.
 pub const RESTART_REQUESTED_AT: &str = "neo4j-aks.io/restart-requested-at";
+/// On the Neo4jCluster (written by `neo4j-aks certs rotate`): member certificates issued before
+/// this RFC 3339 time are issued again (generated TLS).
+pub const ROTATE_CERTIFICATES_REQUESTED_AT: &str = "neo4j-aks.io/rotate-certificates-requested-at";
+/// On the Secret `<name>-tls` (written with the certificates) and copied into the pod template:
+/// when running members' certificates were last replaced. A new value is a new pod template
+/// revision, so every member restarts once and loads its new certificate.
+pub const CERTIFICATES_RENEWED_AT: &str = "neo4j-aks.io/certificates-renewed-at";
 /// On the Neo4jCluster (written by `neo4j-aks restore --member`): the member to replace.
 pub const REPLACE_MEMBER: &str = "neo4j-aks.io/replace-member";
 /// On the Neo4jCluster (written by `neo4j-aks scale --yes`): the member count a scale-down is

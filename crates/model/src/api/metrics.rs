@@ -33,6 +33,10 @@ pub const BACKUP_LAST_FAILED: &str = "neo4j_aks_backup_last_run_failed";
 /// 1 when the newest finished restore-and-check run failed.
 pub const VERIFICATION_LAST_FAILED: &str = "neo4j_aks_backup_last_verification_failed";
 
+/// Unix time a generated certificate expires: label `certificate` is `ca` (the cluster's CA) or
+/// `members` (the earliest member certificate).
+pub const CERTIFICATE_EXPIRY: &str = "neo4j_aks_certificate_expiry_timestamp_seconds";
+
 /// The short name prometheus-client registers (the registry adds [`PREFIX`]).
 pub fn short(name: &'static str) -> &'static str {
     name.strip_prefix(PREFIX)
@@ -55,4 +59,5 @@ pub const ALL: &[&str] = &[
     VERIFICATION_LAST_SUCCESS,
     BACKUP_LAST_FAILED,
     VERIFICATION_LAST_FAILED,
+    CERTIFICATE_EXPIRY,
 ];

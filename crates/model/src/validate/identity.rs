@@ -197,18 +197,43 @@ pub(super) fn check_annotations(
 /// restart` and the CLI write), so a typo is reported instead of silently rolling the cluster.
 pub(super) fn check_restart_request(f: &mut Findings, cluster: &Neo4jCluster) -> Option<String> {
     use crate::operation::RESTART_REQUESTED_ANNOTATION;
-    let value = cluster
-        .metadata
-        .annotations
-        .as_ref()?
-        .get(RESTART_REQUESTED_ANNOTATION)?;
+    check_timestamp_annotation(
+        f,
+        cluster,
+        RESTART_REQUESTED_ANNOTATION,
+        "a new value restarts every member once",
+    )
+    .map(|(text, _)| text)
+}
+
+/// `neo4j-aks.io/rotate-certificates-requested-at` (written by `neo4j-aks certs rotate`): an
+/// RFC 3339 timestamp, as Unix seconds.
+pub(super) fn check_rotate_request(f: &mut Findings, cluster: &Neo4jCluster) -> Option<i64> {
+    use crate::api::annotations::ROTATE_CERTIFICATES_REQUESTED_AT;
+    check_timestamp_annotation(
+        f,
+        cluster,
+        ROTATE_CERTIFICATES_REQUESTED_AT,
+        "member certificates issued before it are issued again",
+    )
+    .map(|(_, at)| at)
+}
+
+/// An annotation holding an RFC 3339 timestamp: its trimmed text and Unix seconds.
+fn check_timestamp_annotation(
+    f: &mut Findings,
+    cluster: &Neo4jCluster,
+    key: &str,
+    meaning: &str,
+) -> Option<(String, i64)> {
+    let value = cluster.metadata.annotations.as_ref()?.get(key)?;
     match value.trim().parse::<k8s_openapi::jiff::Timestamp>() {
-        Ok(_) => Some(value.trim().to_string()),
+        Ok(at) => Some((value.trim().to_string(), at.as_second())),
         Err(_) => {
             f.problem(
-                format!("metadata.annotations[{RESTART_REQUESTED_ANNOTATION}]"),
+                format!("metadata.annotations[{key}]"),
                 format!(
-                    "{value:?} is not an RFC 3339 timestamp; use e.g. \"2026-11-26T13:00:00Z\" (a new value restarts every member once)"
+                    "{value:?} is not an RFC 3339 timestamp; use e.g. \"2026-11-26T13:00:00Z\" ({meaning})"
                 ),
             );
             None

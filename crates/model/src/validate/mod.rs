@@ -18,7 +18,7 @@ mod tls;
 
 use crate::problems::{Findings, Invalid};
 use crate::spec::Neo4jCluster;
-use crate::validated::{DeletionPolicy, Edition, GIB, MIB, Members, ValidatedCluster};
+use crate::validated::{DeletionPolicy, Edition, GIB, MIB, Members, Tls, ValidatedCluster};
 use auth::check_auth;
 use backup::check_backup;
 use bootstrap::{check_backup_and_bootstrap, check_bootstrap};
@@ -27,7 +27,7 @@ use config::check_config;
 use dns::{check_cluster_domain, check_dns_lengths};
 use identity::{
     check_annotations, check_image, check_labels, check_license, check_name, check_namespace,
-    check_restart_request, check_version,
+    check_restart_request, check_rotate_request, check_version,
 };
 use monitoring::check_monitoring;
 use network_policy::check_network_policy;
@@ -155,7 +155,11 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         bootstrap.as_ref(),
         clustering.is_some(),
     );
-    let tls = check_tls(&mut f, spec, members, edition, load_balancer.as_ref());
+    let rotate_requested_at = check_rotate_request(&mut f, cluster);
+    let tls = check_tls(&mut f, spec, members, edition, load_balancer.as_ref()).map(|tls| Tls {
+        rotate_requested_at,
+        ..tls
+    });
     check_tls_and_backup(&mut f, tls.as_ref(), backup.is_some());
     let network_policy = check_network_policy(
         &mut f,

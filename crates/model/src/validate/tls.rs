@@ -166,6 +166,8 @@ pub(super) fn check_tls(
         certificate_days,
         renew_before_days,
         ca_days,
+        rotate_requested_at: None,
+        renewed_at: None,
     })
 }
 

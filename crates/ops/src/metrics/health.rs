@@ -340,6 +340,15 @@ mod tests {
                 ..BackupStatus::default()
             },
         );
+        metrics.certificates.record(
+            "db",
+            "graph",
+            Some(&neo4j_aks_model::CertificatesStatus {
+                ca_expires_at: Some("2036-12-01T00:00:00Z".into()),
+                expires_at: Some("2027-03-01T00:00:00Z".into()),
+                ..Default::default()
+            }),
+        );
         let text = metrics.encode();
         for name in names::ALL {
             assert!(
@@ -359,6 +368,9 @@ mod tests {
         assert!(text.contains(
             "neo4j_aks_backup_last_verification_failed{namespace=\"db\",cluster=\"graph\"} 1"
         ));
+        assert!(text.contains(
+            "neo4j_aks_certificate_expiry_timestamp_seconds{namespace=\"db\",cluster=\"graph\",certificate=\"members\"} 1803859200"
+        ));
         // Only namespace, cluster and database ever label a cluster's series.
         for line in lines(&metrics, "graph") {
             let labels = line
@@ -368,7 +380,7 @@ mod tests {
             for pair in labels.unwrap_or_default().split(',') {
                 let key = pair.split('=').next().unwrap_or_default();
                 assert!(
-                    ["namespace", "cluster", "database"].contains(&key),
+                    ["namespace", "cluster", "database", "certificate"].contains(&key),
                     "unbounded label {key} in {line}"
                 );
             }

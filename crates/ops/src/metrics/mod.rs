@@ -1,9 +1,11 @@
 //! Prometheus metrics (OpenMetrics text on /metrics).
 
 mod backup;
+mod certificates;
 mod health;
 
 pub use backup::{BackupMetrics, ClusterLabel};
+pub use certificates::{CertificateLabel, CertificateMetrics};
 pub use health::{ClusterHealth, DatabaseHealth, DatabaseLabel, HealthMetrics, Neo4jHealth};
 
 use std::collections::BTreeMap;
@@ -49,6 +51,7 @@ pub struct Metrics {
     pub leader: Gauge,
     pub backup: BackupMetrics,
     pub health: HealthMetrics,
+    pub certificates: CertificateMetrics,
     phases: Mutex<BTreeMap<String, String>>,
 }
 
@@ -102,10 +105,12 @@ impl Metrics {
         );
         let backup = BackupMetrics::register(&mut registry);
         let health = HealthMetrics::register(&mut registry);
+        let certificates = CertificateMetrics::register(&mut registry);
         Metrics {
             registry,
             backup,
             health,
+            certificates,
             reconciles,
             reconcile_duration,
             errors,
@@ -170,6 +175,7 @@ impl Metrics {
         self.set_phase(&format!("{namespace}/{name}"), None);
         self.health.forget(namespace, name);
         self.backup.forget(namespace, name);
+        self.certificates.forget(namespace, name);
     }
 
     /// Requests sent with `method` so far.

@@ -131,6 +131,7 @@ fn series(metric: &str, labels: &[(&str, &str)], values: &str) -> Series {
 }
 
 const DB: (&str, &str) = ("database", "neo4j");
+const CERTIFICATE: (&str, &str) = ("certificate", "members");
 
 pub const ALERTS: &[Alert] = &[
     Alert {
@@ -328,6 +329,33 @@ pub const ALERTS: &[Alert] = &[
             before: "5m",
             at: "15m",
             labels: vec![],
+        },
+    },
+    Alert {
+        name: "Neo4jCertificateExpiringSoon",
+        severity: Severity::High,
+        for_: "1h",
+        summary: "A TLS certificate expires within 7 days",
+        description: "The {{ $labels.certificate }} certificate of Neo4jCluster {{ $labels.namespace }}/{{ $labels.cluster }} expires in less than 7 days. The operator renews member certificates 30 days before they expire, so renewal or the restart that loads it is not happening.",
+        runbook: "certificate-expiring",
+        expr: |s| {
+            format!(
+                "{}{{{}}} - time() < 7 * 86400",
+                op::CERTIFICATE_EXPIRY,
+                s.cluster()
+            )
+        },
+        // The test clock starts at 0: 600000 s is just under 7 days away.
+        case: || Case {
+            firing: vec![series(op::CERTIFICATE_EXPIRY, &[CERTIFICATE], "600000x150")],
+            quiet: vec![series(
+                op::CERTIFICATE_EXPIRY,
+                &[CERTIFICATE],
+                "7776000x150",
+            )],
+            before: "30m",
+            at: "90m",
+            labels: vec![CERTIFICATE],
         },
     },
     Alert {

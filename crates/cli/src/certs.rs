@@ -1,0 +1,448 @@
+//! `neo4j-aks certs status|rotate`: the generated TLS certificates of a running cluster
+//! (docs/security/tls.md).
+//!
+//! `status` reads the Secret `<name>-tls` itself (not the operator's copy in the status), so it
+//! shows what the members mount now. `rotate` stamps the Neo4jCluster with
+//! `neo4j-aks.io/rotate-certificates-requested-at`; the operator issues every member a new
+//! certificate and restarts the members one at a time to load it, and this command follows
+//! until the last member runs with its new certificate.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, ListParams};
+use kube::{Client, ResourceExt};
+use neo4j_aks_model::api::annotations::{
+    CERTIFICATES_RENEWED_AT, ROTATE_CERTIFICATES_REQUESTED_AT,
+};
+use neo4j_aks_model::{CertificatesStatus, Neo4jCluster, ValidatedCluster};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::Failure;
+use crate::day2::{Following, StatusFormat, Target};
+
+#[derive(Subcommand)]
+pub enum CertsCommand {
+    /// Show when the CA, each scope and each member's certificate expire, and when the running
+    /// members' certificates were last renewed.
+    ///
+    /// Reads the Secret <name>-tls through the current kube context. `-o json` prints the
+    /// same document the operator keeps in status.certificates.
+    Status(CertsStatusArgs),
+    /// Issue every member a new certificate now, then restart the members one at a time
+    /// (keeping every database's quorum) so that each serves it.
+    ///
+    /// Sets the annotation neo4j-aks.io/rotate-certificates-requested-at; the operator does the
+    /// rest and this command follows. The CA is kept. Exit 0: every member runs with its new
+    /// certificate (or requested, with --no-wait); 1: error; 2: refused before anything changed
+    /// (TLS off, invalid spec); 3: still in progress (timeout, Ctrl-C).
+    Rotate(CertsRotateArgs),
+}
+
+#[derive(Args)]
+pub struct CertsStatusArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = StatusFormat::Table)]
+    pub output: StatusFormat,
+}
+
+#[derive(Args)]
+pub struct CertsRotateArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub following: Following,
+}
+
+pub fn run(command: &CertsCommand) -> Result<(), Failure> {
+    match command {
+        CertsCommand::Status(args) => status(args),
+        CertsCommand::Rotate(args) => rotate(args),
+    }
+}
+
+fn status(args: &CertsStatusArgs) -> Result<(), Failure> {
+    crate::day2::runtime()?.block_on(async {
+        let (client, _, api) = crate::day2::client_and_api(&args.target).await?;
+        let cluster = crate::day2::fetch(&api, &args.target).await?;
+        let validated = tls_cluster(&cluster)?;
+        let inventory = inventory(&client, &validated).await?;
+        let text = match args.output {
+            StatusFormat::Table => table(&args.target.name, &inventory),
+            StatusFormat::Json => serde_json::to_string_pretty(&inventory)
+                .map(|t| t + "\n")
+                .map_err(|e| Failure::output("the certificate status")(e.to_string()))?,
+        };
+        crate::print(&text)
+    })
+}
+
+fn rotate(args: &CertsRotateArgs) -> Result<(), Failure> {
+    crate::day2::runtime()?.block_on(async {
+        let name = &args.target.name;
+        let (client, namespace, api) = crate::day2::client_and_api(&args.target).await?;
+        let cluster = crate::day2::fetch(&api, &args.target).await?;
+        tls_cluster(&cluster)?;
+        let at = crate::day2::now();
+        let stamp = crate::day2::restart::stamp(at);
+        crate::day2::write(
+            &api,
+            name,
+            &json!({"metadata": {"annotations": {ROTATE_CERTIFICATES_REQUESTED_AT: stamp}}}),
+        )
+        .await?;
+        println!("{name}: certificate rotation requested at {stamp}");
+        if args.following.no_wait {
+            println!(
+                "the operator issues new certificates and restarts one member at a time; follow with `neo4j-aks certs status {}`",
+                args.target.shown()
+            );
+            return Ok(());
+        }
+        let members = Members {
+            statefulsets: Api::namespaced(client.clone(), &namespace),
+            pods: Api::namespaced(client.clone(), &namespace),
+            client,
+        };
+        follow(&members, &api, &args.target, at, args.following.timeout).await
+    })
+}
+
+/// The cluster validated, or a refusal when it has no generated TLS to show or rotate.
+fn tls_cluster(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Failure> {
+    let validated = neo4j_aks_model::validate(cluster).map_err(|invalid| {
+        Failure::Refused(format!(
+            "nothing was changed: the Neo4jCluster's spec is invalid:\n{invalid}"
+        ))
+    })?;
+    if validated.tls.is_none() {
+        return Err(Failure::Refused(format!(
+            "nothing was changed: Neo4jCluster {} has no TLS (spec.tls.enabled is not true)",
+            cluster.name_any()
+        )));
+    }
+    Ok(validated)
+}
+
+async fn inventory(
+    client: &Client,
+    cluster: &ValidatedCluster,
+) -> Result<CertificatesStatus, Failure> {
+    neo4j_aks_ops::certificates::read_inventory(client, cluster)
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?
+        .ok_or_else(|| Failure::Refused("the cluster has no TLS".to_string()))
+}
+
+fn table(name: &str, c: &CertificatesStatus) -> String {
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
+    let mut out = format!(
+        "{name}: CA expires {}, members' certificates last renewed {}\n\nSCOPE    EXPIRES\n",
+        or_dash(&c.ca_expires_at),
+        c.renewed_at.as_deref().unwrap_or("never")
+    );
+    for s in &c.scopes {
+        out.push_str(&format!("{:<8} {}\n", s.scope, or_dash(&s.expires_at)));
+    }
+    out.push_str("\nMEMBER   ISSUED                 EXPIRES\n");
+    for m in &c.members {
+        out.push_str(&format!(
+            "{:<8} {:<22} {}\n",
+            m.pod,
+            or_dash(&m.issued_at),
+            or_dash(&m.expires_at)
+        ));
+    }
+    out
+}
+
+/// How far a rotation requested at `at` has come.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Progress {
+    /// Some member's certificate predates the request.
+    Issuing {
+        pending: Vec<String>,
+    },
+    /// Issued; members still run a pod from before the renewal.
+    Restarting {
+        pending: Vec<String>,
+    },
+    Done,
+}
+
+/// Pure: the certificates, the StatefulSet and the member pods → where the rotation stands.
+/// A member is done when its certificate was issued after `at` and its pod runs the pod
+/// template that carries the renewal (the restart that loads the certificate) and is Ready.
+pub fn progress(
+    at: Timestamp,
+    certificates: &CertificatesStatus,
+    statefulset: Option<&StatefulSet>,
+    pods: &[Pod],
+) -> Progress {
+    let issued_after = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| t.parse::<Timestamp>().ok())
+            .is_some_and(|t| t >= at)
+    };
+    let pending: Vec<String> = certificates
+        .members
+        .iter()
+        .filter(|m| !issued_after(&m.issued_at))
+        .map(|m| m.pod.clone())
+        .collect();
+    if !pending.is_empty() || !issued_after(&certificates.renewed_at) {
+        return Progress::Issuing { pending };
+    }
+    let template_renewal = statefulset
+        .and_then(|s| s.spec.as_ref())
+        .and_then(|s| s.template.metadata.as_ref())
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(CERTIFICATES_RENEWED_AT));
+    let update_revision = statefulset
+        .and_then(|s| s.status.as_ref())
+        .and_then(|s| s.update_revision.as_ref());
+    let by_name: BTreeMap<String, &Pod> = pods.iter().map(|p| (p.name_any(), p)).collect();
+    let rolled = |pod: &str| {
+        by_name.get(pod).is_some_and(|p| {
+            p.labels().get("controller-revision-hash") == update_revision
+                && p.metadata.deletion_timestamp.is_none()
+                && p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+    };
+    let in_template =
+        template_renewal.is_some() && template_renewal == certificates.renewed_at.as_ref();
+    let pending: Vec<String> = certificates
+        .members
+        .iter()
+        .filter(|m| !in_template || !rolled(&m.pod))
+        .map(|m| m.pod.clone())
+        .collect();
+    if pending.is_empty() {
+        Progress::Done
+    } else {
+        Progress::Restarting { pending }
+    }
+}
+
+/// What `rotate` reads while it follows, besides the Neo4jCluster.
+struct Members {
+    client: Client,
+    statefulsets: Api<StatefulSet>,
+    pods: Api<Pod>,
+}
+
+async fn follow(
+    members: &Members,
+    api: &Api<Neo4jCluster>,
+    target: &Target,
+    at: Timestamp,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let again = format!(
+        "the operator carries on; follow with `neo4j-aks certs status {}`",
+        target.shown()
+    );
+    let mut last = None;
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        let cluster = crate::day2::fetch(api, target).await?;
+        let validated = tls_cluster(&cluster)?;
+        let certificates = inventory(&members.client, &validated).await?;
+        let statefulset = members
+            .statefulsets
+            .get_opt(&validated.statefulset_name())
+            .await
+            .map_err(Failure::kubernetes(
+                "cannot read the StatefulSet".to_string(),
+            ))?;
+        let selector = neo4j_aks_ops::observe::selector_string(&validated);
+        let member_pods = members
+            .pods
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map_err(Failure::kubernetes(
+                "cannot list the member pods".to_string(),
+            ))?
+            .items;
+        let now = progress(at, &certificates, statefulset.as_ref(), &member_pods);
+        if last.as_ref() != Some(&now) {
+            match &now {
+                Progress::Issuing { pending } => {
+                    println!(
+                        "issuing new certificates (waiting for: {})",
+                        pending.join(", ")
+                    )
+                }
+                Progress::Restarting { pending } => println!(
+                    "restarting members one at a time to load them (waiting for: {})",
+                    pending.join(", ")
+                ),
+                Progress::Done => {
+                    println!(
+                        "done: every member serves a certificate issued after {} (expires {}) after {:.0}s",
+                        crate::day2::restart::stamp(at),
+                        certificates.expires_at.as_deref().unwrap_or("-"),
+                        started.elapsed().as_secs_f64()
+                    );
+                    return Ok(());
+                }
+            }
+            last = Some(now);
+        }
+        if started.elapsed() >= timeout {
+            return Err(Failure::Unfinished(format!(
+                "still rotating after {}s; {again}",
+                timeout.as_secs()
+            )));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = &mut interrupted => {
+                return Err(Failure::Unfinished(format!("interrupted; {again}")));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::{StatefulSetSpec, StatefulSetStatus};
+    use k8s_openapi::api::core::v1::{PodCondition, PodStatus, PodTemplateSpec};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use neo4j_aks_model::MemberCertificateStatus;
+
+    const AT: &str = "2026-12-04T12:00:00Z";
+    const AFTER: &str = "2026-12-04T12:00:03Z";
+    const BEFORE: &str = "2026-09-01T00:00:00Z";
+
+    fn certificates(issued: &[&str], renewed: Option<&str>) -> CertificatesStatus {
+        CertificatesStatus {
+            renewed_at: renewed.map(str::to_string),
+            members: issued
+                .iter()
+                .enumerate()
+                .map(|(i, t)| MemberCertificateStatus {
+                    pod: format!("db-{i}"),
+                    issued_at: Some(t.to_string()),
+                    expires_at: None,
+                })
+                .collect(),
+            ..CertificatesStatus::default()
+        }
+    }
+
+    fn statefulset(renewed: &str, revision: &str) -> StatefulSet {
+        StatefulSet {
+            spec: Some(StatefulSetSpec {
+                template: PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        annotations: Some(
+                            [(CERTIFICATES_RENEWED_AT.to_string(), renewed.to_string())].into(),
+                        ),
+                        ..ObjectMeta::default()
+                    }),
+                    spec: None,
+                },
+                ..StatefulSetSpec::default()
+            }),
+            status: Some(StatefulSetStatus {
+                update_revision: Some(revision.to_string()),
+                ..StatefulSetStatus::default()
+            }),
+            ..StatefulSet::default()
+        }
+    }
+
+    fn pod(name: &str, revision: &str, ready: bool) -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                labels: Some(
+                    [("controller-revision-hash".to_string(), revision.to_string())].into(),
+                ),
+                ..ObjectMeta::default()
+            },
+            status: Some(PodStatus {
+                conditions: Some(vec![PodCondition {
+                    type_: "Ready".into(),
+                    status: if ready { "True" } else { "False" }.into(),
+                    ..PodCondition::default()
+                }]),
+                ..PodStatus::default()
+            }),
+            ..Pod::default()
+        }
+    }
+
+    fn at() -> Timestamp {
+        AT.parse().expect("time")
+    }
+
+    #[test]
+    fn a_rotation_is_done_only_when_every_member_restarted_on_the_renewed_template() {
+        let old = certificates(&[BEFORE, BEFORE, BEFORE], Some(BEFORE));
+        assert_eq!(
+            progress(at(), &old, None, &[]),
+            Progress::Issuing {
+                pending: vec!["db-0".into(), "db-1".into(), "db-2".into()]
+            }
+        );
+        let issued = certificates(&[AFTER, AFTER, AFTER], Some(AFTER));
+        // The StatefulSet does not carry the renewal yet: nobody restarted for it.
+        let pods = [
+            pod("db-0", "r2", true),
+            pod("db-1", "r2", true),
+            pod("db-2", "r2", true),
+        ];
+        assert_eq!(
+            progress(at(), &issued, Some(&statefulset(BEFORE, "r2")), &pods),
+            Progress::Restarting {
+                pending: vec!["db-0".into(), "db-1".into(), "db-2".into()]
+            }
+        );
+        // Rolling: db-2 restarted and is Ready, db-1 restarted but not Ready, db-0 old.
+        let rolling = [
+            pod("db-0", "r2", true),
+            pod("db-1", "r3", false),
+            pod("db-2", "r3", true),
+        ];
+        assert_eq!(
+            progress(at(), &issued, Some(&statefulset(AFTER, "r3")), &rolling),
+            Progress::Restarting {
+                pending: vec!["db-0".into(), "db-1".into()]
+            }
+        );
+        let rolled = [
+            pod("db-0", "r3", true),
+            pod("db-1", "r3", true),
+            pod("db-2", "r3", true),
+        ];
+        assert_eq!(
+            progress(at(), &issued, Some(&statefulset(AFTER, "r3")), &rolled),
+            Progress::Done
+        );
+    }
+
+    #[test]
+    fn a_member_issued_before_the_request_keeps_the_rotation_issuing() {
+        let partly = certificates(&[AFTER, BEFORE, AFTER], Some(AFTER));
+        assert_eq!(
+            progress(at(), &partly, None, &[]),
+            Progress::Issuing {
+                pending: vec!["db-1".into()]
+            }
+        );
+    }
+}
