@@ -41,7 +41,8 @@ else
 fi
 command -v mvn >/dev/null 2>&1 || need maven "apt-get install maven"
 
-# Node and npm run Azurite, the Azure Blob emulator (testenv/azurite).
+# Node and npm run Azurite, the Azure Blob emulator (testenv/azurite), and the KQL checker
+# (testenv/kusto).
 if command -v node >/dev/null 2>&1; then
 	have=$(node --version 2>/dev/null | sed 's/^v//')
 	version_at_least "${have:-0}" 18 || need "node >= 18" "found ${have:-an unknown version}; install Node.js 18 or newer"

@@ -7,11 +7,12 @@
 //! - the Grafana dashboard decodes strictly into the Grafana Foundation SDK's dashboard types
 //!   (testenv/grafana-sdk.sh builds the checker), and the checker does reject unknown fields;
 //! - the Container Insights log queries name only the tables and columns Microsoft documents,
-//!   and docs/monitoring.md shows exactly them.
+//!   parse and analyze cleanly with Microsoft's Kusto.Language against those tables
+//!   (testenv/kusto.sh installs the checker), and docs/monitoring.md shows exactly them.
 //!
-//! promtool and the checker are built by testenv/; scripts/test-all.sh requires both
-//! (NEO4J_AKS_REQUIRE_PROMTOOL=1, NEO4J_AKS_REQUIRE_GRAFANA_SDK=1); a plain `cargo test` skips
-//! those parts with a note when they are absent.
+//! promtool and the checkers are built by testenv/; scripts/test-all.sh requires them
+//! (NEO4J_AKS_REQUIRE_PROMTOOL=1, NEO4J_AKS_REQUIRE_GRAFANA_SDK=1, NEO4J_AKS_REQUIRE_KQL_CHECK=1);
+//! a plain `cargo test` skips those parts with a note when they are absent.
 
 mod support;
 
@@ -375,7 +376,7 @@ fn log_queries_name_only_documented_tables_and_columns() {
                 assert!(
                     is_kql_word(word)
                         || word == table
-                        || columns.contains(&word)
+                        || columns.iter().any(|(c, _)| *c == word)
                         || defined.contains(&word)
                         || word == "TimeRange",
                     "{}: {word} is not a column of {table} (Microsoft's table reference)",
@@ -440,4 +441,98 @@ fn the_workbook_carries_every_dashboard_query() {
             }
         }
     }
+}
+
+/// What testenv/kusto/kql-check.js reads.
+#[derive(serde::Serialize)]
+struct KqlCheck {
+    tables: Vec<KqlTable>,
+    queries: Vec<KqlQuery>,
+}
+
+#[derive(serde::Serialize)]
+struct KqlTable {
+    name: String,
+    /// `(Column:type, …)`, Kusto's table schema notation.
+    schema: String,
+}
+
+#[derive(serde::Serialize)]
+struct KqlQuery {
+    name: String,
+    kql: String,
+}
+
+fn kql_check(checker: &Path, dir: &Path, queries: Vec<KqlQuery>) -> (bool, String) {
+    let input = KqlCheck {
+        tables: dashboard::LOG_TABLES
+            .iter()
+            .map(|(name, columns)| KqlTable {
+                name: name.to_string(),
+                schema: format!(
+                    "({})",
+                    columns
+                        .iter()
+                        .map(|(c, t)| format!("{c}:{t}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+            .collect(),
+        queries,
+    };
+    let path = dir.join("kql.json");
+    std::fs::write(&path, serde_json::to_string(&input).expect("serializes")).expect("write");
+    let node = PathBuf::from("node");
+    run_tool(
+        &node,
+        dir,
+        &[
+            checker.to_str().expect("UTF-8 path"),
+            path.to_str().expect("UTF-8 path"),
+        ],
+    )
+}
+
+#[test]
+fn kusto_parses_and_analyzes_every_log_query_against_the_documented_tables() {
+    let Some(checker) = tool(
+        "NEO4J_AKS_KQL_CHECK",
+        "NEO4J_AKS_REQUIRE_KQL_CHECK",
+        "testenv/kusto.sh build",
+    ) else {
+        return;
+    };
+    let dir = temp_dir("kql-check");
+    // The workbook's queries with its parameters expanded (`{TimeRange}` is not KQL; the
+    // workbook replaces it before the query runs), which is what docs/monitoring.md shows.
+    let queries: Vec<KqlQuery> = dashboard::log_queries(&dashboard::DOCS_LOG_VARS)
+        .into_iter()
+        .map(|q| KqlQuery {
+            name: q.title.into(),
+            kql: q.kql,
+        })
+        .collect();
+    let count = queries.len();
+    let (ok, out) = kql_check(&checker, &dir, queries);
+    assert!(ok, "Kusto.Language reports errors:\n{out}");
+    assert_eq!(out.matches(": ok").count(), count, "{out}");
+    println!("{out}");
+    // The checker fails on a column the table does not have, and on broken syntax.
+    for (what, kql) in [
+        ("unknown column", "KubeEvents\n| where Reasons == 'x'"),
+        ("broken syntax", "KubeEvents\n| wher Reason == 'x'"),
+    ] {
+        let (ok, out) = kql_check(
+            &checker,
+            &dir,
+            vec![KqlQuery {
+                name: what.into(),
+                kql: kql.into(),
+            }],
+        );
+        assert!(!ok, "{what}: accepted:\n{out}");
+        assert!(out.contains("Error"), "{what}: {out}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

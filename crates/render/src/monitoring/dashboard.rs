@@ -468,44 +468,45 @@ pub fn promql(vars: &Vars) -> Vec<(String, String)> {
     out
 }
 
-/// Container Insights tables and columns the log queries read, as Microsoft's table reference
-/// lists them: <https://learn.microsoft.com/azure/azure-monitor/reference/tables/kubeevents>
-/// (Kubernetes events; `Name`/`Namespace`/`ObjectKind` are the involved object's) and
+/// Container Insights tables and the columns the log queries read, with their types, as
+/// Microsoft's table reference lists them:
+/// <https://learn.microsoft.com/azure/azure-monitor/reference/tables/kubeevents> (Kubernetes
+/// events; `Name`/`Namespace`/`ObjectKind` are the involved object's) and
 /// <https://learn.microsoft.com/azure/azure-monitor/reference/tables/kubepodinventory> (pods and
 /// their containers; `PodStatus` is the pod's phase).
-pub const LOG_TABLES: &[(&str, &[&str])] = &[
+pub const LOG_TABLES: &[(&str, &[(&str, &str)])] = &[
     (
         "KubeEvents",
         &[
-            "TimeGenerated",
-            "ClusterName",
-            "Namespace",
-            "Name",
-            "ObjectKind",
-            "KubeEventType",
-            "Reason",
-            "Message",
-            "Count",
-            "FirstSeen",
-            "LastSeen",
-            "SourceComponent",
-            "Computer",
+            ("TimeGenerated", "datetime"),
+            ("ClusterName", "string"),
+            ("Namespace", "string"),
+            ("Name", "string"),
+            ("ObjectKind", "string"),
+            ("KubeEventType", "string"),
+            ("Reason", "string"),
+            ("Message", "string"),
+            ("Count", "real"),
+            ("FirstSeen", "datetime"),
+            ("LastSeen", "datetime"),
+            ("SourceComponent", "string"),
+            ("Computer", "string"),
         ],
     ),
     (
         "KubePodInventory",
         &[
-            "TimeGenerated",
-            "ClusterName",
-            "Namespace",
-            "Name",
-            "Computer",
-            "ControllerKind",
-            "ControllerName",
-            "PodStatus",
-            "PodRestartCount",
-            "ContainerStatus",
-            "ContainerStatusReason",
+            ("TimeGenerated", "datetime"),
+            ("ClusterName", "string"),
+            ("Namespace", "string"),
+            ("Name", "string"),
+            ("Computer", "string"),
+            ("ControllerKind", "string"),
+            ("ControllerName", "string"),
+            ("PodStatus", "string"),
+            ("PodRestartCount", "int"),
+            ("ContainerStatus", "string"),
+            ("ContainerStatusReason", "string"),
         ],
     ),
 ];
