@@ -23,7 +23,8 @@ else
 fi
 
 # Go builds the Kubernetes control plane, etcd, kwok, CoreDNS, the network-policy analyzer
-# cyclonus and promtool (testenv/gomod/*/go.mod ask for 1.26 at most).
+# cyclonus, promtool and the Grafana dashboard checker (testenv/gomod/*/go.mod ask for 1.26 at
+# most).
 if command -v go >/dev/null 2>&1; then
 	have=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
 	version_at_least "${have:-0}" 1.26 || need "go >= 1.26" "found ${have:-an unknown version}; install Go 1.26 or newer"
@@ -40,7 +41,8 @@ else
 fi
 command -v mvn >/dev/null 2>&1 || need maven "apt-get install maven"
 
-# Node and npm run Azurite, the Azure Blob emulator (testenv/azurite).
+# Node and npm run Azurite, the Azure Blob emulator (testenv/azurite), and the KQL checker
+# (testenv/kusto).
 if command -v node >/dev/null 2>&1; then
 	have=$(node --version 2>/dev/null | sed 's/^v//')
 	version_at_least "${have:-0}" 18 || need "node >= 18" "found ${have:-an unknown version}; install Node.js 18 or newer"

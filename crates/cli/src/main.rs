@@ -81,7 +81,8 @@ enum Command {
     /// as deploy/operator/operator.yaml.
     OperatorManifests,
     /// Print the generated monitoring artifacts (alert rules, their promtool tests, the
-    /// operator's ServiceMonitor); committed under deploy/monitoring/.
+    /// operator's ServiceMonitor, the Grafana dashboard, the Azure Monitor workbook); committed
+    /// under deploy/monitoring/.
     #[command(subcommand)]
     Monitoring(monitoring::MonitoringCommand),
     /// Show a running cluster as the operator sees it (members, databases, operation in flight).

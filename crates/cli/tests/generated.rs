@@ -137,6 +137,14 @@ fn committed_monitoring_artifacts_match_the_code() {
             "operator-service-monitor",
             "deploy/monitoring/operator-servicemonitor.yaml",
         ),
+        (
+            "grafana-dashboard",
+            "deploy/monitoring/neo4j-aks.grafana.json",
+        ),
+        (
+            "azure-workbook",
+            "deploy/monitoring/neo4j-aks.workbook.json",
+        ),
     ] {
         let output = run(&["monitoring", command], None);
         assert!(output.status.success());
