@@ -445,6 +445,23 @@ pub fn sections(vars: &Vars) -> Vec<Section> {
                 },
             ],
         },
+        Section {
+            title: "TLS certificates",
+            panels: vec![Panel {
+                title: "Until a certificate expires",
+                description: "Time left on the generated CA and on the earliest member certificate (spec.tls); members are renewed 30 days before, alert Neo4jCertificateExpiringSoon at 7 days.",
+                kind: Kind::Stat,
+                unit: Unit::Seconds,
+                threshold: Some(Threshold {
+                    value: 7.0 * 86400.0,
+                    above_is_bad: false,
+                }),
+                queries: vec![q(
+                    format!("{}{{{c}}} - time()", op::CERTIFICATE_EXPIRY),
+                    "{{certificate}}",
+                )],
+            }],
+        },
     ]
 }
 
