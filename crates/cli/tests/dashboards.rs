@@ -34,6 +34,7 @@ fn known_metrics() -> BTreeSet<String> {
             .map(|s| s.to_string()),
     );
     known.extend(rules::KUBELET_METRICS.iter().map(|s| s.to_string()));
+    known.extend(rules::CONTAINER_METRICS.iter().map(|s| s.to_string()));
     known
 }
 

@@ -11,7 +11,7 @@ use super::neo4j_metrics::{
     BOLT_CONNECTIONS_RUNNING, HEAP_MAX, HEAP_USED, LAST_COMMITTED_TX_ID, RAFT_IS_LEADER,
     STORE_SIZE_DATABASE, TRANSACTIONS_COMMITTED,
 };
-use super::rules::KUBELET_METRICS;
+use super::rules::{CONTAINER_METRICS, KUBELET_METRICS};
 
 /// Title of both renderings.
 pub const TITLE: &str = "Neo4j on AKS (neo4j-aks)";
@@ -51,6 +51,16 @@ impl Vars {
     /// Matchers of the cluster's series of the selected databases.
     fn databases(&self) -> String {
         format!("{},database=~\"{}\"", self.cluster(), self.database)
+    }
+
+    /// Matchers of the members' Neo4j containers (cAdvisor, kube-state-metrics).
+    fn containers(&self) -> String {
+        format!(
+            "namespace=\"{}\",container=\"{}\",pod=~\"{}-[0-9]+\"",
+            self.namespace,
+            neo4j_aks_model::api::containers::NEO4J,
+            self.cluster
+        )
     }
 
     /// Matchers of the members' data claims (`data-<cluster>-<ordinal>`).
@@ -172,6 +182,7 @@ pub fn sections(vars: &Vars) -> Vec<Section> {
     let c = vars.cluster();
     let d = vars.databases();
     let claims = vars.claims();
+    let containers = vars.containers();
     let [available, capacity] = [KUBELET_METRICS[0], KUBELET_METRICS[1]];
     vec![
         Section {
@@ -256,6 +267,21 @@ pub fn sections(vars: &Vars) -> Vec<Section> {
                             HEAP_MAX.series()
                         ),
                         "{{member}}",
+                    )],
+                },
+                Panel {
+                    title: "CPU used of the limit",
+                    description: "CPU each member's Neo4j container uses over its CPU limit (cAdvisor and kube-state-metrics; alert Neo4jCpuHigh above 80%).",
+                    kind: Kind::TimeSeries,
+                    unit: Unit::Ratio,
+                    threshold: None,
+                    queries: vec![q(
+                        format!(
+                            "sum by (pod) (rate({usage}{{{containers}}}[5m])) / sum by (pod) ({limit}{{{containers},resource=\"cpu\"}})",
+                            usage = CONTAINER_METRICS[0],
+                            limit = CONTAINER_METRICS[1]
+                        ),
+                        "{{pod}}",
                     )],
                 },
                 Panel {

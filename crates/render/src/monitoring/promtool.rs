@@ -52,8 +52,11 @@ fn inputs(series: Vec<(String, String)>) -> Vec<InputSeries> {
 fn expected(alert: &Alert, labels: &[(&str, &str)]) -> ExpAlert {
     let mut exp: BTreeMap<String, String> = BTreeMap::new();
     exp.insert("namespace".into(), TEST_NAMESPACE.into());
-    // Claim series (kubelet) carry no cluster label.
-    if !labels.iter().any(|(k, _)| *k == "persistentvolumeclaim") {
+    // Claim and container series (kubelet, cAdvisor, kube-state-metrics) carry no cluster label.
+    if !labels
+        .iter()
+        .any(|(k, _)| *k == "persistentvolumeclaim" || *k == "pod")
+    {
         exp.insert("cluster".into(), TEST_CLUSTER.into());
     }
     for (k, v) in labels {

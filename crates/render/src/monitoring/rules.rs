@@ -25,6 +25,16 @@ pub const KUBELET_METRICS: &[&str] = &[
     "kubelet_volume_stats_capacity_bytes",
 ];
 
+/// Container metrics the CPU rule reads: cAdvisor's `container_cpu_usage_seconds_total`
+/// (served by the kubelet's `/metrics/cadvisor`; cAdvisor docs/storage/prometheus.md, labels
+/// `namespace`, `pod`, `container`) and kube-state-metrics' `kube_pod_container_resource_limits`
+/// (docs/metrics/workload/pod-metrics.md, labels `namespace`, `pod`, `container`, `resource`,
+/// `unit`); kube-prometheus-stack scrapes both.
+pub const CONTAINER_METRICS: &[&str] = &[
+    "container_cpu_usage_seconds_total",
+    "kube_pod_container_resource_limits",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
     Critical,
@@ -71,6 +81,17 @@ impl Scope {
             Scope::All => String::new(),
             Scope::Cluster { namespace, name } => {
                 format!("namespace={namespace:?},cluster={name:?}")
+            }
+        }
+    }
+
+    /// Matchers of the members' Neo4j containers (pod `<cluster>-<ordinal>`).
+    fn containers(&self) -> String {
+        let container = neo4j_aks_model::api::containers::NEO4J;
+        match self {
+            Scope::All => format!("container={container:?},pod=~\".+-[0-9]+\""),
+            Scope::Cluster { namespace, name } => {
+                format!("namespace={namespace:?},container={container:?},pod=~\"{name}-[0-9]+\"")
             }
         }
     }
@@ -388,6 +409,36 @@ pub const ALERTS: &[Alert] = &[
         },
     },
     Alert {
+        name: "Neo4jCpuHigh",
+        severity: Severity::Medium,
+        for_: "15m",
+        summary: "A member uses more than 80% of its CPU limit",
+        description: "Pod {{ $labels.namespace }}/{{ $labels.pod }} has used more than 80% of its CPU limit for 15 minutes; queries slow down and the kubelet throttles it.",
+        runbook: "cpu-high",
+        expr: |s| {
+            let c = s.containers();
+            format!(
+                "sum by (namespace, pod) (rate({usage}{{{c}}}[5m])) / sum by (namespace, pod) ({limit}{{{c},resource=\"cpu\"}}) > 0.8",
+                usage = CONTAINER_METRICS[0],
+                limit = CONTAINER_METRICS[1]
+            )
+        },
+        // 54 CPU-seconds a minute on a 1-core limit is 90%; 30 is 50%.
+        case: || Case {
+            firing: vec![
+                container(CONTAINER_METRICS[0], "", "0+54x40"),
+                container(CONTAINER_METRICS[1], ",resource=\"cpu\"", "1x40"),
+            ],
+            quiet: vec![
+                container(CONTAINER_METRICS[0], "", "0+30x40"),
+                container(CONTAINER_METRICS[1], ",resource=\"cpu\"", "1x40"),
+            ],
+            before: "15m",
+            at: "30m",
+            labels: vec![("pod", "neo4j-0")],
+        },
+    },
+    Alert {
         name: "Neo4jVolumeAlmostFull",
         severity: Severity::Medium,
         for_: "15m",
@@ -471,6 +522,16 @@ pub const ALERTS: &[Alert] = &[
 ];
 
 const MEMBER: (&str, &str) = ("member", "neo4j-0");
+
+fn container(metric: &str, extra: &str, values: &str) -> Series {
+    (
+        format!(
+            "{metric}{{namespace={TEST_NAMESPACE:?},pod=\"neo4j-0\",container={:?}{extra}}}",
+            neo4j_aks_model::api::containers::NEO4J
+        ),
+        values.to_string(),
+    )
+}
 
 fn claim(metric: &str, values: &str) -> Series {
     (
