@@ -69,11 +69,13 @@ pub fn plan(
     let members = wanted
         .iter()
         .filter_map(|(pod, wanted)| {
+            let stored = stored_member(&members_data, pod);
             let reason = match (&new_ca, &ca) {
+                _ if stored.is_none() => Reason::Missing,
                 (Some(_), _) | (_, None) => Reason::OtherIssuer,
                 (None, Some(ca)) => certificates::judge_member(
                     &ca.certificate_pem,
-                    stored_member(&members_data, pod).as_ref(),
+                    stored.as_ref(),
                     wanted,
                     now,
                     tls.renew_before_days,
