@@ -453,6 +453,16 @@ mod tests {
                     database("sales", 3, true),
                 ]),
             );
+            // Every cluster with TLS: the CA's and the members' expiry.
+            metrics.certificates.record(
+                "ns",
+                &format!("cluster-{i:03}"),
+                Some(&neo4j_aks_model::CertificatesStatus {
+                    ca_expires_at: Some("2036-12-01T00:00:00Z".into()),
+                    expires_at: Some("2027-03-01T00:00:00Z".into()),
+                    ..Default::default()
+                }),
+            );
         }
         let recorded = started.elapsed();
         let started = std::time::Instant::now();
@@ -462,9 +472,9 @@ mod tests {
             .lines()
             .filter(|l| !l.starts_with('#') && l.contains("cluster=\"cluster-"))
             .count();
-        assert_eq!(series, 100 * (5 + 4 * 3));
+        assert_eq!(series, 100 * (5 + 4 * 3 + 2));
         println!(
-            "100 clusters x 3 databases: {series} health series, /metrics {} bytes, recorded in {recorded:?}, encoded in {encoded:?}",
+            "100 clusters x 3 databases, TLS on: {series} health and certificate series, /metrics {} bytes, recorded in {recorded:?}, encoded in {encoded:?}",
             text.len()
         );
     }
