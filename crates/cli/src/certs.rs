@@ -173,17 +173,35 @@ pub enum Progress {
     Restarting {
         pending: Vec<String>,
     },
+    /// Issued (2025.03+); members not yet presenting it on Bolt (the operator reloads them).
+    Reloading {
+        pending: Vec<String>,
+    },
     Done,
 }
 
+/// How renewed certificates reach the members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loading {
+    /// A rolling restart (before 2025.03, or Bolt without TLS).
+    Restart,
+    /// `CALL dbms.security.reloadTLS()` on each member; the operator's status says which
+    /// members present the new certificate.
+    Reload,
+}
+
 /// Pure: the certificates, the StatefulSet and the member pods → where the rotation stands.
-/// A member is done when its certificate was issued after `at` and its pod runs the pod
-/// template that carries the renewal (the restart that loads the certificate) and is Ready.
+/// A member is done when its certificate was issued after `at` and, with [`Loading::Restart`],
+/// its pod runs the pod template that carries the renewal and is Ready; with
+/// [`Loading::Reload`], the operator saw it present the new certificate (`presented`: pod →
+/// `status.certificates.members[].presented`).
 pub fn progress(
     at: Timestamp,
     certificates: &CertificatesStatus,
+    loading: Loading,
     statefulset: Option<&StatefulSet>,
     pods: &[Pod],
+    presented: &BTreeMap<String, String>,
 ) -> Progress {
     let issued_after = |t: &Option<String>| {
         t.as_deref()
@@ -198,6 +216,19 @@ pub fn progress(
         .collect();
     if !pending.is_empty() || !issued_after(&certificates.renewed_at) {
         return Progress::Issuing { pending };
+    }
+    if loading == Loading::Reload {
+        let pending: Vec<String> = certificates
+            .members
+            .iter()
+            .filter(|m| presented.get(&m.pod).map(String::as_str) != Some("Current"))
+            .map(|m| m.pod.clone())
+            .collect();
+        return if pending.is_empty() {
+            Progress::Done
+        } else {
+            Progress::Reloading { pending }
+        };
     }
     let template_renewal = statefulset
         .and_then(|s| s.spec.as_ref())
@@ -275,7 +306,31 @@ async fn follow(
                 "cannot list the member pods".to_string(),
             ))?
             .items;
-        let now = progress(at, &certificates, statefulset.as_ref(), &member_pods);
+        let loading = if neo4j_aks_render::tls::reloads_without_restart(&validated) {
+            Loading::Reload
+        } else {
+            Loading::Restart
+        };
+        // The operator's last look at the members (it writes the status after it reloaded).
+        let presented: BTreeMap<String, String> = cluster
+            .status
+            .as_ref()
+            .and_then(|s| s.certificates.as_ref())
+            .map(|c| {
+                c.members
+                    .iter()
+                    .filter_map(|m| Some((m.pod.clone(), m.presented.clone()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let now = progress(
+            at,
+            &certificates,
+            loading,
+            statefulset.as_ref(),
+            &member_pods,
+            &presented,
+        );
         if last.as_ref() != Some(&now) {
             match &now {
                 Progress::Issuing { pending } => {
@@ -286,6 +341,10 @@ async fn follow(
                 }
                 Progress::Restarting { pending } => println!(
                     "restarting members one at a time to load them (waiting for: {})",
+                    pending.join(", ")
+                ),
+                Progress::Reloading { pending } => println!(
+                    "members reload them without a restart (waiting for: {})",
                     pending.join(", ")
                 ),
                 Progress::Done => {
@@ -337,6 +396,7 @@ mod tests {
                     pod: format!("db-{i}"),
                     issued_at: Some(t.to_string()),
                     expires_at: None,
+                    presented: None,
                 })
                 .collect(),
             ..CertificatesStatus::default()
@@ -390,11 +450,52 @@ mod tests {
         AT.parse().expect("time")
     }
 
+    fn none() -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
+
+    #[test]
+    fn with_reload_a_rotation_is_done_when_every_member_presents_the_new_certificate() {
+        let issued = certificates(&[AFTER, AFTER, AFTER], Some(AFTER));
+        let presented = |states: [&str; 3]| -> BTreeMap<String, String> {
+            states
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("db-{i}"), s.to_string()))
+                .collect()
+        };
+        // No pod restarts, no template change: what the members present decides.
+        assert_eq!(
+            progress(
+                at(),
+                &issued,
+                Loading::Reload,
+                None,
+                &[],
+                &presented(["Current", "Outdated", "Unknown"])
+            ),
+            Progress::Reloading {
+                pending: vec!["db-1".into(), "db-2".into()]
+            }
+        );
+        assert_eq!(
+            progress(
+                at(),
+                &issued,
+                Loading::Reload,
+                None,
+                &[],
+                &presented(["Current", "Current", "Current"])
+            ),
+            Progress::Done
+        );
+    }
+
     #[test]
     fn a_rotation_is_done_only_when_every_member_restarted_on_the_renewed_template() {
         let old = certificates(&[BEFORE, BEFORE, BEFORE], Some(BEFORE));
         assert_eq!(
-            progress(at(), &old, None, &[]),
+            progress(at(), &old, Loading::Restart, None, &[], &none()),
             Progress::Issuing {
                 pending: vec!["db-0".into(), "db-1".into(), "db-2".into()]
             }
@@ -407,7 +508,14 @@ mod tests {
             pod("db-2", "r2", true),
         ];
         assert_eq!(
-            progress(at(), &issued, Some(&statefulset(BEFORE, "r2")), &pods),
+            progress(
+                at(),
+                &issued,
+                Loading::Restart,
+                Some(&statefulset(BEFORE, "r2")),
+                &pods,
+                &none()
+            ),
             Progress::Restarting {
                 pending: vec!["db-0".into(), "db-1".into(), "db-2".into()]
             }
@@ -419,7 +527,14 @@ mod tests {
             pod("db-2", "r3", true),
         ];
         assert_eq!(
-            progress(at(), &issued, Some(&statefulset(AFTER, "r3")), &rolling),
+            progress(
+                at(),
+                &issued,
+                Loading::Restart,
+                Some(&statefulset(AFTER, "r3")),
+                &rolling,
+                &none()
+            ),
             Progress::Restarting {
                 pending: vec!["db-0".into(), "db-1".into()]
             }
@@ -430,7 +545,14 @@ mod tests {
             pod("db-2", "r3", true),
         ];
         assert_eq!(
-            progress(at(), &issued, Some(&statefulset(AFTER, "r3")), &rolled),
+            progress(
+                at(),
+                &issued,
+                Loading::Restart,
+                Some(&statefulset(AFTER, "r3")),
+                &rolled,
+                &none()
+            ),
             Progress::Done
         );
     }
@@ -439,7 +561,7 @@ mod tests {
     fn a_member_issued_before_the_request_keeps_the_rotation_issuing() {
         let partly = certificates(&[AFTER, BEFORE, AFTER], Some(AFTER));
         assert_eq!(
-            progress(at(), &partly, None, &[]),
+            progress(at(), &partly, Loading::Restart, None, &[], &none()),
             Progress::Issuing {
                 pending: vec!["db-1".into()]
             }

@@ -24,6 +24,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use neo4j_aks_model::Neo4jCluster;
 use neo4j_aks_ops::controller::{self, Context, Settings};
+use neo4j_aks_ops::member_tls::{BoltMemberTls, MemberTls};
 use neo4j_aks_ops::metrics::Metrics;
 use neo4j_aks_ops::neo4j::{Admin, Connector, Target};
 use neo4j_aks_testkit::simulated_neo4j::SimulatedNeo4j;
@@ -45,6 +46,15 @@ struct Fixture {
 
 impl Fixture {
     async fn new(test: &str) -> Option<Fixture> {
+        Self::with_member_tls(test, None).await
+    }
+
+    /// `member_tls`: how the operator sees the members' certificates (production Bolt when
+    /// `None`; kwok members have no Bolt to look at).
+    async fn with_member_tls(
+        test: &str,
+        member_tls: Option<Arc<dyn MemberTls>>,
+    ) -> Option<Fixture> {
         neo4j_aks_ops::telemetry::init();
         let env = TestEnv::connect(test).await?;
         support::install_crd(&env, "neo4j-aks-test").await;
@@ -56,7 +66,7 @@ impl Fixture {
             sim,
             operator: None,
         };
-        fixture.start_operator();
+        fixture.start_operator(member_tls.unwrap_or_else(|| Arc::new(BoltMemberTls::default())));
         Some(fixture)
     }
 
@@ -66,7 +76,7 @@ impl Fixture {
 
     /// The real operator (its reconcile loop and day-2 executor), scoped to this namespace,
     /// reaching the simulated Neo4j.
-    fn start_operator(&mut self) {
+    fn start_operator(&mut self, member_tls: Arc<dyn MemberTls>) {
         let sim = self.sim.clone();
         let connector: Arc<dyn Connector> = Arc::new(move |target: &Target| {
             assert_eq!(target.cluster, sim.cluster());
@@ -80,11 +90,12 @@ impl Fixture {
             concurrency: 4,
             instance: "cli-day2-operator".to_string(),
         };
-        let ctx = Context::with_connector(
+        let ctx = Context::with_peers(
             self.env.client(),
             Arc::new(Metrics::new()),
             settings,
             connector,
+            member_tls,
         );
         self.operator = Some(tokio::spawn(controller::run(ctx)));
     }
@@ -99,6 +110,10 @@ impl Fixture {
 
     /// A cluster of `nodes` members; `extra` is appended to the spec (indented two spaces).
     async fn create_with(&self, nodes: i32, extra: &str) {
+        self.create_version(nodes, "5.26.16", extra).await;
+    }
+
+    async fn create_version(&self, nodes: i32, version: &str, extra: &str) {
         let yaml = format!(
             r#"apiVersion: neo4j-aks.io/v1alpha1
 kind: Neo4jCluster
@@ -106,7 +121,7 @@ metadata:
   name: db
   namespace: {ns}
 spec:
-  neo4jVersion: "5.26.16"
+  neo4jVersion: "{version}"
   acceptLicenseAgreement: "yes"
   nodeCount: {nodes}
   storage:
@@ -659,4 +674,204 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     assert!(stderr(&out).contains("has no TLS"), "{}", stderr(&out));
     eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
     f.teardown().await;
+}
+
+/// The members' TLS as Neo4j 2025.03+ keeps it, SIMULATED (kwok runs no Neo4j): a member
+/// presents the certificate it loaded, loaded when it was first looked at (it started after its
+/// certificate was issued) and again on `CALL dbms.security.reloadTLS()`, which reads the
+/// certificate files (security/ssl-framework.adoc, "Certificates rotation"). The files are the
+/// Secret as the API server holds it now: the kubelet's sync delay is not modelled.
+struct SimulatedMemberTls {
+    secrets: Api<k8s_openapi::api::core::v1::Secret>,
+    loaded: Mutex<BTreeMap<String, Vec<u8>>>,
+    reloads: Mutex<Vec<String>>,
+}
+
+impl SimulatedMemberTls {
+    fn pod(host: &str) -> String {
+        host.split('.').next().unwrap_or(host).to_string()
+    }
+
+    async fn files(&self, pod: &str) -> Result<Vec<u8>, neo4j_aks_topology::ClientError> {
+        use rustls::pki_types::pem::PemObject;
+        let secret = self.secrets.get("db-tls").await.map_err(|e| {
+            neo4j_aks_topology::ClientError::Unavailable {
+                detail: e.to_string(),
+            }
+        })?;
+        let pem = secret
+            .data
+            .unwrap_or_default()
+            .remove(&format!("{pod}.crt"))
+            .map(|b| b.0)
+            .unwrap_or_default();
+        rustls::pki_types::CertificateDer::from_pem_slice(&pem)
+            .map(|d| d.as_ref().to_vec())
+            .map_err(|e| neo4j_aks_topology::ClientError::Unavailable {
+                detail: e.to_string(),
+            })
+    }
+}
+
+impl MemberTls for SimulatedMemberTls {
+    fn presented<'a>(
+        &'a self,
+        host: &'a str,
+        _ca_pem: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<u8>, neo4j_aks_topology::ClientError>> {
+        Box::pin(async move {
+            let pod = Self::pod(host);
+            if let Some(der) = self.loaded.lock().expect("loaded").get(&pod).cloned() {
+                return Ok(der);
+            }
+            let der = self.files(&pod).await?;
+            self.loaded.lock().expect("loaded").insert(pod, der.clone());
+            Ok(der)
+        })
+    }
+
+    fn reload<'a>(
+        &'a self,
+        _target: &'a Target,
+        host: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<(), neo4j_aks_topology::ClientError>> {
+        Box::pin(async move {
+            let pod = Self::pod(host);
+            self.reloads.lock().expect("reloads").push(pod.clone());
+            let der = self.files(&pod).await?;
+            self.loaded.lock().expect("loaded").insert(pod, der);
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_2025_a_rotation_reloads_every_member_and_restarts_none() {
+    let test = "cli_cert_reload";
+    // The simulated members read the test namespace's Secret: the namespace is known only once
+    // the fixture made it, so the simulation is built around a cell the fixture fills.
+    let cell: Arc<Mutex<Option<Arc<SimulatedMemberTls>>>> = Arc::default();
+    let members = Arc::new(DeferredMemberTls(cell.clone()));
+    let Some(f) = Fixture::with_member_tls(test, Some(members)).await else {
+        return;
+    };
+    let sim = Arc::new(SimulatedMemberTls {
+        secrets: Api::namespaced(f.env.client(), f.ns()),
+        loaded: Mutex::default(),
+        reloads: Mutex::default(),
+    });
+    *cell.lock().expect("cell") = Some(sim.clone());
+    f.create_version(3, "2025.10.1", "  tls:\n    enabled: true\n")
+        .await;
+    f.wait_settled(3).await;
+    let (uids, recorder) = record_pod_uids(Api::namespaced(f.env.client(), f.ns()));
+    wait_until(Duration::from_secs(30), "the pod watch to list", || {
+        let uids = uids.clone();
+        async move {
+            let seen = uids.lock().expect("pod history").uids.clone();
+            if ["db-0", "db-1", "db-2"]
+                .iter()
+                .all(|m| seen.contains_key(*m))
+            {
+                Ok(())
+            } else {
+                Err(format!("{seen:?}"))
+            }
+        }
+    })
+    .await;
+    // Before the rotation the members present their certificates and nobody was reloaded.
+    wait_until(SETTLE, "every member presents its certificate", || {
+        let api = f.clusters();
+        async move {
+            let c = api.get("db").await.map_err(|e| e.to_string())?;
+            let members = c
+                .status
+                .and_then(|s| s.certificates)
+                .map(|c| c.members)
+                .unwrap_or_default();
+            if members.len() == 3
+                && members
+                    .iter()
+                    .all(|m| m.presented.as_deref() == Some("Current"))
+            {
+                Ok(())
+            } else {
+                Err(format!("{members:?}"))
+            }
+        }
+    })
+    .await;
+    assert!(sim.reloads.lock().expect("reloads").is_empty());
+
+    let out = f.run(&["certs", "rotate", "db", "--timeout", "2m"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("done: every member serves"),
+        "{}",
+        stdout(&out)
+    );
+    recorder.abort();
+    let history = uids.lock().expect("pod history").clone();
+    for member in ["db-0", "db-1", "db-2"] {
+        assert_eq!(
+            history.uids.get(member).map(BTreeSet::len),
+            Some(1),
+            "{member} was restarted:\n{}",
+            history.timeline.join("\n")
+        );
+    }
+    let mut reloaded = sim.reloads.lock().expect("reloads").clone();
+    reloaded.sort();
+    reloaded.dedup();
+    assert_eq!(reloaded, ["db-0", "db-1", "db-2"]);
+    // The pod template does not carry the renewal (it would restart the members).
+    let sts: k8s_openapi::api::apps::v1::StatefulSet = Api::namespaced(f.env.client(), f.ns())
+        .get("db")
+        .await
+        .expect("statefulset");
+    let template_annotations = sts
+        .spec
+        .and_then(|s| s.template.metadata)
+        .and_then(|m| m.annotations)
+        .unwrap_or_default();
+    assert!(
+        !template_annotations.contains_key("neo4j-aks.io/certificates-renewed-at"),
+        "{template_annotations:?}"
+    );
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+    f.teardown().await;
+}
+
+/// A [`MemberTls`] whose implementation is set after the operator started.
+struct DeferredMemberTls(Arc<Mutex<Option<Arc<SimulatedMemberTls>>>>);
+
+impl DeferredMemberTls {
+    fn inner(&self) -> Result<Arc<SimulatedMemberTls>, neo4j_aks_topology::ClientError> {
+        self.0
+            .lock()
+            .expect("cell")
+            .clone()
+            .ok_or(neo4j_aks_topology::ClientError::Unavailable {
+                detail: "the simulation is not set up yet".into(),
+            })
+    }
+}
+
+impl MemberTls for DeferredMemberTls {
+    fn presented<'a>(
+        &'a self,
+        host: &'a str,
+        ca_pem: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<u8>, neo4j_aks_topology::ClientError>> {
+        Box::pin(async move { self.inner()?.presented(host, ca_pem).await })
+    }
+
+    fn reload<'a>(
+        &'a self,
+        target: &'a Target,
+        host: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<(), neo4j_aks_topology::ClientError>> {
+        Box::pin(async move { self.inner()?.reload(target, host).await })
+    }
 }

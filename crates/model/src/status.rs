@@ -92,6 +92,11 @@ pub struct MemberCertificateStatus {
     /// When it expires (RFC 3339); absent when the Secret holds no readable certificate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    /// Neo4j 2025.03+ with Bolt on TLS: whether the member presents this certificate on Bolt
+    /// (`Current`), still an older one after a reload (`Outdated`), or could not be asked
+    /// (`Unknown`). Absent where renewals restart the members instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presented: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -66,6 +66,16 @@ impl Neo4jVersion {
         }
     }
 
+    /// Whether a member can load renewed certificates without a restart:
+    /// `dbms.security.tls_reload_enabled` and `CALL dbms.security.reloadTLS()` are new in 2025.03
+    /// (Operations Manual, configuration-settings.adoc and procedures/built-in-procedures.adoc,
+    /// "label--new-2025.03"; security/ssl-framework.adoc, "Certificates rotation"). Earlier
+    /// versions refuse the setting (strict configuration validation) and read certificates only
+    /// when they start.
+    pub fn reloads_tls(&self) -> bool {
+        (self.major, self.minor) >= (2025, 3)
+    }
+
     /// `(major, minor)`: 5.26 is `(5, 26)`, 2025.07.1 is `(2025, 7)`.
     pub fn major_minor(&self) -> (u32, u32) {
         (self.major, self.minor)
@@ -96,6 +106,10 @@ mod tests {
             Neo4jVersion::parse("2025.10.1").unwrap().dialect(),
             ConfigDialect::Calver2025
         );
+        assert!(!Neo4jVersion::parse("5.26.16").unwrap().reloads_tls());
+        assert!(!Neo4jVersion::parse("2025.02.0").unwrap().reloads_tls());
+        assert!(Neo4jVersion::parse("2025.03.0").unwrap().reloads_tls());
+        assert!(Neo4jVersion::parse("2026.06.0").unwrap().reloads_tls());
         let padded = Neo4jVersion::parse("2025.01.0").unwrap();
         assert_eq!(padded.as_str(), "2025.01.0");
         assert_eq!(

@@ -284,12 +284,7 @@ pub fn inventory(
     secret: Option<&Secret>,
 ) -> Option<CertificatesStatus> {
     let tls = cluster.tls.as_ref()?;
-    let data: BTreeMap<String, String> = secret
-        .and_then(|s| s.data.clone())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(k, v)| String::from_utf8(v.0).ok().map(|v| (k, v)))
-        .collect();
+    let data = text_data(secret);
     let text = |at: OffsetDateTime| rfc3339(at).ok();
     let members: Vec<MemberCertificateStatus> = wanted(cluster)
         .into_keys()
@@ -298,6 +293,7 @@ pub fn inventory(
             MemberCertificateStatus {
                 issued_at: pem.and_then(|p| certificates::issued_at(p)).and_then(text),
                 expires_at: pem.and_then(|p| certificates::expiry(p)).and_then(text),
+                presented: None,
                 pod,
             }
         })
@@ -338,16 +334,36 @@ pub async fn read_inventory(
     client: &Client,
     cluster: &ValidatedCluster,
 ) -> Result<Option<CertificatesStatus>, ApplyError> {
+    Ok(inventory(
+        cluster,
+        read_secret(client, cluster).await?.as_ref(),
+    ))
+}
+
+/// The Secret `<name>-tls`; `None` when TLS is off or it does not exist yet.
+pub async fn read_secret(
+    client: &Client,
+    cluster: &ValidatedCluster,
+) -> Result<Option<Secret>, ApplyError> {
     if cluster.tls.is_none() {
         return Ok(None);
     }
     let name = tls::secret_name(cluster);
-    let secret = Api::<Secret>::namespaced(client.clone(), &cluster.namespace)
+    Api::<Secret>::namespaced(client.clone(), &cluster.namespace)
         .get_opt(&name)
         .await
         .map_err(|source| ApplyError::ReadFailed {
             what: format!("Secret {name}"),
             source,
-        })?;
-    Ok(inventory(cluster, secret.as_ref()))
+        })
+}
+
+/// A Secret's data as text.
+pub fn text_data(secret: Option<&Secret>) -> BTreeMap<String, String> {
+    secret
+        .and_then(|s| s.data.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| String::from_utf8(v.0).ok().map(|v| (k, v)))
+        .collect()
 }

@@ -12,6 +12,7 @@ use serde_json::json;
 use tracing::warn;
 
 use crate::error::ReconcileError;
+use crate::member_tls::{BoltMemberTls, MemberTls};
 use crate::metrics::Metrics;
 use crate::neo4j::{BoltConnector, Connector};
 
@@ -58,6 +59,8 @@ pub struct Context {
     pub settings: Settings,
     /// How the day-2 executor reaches Neo4j (Bolt in production).
     pub connector: Arc<dyn Connector>,
+    /// How renewed certificates reach running members without a restart (2025.03+).
+    pub member_tls: Arc<dyn MemberTls>,
 }
 
 impl Context {
@@ -77,6 +80,24 @@ impl Context {
         settings: Settings,
         connector: Arc<dyn Connector>,
     ) -> Arc<Context> {
+        Self::with_peers(
+            client,
+            metrics,
+            settings,
+            connector,
+            Arc::new(BoltMemberTls::default()),
+        )
+    }
+
+    /// A context whose day-2 executor reaches Neo4j through `connector` and the members'
+    /// certificates through `member_tls`.
+    pub fn with_peers(
+        client: Client,
+        metrics: Arc<Metrics>,
+        settings: Settings,
+        connector: Arc<dyn Connector>,
+        member_tls: Arc<dyn MemberTls>,
+    ) -> Arc<Context> {
         let recorder = Recorder::new(
             client.clone(),
             Reporter {
@@ -90,6 +111,7 @@ impl Context {
             metrics,
             settings,
             connector,
+            member_tls,
         })
     }
 

@@ -260,8 +260,22 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
         },
     );
     crate::backup_status::update(ctx, cluster, &prepared.rendered.cluster, &mut status).await;
-    match crate::certificates::read_inventory(&ctx.client, &prepared.rendered.cluster).await {
-        Ok(certificates) => status.certificates = certificates,
+    let mut reload_pending = false;
+    match crate::certificates::read_secret(&ctx.client, &prepared.rendered.cluster).await {
+        Ok(secret) => {
+            status.certificates =
+                crate::certificates::inventory(&prepared.rendered.cluster, secret.as_ref());
+            if let Some(certificates) = status.certificates.as_mut() {
+                reload_pending = crate::member_tls::reconcile(
+                    ctx,
+                    &prepared.rendered.cluster,
+                    &observed.pods,
+                    secret.as_ref(),
+                    certificates,
+                )
+                .await;
+            }
+        }
         // The last known expiry stays in the status; the next reconcile reads again.
         Err(e) => warn!(cluster = %cluster.name_any(), error = %e, "reading the TLS Secret failed"),
     }
@@ -317,7 +331,7 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
             .as_ref()
             .is_some_and(crate::bootstrap::in_progress);
     Ok(Action::requeue(
-        if is_settled(&status) && changes.is_empty() && !day2_busy {
+        if is_settled(&status) && changes.is_empty() && !day2_busy && !reload_pending {
             ctx.settings.resync
         } else {
             ctx.settings.not_ready_requeue

@@ -159,7 +159,10 @@ fn recorded_progress(cluster: &Neo4jCluster) -> Result<Progress, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn credentials(ctx: &Context, spec: &ValidatedCluster) -> Result<Credentials, Day2Error> {
+pub(crate) async fn credentials(
+    ctx: &Context,
+    spec: &ValidatedCluster,
+) -> Result<Credentials, Day2Error> {
     let name = spec.password.secret_name();
     let problem = |problem: String| Day2Error::Credentials {
         secret: name.to_owned(),
@@ -183,7 +186,10 @@ async fn credentials(ctx: &Context, spec: &ValidatedCluster) -> Result<Credentia
 
 /// The CA that signed the members' Bolt certificates, when Bolt speaks TLS: the executor
 /// verifies every member against it (host names included), never trusting blindly.
-async fn bolt_ca(ctx: &Context, spec: &ValidatedCluster) -> Result<Option<String>, Day2Error> {
+pub(crate) async fn bolt_ca(
+    ctx: &Context,
+    spec: &ValidatedCluster,
+) -> Result<Option<String>, Day2Error> {
     if !spec.tls.as_ref().is_some_and(|t| t.covers(TlsScope::Bolt)) {
         return Ok(None);
     }

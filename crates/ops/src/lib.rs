@@ -22,6 +22,7 @@ pub mod diff;
 pub mod error;
 pub mod kinds;
 pub mod leader;
+pub mod member_tls;
 pub mod metrics;
 pub mod neo4j;
 pub mod observe;

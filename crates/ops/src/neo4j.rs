@@ -198,7 +198,7 @@ impl Connector for BoltConnector {
 
 /// The Bolt driver reads a CA from a file: the cluster's CA certificate (public) is written to
 /// the temporary directory, one file per cluster, replaced when it changes.
-fn ca_file(target: &Target, pem: &str) -> Result<std::path::PathBuf, ClientError> {
+pub(crate) fn ca_file(target: &Target, pem: &str) -> Result<std::path::PathBuf, ClientError> {
     let path = std::env::temp_dir().join(format!(
         "neo4j-aks-ca-{}-{}.crt",
         target.namespace, target.cluster

@@ -18,10 +18,12 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use neo4j_aks_model::Neo4jCluster;
+use neo4j_aks_ops::member_tls::{BoltMemberTls, MemberTls};
+use neo4j_aks_ops::neo4j::Target;
 use neo4j_aks_render::certificates::{self, Wanted};
 use neo4j_aks_render::{Object, tls};
 use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions, Tls};
-use neo4j_aks_topology::{AdminClient, Credentials};
+use neo4j_aks_topology::{AdminClient, ClientError, Credentials};
 
 const SPEC: &str = r#"
 apiVersion: neo4j-aks.io/v1alpha1
@@ -284,6 +286,22 @@ async fn rendered_tls_on_a_real_neo4j_accepts_the_cluster_ca_and_refuses_the_res
             .build()
             .expect("client")
     };
+    // The operator's look at which certificate the member presents, and its reload request
+    // over a direct bolt+s connection (Community 5.26 has no dbms.security.reloadTLS, so Neo4j
+    // itself must answer that the procedure is unknown: the connection and login worked).
+    let member_tls = BoltMemberTls { port: bolt_port };
+    let presented = member_tls.presented("localhost", &ca.certificate_pem).await;
+    let presented_other = member_tls
+        .presented("localhost", &other.certificate_pem)
+        .await;
+    let target = Target {
+        namespace: "ns".into(),
+        cluster: format!("tls-handshake-{}", std::process::id()),
+        hosts: Vec::new(),
+        credentials: credentials.clone(),
+        bolt_ca: Some(ca.certificate_pem.clone()),
+    };
+    let reload = member_tls.reload(&target, "localhost").await;
     let url = format!("https://localhost:{https_port}/");
     let https_ok = https(&ca_crt).get(&url).send().await.map(|r| r.status());
     let https_other = https(&other_ca).get(&url).send().await.map(|r| r.status());
@@ -314,6 +332,31 @@ async fn rendered_tls_on_a_real_neo4j_accepts_the_cluster_ca_and_refuses_the_res
         "HTTPS with the cluster CA"
     );
     assert!(https_other.is_err(), "HTTPS trusting another CA must fail");
+    let member_der = {
+        use rustls::pki_types::pem::PemObject;
+        rustls::pki_types::CertificateDer::from_pem_slice(
+            data[&tls::member_keys(MEMBER).0].as_bytes(),
+        )
+        .expect("member PEM")
+        .as_ref()
+        .to_vec()
+    };
+    assert_eq!(
+        presented.as_ref().ok(),
+        Some(&member_der),
+        "the member presents the certificate issued for it: {presented:?}"
+    );
+    assert!(
+        presented_other.is_err(),
+        "a look trusting another CA must fail"
+    );
+    match &reload {
+        Err(ClientError::Neo4j { code, .. }) => assert_eq!(
+            code, "Neo.ClientError.Procedure.ProcedureNotFound",
+            "{reload:?}"
+        ),
+        other => panic!("Community 5.26 has no reloadTLS; got {other:?}"),
+    }
     assert!(
         http_plain.map_or(true, |s| !s.is_success()),
         "plain HTTP on the HTTPS port must not be served"

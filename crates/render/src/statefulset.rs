@@ -77,9 +77,11 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
             at.clone(),
         );
     }
-    if let Some(at) = cluster.tls.as_ref().and_then(|t| t.renewed_at.as_ref()) {
-        // Neo4j reads its certificates when it starts (5.26 has no reload): a renewal is a new
-        // revision, which the day-2 executor rolls one member at a time.
+    if let Some(at) = cluster.tls.as_ref().and_then(|t| t.renewed_at.as_ref())
+        && !crate::tls::reloads_without_restart(cluster)
+    {
+        // Neo4j reads its certificates when it starts (no reload before 2025.03): a renewal is
+        // a new revision, which the day-2 executor rolls one member at a time.
         template_annotations.insert(
             neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT.to_string(),
             at.clone(),

@@ -20,7 +20,6 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use neo4j_aks_model::ValidatedCluster;
 use neo4j_aks_model::validated::{Resolver, TlsScope};
-use neo4j_aks_model::version::ConfigDialect;
 
 use crate::meta;
 
@@ -56,6 +55,17 @@ pub fn ca_secret_name(cluster: &ValidatedCluster) -> String {
 /// Data keys of a member's certificate and private key in `<name>-tls`.
 pub fn member_keys(pod: &str) -> (String, String) {
     (format!("{pod}.crt"), format!("{pod}.key"))
+}
+
+/// Whether renewed member certificates are loaded by `CALL dbms.security.reloadTLS()` on each
+/// member instead of a rolling restart: the version has the procedure, and Bolt speaks TLS, so
+/// the operator can see which certificate each member serves before and after.
+pub fn reloads_without_restart(cluster: &ValidatedCluster) -> bool {
+    cluster.version.reloads_tls()
+        && cluster
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.covers(TlsScope::Bolt))
 }
 
 /// `neo4j.conf` lines every member shares.
@@ -99,9 +109,9 @@ pub fn settings(cluster: &ValidatedCluster) -> Vec<(String, String)> {
         out.push(("server.https.enabled".into(), "true".into()));
         out.push(("server.http.enabled".into(), "false".into()));
     }
-    if cluster.version.dialect() == ConfigDialect::Calver2025 {
+    if cluster.version.reloads_tls() {
         // Renewed certificates take effect through dbms.security.reloadTLS() without a restart
-        // (security/ssl-framework.adoc, "Certificate rotation"; the setting exists from 2025.x).
+        // (security/ssl-framework.adoc, "Certificates rotation"; 2025.03 and later).
         out.push(("dbms.security.tls_reload_enabled".into(), "true".into()));
     }
     out

@@ -49,6 +49,9 @@ pub struct BoltOptions {
     pub tls: Tls,
     /// Bound for connecting and for each statement (including reading all rows).
     pub timeout: Duration,
+    /// `neo4j` routing (the default) or a direct `bolt` connection to this one server, for
+    /// statements that act on the server they run on.
+    pub routing: bool,
 }
 
 impl BoltOptions {
@@ -58,7 +61,14 @@ impl BoltOptions {
             port,
             tls: Tls::Off,
             timeout: Duration::from_secs(10),
+            routing: true,
         }
+    }
+
+    /// A direct connection to this server only (`bolt` / `bolt+s`).
+    pub fn direct(mut self) -> Self {
+        self.routing = false;
+        self
     }
 
     /// Reads `scheme://host[:port]` with scheme bolt, bolt+s, neo4j or neo4j+s. The scheme
@@ -105,11 +115,13 @@ impl BoltOptions {
         self
     }
 
-    /// The URI handed to the driver: always `neo4j` (server-side routing).
+    /// The URI handed to the driver: `neo4j` (server-side routing) unless [`Self::direct`].
     pub fn uri(&self) -> String {
-        let scheme = match self.tls {
-            Tls::Off => "neo4j",
-            Tls::On { .. } => "neo4j+s",
+        let scheme = match (&self.tls, self.routing) {
+            (Tls::Off, true) => "neo4j",
+            (Tls::On { .. }, true) => "neo4j+s",
+            (Tls::Off, false) => "bolt",
+            (Tls::On { .. }, false) => "bolt+s",
         };
         format!("{scheme}://{}:{}", self.host, self.port)
     }
@@ -276,6 +288,23 @@ impl BoltAdminClient {
             Ok(rows)
         };
         self.bounded(statement, work).await
+    }
+
+    /// `CALL dbms.security.reloadTLS()` on the server this client reaches, in a read transaction:
+    /// with a direct connection ([`BoltOptions::direct`]) it reloads that member's certificates
+    /// whatever the member leads; a write would be refused on a follower.
+    pub async fn reload_tls(&self) -> Result<(), ClientError> {
+        let statement = Statement::reload_tls();
+        let work = async {
+            let mut stream = self
+                .graph
+                .execute_read(to_query(&statement))
+                .await
+                .map_err(classify)?;
+            while stream.next().await.map_err(classify)?.is_some() {}
+            Ok(())
+        };
+        self.bounded(&statement, work).await
     }
 
     /// Runs a statement on `system` for its effect (auto-commit, as a write).
@@ -490,6 +519,11 @@ mod tests {
             ("127.0.0.1", 7688, &Tls::Off)
         );
         assert_eq!(o.uri(), "neo4j://127.0.0.1:7688");
+        assert_eq!(o.clone().direct().uri(), "bolt://127.0.0.1:7688");
+        assert_eq!(
+            o.with_tls(Tls::On { ca_file: None }).direct().uri(),
+            "bolt+s://127.0.0.1:7688"
+        );
         let o =
             BoltOptions::from_uri("neo4j+s://n-0.n-headless.ns.svc.cluster.local").expect("valid");
         assert_eq!(o.port, 7687);

@@ -139,6 +139,14 @@ impl Statement {
         }
     }
 
+    /// `CALL dbms.security.reloadTLS()`: the server it runs on reloads its certificates and SSL
+    /// policies (2025.03+, Enterprise, admin only; procedures/built-in-procedures.adoc). Run on
+    /// each member over a direct `bolt` connection (security/ssl-framework.adoc, "Certificates
+    /// rotation").
+    pub fn reload_tls() -> Self {
+        Self::plain("CALL dbms.security.reloadTLS()")
+    }
+
     pub fn plain(text: &str) -> Self {
         Statement {
             text: text.to_owned(),
