@@ -61,7 +61,7 @@ env)
 	printf 'export NEO4J_AKS_PROMETHEUS=%q\n' "$BIN/prometheus"
 	;;
 *)
-	sed -n '2,9p' "${BASH_SOURCE[0]}" >&2
+	sed -n '2,10p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 	;;
 esac

@@ -33,7 +33,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -58,13 +57,6 @@ const SLACK: Duration = Duration::from_secs(60);
 const QUORUM_LOST: &str = "Neo4jQuorumLost";
 const CLUSTER_DOWN: &str = "Neo4jClusterDown";
 const MEMBER_DOWN: &str = "Neo4jMemberDown";
-
-fn committed_rules() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy/monitoring/neo4j-aks.rules.yaml")
-        .canonicalize()
-        .expect("deploy/monitoring/neo4j-aks.rules.yaml exists")
-}
 
 /// A rule's `for` from rules.rs (`1m`, `15m`, `30s`, `1h`).
 fn for_of(alert: &str) -> Duration {
@@ -158,7 +150,7 @@ async fn committed_rules_fire_and_resolve_on_a_real_prometheus_scraping_the_oper
 
     // Prometheus with the committed rule file, scraping the operator as
     // deploy/monitoring/operator-servicemonitor.yaml does (path /metrics, honorLabels).
-    let rule_file = committed_rules();
+    let rule_file = prometheus::committed_rule_file();
     let config = Config::single_target(
         "neo4j-aks-operator",
         metrics_addr,

@@ -3,7 +3,6 @@
 //! scrape target that does not answer as down, shows no alert, and is gone once dropped. The
 //! alerts firing from real conditions are crates/ops/tests/prometheus_alerts.rs.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use neo4j_aks_render::monitoring::rules::{ALERTS, GROUP};
@@ -15,10 +14,7 @@ async fn prometheus_starts_with_the_committed_rules_and_stops_on_drop() {
     let Some(binary) = prometheus::binary_from_env("testkit_prometheus_server") else {
         return;
     };
-    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy/monitoring/neo4j-aks.rules.yaml")
-        .canonicalize()
-        .expect("the committed rule file");
+    let rules = prometheus::committed_rule_file();
     // A port nothing listens on: bound, then released.
     let target = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
