@@ -301,10 +301,11 @@ async fn committed_rules_fire_and_resolve_on_a_real_prometheus_scraping_the_oper
                 .filter(|a| a.has(&[("namespace", &ns)]))
                 .collect();
             panic!(
-                "after {:?}: fired {fired:?}, pending seen {pending_seen:?}; alerts now:\n{}\ntargets: {:?}",
+                "after {:?}: fired {fired:?}, pending seen {pending_seen:?}; alerts now:\n{}\ntargets: {:?}\nprometheus log:\n{}",
                 started.elapsed(),
                 shown(&ours),
-                prom.targets().await
+                prom.targets().await,
+                prom.log()
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
