@@ -7,8 +7,8 @@
 #    missing piece, all at once, and stops the run);
 # 1. format and lint gates (cargo fmt --check, cargo clippy -D warnings);
 # 2. installs the Python manifest validators (kubernetes-validate, checkov) into a venv, and
-#    builds promtool, the Grafana dashboard checker and the KQL checker (once, cached) for the
-#    alert-rule, dashboard and log-query tests;
+#    builds promtool, the Prometheus server, the Grafana dashboard checker and the KQL checker
+#    (once, cached) for the alert-rule, alert-firing, dashboard and log-query tests;
 # 3. builds (once, cached in ~/.cache/neo4j-aks) and starts the local Kubernetes control plane,
 #    and builds the network-policy analyzer (cyclonus) the NetworkPolicy tests run;
 # 4. starts Neo4j Community 5.26 in one JVM (neo4j-harness from Maven Central) for the Bolt tests
@@ -41,11 +41,11 @@ fi
 step "manifest validators"
 scripts/validators/install.sh
 
-step "promtool (alert-rule checks and unit tests)"
+step "promtool and Prometheus (alert-rule unit tests; the rules on a server scraping the operator)"
 testenv/prometheus.sh build
 prometheus_env=$(testenv/prometheus.sh env)
 eval "$prometheus_env"
-export NEO4J_AKS_PROMTOOL
+export NEO4J_AKS_PROMTOOL NEO4J_AKS_PROMETHEUS
 
 step "Grafana dashboard checker (Grafana Foundation SDK, strict decode)"
 testenv/grafana-sdk.sh build
@@ -88,7 +88,7 @@ export NEO4J_AKS_TEST_AZURITE
 step "tests"
 # Snapshots never update themselves in a test run; a changed render must be reviewed.
 export INSTA_UPDATE=no
-export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1 NEO4J_AKS_REQUIRE_AZURITE=1 NEO4J_AKS_REQUIRE_NETPOL_ANALYZER=1 NEO4J_AKS_REQUIRE_PROMTOOL=1 NEO4J_AKS_REQUIRE_GRAFANA_SDK=1 NEO4J_AKS_REQUIRE_KQL_CHECK=1
+export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1 NEO4J_AKS_REQUIRE_AZURITE=1 NEO4J_AKS_REQUIRE_NETPOL_ANALYZER=1 NEO4J_AKS_REQUIRE_PROMTOOL=1 NEO4J_AKS_REQUIRE_GRAFANA_SDK=1 NEO4J_AKS_REQUIRE_KQL_CHECK=1 NEO4J_AKS_REQUIRE_PROMETHEUS=1
 # Every failing test binary is reported, not only the first.
 cargo test --workspace --all-targets --locked --no-fail-fast
 

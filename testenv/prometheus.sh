@@ -3,7 +3,8 @@
 # module proxy) and cached, for the alert-rule tests (docs/monitoring.md).
 #
 #   testenv/prometheus.sh build   build missing binaries (idempotent), print nothing else
-#   testenv/prometheus.sh env     print `export NEO4J_AKS_PROMTOOL=…` (fails when not built)
+#   testenv/prometheus.sh env     print `export NEO4J_AKS_PROMTOOL=…` and
+#                                 `export NEO4J_AKS_PROMETHEUS=…` (fails when not built)
 #
 # Same pattern as testenv.sh: a throw-away build module (testenv/gomod/prometheus) pins the
 # version; the binaries land in ~/.cache/neo4j-aks/prometheus/<version>/bin with a stamp.
@@ -44,13 +45,23 @@ build() {
 case "${1:-}" in
 build)
 	build promtool github.com/prometheus/prometheus/cmd/promtool
+	# The server, for crates/ops/tests/prometheus_alerts.rs (it scrapes the operator with the
+	# committed rules loaded). Built without the `builtinassets` tag, so the web UI is not
+	# embedded: in v0.316.0 web/ui/assets_embed.go is `//go:build builtinassets`, and without
+	# the tag web/ui/ui.go (`!builtinassets`) serves the UI from ./web/ui/static under the
+	# working directory, which does not exist here. web/web.go opens those assets only inside the
+	# UI's handlers, so the UI pages fail and the HTTP API (/api/v1/..., /-/ready) is unaffected;
+	# the test uses only the API.
+	build prometheus github.com/prometheus/prometheus/cmd/prometheus
 	;;
 env)
 	[[ -x "$BIN/promtool" ]] || die "promtool is not built; run testenv/prometheus.sh build"
+	[[ -x "$BIN/prometheus" ]] || die "prometheus is not built; run testenv/prometheus.sh build"
 	printf 'export NEO4J_AKS_PROMTOOL=%q\n' "$BIN/promtool"
+	printf 'export NEO4J_AKS_PROMETHEUS=%q\n' "$BIN/prometheus"
 	;;
 *)
-	sed -n '2,9p' "${BASH_SOURCE[0]}" >&2
+	sed -n '2,10p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 	;;
 esac

@@ -47,6 +47,7 @@ use serde_json::Value;
 
 pub mod azurite;
 pub mod image_entrypoint;
+pub mod prometheus;
 pub mod quantity;
 #[cfg(feature = "simulated-neo4j")]
 pub mod simulated_neo4j;
