@@ -80,6 +80,10 @@ impl Summary {
                 format!("generated once into Secret {secret} by apply/operator; never printed")
             }
             PasswordSource::Existing { secret, key } => format!("from Secret {secret}, key {key}"),
+            PasswordSource::KeyVault { secret, vault, .. } => format!(
+                "from Key Vault {}, secret {} (mounted by the Secrets Store CSI driver; synced into Secret {secret} for the operator and backups)",
+                vault.name, vault.password_secret
+            ),
         };
         let value = json!({
             "name": c.name,

@@ -15,6 +15,27 @@ spec:
   nodeCount: 3
 "#;
 
+/// BASE with a valid `spec.secrets.keyVault`, each `(field, value)` replacing a field's value
+/// (an empty value leaves the field out).
+fn key_vault(overrides: &[(&str, &str)]) -> String {
+    let mut fields = vec![
+        ("name", "kv-neo4j-prod"),
+        ("tenantId", "00000000-0000-0000-0000-000000000001"),
+        ("clientId", "00000000-0000-0000-0000-000000000002"),
+        ("passwordSecret", "neo4j-admin-password"),
+    ];
+    for (field, value) in overrides {
+        if let Some(entry) = fields.iter_mut().find(|(f, _)| f == field) {
+            entry.1 = value;
+        }
+    }
+    let mut text = format!("{BASE}  secrets:\n    keyVault:\n");
+    for (field, value) in fields.into_iter().filter(|(_, v)| !v.is_empty()) {
+        text.push_str(&format!("      {field}: {value:?}\n"));
+    }
+    text
+}
+
 /// (case, spec text appended to BASE's spec or replacing it, expected path, expected words)
 fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
     let with = |extra: &str| format!("{BASE}{extra}");
@@ -542,6 +563,60 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             with("  discovery:\n    resolverType: K8S\n    srvWaitTimeoutSeconds: 60\n"),
             "spec.discovery.srvWaitTimeoutSeconds",
             "only applies",
+        ),
+        (
+            "key vault name Azure refuses (consecutive hyphens)",
+            key_vault(&[("name", "kv--neo4j")]),
+            "spec.secrets.keyVault.name",
+            "without consecutive hyphens",
+        ),
+        (
+            "key vault name Azure refuses (too long)",
+            key_vault(&[("name", "kv-neo4j-production-westeu")]),
+            "spec.secrets.keyVault.name",
+            "3 to 24",
+        ),
+        (
+            "key vault name Azure refuses (starts with a digit)",
+            key_vault(&[("name", "1kv-neo4j")]),
+            "spec.secrets.keyVault.name",
+            "starting with a letter",
+        ),
+        (
+            "key vault tenant not a GUID",
+            key_vault(&[("tenantId", "contoso.onmicrosoft.com")]),
+            "spec.secrets.keyVault.tenantId",
+            "not a tenant ID (a GUID",
+        ),
+        (
+            "key vault client not a GUID",
+            key_vault(&[("clientId", "neo4j-identity")]),
+            "spec.secrets.keyVault.clientId",
+            "not a client ID (a GUID",
+        ),
+        (
+            "key vault secret name Azure refuses",
+            key_vault(&[("passwordSecret", "neo4j_auth")]),
+            "spec.secrets.keyVault.passwordSecret",
+            "1 to 127 letters, digits and hyphens",
+        ),
+        (
+            "key vault without its secret",
+            key_vault(&[("passwordSecret", "")]),
+            "spec.secrets.keyVault.passwordSecret",
+            "required",
+        ),
+        (
+            "two sources of the password",
+            key_vault(&[]) + "  auth:\n    passwordSecretRef:\n      name: neo4j-auth\n",
+            "spec.auth.passwordSecretRef",
+            "one source",
+        ),
+        (
+            "key vault and seed identities differ",
+            key_vault(&[]) + "  bootstrap:\n    fromBackup:\n      target:\n        storageAccount: graphbackups01\n      credentials:\n        workloadIdentityClientId: 00000000-0000-0000-0000-0000000000ff\n      databases: [sales]\n",
+            "spec.secrets.keyVault.clientId",
+            "must equal spec.bootstrap.fromBackup.credentials.workloadIdentityClientId",
         ),
         (
             "not YAML",

@@ -4,7 +4,7 @@ mod support;
 
 use support::{run, stderr, stdout};
 
-const EXAMPLES: [&str; 7] = [
+const EXAMPLES: [&str; 8] = [
     "cluster-3-backup",
     "cluster-3-restore",
     "standalone",
@@ -12,6 +12,7 @@ const EXAMPLES: [&str; 7] = [
     "cluster-5-srv",
     "cluster-3-2025",
     "cluster-3-tls",
+    "cluster-3-keyvault",
 ];
 
 #[test]

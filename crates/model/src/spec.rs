@@ -101,6 +101,11 @@ pub struct Neo4jClusterSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthSpec>,
 
+    /// Secrets kept outside Kubernetes: the admin password from Azure Key Vault through the
+    /// Secrets Store CSI driver (docs/security/key-vault.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<SecretsSpec>,
+
     /// Enable servers that join as `Free` automatically
     /// (`initial.dbms.automatically_enable_free_servers`). Default: true for clusters.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -310,6 +315,37 @@ pub struct AuthSpec {
     /// never printed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_secret_ref: Option<SecretKeyRef>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretsSpec {
+    /// Read the admin password from Azure Key Vault instead of a Kubernetes Secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_vault: Option<KeyVaultSpec>,
+}
+
+/// An Azure Key Vault read by the Secrets Store CSI driver's Azure provider with AKS workload
+/// identity. The member pods mount the password as a file; the driver also keeps it in the
+/// Kubernetes Secret `<name>-keyvault`, from which the operator and the backup Jobs read it.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyVaultSpec {
+    /// The vault's name (`https://<name>.vault.azure.net`): 3 to 24 letters, digits and
+    /// hyphens, starting with a letter, ending with a letter or digit, no `--`. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The Microsoft Entra tenant of the vault, a GUID. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// Client ID (a GUID) of the user-assigned managed identity that may read the vault's
+    /// secrets and is federated with the member ServiceAccount `<name>-sa`. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Name of the Key Vault secret whose value is `neo4j/<password>`: 1 to 127 letters, digits
+    /// and hyphens. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_secret: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -261,22 +261,58 @@ pub enum PasswordSource {
     Generated { secret: String, key: String },
     /// The user's own Secret.
     Existing { secret: String, key: String },
+    /// Azure Key Vault (`spec.secrets.keyVault`): the members mount the password through the
+    /// Secrets Store CSI driver, which also keeps it in the Kubernetes Secret `secret` (key
+    /// `key`) while a member pod mounts it. The operator's Bolt credentials and the backup Jobs
+    /// read that Secret.
+    KeyVault {
+        secret: String,
+        key: String,
+        vault: KeyVault,
+    },
 }
 
 impl PasswordSource {
+    /// The Kubernetes Secret holding `neo4j/<password>`.
     pub fn secret_name(&self) -> &str {
         match self {
-            PasswordSource::Generated { secret, .. } | PasswordSource::Existing { secret, .. } => {
-                secret
-            }
+            PasswordSource::Generated { secret, .. }
+            | PasswordSource::Existing { secret, .. }
+            | PasswordSource::KeyVault { secret, .. } => secret,
         }
     }
 
     pub fn key(&self) -> &str {
         match self {
-            PasswordSource::Generated { key, .. } | PasswordSource::Existing { key, .. } => key,
+            PasswordSource::Generated { key, .. }
+            | PasswordSource::Existing { key, .. }
+            | PasswordSource::KeyVault { key, .. } => key,
         }
     }
+
+    pub fn key_vault(&self) -> Option<&KeyVault> {
+        match self {
+            PasswordSource::KeyVault { vault, .. } => Some(vault),
+            _ => None,
+        }
+    }
+}
+
+/// The key of the admin password in the Secret the CSI driver syncs from Key Vault, and the file
+/// name (object alias) in the members' mount.
+pub const KEY_VAULT_SECRET_KEY: &str = "auth";
+
+/// `spec.secrets.keyVault`, checked against Azure's naming rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyVault {
+    /// The vault's name (`https://<name>.vault.azure.net`).
+    pub name: String,
+    /// Microsoft Entra tenant ID (a GUID).
+    pub tenant_id: String,
+    /// Client ID of the managed identity federated with the member ServiceAccount.
+    pub client_id: String,
+    /// The Key Vault secret holding `neo4j/<password>`.
+    pub password_secret: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -413,6 +449,11 @@ pub struct BackupRetention {
     pub monthly: u32,
 }
 
+/// `<name>-keyvault`: the SecretProviderClass and the Secret the CSI driver syncs.
+pub fn key_vault_object_name(cluster: &str) -> String {
+    format!("{cluster}-keyvault")
+}
+
 /// Object names (ARCHITECTURE §3). The cluster `neo4j` reproduces the proposal's names.
 impl ValidatedCluster {
     pub fn is_cluster(&self) -> bool {
@@ -446,6 +487,11 @@ impl ValidatedCluster {
     }
     pub fn generated_secret_name(&self) -> String {
         format!("{}-secrets", self.name)
+    }
+    /// The SecretProviderClass of `spec.secrets.keyVault`, and the Kubernetes Secret the CSI
+    /// driver keeps in sync with it.
+    pub fn key_vault_name(&self) -> String {
+        key_vault_object_name(&self.name)
     }
     pub fn backup_cronjob_name(&self) -> String {
         format!("{}-backup", self.name)

@@ -175,7 +175,14 @@ pub(crate) async fn credentials(
             secret: name.to_owned(),
             source,
         })?
-        .ok_or_else(|| problem("does not exist yet".to_owned()))?;
+        .ok_or_else(|| {
+            problem(if spec.password.key_vault().is_some() {
+                // The driver writes the Secret when a member pod mounts the Key Vault volume.
+                "credentials not available yet: the Secrets Store CSI driver creates this Secret once a member pod has mounted the Key Vault volume".to_owned()
+            } else {
+                "does not exist yet".to_owned()
+            })
+        })?;
     let bytes = secret
         .data
         .as_ref()

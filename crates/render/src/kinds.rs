@@ -14,6 +14,7 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use kube::Resource;
 
 use crate::crd::prometheus::{PodMonitor, PrometheusRule, ServiceMonitor};
+use crate::crd::secrets_store::SecretProviderClass;
 use kube::core::ApiResource;
 
 /// Whether the object lives in the cluster's namespace (and is owned by its Neo4jCluster, so the
@@ -123,6 +124,10 @@ kinds! {
     /// The cluster's alerts (spec.monitoring.rules).
     PrometheusRule(PrometheusRule), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
         "The cluster's PrometheusRule (spec.monitoring.rules): applied, watched, deleted when monitoring or its rules are turned off";
+    /// Has the Secrets Store CSI driver read the admin password from Azure Key Vault
+    /// (spec.secrets.keyVault).
+    SecretProviderClass(SecretProviderClass), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
+        "The Key Vault SecretProviderClass (spec.secrets.keyVault): applied, watched, deleted when the password no longer comes from Key Vault";
 }
 
 fn kind_of<K: Resource<DynamicType = ()>>(_: &K) -> String {

@@ -6,6 +6,7 @@ pub mod certificates;
 pub mod config;
 pub mod crd;
 pub mod jvm;
+pub mod key_vault;
 pub mod kinds;
 pub mod labels;
 pub mod meta;
@@ -63,6 +64,10 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
     }
     if let Some(secret) = config::secret(&cluster) {
         objects.push(Object::Secret(secret));
+    }
+    // Before the StatefulSet whose pods mount it.
+    if let Some(class) = key_vault::secret_provider_class(&cluster) {
+        objects.push(Object::SecretProviderClass(class));
     }
     objects.extend(tls::secrets(&cluster).into_iter().map(Object::Secret));
     let config_map = config::config_map(&cluster);

@@ -1,6 +1,7 @@
 //! The members' ServiceAccount, Role and RoleBinding. The K8S resolver (proposal R3.1–R3.3)
 //! reads Services in the cluster's own namespace, and nothing else. A cluster seeded from a
-//! backup with workload identity needs the account (with the identity's client ID) but no Role.
+//! backup with workload identity, or reading its password from Key Vault, needs the account
+//! (with the identity's client ID) but no Role.
 
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
@@ -9,9 +10,21 @@ use neo4j_aks_model::validated::Resolver;
 
 use crate::{meta, seed};
 
+/// The workload identity the member ServiceAccount is federated with: the seed step's (reading
+/// Azure Storage) or Key Vault's (the CSI driver requests the account's token for it); validation
+/// makes them agree when both are set.
+pub fn member_client_id(cluster: &ValidatedCluster) -> Option<&str> {
+    seed::uses_workload_identity(cluster).or_else(|| {
+        cluster
+            .password
+            .key_vault()
+            .map(|vault| vault.client_id.as_str())
+    })
+}
+
 pub fn build(cluster: &ValidatedCluster) -> (Option<ServiceAccount>, Option<(Role, RoleBinding)>) {
     let k8s_resolver = cluster.resolver() == Some(Resolver::K8s);
-    let identity = seed::uses_workload_identity(cluster);
+    let identity = member_client_id(cluster);
     if !k8s_resolver && identity.is_none() {
         return (None, None);
     }

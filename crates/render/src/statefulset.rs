@@ -22,7 +22,7 @@ use neo4j_aks_model::validated::{AntiAffinity, Resolver};
 use neo4j_aks_model::{ValidatedCluster, api};
 
 use crate::pod::{NEO4J_UID, env};
-use crate::{config, labels, meta, neo4j_conf, pod, ports, seed, tls};
+use crate::{config, key_vault, labels, meta, neo4j_conf, pod, ports, rbac, seed, tls};
 
 pub const DATA_VOLUME: &str = "data";
 const CONF_VOLUME: &str = "conf";
@@ -154,7 +154,10 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
 }
 
 /// The member labels, plus Entra Workload ID's opt-in while the seed step reads Azure Storage
-/// with it (the webhook then projects the token into every container of the pod).
+/// with it (the webhook then projects the token into every container of the pod). Key Vault
+/// alone does not opt in: the CSI driver requests the ServiceAccount's token itself (the
+/// provider's workload identity mode, whose example pod carries no label), so the Neo4j
+/// container holds no Azure token it does not need.
 fn pod_labels(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
     let mut pod_labels = labels::common(cluster);
     if seed::uses_workload_identity(cluster).is_some() {
@@ -165,7 +168,7 @@ fn pod_labels(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
 
 fn pod_spec(cluster: &ValidatedCluster) -> PodSpec {
     let k8s_resolver = cluster.resolver() == Some(Resolver::K8s);
-    let account = if k8s_resolver || seed::uses_workload_identity(cluster).is_some() {
+    let account = if k8s_resolver || rbac::member_client_id(cluster).is_some() {
         cluster.service_account_name()
     } else {
         "default".to_string()
@@ -234,7 +237,8 @@ fn member_volumes(cluster: &ValidatedCluster) -> Vec<Volume> {
             }),
             ..Volume::default()
         },
-        Volume {
+        // From Key Vault, the CSI driver mounts the same file name; otherwise the Secret.
+        key_vault::volume(cluster, AUTH_VOLUME).unwrap_or_else(|| Volume {
             name: AUTH_VOLUME.to_string(),
             secret: Some(SecretVolumeSource {
                 secret_name: Some(cluster.password.secret_name().to_string()),
@@ -248,7 +252,7 @@ fn member_volumes(cluster: &ValidatedCluster) -> Vec<Volume> {
                 optional: Some(false),
             }),
             ..Volume::default()
-        },
+        }),
     ];
     volumes.extend(SCRATCH_VOLUMES.iter().map(|(name, _, limit)| Volume {
         name: (*name).to_string(),

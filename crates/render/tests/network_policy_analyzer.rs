@@ -245,6 +245,13 @@ const CASES: &[Case] = &[
         with_metrics_port: false,
         tables: &[COMMON, NO_METRICS, PEERS, K8S_API, TLS_CLIENTS],
     },
+    // The CSI driver fetches the Key Vault secret from the node, not from the member pods: the
+    // members' rules are those of cluster-3-k8s.yaml, which this example extends.
+    Case {
+        example: "cluster-3-keyvault.yaml",
+        with_metrics_port: false,
+        tables: &[COMMON, NO_HTTPS, NO_METRICS, PEERS, K8S_API, OPEN_CLIENTS],
+    },
     Case {
         example: "cluster-3-k8s.yaml",
         with_metrics_port: true,

@@ -20,13 +20,17 @@ use support::{TIMEOUT, render_example};
 
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 7] = [
     "standalone.yaml",
     "cluster-3-k8s.yaml",
     "cluster-5-srv.yaml",
     "cluster-3-2025.yaml",
     "cluster-3-backup.yaml",
     "cluster-3-restore.yaml",
+    // The password volume is a CSI volume (Secrets Store CSI driver): restricted admits `csi`
+    // among its volume types (Pod Security Standards, "Restricted" > "Volume Types",
+    // https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted).
+    "cluster-3-keyvault.yaml",
 ];
 
 // The namespace labels that make `restricted` the enforced, warned and audited level (the
@@ -110,8 +114,8 @@ async fn every_rendered_pod_and_the_operator_pass_restricted_pod_security() {
             .extend(dry_run_create(&client, ns.name(), &pod, &format!("{what}: its Pod")).await);
         pods += 1;
     }
-    // Six examples: 6 StatefulSets, 2 backup CronJobs; and the operator.
-    assert_eq!(pods, 9, "every pod template was checked");
+    // Seven examples: 7 StatefulSets, 2 backup CronJobs; and the operator.
+    assert_eq!(pods, 10, "every pod template was checked");
     ns.cleanup().await;
     assert!(
         failures.is_empty(),

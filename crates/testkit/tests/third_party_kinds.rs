@@ -3,6 +3,8 @@
 //! kind, with every field the structs can set, applied with strict field validation (an unknown
 //! or misspelled field is an error) and read back unchanged.
 
+mod support;
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -254,5 +256,42 @@ async fn rendered_monitoring_objects_are_accepted_strictly_and_round_trip() {
             );
         }
     }
+    ns.cleanup().await;
+}
+
+/// The Key Vault SecretProviderClass as the renderer builds it for examples/cluster-3-keyvault.yaml,
+/// against the real Secrets Store CSI driver CRD: accepted with strict field validation, stored
+/// unchanged, and its `objects` parameter still names the password secret once read back.
+#[tokio::test]
+async fn the_rendered_key_vault_secret_provider_class_is_accepted_strictly_and_round_trips() {
+    let Some(env) = TestEnv::connect("third_party_kinds_key_vault").await else {
+        return;
+    };
+    let ns = env.namespace("key-vault-kinds").await;
+    let (_, objects) = support::render_example("cluster-3-keyvault.yaml", ns.name());
+    let classes: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "SecretProviderClass")
+        .collect();
+    assert_eq!(classes.len(), 1, "one SecretProviderClass");
+    let object = classes[0];
+    let stored = env
+        .apply(object)
+        .await
+        .unwrap_or_else(|e| panic!("rejected: {e}\n{object:#}"));
+    let stored = serde_json::to_value(stored).expect("json");
+    assert_eq!(
+        stored["spec"], object["spec"],
+        "the apiserver changed or dropped a field"
+    );
+    let text = stored["spec"]["parameters"]["objects"]
+        .as_str()
+        .expect("objects is a string");
+    let parsed: neo4j_aks_render::crd::secrets_store::AzureObjects =
+        serde_saphyr::from_str(text).expect("objects is YAML");
+    let password: neo4j_aks_render::crd::secrets_store::AzureKeyVaultObject =
+        serde_saphyr::from_str(&parsed.array[0]).expect("its entry is YAML");
+    assert_eq!(password.object_name, "neo4j-admin-password");
+    assert_eq!(password.object_alias.as_deref(), Some("auth"));
     ns.cleanup().await;
 }

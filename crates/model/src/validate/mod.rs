@@ -8,6 +8,7 @@ mod clustering;
 mod config;
 mod dns;
 mod identity;
+mod key_vault;
 mod monitoring;
 mod network_policy;
 mod resources;
@@ -39,6 +40,7 @@ use tls::{check_tls, check_tls_and_backup};
 
 pub use config::managed_setting;
 pub use dns::{is_dns_label, is_dns_subdomain, is_label_value, is_port_name, is_qualified_name};
+pub use key_vault::{is_key_vault_name, is_key_vault_secret_name};
 pub use monitoring::{DEFAULT_SCRAPE_INTERVAL, duration_seconds};
 pub use resources::show_bytes;
 pub use storage::default_storage_class;
@@ -94,6 +96,29 @@ pub const RESERVED_PORT_NAMES: [&str; 7] = [
 
 /// Label keys neo4j-aks sets itself; user labels may not replace them.
 pub use crate::api::labels::RESERVED_PREFIXES as RESERVED_LABEL_PREFIXES;
+
+/// The member ServiceAccount carries one workload identity client ID: Key Vault and a seed from
+/// backup with workload identity must name the same managed identity.
+fn check_member_identity(
+    f: &mut Findings,
+    password: Option<&crate::validated::PasswordSource>,
+    bootstrap: Option<&crate::validated::Bootstrap>,
+) {
+    let Some(vault) = password.and_then(|p| p.key_vault()) else {
+        return;
+    };
+    if let Some(crate::validated::BackupCredential::WorkloadIdentity { client_id }) =
+        bootstrap.map(|b| &b.blob.credential)
+        && client_id != &vault.client_id
+    {
+        f.problem(
+            "spec.secrets.keyVault.clientId",
+            format!(
+                "must equal spec.bootstrap.fromBackup.credentials.workloadIdentityClientId ({client_id}): both identities are federated with the member ServiceAccount, which carries one client ID; give that identity both roles"
+            ),
+        );
+    }
+}
 
 /// Validates a cluster and applies every default. `Err` lists every problem found.
 pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
@@ -155,6 +180,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         bootstrap.as_ref(),
         clustering.is_some(),
     );
+    check_member_identity(&mut f, password.as_ref(), bootstrap.as_ref());
     let rotate_requested_at = check_rotate_request(&mut f, cluster);
     let tls = check_tls(&mut f, spec, members, edition, load_balancer.as_ref()).map(|tls| Tls {
         rotate_requested_at,

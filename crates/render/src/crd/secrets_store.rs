@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
     version = "v1",
     kind = "SecretProviderClass",
     namespaced,
-    schema = "disabled"
+    schema = "disabled",
+    derive = "PartialEq"
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SecretProviderClassSpec {
@@ -49,4 +50,27 @@ pub struct SecretObject {
 pub struct SecretObjectData {
     pub object_name: String,
     pub key: String,
+}
+
+/// The Azure provider's `objects` parameter before it becomes a string: `array` holds one YAML
+/// document per Key Vault object. Shapes from the provider's source,
+/// Azure/secrets-store-csi-driver-provider-azure `pkg/provider/types/types.go` (`StringArray`,
+/// `KeyVaultObject`), which parses the parameter with `yaml.Unmarshal`; documented at
+/// https://azure.github.io/secrets-store-csi-driver-provider-azure/docs/getting-started/usage/
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AzureObjects {
+    pub array: Vec<String>,
+}
+
+/// One entry of [`AzureObjects::array`], before it becomes a string.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureKeyVaultObject {
+    /// The object's name in the vault.
+    pub object_name: String,
+    /// `secret`, `key` or `cert`.
+    pub object_type: String,
+    /// The file name in the mount, and the `objectName` that `secretObjects[].data[]` refer to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_alias: Option<String>,
 }
