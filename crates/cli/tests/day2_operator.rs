@@ -275,6 +275,30 @@ struct PodHistory {
     timeline: Vec<String>,
 }
 
+/// Starts recording the member pods' uids and returns once the watch has listed `db-0` ..
+/// `db-{members-1}`, so that nothing the test does next can be missed.
+async fn watch_member_pods(
+    f: &Fixture,
+    members: usize,
+) -> (Arc<Mutex<PodHistory>>, JoinHandle<()>) {
+    let (uids, recorder) = record_pod_uids(Api::namespaced(f.env.client(), f.ns()));
+    let names: BTreeSet<String> = (0..members).map(|i| format!("db-{i}")).collect();
+    wait_until(Duration::from_secs(30), "the pod watch to list", || {
+        let uids = uids.clone();
+        let names = names.clone();
+        async move {
+            let seen = uids.lock().expect("pod history").uids.clone();
+            if names.iter().all(|m| seen.contains_key(m)) {
+                Ok(())
+            } else {
+                Err(format!("{seen:?}"))
+            }
+        }
+    })
+    .await;
+    (uids, recorder)
+}
+
 /// Every pod uid seen per member pod while it runs: a rolling restart recreates each once.
 fn record_pod_uids(pods: Api<Pod>) -> (Arc<Mutex<PodHistory>>, JoinHandle<()>) {
     let seen: Arc<Mutex<PodHistory>> = Arc::default();
@@ -455,22 +479,8 @@ async fn scale_restart_and_status_through_the_cli_binary_against_the_operator() 
     f.wait_settled(3).await;
 
     // Rolling restart: every member pod recreated exactly once.
-    let pods: Api<Pod> = Api::namespaced(f.env.client(), f.ns());
-    let (uids, recorder) = record_pod_uids(pods.clone());
+    let (uids, recorder) = watch_member_pods(&f, 3).await;
     let members: BTreeSet<String> = (0..3).map(|i| format!("db-{i}")).collect();
-    wait_until(Duration::from_secs(30), "the pod watch to list", || {
-        let uids = uids.clone();
-        let members = members.clone();
-        async move {
-            let seen = uids.lock().expect("pod history").uids.clone();
-            if members.iter().all(|m| seen.contains_key(m)) {
-                Ok(())
-            } else {
-                Err(format!("{seen:?}"))
-            }
-        }
-    })
-    .await;
     let out = f.run(&["restart", "db", "--timeout", "3m"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
@@ -614,22 +624,7 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
 
     // Rotate: the CLI follows until every member restarted with its new certificate; every
     // member pod is recreated exactly once, and quorum holds at every step.
-    let (uids, recorder) = record_pod_uids(Api::namespaced(f.env.client(), f.ns()));
-    wait_until(Duration::from_secs(30), "the pod watch to list", || {
-        let uids = uids.clone();
-        async move {
-            let seen = uids.lock().expect("pod history").uids.clone();
-            if ["db-0", "db-1", "db-2"]
-                .iter()
-                .all(|m| seen.contains_key(*m))
-            {
-                Ok(())
-            } else {
-                Err(format!("{seen:?}"))
-            }
-        }
-    })
-    .await;
+    let (uids, recorder) = watch_member_pods(&f, 3).await;
     let out = run(rotate).await;
     eprintln!("certs rotate:\n{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -764,22 +759,7 @@ async fn on_2025_a_rotation_reloads_every_member_and_restarts_none() {
     f.create_version(3, "2025.10.1", "  tls:\n    enabled: true\n")
         .await;
     f.wait_settled(3).await;
-    let (uids, recorder) = record_pod_uids(Api::namespaced(f.env.client(), f.ns()));
-    wait_until(Duration::from_secs(30), "the pod watch to list", || {
-        let uids = uids.clone();
-        async move {
-            let seen = uids.lock().expect("pod history").uids.clone();
-            if ["db-0", "db-1", "db-2"]
-                .iter()
-                .all(|m| seen.contains_key(*m))
-            {
-                Ok(())
-            } else {
-                Err(format!("{seen:?}"))
-            }
-        }
-    })
-    .await;
+    let (uids, recorder) = watch_member_pods(&f, 3).await;
     // Before the rotation the members present their certificates and nobody was reloaded.
     wait_until(SETTLE, "every member presents its certificate", || {
         let api = f.clusters();
