@@ -314,12 +314,6 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "spec.tls",
         ),
         (
-            "tls required bolt with backups",
-            with("  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n"),
-            "spec.tls.boltTlsLevel",
-            "cannot be combined with spec.backup",
-        ),
-        (
             "client CIDR that does not parse",
             with("  networkPolicy:\n    clients:\n      cidrs: [\"10.0.0.0/8\", \"10.0.0.0/33\"]\n"),
             "spec.networkPolicy.clients.cidrs[1]",

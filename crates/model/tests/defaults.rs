@@ -456,3 +456,19 @@ fn a_certificate_rotation_request_is_an_rfc3339_time_or_a_clear_error() {
         "{text}"
     );
 }
+
+#[test]
+fn backups_combine_with_required_bolt_tls_but_not_with_the_backup_scope() {
+    let backup = "  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n";
+    let required = cluster(
+        &format!("  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n{backup}"),
+        3,
+    );
+    let v = validate(&required).expect("REQUIRED Bolt with backups is valid");
+    assert!(v.tls.as_ref().is_some_and(|t| t.bolt_required));
+    let with_backup_scope = cluster(&format!("  tls:\n    enabled: true\n{backup}"), 3);
+    let text = validate(&with_backup_scope)
+        .expect_err("the backup scope is refused with backups")
+        .to_string();
+    assert!(text.contains("spec.tls.scopes"), "{text}");
+}

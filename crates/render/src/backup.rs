@@ -40,6 +40,10 @@ const DATA_VOLUME: &str = "restored-data";
 const AUTH_VOLUME: &str = "neo4j-auth";
 const AUTH_MOUNT: &str = "/run/secrets/neo4j";
 const AUTH_FILE: &str = "auth";
+/// The cluster CA's certificate, alone (`ca.crt` of `<name>-tls`; no member key reaches the
+/// backup pods), when the members' Bolt speaks TLS.
+const BOLT_CA_VOLUME: &str = "bolt-ca";
+const BOLT_CA_MOUNT: &str = "/run/secrets/neo4j-aks-ca";
 
 /// Backs up each database from the members select-source chose for it (`sources.list`: one
 /// `<database> <host:port>[,<host:port>...]` line each), then records when it finished and, for
@@ -335,6 +339,22 @@ fn pod_spec(
         }),
         ..Volume::default()
     });
+    if bolt_tls(cluster) {
+        volumes.push(Volume {
+            name: BOLT_CA_VOLUME.to_string(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(crate::tls::secret_name(cluster)),
+                items: Some(vec![k8s_openapi::api::core::v1::KeyToPath {
+                    key: crate::tls::CA_CERTIFICATE.to_string(),
+                    path: crate::tls::CA_CERTIFICATE.to_string(),
+                    ..Default::default()
+                }]),
+                default_mode: Some(0o440),
+                optional: Some(false),
+            }),
+            ..Volume::default()
+        });
+    }
     volumes.extend(key_volume(&backup.blob));
     PodSpec {
         service_account_name: Some(cluster.backup_service_account_name()),
@@ -375,12 +395,21 @@ fn database_args(backup: &Backup) -> Vec<String> {
         .collect()
 }
 
+/// Whether the agent reaches the members' Bolt over TLS (`spec.tls` with the `bolt` scope).
+fn bolt_tls(cluster: &ValidatedCluster) -> bool {
+    cluster
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.covers(neo4j_aks_model::validated::TlsScope::Bolt))
+}
+
 fn select_source_args(cluster: &ValidatedCluster, backup: &Backup) -> Vec<String> {
     let mut args = vec![containers::SELECT_SOURCE.to_string()];
+    let scheme = if bolt_tls(cluster) { "bolt+s" } else { "bolt" };
     for ordinal in 0..cluster.members.rendered() {
         args.push("--member".into());
         args.push(format!(
-            "bolt://{}:{}",
+            "{scheme}://{}:{}",
             cluster.member_fqdn(ordinal),
             ports::BOLT
         ));
@@ -432,6 +461,13 @@ fn agent(
             format!("{AUTH_MOUNT}/{AUTH_FILE}"),
         ));
         mounts.push(mount(AUTH_VOLUME, AUTH_MOUNT, true));
+        if bolt_tls(cluster) {
+            env_vars.push(env(
+                "NEO4J_AKS_BOLT_CA_FILE",
+                format!("{BOLT_CA_MOUNT}/{}", crate::tls::CA_CERTIFICATE),
+            ));
+            mounts.push(mount(BOLT_CA_VOLUME, BOLT_CA_MOUNT, true));
+        }
     }
     agent_container(name, args, env_vars, mounts)
 }
@@ -612,6 +648,75 @@ mod tests {
                 .flatten()
                 .any(|e| e.name == "NEO4J_AKS_BACKUP_KEY_FILE")
         );
+    }
+
+    #[test]
+    fn with_bolt_tls_the_agent_verifies_members_against_the_cluster_ca_and_sees_no_key() {
+        // REQUIRED Bolt (the default level) with backups: the agent speaks TLS to the members.
+        let (_, jobs) = build(&cluster(
+            "5.26.16",
+            "  tls:\n    enabled: true\n    scopes: [bolt, https, cluster]\n",
+        ));
+        let pod = jobs[0]
+            .spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod");
+        let container = |name: &str| {
+            pod.init_containers
+                .iter()
+                .flatten()
+                .chain(&pod.containers)
+                .find(|c| c.name == name)
+                .cloned()
+                .expect(name)
+        };
+        let select = container("select-source");
+        let members: Vec<&String> = select
+            .args
+            .iter()
+            .flatten()
+            .filter(|a| a.contains("://"))
+            .collect();
+        assert_eq!(members.len(), 3);
+        assert!(
+            members.iter().all(|m| m.starts_with("bolt+s://")),
+            "{members:?}"
+        );
+        for name in ["select-source", "upload"] {
+            let c = container(name);
+            assert!(
+                c.env
+                    .iter()
+                    .flatten()
+                    .any(|e| e.name == "NEO4J_AKS_BOLT_CA_FILE"
+                        && e.value.as_deref() == Some("/run/secrets/neo4j-aks-ca/ca.crt")),
+                "{name}"
+            );
+            assert!(
+                c.volume_mounts
+                    .iter()
+                    .flatten()
+                    .any(|m| m.name == BOLT_CA_VOLUME && m.read_only == Some(true)),
+                "{name}"
+            );
+        }
+        // Only the CA certificate of <name>-tls, never a member's key.
+        let ca = pod
+            .volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == BOLT_CA_VOLUME)
+            .and_then(|v| v.secret.clone())
+            .expect("the CA volume");
+        assert_eq!(ca.secret_name.as_deref(), Some("g-tls"));
+        let keys: Vec<String> = ca.items.iter().flatten().map(|i| i.key.clone()).collect();
+        assert_eq!(keys, ["ca.crt"]);
+        // Without TLS nothing of it is rendered.
+        let (_, plain) = build(&cluster("5.26.16", ""));
+        let text = serde_json::to_string(&plain).expect("json");
+        assert!(!text.contains("NEO4J_AKS_BOLT_CA_FILE") && !text.contains("bolt+s://"));
     }
 
     #[test]

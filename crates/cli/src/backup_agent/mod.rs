@@ -26,7 +26,7 @@ use jiff::Timestamp;
 use neo4j_aks_backup::agent::Agent;
 use neo4j_aks_backup::catalogue::GraphCounts;
 use neo4j_aks_backup::store::ObjectBlobStore;
-use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions};
+use neo4j_aks_topology::bolt::{BoltAdminClient, BoltOptions, Tls};
 use neo4j_aks_topology::{AdminClient, Credentials};
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +52,10 @@ pub struct AgentArgs {
     /// File holding `neo4j/<password>` (the cluster's auth Secret, mounted). Never printed.
     #[arg(long, env = "NEO4J_AKS_NEO4J_AUTH_FILE")]
     pub auth_file: Option<PathBuf>,
+    /// The cluster CA's certificate (PEM) when the members' Bolt speaks TLS: connections to the
+    /// members then use TLS and verify each member's certificate and host name against it.
+    #[arg(long, env = "NEO4J_AKS_BOLT_CA_FILE")]
+    pub bolt_ca_file: Option<PathBuf>,
     /// The result line is also written here when the file exists (the pod's termination
     /// message, which the operator reads).
     #[arg(long, default_value = "/dev/termination-log")]
@@ -65,7 +69,8 @@ pub enum AgentCommand {
     /// Choose the members each database is backed up from (not its writer when another member
     /// can serve) over Bolt; write `sources.list` and `run.json` (counts before the run).
     SelectSource {
-        /// A member's Bolt URI (bolt://host:7687); tried in order until one answers.
+        /// A member's Bolt URI (bolt://host:7687 or bolt+s://host:7687); tried in order until
+        /// one answers, over TLS verified against --bolt-ca-file when that is set.
         #[arg(long = "member", required = true)]
         members: Vec<String>,
         /// The members' backup port.
@@ -261,6 +266,29 @@ fn connect(uri: &str, credentials: &Credentials) -> Result<BoltAdminClient, Stri
     BoltAdminClient::connect(options, credentials).map_err(|e| e.to_string())
 }
 
+/// A connection to a cluster member (`bolt://host:port`, `bolt+s://host:port` or `host:port`):
+/// TLS verified against `--bolt-ca-file` when that is set, as the URI says otherwise.
+fn connect_member(
+    member: &str,
+    credentials: &Credentials,
+    ca_file: Option<&Path>,
+) -> Result<BoltAdminClient, String> {
+    let uri = if member.contains("://") {
+        member.to_string()
+    } else {
+        format!("bolt://{member}")
+    };
+    let mut options = BoltOptions::from_uri(&uri)
+        .map_err(|e| e.to_string())?
+        .with_timeout(Duration::from_secs(30));
+    if let Some(ca) = ca_file {
+        options = options.with_tls(Tls::On {
+            ca_file: Some(ca.to_path_buf()),
+        });
+    }
+    BoltAdminClient::connect(options, credentials).map_err(|e| e.to_string())
+}
+
 fn agent(args: &AgentArgs) -> Result<Agent<ObjectBlobStore>, String> {
     args.target.agent(&args.cluster)
 }
@@ -299,7 +327,8 @@ async fn counts_on(
     member: &str,
     database: &str,
     credentials: &Credentials,
+    ca_file: Option<&Path>,
 ) -> Result<GraphCounts, String> {
-    let client = connect(&format!("bolt://{member}"), credentials)?;
+    let client = connect_member(member, credentials, ca_file)?;
     count(&client, database).await
 }

@@ -17,7 +17,7 @@ pub(super) async fn select_source(
     let mut answer = None;
     for uri in members {
         let attempt = async {
-            let client = connect(uri, &credentials)?;
+            let client = connect_member(uri, &credentials, args.bolt_ca_file.as_deref())?;
             let records = client.show_databases().await.map_err(|e| e.to_string())?;
             let info = client.server_info().await.map_err(|e| e.to_string())?;
             Ok::<_, String>((records, info.version))
@@ -49,7 +49,14 @@ pub(super) async fn select_source(
             notes.push(why.clone());
         }
         let counts_before = if countable(&s.database) {
-            match counts_on(&s.counting_member, &s.database, &credentials).await {
+            match counts_on(
+                &s.counting_member,
+                &s.database,
+                &credentials,
+                args.bolt_ca_file.as_deref(),
+            )
+            .await
+            {
                 Ok(c) => Some(c),
                 Err(e) => {
                     eprintln!(

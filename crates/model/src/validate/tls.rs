@@ -171,9 +171,9 @@ pub(super) fn check_tls(
     })
 }
 
-/// The backup Jobs speak plain Bolt to count and verify, and neo4j-admin backs up without a
-/// client certificate: until they carry TLS material of their own, a cluster whose Bolt or
-/// backup port requires TLS cannot be backed up by them.
+/// neo4j-admin in the backup Jobs backs up without a client certificate: until the Jobs carry
+/// one, a cluster whose backup port requires mutual TLS cannot be backed up by them. (Their
+/// Bolt connections to the members verify the cluster CA, so the `bolt` scope is fine.)
 pub(super) fn check_tls_and_backup(f: &mut Findings, tls: Option<&Tls>, backup_enabled: bool) {
     let Some(tls) = tls.filter(|_| backup_enabled) else {
         return;
@@ -182,12 +182,6 @@ pub(super) fn check_tls_and_backup(f: &mut Findings, tls: Option<&Tls>, backup_e
         f.problem(
             "spec.tls.scopes",
             "the backup scope cannot be combined with spec.backup in this release (the backup Jobs have no client certificate yet); leave backup out of spec.tls.scopes",
-        );
-    }
-    if tls.covers(TlsScope::Bolt) && tls.bolt_required {
-        f.problem(
-            "spec.tls.boltTlsLevel",
-            "REQUIRED cannot be combined with spec.backup in this release (the backup Jobs connect to Bolt without TLS); set OPTIONAL, or leave bolt out of spec.tls.scopes",
         );
     }
 }
