@@ -187,13 +187,7 @@ impl Summary {
         out += &match v["loadBalancer"].as_str() {
             Some(lb) => format!(
                 "Clients:    LoadBalancer {lb} ({}){}\n",
-                v["clientPorts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                joined(&v["clientPorts"]),
                 if v["mode"] == "cluster" {
                     "; server-side routing sends writes to the leader"
                 } else {
@@ -207,13 +201,7 @@ impl Summary {
         out += &match v["tls"].as_object() {
             Some(t) => format!(
                 "TLS:        {} (Bolt TLS {}); {}\n",
-                t["scopes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                joined(&t["scopes"]),
                 s("/tls/boltTlsLevel"),
                 s("/tls/certificates")
             ),

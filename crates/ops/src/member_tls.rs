@@ -190,13 +190,15 @@ pub async fn reconcile(
     let data = crate::certificates::text_data(secret);
     let pod_names: Vec<String> = certificates.members.iter().map(|m| m.pod.clone()).collect();
     let issued = issued_der(&data, &pod_names);
+    // The CA comes from the Secret the controller already read.
+    let bolt_ca = data.get(neo4j_aks_render::tls::CA_CERTIFICATE).cloned();
     let target = async {
         Ok::<_, crate::error::Day2Error>(Target {
             namespace: spec.namespace.clone(),
             cluster: spec.name.clone(),
             hosts: Vec::new(),
             credentials: crate::day2::credentials(ctx, spec).await?,
-            bolt_ca: crate::day2::bolt_ca(ctx, spec).await?,
+            bolt_ca,
         })
     };
     let presented = match target.await {
