@@ -176,7 +176,8 @@ pub async fn bring_up_to_date(
 }
 
 /// The reconcile step: fills `presented` of each member in `certificates` (2025.03+ with Bolt
-/// on TLS; nothing otherwise) and returns whether a member still needs a reload.
+/// on TLS; nothing otherwise) and returns whether a member still presents an outdated
+/// certificate after its reload (worth a quick look again).
 pub async fn reconcile(
     ctx: &crate::context::Context,
     spec: &ValidatedCluster,
@@ -219,7 +220,9 @@ pub async fn reconcile(
         if let Presented::Unknown(why) = &state {
             tracing::debug!(pod = %member.pod, why = %why, "cannot tell which certificate the member presents");
         }
-        pending |= state != Presented::Current;
+        // Outdated: files not synced yet, look again soon. Unknown (not Ready, unreachable) is
+        // left to the normal resync instead of a tight loop of handshakes.
+        pending |= state == Presented::Outdated;
         member.presented = Some(state.label().to_string());
     }
     pending
