@@ -288,6 +288,32 @@ async fn select_source_upload_and_verify_against_neo4j_and_azurite() {
             .starts_with('5')
     );
 
+    // With the cluster CA given (spec.tls with the bolt scope), the agent insists on TLS: the
+    // harness speaks plain Bolt, so no member answers. (The TLS client it then uses is the one
+    // crates/ops/tests/tls_handshake.rs connects to a TLS Neo4j with the cluster CA.)
+    let ca_file = t.run_dir.parent().expect("parent").join("ca.crt");
+    let ca =
+        neo4j_aks_render::certificates::issue_ca("db", "ns", time::OffsetDateTime::now_utc(), 30)
+            .expect("a CA");
+    std::fs::write(&ca_file, &ca.certificate_pem).expect("CA file");
+    let ca_path = ca_file.display().to_string();
+    let out = t.run(
+        &[
+            ("NEO4J_AKS_NEO4J_AUTH_FILE", auth.as_str()),
+            ("NEO4J_AKS_BOLT_CA_FILE", ca_path.as_str()),
+        ],
+        &["select-source", "--member", &neo.uri, "--database", "neo4j"],
+    );
+    let r = result(&out);
+    assert_eq!(out.status.code(), Some(1), "{r}\n{}", stderr(&out));
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no member answered"),
+        "{r}"
+    );
+
     // neo4j-admin database backup --type=FULL (AKS only): one artifact.
     let backups = t.run_dir.parent().expect("parent").join("backups");
     std::fs::create_dir_all(&backups).expect("backups dir");
