@@ -367,3 +367,146 @@ pub fn text_data(secret: Option<&Secret>) -> BTreeMap<String, String> {
         .filter_map(|(k, v)| String::from_utf8(v.0).ok().map(|v| (k, v)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neo4j_aks_model::Neo4jCluster;
+
+    fn cluster(rotate: Option<&str>) -> ValidatedCluster {
+        let annotations = rotate
+            .map(|at| {
+                format!(
+                    "  annotations:\n    neo4j-aks.io/rotate-certificates-requested-at: \"{at}\"\n"
+                )
+            })
+            .unwrap_or_default();
+        let yaml = format!(
+            "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: db\n  namespace: ns\n{annotations}spec:\n  neo4jVersion: \"5.26.16\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n"
+        );
+        neo4j_aks_model::validate(&Neo4jCluster::from_yaml(&yaml).expect("parses")).expect("valid")
+    }
+
+    fn at(text: &str) -> OffsetDateTime {
+        let second = text
+            .parse::<k8s_openapi::jiff::Timestamp>()
+            .expect("time")
+            .as_second();
+        OffsetDateTime::from_unix_timestamp(second).expect("time")
+    }
+
+    /// The Secrets as the certificate step would have written them at `issued`.
+    fn live(cluster: &ValidatedCluster, issued: &str, renewed: Option<&str>) -> Live {
+        let now = at(issued);
+        let ca = certificates::issue_ca("db", "ns", now, 3650).expect("ca");
+        let mut data = BTreeMap::from([(CA_CERTIFICATE.to_string(), ca.certificate_pem.clone())]);
+        for (pod, w) in wanted(cluster) {
+            let m = certificates::issue_member(&ca, &pod, &w, now, 90).expect("member");
+            let (crt, key) = tls::member_keys(&pod);
+            data.insert(crt, m.certificate_pem);
+            data.insert(key, m.key_pem);
+        }
+        let secret = |name: &str, data: &BTreeMap<String, String>, renewed: Option<&str>| {
+            let mut metadata = ObjectMeta {
+                name: Some(name.to_string()),
+                ..ObjectMeta::default()
+            };
+            metadata.annotations = renewed
+                .map(|r| BTreeMap::from([(CERTIFICATES_RENEWED_AT.to_string(), r.to_string())]));
+            serde_json::to_value(Secret {
+                metadata,
+                data: Some(
+                    data.iter()
+                        .map(|(k, v)| (k.clone(), ByteString(v.clone().into_bytes())))
+                        .collect(),
+                ),
+                ..Secret::default()
+            })
+            .expect("json")
+        };
+        let ca_data = BTreeMap::from([
+            (CA_CERTIFICATE.to_string(), ca.certificate_pem.clone()),
+            (CA_PRIVATE_KEY.to_string(), ca.key_pem.clone()),
+        ]);
+        Live {
+            objects: BTreeMap::from([
+                (
+                    (Kind::Secret, "db-tls".to_string()),
+                    secret("db-tls", &data, renewed),
+                ),
+                (
+                    (Kind::Secret, "db-tls-ca".to_string()),
+                    secret("db-tls-ca", &ca_data, None),
+                ),
+            ]),
+            read_at: now,
+        }
+    }
+
+    #[test]
+    fn inventory_tells_each_scope_and_member_and_the_earliest_expiry() {
+        let c = cluster(None);
+        let live = live(&c, "2026-12-01T00:00:00Z", Some("2026-12-01T00:00:00Z"));
+        let secret: Secret =
+            serde_json::from_value(live.objects[&(Kind::Secret, "db-tls".to_string())].clone())
+                .expect("secret");
+        let status = inventory(&c, Some(&secret)).expect("TLS is on");
+        assert_eq!(status.expires_at.as_deref(), Some("2027-03-01T00:00:00Z"));
+        assert_eq!(
+            status.ca_expires_at.as_deref(),
+            Some("2036-11-28T00:00:00Z")
+        );
+        assert_eq!(status.renewed_at.as_deref(), Some("2026-12-01T00:00:00Z"));
+        let scopes: Vec<(&str, Option<&str>)> = status
+            .scopes
+            .iter()
+            .map(|s| (s.scope.as_str(), s.expires_at.as_deref()))
+            .collect();
+        assert_eq!(
+            scopes,
+            [
+                ("bolt", Some("2027-03-01T00:00:00Z")),
+                ("cluster", Some("2027-03-01T00:00:00Z"))
+            ]
+        );
+        let members: Vec<(&str, Option<&str>)> = status
+            .members
+            .iter()
+            .map(|m| (m.pod.as_str(), m.issued_at.as_deref()))
+            .collect();
+        assert_eq!(
+            members,
+            [
+                ("db-0", Some("2026-12-01T00:00:00Z")),
+                ("db-1", Some("2026-12-01T00:00:00Z")),
+                ("db-2", Some("2026-12-01T00:00:00Z"))
+            ]
+        );
+        // Nothing issued yet: every member listed without dates, no earliest expiry.
+        let empty = inventory(&c, None).expect("TLS is on");
+        assert!(empty.expires_at.is_none() && empty.members.iter().all(|m| m.expires_at.is_none()));
+    }
+
+    #[test]
+    fn a_rotation_request_replaces_every_member_certificate_once() {
+        let issued = "2026-12-01T00:00:00Z";
+        let mut live = live(&cluster(None), issued, None);
+        // Asked an hour later: every member's certificate predates it.
+        let c = cluster(Some("2026-12-01T01:00:00Z"));
+        live.read_at = at("2026-12-01T01:00:05Z");
+        let plan = plan(&c, &live, live.read_at).expect("a plan");
+        assert_eq!(plan.new_ca, None, "the CA stays");
+        assert_eq!(
+            plan.members,
+            ["db-0", "db-1", "db-2"].map(|p| (p.to_string(), Reason::RotationRequested))
+        );
+        // The same request against certificates issued after it: nothing to do.
+        let mut after = super::tests::live(&c, "2026-12-01T01:00:05Z", None);
+        after.read_at = at("2026-12-01T01:00:10Z");
+        assert_eq!(plan_of(&c, &after), None);
+    }
+
+    fn plan_of(c: &ValidatedCluster, live: &Live) -> Option<CertificatePlan> {
+        plan(c, live, live.read_at)
+    }
+}
