@@ -762,3 +762,46 @@ async fn a_shared_storage_class_is_deleted_only_with_its_last_cluster() {
     wait_gone(classes, &class).await;
     h.teardown().await;
 }
+
+/// Key Vault mode before the CSI driver synced the password Secret (the testenv has no driver,
+/// so it never appears): the members come up, the operator says why it cannot ask Neo4j yet,
+/// and no generated-password Secret is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn key_vault_mode_waits_for_the_synced_secret_and_says_so() {
+    let Some(mut h) = Harness::new("ops_key_vault").await else {
+        return;
+    };
+    h.start_operator().await;
+    h.create(&h.spec(
+        "  secrets:\n    keyVault:\n      name: kv-neo4j-test\n      tenantId: 00000000-0000-0000-0000-000000000001\n      clientId: 00000000-0000-0000-0000-000000000002\n      passwordSecret: neo4j-admin-password\n",
+    ))
+    .await;
+    let cluster = h
+        .wait_status("ClusterFormed explains the missing synced Secret", |c| {
+            let s = c.status.clone().unwrap_or_default();
+            let formed = s.conditions.iter().find(|x| x.type_ == "ClusterFormed");
+            match formed {
+                Some(x) if x.message.contains("credentials not available yet") => Ok(()),
+                other => Err(format!("ClusterFormed {other:?}")),
+            }
+        })
+        .await;
+    let message = cluster
+        .status
+        .unwrap_or_default()
+        .conditions
+        .into_iter()
+        .find(|x| x.type_ == "ClusterFormed")
+        .map(|x| x.message)
+        .unwrap_or_default();
+    assert!(message.contains("db-keyvault"), "{message}");
+    assert!(
+        h.api::<Secret>()
+            .get_opt("db-secrets")
+            .await
+            .expect("get")
+            .is_none(),
+        "no generated password in Key Vault mode"
+    );
+    h.teardown().await;
+}
