@@ -295,6 +295,15 @@ async fn a_restored_cluster_seeds_each_database_once_and_checks_its_counts() {
     // transition (the status holds it).
     let seeded_events = h.events("DatabaseSeeded").await.len();
     assert!((1..=2).contains(&seeded_events), "{seeded_events}");
+    // The operator records Done in the status first and publishes the event after it: wait for
+    // the event, then make sure there is exactly one.
+    wait_until(WAIT, "the BootstrapDone event", || async {
+        match h.events("BootstrapDone").await.len() {
+            0 => Err("not published yet".to_string()),
+            _ => Ok(()),
+        }
+    })
+    .await;
     assert_eq!(h.events("BootstrapDone").await.len(), 1);
     assert!(
         h.events("BootstrapRefused").await.iter().any(|e| e
