@@ -107,10 +107,15 @@ impl Summary {
             "tls": c.tls.as_ref().map(|t| json!({
                 "scopes": t.scopes.iter().map(|s| s.name()).collect::<Vec<_>>(),
                 "boltTlsLevel": if t.bolt_required { "REQUIRED" } else { "OPTIONAL" },
-                "certificates": format!(
-                    "generated: CA in Secret {} (never mounted), one certificate per member in Secret {}, valid {} days, renewed {} days before expiry",
-                    tls::ca_secret_name(c), tls::secret_name(c), t.certificate_days, t.renew_before_days
-                ),
+                "certificates": match t.user_secret() {
+                    Some(secret) => format!(
+                        "secret: yours, in Secret {secret} (ca.crt, <pod>.crt, <pod>.key per member), checked before every apply; you renew them"
+                    ),
+                    None => format!(
+                        "generated: CA in Secret {} (never mounted), one certificate per member in Secret {}, valid {} days, renewed {} days before expiry",
+                        tls::ca_secret_name(c), tls::secret_name(c), t.certificate_days, t.renew_before_days
+                    ),
+                },
             })),
             "password": password,
             "backup": c.backup.as_ref().map(|b| json!({
