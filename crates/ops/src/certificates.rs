@@ -235,7 +235,8 @@ async fn write_with(
         })
 }
 
-pub(crate) fn wanted(cluster: &ValidatedCluster) -> BTreeMap<String, Wanted> {
+/// What each member's certificate must carry, by pod name ([`tls::wanted`] as [`Wanted`]).
+pub fn wanted(cluster: &ValidatedCluster) -> BTreeMap<String, Wanted> {
     tls::wanted(cluster)
         .into_iter()
         .map(

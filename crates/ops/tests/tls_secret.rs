@@ -14,7 +14,6 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
 use neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT;
 use neo4j_aks_render::certificates::{self, KeyedCertificate, Wanted};
-use neo4j_aks_render::tls;
 use support::Harness;
 use time::OffsetDateTime;
 
@@ -99,18 +98,7 @@ async fn a_bad_user_secret_applies_nothing_and_the_fixed_one_runs_the_cluster_on
         "  tls:\n    enabled: true\n    scopes: [bolt, https, cluster]\n    source: secret\n    secret:\n      name: {USER_SECRET}\n"
     ));
     let validated = neo4j_aks_model::validate(&spec).expect("valid spec");
-    let wanted: BTreeMap<String, Wanted> = tls::wanted(&validated)
-        .into_iter()
-        .map(|(pod, (dns_names, ip_addresses))| {
-            (
-                pod,
-                Wanted {
-                    dns_names,
-                    ip_addresses,
-                },
-            )
-        })
-        .collect();
+    let wanted = neo4j_aks_ops::certificates::wanted(&validated);
     let ca = certificates::issue_ca("db", h.ns(), OffsetDateTime::now_utc(), 3650).expect("ca");
     // db-1's certificate expired ten days ago.
     put_secret(
