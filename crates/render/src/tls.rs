@@ -301,8 +301,12 @@ mod tests {
     use neo4j_aks_model::{Neo4jCluster, validate};
 
     fn cluster(tls: &str) -> ValidatedCluster {
+        cluster_on("5.26.16", tls)
+    }
+
+    fn cluster_on(version: &str, tls: &str) -> ValidatedCluster {
         let yaml = format!(
-            "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: g\n  namespace: db\nspec:\n  neo4jVersion: \"5.26.16\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  tls:\n    enabled: true\n{tls}"
+            "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: g\n  namespace: db\nspec:\n  neo4jVersion: \"{version}\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  tls:\n    enabled: true\n{tls}"
         );
         validate(&Neo4jCluster::from_yaml(&yaml).expect("parses")).expect("valid")
     }
@@ -328,5 +332,39 @@ mod tests {
         assert_eq!(member_settings(&user), member_settings(&own));
         assert_eq!(mounted(&own), ["g-tls", "g-tls"]);
         assert_eq!(secrets(&own).len(), 2);
+    }
+
+    /// The digest prepare records for a user's Secret: a pod template revision on 5.26 (members
+    /// restart to load new certificates), none on 2025.03+ with Bolt (they reload instead).
+    #[test]
+    fn the_users_certificate_digest_rolls_5_26_and_not_versions_that_reload() {
+        let template_digest = |version: &str, scopes: &str| {
+            let mut c = cluster_on(
+                version,
+                &format!(
+                    "    scopes: [{scopes}]\n    source: secret\n    secret:\n      name: my-certs\n"
+                ),
+            );
+            if let Some(tls) = c.tls.as_mut() {
+                tls.renewed_at = Some("sha256:abc".into());
+            }
+            crate::statefulset::build(&c, "config")
+                .spec
+                .and_then(|s| s.template.metadata)
+                .and_then(|m| m.annotations)
+                .and_then(|mut a| {
+                    a.remove(neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT)
+                })
+        };
+        assert_eq!(
+            template_digest("5.26.16", "bolt, cluster").as_deref(),
+            Some("sha256:abc")
+        );
+        assert_eq!(template_digest("2025.10.1", "bolt, cluster"), None);
+        // Without Bolt the operator cannot see what a member presents: it rolls.
+        assert_eq!(
+            template_digest("2025.10.1", "https, cluster").as_deref(),
+            Some("sha256:abc")
+        );
     }
 }
