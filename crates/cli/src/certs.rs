@@ -88,7 +88,12 @@ fn rotate(args: &CertsRotateArgs) -> Result<(), Failure> {
         let name = &args.target.name;
         let (client, namespace, api) = crate::day2::client_and_api(&args.target).await?;
         let cluster = crate::day2::fetch(&api, &args.target).await?;
-        tls_cluster(&cluster)?;
+        let validated = tls_cluster(&cluster)?;
+        if let Some(secret) = validated.tls.as_ref().and_then(|t| t.user_secret()) {
+            return Err(Failure::Refused(format!(
+                "nothing was changed: Neo4jCluster {name} uses certificates you provide (spec.tls.source: secret); replace the certificates in Secret {secret} and the operator rolls or reloads the members (docs/security/tls.md)"
+            )));
+        }
         let at = crate::day2::now();
         let stamp = crate::day2::restart::stamp(at);
         crate::day2::write(

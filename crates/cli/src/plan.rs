@@ -104,14 +104,33 @@ impl Summary {
             "resources": {"cpu": c.resources.cpu, "memory": c.resources.memory, "heap": show_bytes(c.memory.heap_bytes), "pageCache": show_bytes(c.memory.page_cache_bytes)},
             "loadBalancer": c.load_balancer.as_ref().map(|_| c.load_balancer_name()),
             "clientPorts": ports::client_ports(c).iter().map(|(name, port)| format!("{name} {port}")).collect::<Vec<_>>(),
-            "tls": c.tls.as_ref().map(|t| json!({
+            "tls": c.tls.as_ref().map(|t| {
+                let mut v = json!({
                 "scopes": t.scopes.iter().map(|s| s.name()).collect::<Vec<_>>(),
                 "boltTlsLevel": if t.bolt_required { "REQUIRED" } else { "OPTIONAL" },
-                "certificates": format!(
-                    "generated: CA in Secret {} (never mounted), one certificate per member in Secret {}, valid {} days, renewed {} days before expiry",
-                    tls::ca_secret_name(c), tls::secret_name(c), t.certificate_days, t.renew_before_days
-                ),
-            })),
+                "certificates": match t.user_secret() {
+                    Some(secret) => format!(
+                        "secret: yours, in Secret {secret} (ca.crt, <pod>.crt, <pod>.key per member), checked before every apply; you renew them"
+                    ),
+                    None => format!(
+                        "generated: CA in Secret {} (never mounted), one certificate per member in Secret {}, valid {} days, renewed {} days before expiry",
+                        tls::ca_secret_name(c), tls::secret_name(c), t.certificate_days, t.renew_before_days
+                    ),
+                },
+                });
+                if t.user_secret().is_some() {
+                    // What each certificate in the user's Secret must carry (at least).
+                    v["memberNames"] = tls::wanted(c)
+                        .into_iter()
+                        .map(|(pod, (dns, ips))| {
+                            let ips: Vec<String> = ips.iter().map(ToString::to_string).collect();
+                            (pod, json!({"dnsNames": dns, "ipAddresses": ips}))
+                        })
+                        .collect::<serde_json::Map<_, _>>()
+                        .into();
+                }
+                v
+            }),
             "password": password,
             "backup": c.backup.as_ref().map(|b| json!({
                 "schedule": b.schedule,

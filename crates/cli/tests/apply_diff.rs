@@ -203,3 +203,135 @@ async fn diff_and_apply_agree_on_a_storage_class_they_cannot_change() {
     let _ = std::fs::remove_dir_all(&spec_file.dir);
     ns.cleanup().await;
 }
+
+/// A user's TLS Secret (`source: secret`) for members db-0..db-2, each member's certificate made
+/// by `member` from the CA, the pod and the names it must carry.
+fn user_tls_data(
+    ca: &neo4j_aks_render::certificates::KeyedCertificate,
+    wanted: &std::collections::BTreeMap<String, neo4j_aks_render::certificates::Wanted>,
+    member: impl Fn(
+        &str,
+        &neo4j_aks_render::certificates::Wanted,
+    ) -> neo4j_aks_render::certificates::KeyedCertificate,
+) -> std::collections::BTreeMap<String, k8s_openapi::ByteString> {
+    let mut data = std::collections::BTreeMap::from([(
+        "ca.crt".to_string(),
+        k8s_openapi::ByteString(ca.certificate_pem.clone().into_bytes()),
+    )]);
+    for (pod, names) in wanted {
+        let issued = member(pod, names);
+        data.insert(
+            format!("{pod}.crt"),
+            k8s_openapi::ByteString(issued.certificate_pem.into_bytes()),
+        );
+        data.insert(
+            format!("{pod}.key"),
+            k8s_openapi::ByteString(issued.key_pem.into_bytes()),
+        );
+    }
+    data
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_and_diff_check_a_users_tls_secret_first_and_apply_nothing_when_it_is_bad() {
+    use neo4j_aks_render::certificates::{Wanted, issue_ca, issue_member};
+    use time::OffsetDateTime;
+    let Some(env) = TestEnv::connect("cli_tls_secret").await else {
+        return;
+    };
+    let ns = env.namespace("cli_tls_secret").await;
+    let spec_file = SpecFile::new(ns.name());
+    let path = spec_file.path.clone();
+    let text = spec(ns.name(), 3, "K8S")
+        + "  tls:\n    enabled: true\n    scopes: [bolt, https, cluster]\n    source: secret\n    secret:\n      name: db-certs\n";
+    spec_file.write(text.clone());
+    let validated = neo4j_aks_model::validate(
+        &neo4j_aks_model::Neo4jCluster::from_yaml(&text).expect("parses"),
+    )
+    .expect("valid");
+    let wanted = neo4j_aks_ops::certificates::wanted(&validated);
+    let sts_exists = || async {
+        Api::<k8s_openapi::api::apps::v1::StatefulSet>::namespaced(env.client(), ns.name())
+            .get_opt("db")
+            .await
+            .expect("read")
+            .is_some()
+    };
+
+    // No Secret yet: refused, with the keys it must hold.
+    let applied = run(&env, &["apply", "-f", &path]);
+    assert_eq!(applied.status.code(), Some(2), "{}", stderr(&applied));
+    let err = stderr(&applied);
+    assert!(
+        err.contains("spec.tls.secret.name: Secret db-certs does not exist")
+            && err.contains("create it first")
+            && err.contains("db-0, db-1, db-2"),
+        "{err}"
+    );
+
+    // db-0 signed by another CA, db-2 without its names: both told at once, nothing applied.
+    let now = OffsetDateTime::now_utc();
+    let ca = issue_ca("db", ns.name(), now, 3650).expect("ca");
+    let other = issue_ca("db", ns.name(), now, 3650).expect("ca");
+    let narrow = Wanted {
+        dns_names: vec!["localhost".into()],
+        ip_addresses: Vec::new(),
+    };
+    let bad = user_tls_data(&ca, &wanted, |pod, names| match pod {
+        "db-0" => issue_member(&other, pod, names, now, 90).expect("member"),
+        "db-2" => issue_member(&ca, pod, &narrow, now, 90).expect("member"),
+        _ => issue_member(&ca, pod, names, now, 90).expect("member"),
+    });
+    let secrets = Api::<Secret>::namespaced(env.client(), ns.name());
+    let secret = |data| Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some("db-certs".into()),
+            ..Default::default()
+        },
+        data: Some(data),
+        ..Default::default()
+    };
+    secrets
+        .create(&PostParams::default(), &secret(bad))
+        .await
+        .expect("create the user's Secret");
+    for command in ["diff", "apply"] {
+        let out = run(&env, &[command, "-f", &path]);
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        let err = stderr(&out);
+        for line in [
+            "error: spec.tls.secret.name: Secret db-certs: db-0.crt: not signed by ca.crt",
+            "error: spec.tls.secret.name: Secret db-certs: db-2.crt: lacks DNS names db-2.db-headless",
+            "error: spec.tls.secret.name: Secret db-certs: db-2.crt: lacks IP address 127.0.0.1",
+        ] {
+            assert!(err.contains(line), "{command}: missing `{line}` in:\n{err}");
+        }
+        assert!(
+            !err.contains("db-1") && !err.contains("PRIVATE KEY"),
+            "{err}"
+        );
+    }
+    assert!(!sts_exists().await, "nothing may be applied");
+
+    // Fixed: applied on the user's certificates, with no CA of neo4j-aks's own.
+    let good = user_tls_data(&ca, &wanted, |pod, names| {
+        issue_member(&ca, pod, names, now, 90).expect("member")
+    });
+    secrets
+        .replace("db-certs", &PostParams::default(), &secret(good))
+        .await
+        .expect("replace the user's Secret");
+    let applied = run(&env, &["apply", "-f", &path]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert!(stdout(&applied).contains("created StatefulSet db"));
+    assert!(sts_exists().await);
+    for own in ["db-tls", "db-tls-ca"] {
+        assert!(
+            secrets.get_opt(own).await.expect("read").is_none(),
+            "{own} must not exist"
+        );
+    }
+    let _ = Api::<neo4j_aks_model::Neo4jCluster>::namespaced(env.client(), ns.name())
+        .delete("db", &DeleteParams::default())
+        .await;
+}

@@ -284,6 +284,36 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "not implemented in this release",
         ),
         (
+            "tls secret source without a name",
+            with("  tls:\n    enabled: true\n    source: secret\n"),
+            "spec.tls.secret.name",
+            "required with source: secret",
+        ),
+        (
+            "tls secret source with a name that is no Secret name",
+            with("  tls:\n    enabled: true\n    source: secret\n    secret:\n      name: My_Certs\n"),
+            "spec.tls.secret.name",
+            "is not a Secret name",
+        ),
+        (
+            "tls secret source named like the generated Secrets",
+            with("  tls:\n    enabled: true\n    source: secret\n    secret:\n      name: neo4j-tls\n"),
+            "spec.tls.secret.name",
+            "reserved for the generated source",
+        ),
+        (
+            "tls secret source with generated lifetimes",
+            with("  tls:\n    enabled: true\n    source: secret\n    secret:\n      name: neo4j-certs\n    generated:\n      certificateDays: 30\n"),
+            "spec.tls.generated",
+            "applies only to source: generated",
+        ),
+        (
+            "tls secret section with the generated source",
+            with("  tls:\n    enabled: true\n    secret:\n      name: neo4j-certs\n"),
+            "spec.tls.secret",
+            "only with source: secret",
+        ),
+        (
             "tls bolt level",
             with("  tls:\n    enabled: true\n    boltTlsLevel: DISABLED\n"),
             "spec.tls.boltTlsLevel",
@@ -663,7 +693,7 @@ fn every_problem_is_reported_at_once() {
     let parsed_ok = BASE
         .replace("nodeCount: 3", "nodeCount: 2")
         .replace("5.26.16", "4.4.0")
-        + "  storage:\n    diskSizeGi: 0\n  tls:\n    enabled: true\n    source: secret\n";
+        + "  storage:\n    diskSizeGi: 0\n  tls:\n    enabled: true\n    source: certManager\n";
     let output = run(&["render", "-f", "-"], Some(&parsed_ok));
     let err = stderr(&output);
     for path in [

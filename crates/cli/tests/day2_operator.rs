@@ -667,6 +667,24 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     let out = run(rotate).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("has no TLS"), "{}", stderr(&out));
+    // Certificates the user provides: nothing for neo4j-aks to issue, refused with the way out.
+    f.clusters()
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"tls": {
+                "enabled": true, "source": "secret", "secret": {"name": "db-certs"}, "generated": null,
+            }}})),
+        )
+        .await
+        .expect("switch to the secret source");
+    let out = run(rotate).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("replace the certificates in Secret db-certs"),
+        "{}",
+        stderr(&out)
+    );
     eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
     f.teardown().await;
 }

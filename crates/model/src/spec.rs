@@ -383,6 +383,8 @@ pub struct TlsSpec {
     pub scopes: Option<Vec<String>>,
     /// Where the certificates come from. `generated` (default): the operator's own CA, kept in
     /// the Secret `<name>-tls-ca`, signs one certificate per member into `<name>-tls`.
+    /// `secret`: the Secret named in `secret.name`, which you provide and renew
+    /// (docs/security/tls.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["generated", "certManager", "secret"]))]
     pub source: Option<String>,
@@ -397,9 +399,22 @@ pub struct TlsSpec {
     /// Further IP addresses clients use; the load balancer's static IP is added by itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_ip_addresses: Option<Vec<String>>,
-    /// Lifetimes of generated certificates.
+    /// Lifetimes of generated certificates (`source: generated` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generated: Option<GeneratedTlsSpec>,
+    /// The Secret you provide (`source: secret` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<TlsSecretSpec>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsSecretSpec {
+    /// Name of a Secret in the cluster's namespace with every member's files, laid out as the
+    /// generated source writes them: `<pod>.crt`, `<pod>.key` (PKCS #8) and `ca.crt`. Checked
+    /// (signed by `ca.crt`, key match, names, expiry) before anything is applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

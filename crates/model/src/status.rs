@@ -46,12 +46,13 @@ pub struct Neo4jClusterStatus {
     /// Seeding a new cluster from a backup (`spec.bootstrap.fromBackup`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<BootstrapStatus>,
-    /// The generated TLS certificates (`spec.tls`), as the Secret `<name>-tls` holds them.
+    /// The members' TLS certificates (`spec.tls`), as the Secret `<name>-tls` holds them (or the
+    /// user's Secret, `source: secret`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificates: Option<CertificatesStatus>,
 }
 
-/// What the Secret `<name>-tls` holds. One certificate per member serves every scope, so a
+/// What the members' TLS Secret holds. One certificate per member serves every scope, so a
 /// scope expires when the earliest member certificate does.
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -200,6 +200,7 @@ pub struct LoadBalancer {
 /// TLS as validated: which traffic is encrypted and what goes on the generated certificates.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tls {
+    pub source: TlsSource,
     pub scopes: BTreeSet<TlsScope>,
     /// Bolt refuses unencrypted clients (`server.bolt.tls_level=REQUIRED`).
     pub bolt_required: bool,
@@ -213,11 +214,29 @@ pub struct Tls {
     pub rotate_requested_at: Option<i64>,
     /// `neo4j-aks.io/certificates-renewed-at` of the live Secret `<name>-tls` (read by prepare,
     /// absent when rendering offline): copied into the pod template, so a renewal restarts every
-    /// member once.
+    /// member once. With `source: secret`, a digest of the user's certificates (`sha256:…`),
+    /// so that replacing them is a new revision the same way.
     pub renewed_at: Option<String>,
 }
 
+/// Where the member certificates come from (`spec.tls.source`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsSource {
+    /// The operator's own CA issues and renews them.
+    Generated,
+    /// The user provides them in this Secret of the cluster's namespace, and renews them.
+    Secret(String),
+}
+
 impl Tls {
+    /// The user's Secret with `source: secret`.
+    pub fn user_secret(&self) -> Option<&str> {
+        match &self.source {
+            TlsSource::Secret(name) => Some(name),
+            TlsSource::Generated => None,
+        }
+    }
+
     pub fn covers(&self, scope: TlsScope) -> bool {
         self.scopes.contains(&scope)
     }

@@ -56,6 +56,10 @@ pub fn plan(
     now: OffsetDateTime,
 ) -> Option<CertificatePlan> {
     let tls = cluster.tls.as_ref()?;
+    if !tls::generated(cluster) {
+        // source: secret: the user issues and renews; prepare checked their Secret.
+        return None;
+    }
     let ca = stored_ca(cluster, live);
     let new_ca = match &ca {
         None => Some(Reason::Missing),
@@ -231,7 +235,8 @@ async fn write_with(
         })
 }
 
-fn wanted(cluster: &ValidatedCluster) -> BTreeMap<String, Wanted> {
+/// What each member's certificate must carry, by pod name ([`tls::wanted`] as [`Wanted`]).
+pub fn wanted(cluster: &ValidatedCluster) -> BTreeMap<String, Wanted> {
     tls::wanted(cluster)
         .into_iter()
         .map(
@@ -277,7 +282,7 @@ fn stored_member(data: &BTreeMap<String, String>, pod: &str) -> Option<KeyedCert
     })
 }
 
-/// What the Secret `<name>-tls` holds, for the status, the metrics and `neo4j-aks certs status`:
+/// What the Secret `<name>-tls` (or the user's, `source: secret`) holds, for the status, the metrics and `neo4j-aks certs status`:
 /// `None` when TLS is off. Pure; `secret` is the live Secret (absent before the first issue).
 pub fn inventory(
     cluster: &ValidatedCluster,
@@ -285,13 +290,23 @@ pub fn inventory(
 ) -> Option<CertificatesStatus> {
     let tls = cluster.tls.as_ref()?;
     let data = text_data(secret);
+    let generated = tls::generated(cluster);
     let text = |at: OffsetDateTime| rfc3339(at).ok();
     let members: Vec<MemberCertificateStatus> = wanted(cluster)
         .into_keys()
         .map(|pod| {
             let pem = data.get(&tls::member_keys(&pod).0);
             MemberCertificateStatus {
-                issued_at: pem.and_then(|p| certificates::issued_at(p)).and_then(text),
+                issued_at: pem
+                    .and_then(|p| {
+                        if generated {
+                            certificates::issued_at(p)
+                        } else {
+                            // A user's certificate: its own notBefore, no backdating assumed.
+                            certificates::valid_from(p)
+                        }
+                    })
+                    .and_then(text),
                 expires_at: pem.and_then(|p| certificates::expiry(p)).and_then(text),
                 presented: None,
                 pod,

@@ -222,7 +222,13 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
         .ok_or(ReconcileError::MissingMetadata("uid"))?;
     let prepared = match prepare(&ctx.client, validated, Some(owner)).await {
         Ok(Ok(p)) => p,
-        Ok(Err(invalid)) => return reject(ctx, cluster, &invalid).await,
+        Ok(Err(invalid)) => {
+            // Refused against the live state (a smaller disk, a user's TLS Secret that is
+            // missing or unusable): nothing was applied. What fixes it may be another object
+            // (the Secret is not watched), so look again after a pause.
+            reject(ctx, cluster, &invalid).await?;
+            return Ok(Action::requeue(ctx.settings.error_requeue));
+        }
         Err(e) => {
             let status = compute(
                 cluster.metadata.generation,

@@ -11,7 +11,7 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 use kube_quantity::ParsedQuantity;
 use neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT;
-use neo4j_aks_model::{Invalid, ValidatedCluster};
+use neo4j_aks_model::{Invalid, Problem, ValidatedCluster, Warning};
 use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
 use neo4j_aks_render::seed::SEED_FETCH_CONTAINER;
 use neo4j_aks_render::{Object, Rendered};
@@ -221,7 +221,22 @@ pub async fn prepare(
         }
     }
 
-    if cluster.tls.is_some() {
+    if let Some(user_secret) = cluster
+        .tls
+        .as_ref()
+        .and_then(|t| t.user_secret())
+        .map(str::to_string)
+    {
+        // source: secret: the user's certificates are checked before anything is applied.
+        let (digest, warnings) = match check_user_secret(client, &cluster, &user_secret).await? {
+            Ok(checked) => checked,
+            Err(invalid) => return Ok(Err(invalid)),
+        };
+        cluster.warnings.extend(warnings);
+        if let Some(tls) = cluster.tls.as_mut() {
+            tls.renewed_at = Some(digest);
+        }
+    } else if cluster.tls.is_some() {
         let renewed_at =
             certificates_renewed_at(client, &ns, &neo4j_aks_render::tls::secret_name(&cluster))
                 .await?;
@@ -301,4 +316,65 @@ async fn certificates_renewed_at(
     Ok(secret
         .and_then(|s| s.metadata.annotations)
         .and_then(|mut a| a.remove(CERTIFICATES_RENEWED_AT)))
+}
+
+const USER_SECRET_PATH: &str = "spec.tls.secret.name";
+
+/// Reads the user's Secret (`source: secret`) and checks it for every member that will exist
+/// ([`neo4j_aks_render::certificates::check_provided`], now): its certificates' digest and the
+/// warnings when usable, every problem at once when not.
+async fn check_user_secret(
+    client: &Client,
+    cluster: &ValidatedCluster,
+    name: &str,
+) -> Result<Result<(String, Vec<Warning>), Invalid>, ApplyError> {
+    let secret = Api::<Secret>::namespaced(client.clone(), &cluster.namespace)
+        .get_opt(name)
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: format!("Secret {name}"),
+            source,
+        })?;
+    let wanted = crate::certificates::wanted(cluster);
+    let Some(secret) = secret else {
+        let pods: Vec<&str> = wanted.keys().map(String::as_str).collect();
+        return Ok(Err(Invalid::single(
+            USER_SECRET_PATH,
+            format!(
+                "Secret {name} does not exist in namespace {}; create it first with ca.crt and <pod>.crt, <pod>.key (PKCS #8) for each of {}",
+                cluster.namespace,
+                pods.join(", ")
+            ),
+        )));
+    };
+    let data = crate::certificates::text_data(Some(&secret));
+    let found = neo4j_aks_render::certificates::check_provided(
+        &data,
+        &wanted,
+        time::OffsetDateTime::now_utc(),
+    );
+    if !found.problems.is_empty() {
+        return Ok(Err(Invalid {
+            problems: found
+                .problems
+                .into_iter()
+                .map(|message| Problem {
+                    path: USER_SECRET_PATH.to_string(),
+                    message: format!("Secret {name}: {message}"),
+                })
+                .collect(),
+        }));
+    }
+    let warnings = found
+        .warnings
+        .into_iter()
+        .map(|message| Warning {
+            path: USER_SECRET_PATH.to_string(),
+            message: format!("Secret {name}: {message}"),
+        })
+        .collect();
+    Ok(Ok((
+        neo4j_aks_render::certificates::provided_digest(&data),
+        warnings,
+    )))
 }

@@ -713,6 +713,13 @@ mod tests {
         assert_eq!(ca.secret_name.as_deref(), Some("g-tls"));
         let keys: Vec<String> = ca.items.iter().flatten().map(|i| i.key.clone()).collect();
         assert_eq!(keys, ["ca.crt"]);
+        // With certificates the user provides, the CA comes from their Secret.
+        let (_, user) = build(&cluster(
+            "5.26.16",
+            "  tls:\n    enabled: true\n    scopes: [bolt]\n    source: secret\n    secret:\n      name: my-certs\n",
+        ));
+        let text = serde_json::to_string(&user).expect("json");
+        assert!(text.contains("\"secretName\":\"my-certs\"") && !text.contains("g-tls"));
         // Without TLS nothing of it is rendered.
         let (_, plain) = build(&cluster("5.26.16", ""));
         let text = serde_json::to_string(&plain).expect("json");

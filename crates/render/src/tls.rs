@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use neo4j_aks_model::ValidatedCluster;
-use neo4j_aks_model::validated::{Resolver, TlsScope};
+use neo4j_aks_model::validated::{Resolver, TlsScope, TlsSource};
 
 use crate::meta;
 
@@ -44,8 +44,20 @@ const REVOKED_VOLUME: &str = "tls-revoked";
 const TLS_VERSIONS: &str = "TLSv1.2,TLSv1.3";
 const CIPHERS: &str = "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256,TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
 
+/// The Secret the members mount: `<name>-tls` (generated), or the user's (`source: secret`).
 pub fn secret_name(cluster: &ValidatedCluster) -> String {
-    format!("{}-tls", cluster.name)
+    match cluster.tls.as_ref().and_then(|t| t.user_secret()) {
+        Some(name) => name.to_string(),
+        None => format!("{}-tls", cluster.name),
+    }
+}
+
+/// Whether the operator issues and renews the certificates (`source: generated`).
+pub fn generated(cluster: &ValidatedCluster) -> bool {
+    cluster
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.source == TlsSource::Generated)
 }
 
 pub fn ca_secret_name(cluster: &ValidatedCluster) -> String {
@@ -210,9 +222,9 @@ pub fn mounts(cluster: &ValidatedCluster) -> Vec<VolumeMount> {
 
 /// The two Secrets as neo4j-aks owns them: labels and type, no data. The keys are written by
 /// the operator's certificate step under its own field manager, so applying these never
-/// touches them.
+/// touches them. None with `source: secret`: the user's Secret is theirs.
 pub fn secrets(cluster: &ValidatedCluster) -> Vec<Secret> {
-    if cluster.tls.is_none() {
+    if !generated(cluster) {
         return Vec::new();
     }
     [secret_name(cluster), ca_secret_name(cluster)]
@@ -281,4 +293,78 @@ pub fn wanted(cluster: &ValidatedCluster) -> BTreeMap<String, (Vec<String>, Vec<
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neo4j_aks_model::{Neo4jCluster, validate};
+
+    fn cluster(tls: &str) -> ValidatedCluster {
+        cluster_on("5.26.16", tls)
+    }
+
+    fn cluster_on(version: &str, tls: &str) -> ValidatedCluster {
+        let yaml = format!(
+            "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: g\n  namespace: db\nspec:\n  neo4jVersion: \"{version}\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  tls:\n    enabled: true\n{tls}"
+        );
+        validate(&Neo4jCluster::from_yaml(&yaml).expect("parses")).expect("valid")
+    }
+
+    fn mounted(cluster: &ValidatedCluster) -> Vec<String> {
+        volumes(cluster)
+            .iter()
+            .filter_map(|v| v.projected.as_ref())
+            .flat_map(|p| p.sources.iter().flatten())
+            .filter_map(|s| s.secret.as_ref().map(|s| s.name.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_secret_source_mounts_the_users_secret_and_renders_no_secret_of_its_own() {
+        let user = cluster("    source: secret\n    secret:\n      name: my-certs\n");
+        assert_eq!(secret_name(&user), "my-certs");
+        assert!(!generated(&user));
+        assert_eq!(mounted(&user), ["my-certs", "my-certs"]);
+        assert!(secrets(&user).is_empty());
+        // The member settings do not depend on the source: same file names.
+        let own = cluster("");
+        assert_eq!(member_settings(&user), member_settings(&own));
+        assert_eq!(mounted(&own), ["g-tls", "g-tls"]);
+        assert_eq!(secrets(&own).len(), 2);
+    }
+
+    /// The digest prepare records for a user's Secret: a pod template revision on 5.26 (members
+    /// restart to load new certificates), none on 2025.03+ with Bolt (they reload instead).
+    #[test]
+    fn the_users_certificate_digest_rolls_5_26_and_not_versions_that_reload() {
+        let template_digest = |version: &str, scopes: &str| {
+            let mut c = cluster_on(
+                version,
+                &format!(
+                    "    scopes: [{scopes}]\n    source: secret\n    secret:\n      name: my-certs\n"
+                ),
+            );
+            if let Some(tls) = c.tls.as_mut() {
+                tls.renewed_at = Some("sha256:abc".into());
+            }
+            crate::statefulset::build(&c, "config")
+                .spec
+                .and_then(|s| s.template.metadata)
+                .and_then(|m| m.annotations)
+                .and_then(|mut a| {
+                    a.remove(neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT)
+                })
+        };
+        assert_eq!(
+            template_digest("5.26.16", "bolt, cluster").as_deref(),
+            Some("sha256:abc")
+        );
+        assert_eq!(template_digest("2025.10.1", "bolt, cluster"), None);
+        // Without Bolt the operator cannot see what a member presents: it rolls.
+        assert_eq!(
+            template_digest("2025.10.1", "https, cluster").as_deref(),
+            Some("sha256:abc")
+        );
+    }
 }

@@ -10,7 +10,8 @@ pub const RESTART_REQUESTED_AT: &str = "neo4j-aks.io/restart-requested-at";
 pub const ROTATE_CERTIFICATES_REQUESTED_AT: &str = "neo4j-aks.io/rotate-certificates-requested-at";
 /// On the Secret `<name>-tls` (written with the certificates) and copied into the pod template:
 /// when running members' certificates were last replaced. A new value is a new pod template
-/// revision, so every member restarts once and loads its new certificate.
+/// revision, so every member restarts once and loads its new certificate. With `source: secret`
+/// the pod template carries a digest of the user's certificates (`sha256:…`) here instead.
 pub const CERTIFICATES_RENEWED_AT: &str = "neo4j-aks.io/certificates-renewed-at";
 /// On the Neo4jCluster (written by `neo4j-aks restore --member`): the member to replace.
 pub const REPLACE_MEMBER: &str = "neo4j-aks.io/replace-member";

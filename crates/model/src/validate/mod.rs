@@ -182,7 +182,15 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     );
     check_member_identity(&mut f, password.as_ref(), bootstrap.as_ref());
     let rotate_requested_at = check_rotate_request(&mut f, cluster);
-    let tls = check_tls(&mut f, spec, members, edition, load_balancer.as_ref()).map(|tls| Tls {
+    let tls = check_tls(
+        &mut f,
+        name.as_deref(),
+        spec,
+        members,
+        edition,
+        load_balancer.as_ref(),
+    )
+    .map(|tls| Tls {
         rotate_requested_at,
         ..tls
     });

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::dns::is_dns_subdomain;
 use crate::problems::Findings;
 use crate::spec::Neo4jClusterSpec;
-use crate::validated::{Edition, LoadBalancer, Tls, TlsScope};
+use crate::validated::{Edition, LoadBalancer, Tls, TlsScope, TlsSource};
 
 const DEFAULT_CERTIFICATE_DAYS: u32 = 90;
 const DEFAULT_RENEW_BEFORE_DAYS: u32 = 30;
@@ -17,6 +17,7 @@ const MAX_CA_DAYS: u32 = 36500;
 
 pub(super) fn check_tls(
     f: &mut Findings,
+    cluster_name: Option<&str>,
     spec: &Neo4jClusterSpec,
     members: Option<i32>,
     edition: Edition,
@@ -25,19 +26,75 @@ pub(super) fn check_tls(
     let tls = spec.tls.as_ref().filter(|t| t.enabled == Some(true))?;
     let clustered = members.is_some_and(|m| m > 1);
 
-    match tls.source.as_deref().unwrap_or("generated") {
-        "generated" => {}
-        source @ ("certManager" | "secret") => f.problem(
-            "spec.tls.source",
-            format!(
-                "{source:?} is not implemented in this release; use \"generated\" (the operator's own CA)"
-            ),
-        ),
-        other => f.problem(
-            "spec.tls.source",
-            format!("{other:?} is not a source; use \"generated\""),
-        ),
-    }
+    let source = match tls.source.as_deref().unwrap_or("generated") {
+        "generated" => {
+            if tls.secret.is_some() {
+                f.problem(
+                    "spec.tls.secret",
+                    "is read only with source: secret; remove it, or set spec.tls.source: secret",
+                );
+            }
+            TlsSource::Generated
+        }
+        "secret" => {
+            // The operator neither issues nor renews these certificates: lifetimes would be
+            // silently meaningless, so they are refused rather than ignored.
+            if tls.generated.is_some() {
+                f.problem(
+                    "spec.tls.generated",
+                    "applies only to source: generated (with source: secret you issue and renew the certificates); remove it",
+                );
+            }
+            let name = tls.secret.as_ref().and_then(|s| s.name.clone());
+            match name {
+                None => {
+                    f.problem(
+                        "spec.tls.secret.name",
+                        "required with source: secret: the Secret (in the cluster's namespace) holding <pod>.crt, <pod>.key and ca.crt for every member",
+                    );
+                    TlsSource::Secret(String::new())
+                }
+                Some(name) => {
+                    if !is_dns_subdomain(&name) {
+                        f.problem(
+                            "spec.tls.secret.name",
+                            format!(
+                                "{name:?} is not a Secret name (lowercase letters, digits, '-' and '.', at most 253 characters)"
+                            ),
+                        );
+                    } else if let Some(cluster) = cluster_name
+                        && [format!("{cluster}-tls"), format!("{cluster}-tls-ca")].contains(&name)
+                    {
+                        // The generated source's Secrets are neo4j-aks's own: pruned when no
+                        // longer rendered, which would delete the user's certificates.
+                        f.problem(
+                            "spec.tls.secret.name",
+                            format!(
+                                "{name:?} is reserved for the generated source's Secrets; give your Secret another name"
+                            ),
+                        );
+                    }
+                    TlsSource::Secret(name)
+                }
+            }
+        }
+        source @ "certManager" => {
+            f.problem(
+                "spec.tls.source",
+                format!(
+                    "{source:?} is not implemented in this release; use \"generated\" (the operator's own CA) or \"secret\" (certificates you provide)"
+                ),
+            );
+            TlsSource::Generated
+        }
+        other => {
+            f.problem(
+                "spec.tls.source",
+                format!("{other:?} is not a source; use \"generated\" or \"secret\""),
+            );
+            TlsSource::Generated
+        }
+    };
 
     let available: Vec<TlsScope> = TlsScope::ALL
         .into_iter()
@@ -159,6 +216,7 @@ pub(super) fn check_tls(
     }
 
     Some(Tls {
+        source,
         scopes,
         bolt_required,
         extra_dns_names,
