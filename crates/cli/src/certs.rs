@@ -74,7 +74,11 @@ fn status(args: &CertsStatusArgs) -> Result<(), Failure> {
         let validated = tls_cluster(&cluster)?;
         let inventory = inventory(&client, &validated).await?;
         let text = match args.output {
-            StatusFormat::Table => table(&args.target.name, &inventory),
+            StatusFormat::Table => table(
+                &args.target.name,
+                &inventory,
+                validated.tls.as_ref().and_then(|t| t.user_secret()),
+            ),
             StatusFormat::Json => serde_json::to_string_pretty(&inventory)
                 .map(|t| t + "\n")
                 .map_err(|e| Failure::output("the certificate status")(e.to_string()))?,
@@ -145,12 +149,20 @@ async fn inventory(
         .ok_or_else(|| Failure::Refused("the cluster has no TLS".to_string()))
 }
 
-fn table(name: &str, c: &CertificatesStatus) -> String {
+/// `user_secret`: the Secret the certificates come from with `source: secret` (neo4j-aks
+/// renews nothing then).
+fn table(name: &str, c: &CertificatesStatus, user_secret: Option<&str>) -> String {
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
+    let origin = match user_secret {
+        Some(secret) => format!("members' certificates provided in Secret {secret}"),
+        None => format!(
+            "members' certificates last renewed {}",
+            c.renewed_at.as_deref().unwrap_or("never")
+        ),
+    };
     let mut out = format!(
-        "{name}: CA expires {}, members' certificates last renewed {}\n\nSCOPE    EXPIRES\n",
-        or_dash(&c.ca_expires_at),
-        c.renewed_at.as_deref().unwrap_or("never")
+        "{name}: CA expires {}, {origin}\n\nSCOPE    EXPIRES\n",
+        or_dash(&c.ca_expires_at)
     );
     for s in &c.scopes {
         out.push_str(&format!("{:<8} {}\n", s.scope, or_dash(&s.expires_at)));
@@ -559,6 +571,19 @@ mod tests {
                 &none()
             ),
             Progress::Done
+        );
+    }
+
+    #[test]
+    fn the_table_says_where_the_certificates_come_from() {
+        let c = certificates(&[AFTER], Some(AFTER));
+        assert!(table("db", &c, None).starts_with(&format!(
+            "db: CA expires -, members' certificates last renewed {AFTER}\n"
+        )));
+        assert!(
+            table("db", &c, Some("db-certs")).starts_with(
+                "db: CA expires -, members' certificates provided in Secret db-certs\n"
+            )
         );
     }
 

@@ -245,7 +245,7 @@ pub fn check_provided(
         },
     };
     for (pod, wanted) in wanted {
-        let (crt_key, key_key) = (format!("{pod}.crt"), format!("{pod}.key"));
+        let (crt_key, key_key) = crate::tls::member_keys(pod);
         let crt = data.get(&crt_key);
         let key = data.get(&key_key);
         if crt.is_none() {
