@@ -299,6 +299,23 @@ async fn watch_member_pods(
     (uids, recorder)
 }
 
+/// Each of `members` had exactly `instances` pods (uids) while the watch ran.
+fn assert_instances<'a>(
+    uids: &Mutex<PodHistory>,
+    members: impl IntoIterator<Item = &'a str>,
+    instances: usize,
+) {
+    let history = uids.lock().expect("pod history").clone();
+    for member in members {
+        assert_eq!(
+            history.uids.get(member).map(BTreeSet::len),
+            Some(instances),
+            "{member}:\n{}",
+            history.timeline.join("\n")
+        );
+    }
+}
+
 /// Every pod uid seen per member pod while it runs: a rolling restart recreates each once.
 fn record_pod_uids(pods: Api<Pod>) -> (Arc<Mutex<PodHistory>>, JoinHandle<()>) {
     let seen: Arc<Mutex<PodHistory>> = Arc::default();
@@ -489,15 +506,7 @@ async fn scale_restart_and_status_through_the_cli_binary_against_the_operator() 
         stdout(&out)
     );
     recorder.abort();
-    let history = uids.lock().expect("pod history").clone();
-    for member in &members {
-        assert_eq!(
-            history.uids.get(member).map(BTreeSet::len),
-            Some(2),
-            "{member}:\n{}",
-            history.timeline.join("\n")
-        );
-    }
+    assert_instances(&uids, members.iter().map(String::as_str), 2);
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
 
     // status -o json agrees with the simulated Neo4j.
@@ -634,15 +643,7 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
         stdout(&out)
     );
     recorder.abort();
-    let history = uids.lock().expect("pod history").clone();
-    for member in ["db-0", "db-1", "db-2"] {
-        assert_eq!(
-            history.uids.get(member).map(BTreeSet::len),
-            Some(2),
-            "{member}:\n{}",
-            history.timeline.join("\n")
-        );
-    }
+    assert_instances(&uids, ["db-0", "db-1", "db-2"], 2);
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
 
     // After: every member issued anew, renewedAt set; the CA is the same.
@@ -810,15 +811,7 @@ async fn on_2025_a_rotation_reloads_every_member_and_restarts_none() {
         stdout(&out)
     );
     recorder.abort();
-    let history = uids.lock().expect("pod history").clone();
-    for member in ["db-0", "db-1", "db-2"] {
-        assert_eq!(
-            history.uids.get(member).map(BTreeSet::len),
-            Some(1),
-            "{member} was restarted:\n{}",
-            history.timeline.join("\n")
-        );
-    }
+    assert_instances(&uids, ["db-0", "db-1", "db-2"], 1);
     let mut reloaded = sim.reloads.lock().expect("reloads").clone();
     reloaded.sort();
     reloaded.dedup();

@@ -324,11 +324,11 @@ fn countable(database: &str) -> bool {
 }
 
 async fn counts_on(
+    args: &AgentArgs,
     member: &str,
     database: &str,
     credentials: &Credentials,
-    ca_file: Option<&Path>,
 ) -> Result<GraphCounts, String> {
-    let client = connect_member(member, credentials, ca_file)?;
+    let client = connect_member(member, credentials, args.bolt_ca_file.as_deref())?;
     count(&client, database).await
 }

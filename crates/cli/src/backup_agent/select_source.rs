@@ -49,14 +49,7 @@ pub(super) async fn select_source(
             notes.push(why.clone());
         }
         let counts_before = if countable(&s.database) {
-            match counts_on(
-                &s.counting_member,
-                &s.database,
-                &credentials,
-                args.bolt_ca_file.as_deref(),
-            )
-            .await
-            {
+            match counts_on(args, &s.counting_member, &s.database, &credentials).await {
                 Ok(c) => Some(c),
                 Err(e) => {
                     eprintln!(

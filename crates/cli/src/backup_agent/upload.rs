@@ -64,14 +64,7 @@ pub(super) async fn upload(
             let Some(before) = s.counts_before else {
                 continue;
             };
-            match counts_on(
-                &s.counting_member,
-                &s.database,
-                &credentials,
-                args.bolt_ca_file.as_deref(),
-            )
-            .await
-            {
+            match counts_on(args, &s.counting_member, &s.database, &credentials).await {
                 Ok(after) => {
                     run.counts
                         .insert(s.database.clone(), CountRange::between(before, after));
