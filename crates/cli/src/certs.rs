@@ -17,9 +17,12 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use neo4j_aks_model::api::annotations::{
-    CERTIFICATES_RENEWED_AT, ROTATE_CERTIFICATES_REQUESTED_AT,
+    CERTIFICATES_RENEWED_AT, ROTATE_CA_REQUESTED_AT, ROTATE_CERTIFICATES_REQUESTED_AT,
+    TRUSTED_CA_ADDED_AT,
 };
-use neo4j_aks_model::{CertificatesStatus, Neo4jCluster, ValidatedCluster};
+use neo4j_aks_model::{
+    CertificatesStatus, MemberCertificateStatus, Neo4jCluster, ValidatedCluster,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -56,6 +59,12 @@ pub struct CertsStatusArgs {
 pub struct CertsRotateArgs {
     #[command(flatten)]
     pub target: Target,
+    /// Replace the CA too. Every member is restarted twice, one at a time: first to trust the
+    /// new CA beside the current one, then to serve a certificate of the new CA (on 2025.03+
+    /// with Bolt TLS the second step reloads instead of restarting). The previous CA stays
+    /// trusted until it expires.
+    #[arg(long)]
+    pub ca: bool,
     #[command(flatten)]
     pub following: Following,
 }
@@ -100,13 +109,18 @@ fn rotate(args: &CertsRotateArgs) -> Result<(), Failure> {
         }
         let at = crate::day2::now();
         let stamp = crate::day2::restart::stamp(at);
+        let (annotation, what) = if args.ca {
+            (ROTATE_CA_REQUESTED_AT, "CA rotation")
+        } else {
+            (ROTATE_CERTIFICATES_REQUESTED_AT, "certificate rotation")
+        };
         crate::day2::write(
             &api,
             name,
-            &json!({"metadata": {"annotations": {ROTATE_CERTIFICATES_REQUESTED_AT: stamp}}}),
+            &json!({"metadata": {"annotations": {annotation: stamp}}}),
         )
         .await?;
-        println!("{name}: certificate rotation requested at {stamp}");
+        println!("{name}: {what} requested at {stamp}");
         if args.following.no_wait {
             println!(
                 "the operator issues new certificates and restarts one member at a time; follow with `neo4j-aks certs status {}`",
@@ -119,7 +133,14 @@ fn rotate(args: &CertsRotateArgs) -> Result<(), Failure> {
             pods: Api::namespaced(client.clone(), &namespace),
             client,
         };
-        follow(&members, &api, &args.target, at, args.following.timeout).await
+        follow(
+            &members,
+            &api,
+            &args.target,
+            Request { at, ca: args.ca },
+            args.following.timeout,
+        )
+        .await
     })
 }
 
@@ -179,9 +200,21 @@ fn table(name: &str, c: &CertificatesStatus, user_secret: Option<&str>) -> Strin
     out
 }
 
+/// A rotation request: when, and whether of the CA too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub at: Timestamp,
+    pub ca: bool,
+}
+
 /// How far a rotation requested at `at` has come.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Progress {
+    /// CA rotation, step 1: members not yet restarted to trust the new CA beside the current
+    /// one (all of them until the operator has issued it).
+    TrustingNewCa {
+        pending: Vec<String>,
+    },
     /// Some member's certificate predates the request.
     Issuing {
         pending: Vec<String>,
@@ -213,18 +246,46 @@ pub enum Loading {
 /// [`Loading::Reload`], the operator saw it present the new certificate (`presented`: pod →
 /// `status.certificates.members[].presented`).
 pub fn progress(
-    at: Timestamp,
+    request: Request,
     certificates: &CertificatesStatus,
     loading: Loading,
     statefulset: Option<&StatefulSet>,
     pods: &[Pod],
     presented: &BTreeMap<String, String>,
 ) -> Progress {
+    let at = request.at;
     let issued_after = |t: &Option<String>| {
         t.as_deref()
             .and_then(|t| t.parse::<Timestamp>().ok())
             .is_some_and(|t| t >= at)
     };
+    let everyone = || certificates.members.iter().map(|m| m.pod.clone()).collect();
+    if request.ca && !issued_after(&certificates.ca_issued_at) {
+        // Step 1 of the CA rotation: the members restart to trust the new CA (issued after
+        // the request) before any of them is given a certificate of it.
+        if certificates.next_ca_expires_at.is_none()
+            || !issued_after(&certificates.trusted_ca_added_at)
+        {
+            return Progress::TrustingNewCa {
+                pending: everyone(),
+            };
+        }
+        let pending = not_rolled(
+            statefulset,
+            pods,
+            &certificates.members,
+            TRUSTED_CA_ADDED_AT,
+            certificates.trusted_ca_added_at.as_ref(),
+        );
+        return Progress::TrustingNewCa {
+            pending: if pending.is_empty() {
+                // Every member trusts both; the operator switches them next.
+                everyone()
+            } else {
+                pending
+            },
+        };
+    }
     let pending: Vec<String> = certificates
         .members
         .iter()
@@ -247,11 +308,34 @@ pub fn progress(
             Progress::Reloading { pending }
         };
     }
-    let template_renewal = statefulset
+    let pending = not_rolled(
+        statefulset,
+        pods,
+        &certificates.members,
+        CERTIFICATES_RENEWED_AT,
+        certificates.renewed_at.as_ref(),
+    );
+    if pending.is_empty() {
+        Progress::Done
+    } else {
+        Progress::Restarting { pending }
+    }
+}
+
+/// Members whose pod does not yet run the pod template that carries `annotation` = `value`,
+/// or is not Ready.
+fn not_rolled(
+    statefulset: Option<&StatefulSet>,
+    pods: &[Pod],
+    members: &[MemberCertificateStatus],
+    annotation: &str,
+    value: Option<&String>,
+) -> Vec<String> {
+    let in_template = statefulset
         .and_then(|s| s.spec.as_ref())
         .and_then(|s| s.template.metadata.as_ref())
         .and_then(|m| m.annotations.as_ref())
-        .and_then(|a| a.get(CERTIFICATES_RENEWED_AT));
+        .and_then(|a| a.get(annotation));
     let update_revision = statefulset
         .and_then(|s| s.status.as_ref())
         .and_then(|s| s.update_revision.as_ref());
@@ -266,19 +350,12 @@ pub fn progress(
                     .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
         })
     };
-    let in_template =
-        template_renewal.is_some() && template_renewal == certificates.renewed_at.as_ref();
-    let pending: Vec<String> = certificates
-        .members
+    let in_template = in_template.is_some() && in_template == value;
+    members
         .iter()
         .filter(|m| !in_template || !rolled(&m.pod))
         .map(|m| m.pod.clone())
-        .collect();
-    if pending.is_empty() {
-        Progress::Done
-    } else {
-        Progress::Restarting { pending }
-    }
+        .collect()
 }
 
 /// What `rotate` reads while it follows, besides the Neo4jCluster.
@@ -292,9 +369,10 @@ async fn follow(
     members: &Members,
     api: &Api<Neo4jCluster>,
     target: &Target,
-    at: Timestamp,
+    request: Request,
     timeout: Duration,
 ) -> Result<(), Failure> {
+    let at = request.at;
     let started = Instant::now();
     let again = format!(
         "the operator carries on; follow with `neo4j-aks certs status {}`",
@@ -341,7 +419,7 @@ async fn follow(
             })
             .unwrap_or_default();
         let now = progress(
-            at,
+            request,
             &certificates,
             loading,
             statefulset.as_ref(),
@@ -350,6 +428,10 @@ async fn follow(
         );
         if last.as_ref() != Some(&now) {
             match &now {
+                Progress::TrustingNewCa { pending } => println!(
+                    "a new CA: members restart one at a time to trust it beside the current one (waiting for: {})",
+                    pending.join(", ")
+                ),
                 Progress::Issuing { pending } => {
                     println!(
                         "issuing new certificates (waiting for: {})",
@@ -467,6 +549,13 @@ mod tests {
         AT.parse().expect("time")
     }
 
+    fn request() -> Request {
+        Request {
+            at: at(),
+            ca: false,
+        }
+    }
+
     fn none() -> BTreeMap<String, String> {
         BTreeMap::new()
     }
@@ -484,7 +573,7 @@ mod tests {
         // No pod restarts, no template change: what the members present decides.
         assert_eq!(
             progress(
-                at(),
+                request(),
                 &issued,
                 Loading::Reload,
                 None,
@@ -497,7 +586,7 @@ mod tests {
         );
         assert_eq!(
             progress(
-                at(),
+                request(),
                 &issued,
                 Loading::Reload,
                 None,
@@ -512,7 +601,7 @@ mod tests {
     fn a_rotation_is_done_only_when_every_member_restarted_on_the_renewed_template() {
         let old = certificates(&[BEFORE, BEFORE, BEFORE], Some(BEFORE));
         assert_eq!(
-            progress(at(), &old, Loading::Restart, None, &[], &none()),
+            progress(request(), &old, Loading::Restart, None, &[], &none()),
             Progress::Issuing {
                 pending: vec!["db-0".into(), "db-1".into(), "db-2".into()]
             }
@@ -526,7 +615,7 @@ mod tests {
         ];
         assert_eq!(
             progress(
-                at(),
+                request(),
                 &issued,
                 Loading::Restart,
                 Some(&statefulset(BEFORE, "r2")),
@@ -545,7 +634,7 @@ mod tests {
         ];
         assert_eq!(
             progress(
-                at(),
+                request(),
                 &issued,
                 Loading::Restart,
                 Some(&statefulset(AFTER, "r3")),
@@ -563,7 +652,7 @@ mod tests {
         ];
         assert_eq!(
             progress(
-                at(),
+                request(),
                 &issued,
                 Loading::Restart,
                 Some(&statefulset(AFTER, "r3")),
@@ -591,7 +680,7 @@ mod tests {
     fn a_member_issued_before_the_request_keeps_the_rotation_issuing() {
         let partly = certificates(&[AFTER, BEFORE, AFTER], Some(AFTER));
         assert_eq!(
-            progress(at(), &partly, Loading::Restart, None, &[], &none()),
+            progress(request(), &partly, Loading::Restart, None, &[], &none()),
             Progress::Issuing {
                 pending: vec!["db-1".into()]
             }

@@ -581,8 +581,8 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     f.create_with(3, "  tls:\n    enabled: true\n").await;
     f.wait_settled(3).await;
     let commands = rotation_runbook(f.ns());
-    let [status, rotate, status_json] = commands.as_slice() else {
-        panic!("the runbook's three commands, found {commands:?}");
+    let [status, rotate, status_json, _rotate_ca] = commands.as_slice() else {
+        panic!("the runbook's four commands, found {commands:?}");
     };
     assert_eq!(
         (
@@ -686,6 +686,185 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
         "{}",
         stderr(&out)
     );
+    eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
+    f.teardown().await;
+}
+
+/// What a member loaded when its pod started, SIMULATED from the Secret `db-tls` as the API
+/// server held it when the pod appeared (Neo4j 5.26 reads its certificate and the CAs it trusts
+/// at start: security/ssl-framework.adoc; kwok mounts nothing).
+#[derive(Clone, Debug)]
+struct Loaded {
+    certificate: String,
+    trusted: Vec<String>,
+}
+
+/// Every running member's loaded TLS, and every moment at which one presented a certificate
+/// that another running member does not trust (on the cluster ports that breaks the cluster).
+#[derive(Default)]
+struct TrustLog {
+    running: BTreeMap<String, (String, Loaded)>,
+    broken: Vec<String>,
+    starts: usize,
+}
+
+fn record_trust(f: &Fixture) -> (Arc<Mutex<TrustLog>>, JoinHandle<()>) {
+    let log: Arc<Mutex<TrustLog>> = Arc::default();
+    let record = log.clone();
+    let pods: Api<Pod> = Api::namespaced(f.env.client(), f.ns());
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(f.env.client(), f.ns());
+    let task = tokio::spawn(async move {
+        let config = watcher::Config::default().list_semantic(watcher::ListSemantic::MostRecent);
+        let mut events = watcher(pods, config)
+            .default_backoff()
+            .touched_objects()
+            .boxed();
+        while let Some(Ok(pod)) = events.next().await {
+            let name = pod.name_any();
+            let uid = pod.uid().unwrap_or_default();
+            if pod.metadata.deletion_timestamp.is_some() {
+                record.lock().expect("trust log").running.remove(&name);
+                continue;
+            }
+            let known = record
+                .lock()
+                .expect("trust log")
+                .running
+                .get(&name)
+                .is_some_and(|(u, _)| *u == uid);
+            if known {
+                continue;
+            }
+            let Ok(Some(secret)) = secrets.get_opt("db-tls").await else {
+                continue;
+            };
+            let data = neo4j_aks_ops::certificates::text_data(Some(&secret));
+            let Some(certificate) = data.get(&format!("{name}.crt")).cloned() else {
+                continue;
+            };
+            let trusted = ["ca.crt", "other-ca.crt"]
+                .iter()
+                .filter_map(|k| data.get(*k).cloned())
+                .collect();
+            let mut log = record.lock().expect("trust log");
+            log.starts += 1;
+            log.running.insert(
+                name,
+                (
+                    uid,
+                    Loaded {
+                        certificate,
+                        trusted,
+                    },
+                ),
+            );
+            let running = log.running.clone();
+            for (a, (_, loaded_a)) in &running {
+                for (b, (_, loaded_b)) in &running {
+                    let trusts = loaded_a.trusted.iter().any(|ca| {
+                        neo4j_aks_render::certificates::signed_by(&loaded_b.certificate, ca)
+                    });
+                    if a != b && !trusts {
+                        log.broken
+                            .push(format!("{a} does not trust the certificate {b} presents"));
+                    }
+                }
+            }
+        }
+    });
+    (log, task)
+}
+
+/// The CA replaced on a running 5.26 cluster through the runbook's `certs rotate --ca`: every
+/// member restarts twice (trust both CAs, then switch), at no moment does a running member
+/// present a certificate another running member does not trust, quorum holds throughout, and
+/// the old CA stays trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_ca_is_replaced_with_both_cas_trusted_until_every_member_switched() {
+    let Some(f) = Fixture::new("cli_ca_rotation").await else {
+        return;
+    };
+    let started = Instant::now();
+    f.create_with(3, "  tls:\n    enabled: true\n").await;
+    f.wait_settled(3).await;
+    let commands = rotation_runbook(f.ns());
+    let [_, _, status_json, rotate_ca] = commands.as_slice() else {
+        panic!("the runbook's four commands, found {commands:?}");
+    };
+    assert!(rotate_ca.contains(&"--ca".to_string()), "{rotate_ca:?}");
+    let run = |args: &Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut command = support::command_on(f.env.kubeconfig(), &args);
+        async move {
+            tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
+                .await
+                .expect("the CLI's thread")
+        }
+    };
+    let before: Value =
+        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(f.env.client(), f.ns());
+    let old_ca = neo4j_aks_ops::certificates::text_data(secrets.get("db-tls").await.ok().as_ref())
+        ["ca.crt"]
+        .clone();
+
+    let (trust, trust_task) = record_trust(&f);
+    let (uids, recorder) = watch_member_pods(&f, 3).await;
+    let out = run(rotate_ca).await;
+    eprintln!("certs rotate --ca:\n{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("trust it beside the current one"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("done: every member serves"),
+        "{}",
+        stdout(&out)
+    );
+    recorder.abort();
+    trust_task.abort();
+    let (broken, starts) = {
+        let trust = trust.lock().expect("trust log");
+        (trust.broken.clone(), trust.starts)
+    };
+    assert!(broken.is_empty(), "{broken:#?}");
+    assert!(starts >= 6, "member starts seen: {starts}");
+    // Two restarts each: trust both CAs, then serve a certificate of the new one.
+    assert_instances(&uids, ["db-0", "db-1", "db-2"], 3);
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+
+    // After: a new CA signs every member; the old one is still trusted, until it expires.
+    let data = neo4j_aks_ops::certificates::text_data(secrets.get("db-tls").await.ok().as_ref());
+    let new_ca = &data["ca.crt"];
+    assert_ne!(new_ca, &old_ca);
+    assert_eq!(data.get("other-ca.crt"), Some(&old_ca));
+    for member in ["db-0", "db-1", "db-2"] {
+        assert!(neo4j_aks_render::certificates::signed_by(
+            &data[&format!("{member}.crt")],
+            new_ca
+        ));
+    }
+    let ca_secret =
+        neo4j_aks_ops::certificates::text_data(secrets.get("db-tls-ca").await.ok().as_ref());
+    assert_eq!(ca_secret.get("ca.crt"), Some(new_ca));
+    assert!(
+        !ca_secret.contains_key("next-ca.crt"),
+        "{:?}",
+        ca_secret.keys()
+    );
+    let after: Value =
+        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    assert!(
+        after["caIssuedAt"].as_str() > before["caIssuedAt"].as_str(),
+        "{after:#}"
+    );
+    assert_eq!(
+        after["previousCaExpiresAt"], before["caExpiresAt"],
+        "{after:#}"
+    );
+    assert!(after.get("nextCaExpiresAt").is_none(), "{after:#}");
     eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
     f.teardown().await;
 }

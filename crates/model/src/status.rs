@@ -60,6 +60,20 @@ pub struct CertificatesStatus {
     /// When the CA certificate expires (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_expires_at: Option<String>,
+    /// When the CA certificate was issued (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_issued_at: Option<String>,
+    /// Step 1 of a CA rotation: a new CA the members are being restarted to trust, which signs
+    /// their certificates once all of them do; when it expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_ca_expires_at: Option<String>,
+    /// After a CA rotation: the previous CA, still trusted until it expires (then removed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_ca_expires_at: Option<String>,
+    /// When a second CA was last added to what the members trust (its pod template restarts
+    /// every member once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_ca_added_at: Option<String>,
     /// When the earliest member certificate expires (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,

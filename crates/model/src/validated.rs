@@ -212,6 +212,13 @@ pub struct Tls {
     /// `neo4j-aks.io/rotate-certificates-requested-at` of the Neo4jCluster (Unix seconds): member
     /// certificates issued before it are issued again.
     pub rotate_requested_at: Option<i64>,
+    /// `neo4j-aks.io/rotate-ca-requested-at` of the Neo4jCluster (Unix seconds): a CA issued
+    /// before it is replaced (both trusted while the members switch).
+    pub rotate_ca_requested_at: Option<i64>,
+    /// `neo4j-aks.io/trusted-ca-added-at` of the live Secret `<name>-tls` (read by prepare):
+    /// members trust a second CA (`other-ca.crt`), and the pod template carries this time, so
+    /// adding that CA restarts every member once.
+    pub trusted_ca_added_at: Option<String>,
     /// `neo4j-aks.io/certificates-renewed-at` of the live Secret `<name>-tls` (read by prepare,
     /// absent when rendering offline): copied into the pod template, so a renewal restarts every
     /// member once. With `source: secret`, a digest of the user's certificates (`sha256:…`),

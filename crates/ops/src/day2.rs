@@ -208,14 +208,13 @@ pub(crate) async fn bolt_ca(
             secret: name.clone(),
             source,
         })?;
-    let pem = secret
-        .and_then(|s| s.data)
-        .and_then(|d| d.get(neo4j_aks_render::tls::CA_CERTIFICATE).cloned())
-        .and_then(|b| String::from_utf8(b.0).ok())
-        .ok_or_else(|| Day2Error::Credentials {
-            secret: name,
-            problem: "holds no CA certificate yet (the certificate step issues it)".to_owned(),
-        })?;
+    // During a CA rotation members present certificates of either CA.
+    let pem =
+        neo4j_aks_render::tls::trusted_cas_pem(&crate::certificates::text_data(secret.as_ref()))
+            .ok_or_else(|| Day2Error::Credentials {
+                secret: name,
+                problem: "holds no CA certificate yet (the certificate step issues it)".to_owned(),
+            })?;
     Ok(Some(pem))
 }
 

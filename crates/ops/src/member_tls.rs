@@ -192,7 +192,7 @@ pub async fn reconcile(
     let pod_names: Vec<String> = certificates.members.iter().map(|m| m.pod.clone()).collect();
     let issued = issued_der(&data, &pod_names);
     // The CA comes from the Secret the controller already read.
-    let bolt_ca = data.get(neo4j_aks_render::tls::CA_CERTIFICATE).cloned();
+    let bolt_ca = neo4j_aks_render::tls::trusted_cas_pem(&data);
     let target = async {
         Ok::<_, crate::error::Day2Error>(Target {
             namespace: spec.namespace.clone(),

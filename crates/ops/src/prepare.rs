@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use kube_quantity::ParsedQuantity;
-use neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT;
+use neo4j_aks_model::api::annotations::{CERTIFICATES_RENEWED_AT, TRUSTED_CA_ADDED_AT};
 use neo4j_aks_model::{Invalid, Problem, ValidatedCluster, Warning};
 use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
 use neo4j_aks_render::seed::SEED_FETCH_CONTAINER;
@@ -237,11 +237,12 @@ pub async fn prepare(
             tls.renewed_at = Some(digest);
         }
     } else if cluster.tls.is_some() {
-        let renewed_at =
-            certificates_renewed_at(client, &ns, &neo4j_aks_render::tls::secret_name(&cluster))
+        let mut annotations =
+            certificate_annotations(client, &ns, &neo4j_aks_render::tls::secret_name(&cluster))
                 .await?;
         if let Some(tls) = cluster.tls.as_mut() {
-            tls.renewed_at = renewed_at;
+            tls.renewed_at = annotations.remove(CERTIFICATES_RENEWED_AT);
+            tls.trusted_ca_added_at = annotations.remove(TRUSTED_CA_ADDED_AT);
         }
     }
     let rendered = neo4j_aks_render::build(cluster);
@@ -299,13 +300,14 @@ fn desired_value(
     }
 }
 
-/// When the running members' certificates were last replaced, as the Secret `<name>-tls` records
-/// it (written by [`crate::certificates::issue`]).
-async fn certificates_renewed_at(
+/// What the Secret `<name>-tls` records about the running members' certificates (written by
+/// [`crate::certificates::issue`]): when they were last replaced, and when a second CA was added
+/// to what they trust.
+async fn certificate_annotations(
     client: &Client,
     ns: &str,
     secret_name: &str,
-) -> Result<Option<String>, ApplyError> {
+) -> Result<std::collections::BTreeMap<String, String>, ApplyError> {
     let secret = Api::<Secret>::namespaced(client.clone(), ns)
         .get_metadata_opt(secret_name)
         .await
@@ -315,7 +317,7 @@ async fn certificates_renewed_at(
         })?;
     Ok(secret
         .and_then(|s| s.metadata.annotations)
-        .and_then(|mut a| a.remove(CERTIFICATES_RENEWED_AT)))
+        .unwrap_or_default())
 }
 
 const USER_SECRET_PATH: &str = "spec.tls.secret.name";

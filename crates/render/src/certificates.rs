@@ -406,6 +406,18 @@ pub fn provided_digest(data: &BTreeMap<String, String>) -> String {
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
+/// Whether `certificate_pem` carries a valid signature of the CA `ca_pem` (validity and names
+/// not judged): which of two CAs with the same name issued it.
+pub fn signed_by(certificate_pem: &str, ca_pem: &str) -> bool {
+    let (Some(certificate), Some(ca)) = (parse_pem(certificate_pem), parse_pem(ca_pem)) else {
+        return false;
+    };
+    let (Ok(certificate), Ok(ca)) = (certificate.parse_x509(), ca.parse_x509()) else {
+        return false;
+    };
+    certificate.verify_signature(Some(ca.public_key())).is_ok()
+}
+
 /// When a certificate expires.
 pub fn expiry(certificate_pem: &str) -> Option<OffsetDateTime> {
     let pem = parse_pem(certificate_pem)?;

@@ -87,6 +87,18 @@ pub fn build(cluster: &ValidatedCluster, config_digest: &str) -> StatefulSet {
             at.clone(),
         );
     }
+    if let Some(at) = cluster
+        .tls
+        .as_ref()
+        .and_then(|t| t.trusted_ca_added_at.as_ref())
+    {
+        // Neo4j reads its trusted CAs when it starts; the operator cannot see what a running
+        // member trusts, so adding a CA restarts every member, on every version.
+        template_annotations.insert(
+            neo4j_aks_model::api::annotations::TRUSTED_CA_ADDED_AT.to_string(),
+            at.clone(),
+        );
+    }
     let mut metadata = meta::namespaced(cluster, cluster.statefulset_name());
     let mut skips = Vec::new();
     if cluster.resolver() == Some(Resolver::K8s) {

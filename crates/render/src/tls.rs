@@ -33,6 +33,12 @@ pub const TRUSTED_DIR: &str = "/certificates/current/trusted";
 pub const CA_CERTIFICATE: &str = "ca.crt";
 /// Data key of the CA's private key in `<name>-tls-ca`.
 pub const CA_PRIVATE_KEY: &str = "ca.key";
+/// During a CA rotation, in `<name>-tls-ca`: the new CA, issued and trusted but not signing yet.
+pub const NEXT_CA_CERTIFICATE: &str = "next-ca.crt";
+pub const NEXT_CA_PRIVATE_KEY: &str = "next-ca.key";
+/// During and after a CA rotation, in `<name>-tls`: the second CA the members trust (the new
+/// one while they still present certificates of the old, then the old one until it expires).
+pub const OTHER_CA_CERTIFICATE: &str = "other-ca.crt";
 
 const VOLUME: &str = "tls";
 const REVOKED_VOLUME: &str = "tls-revoked";
@@ -67,6 +73,18 @@ pub fn ca_secret_name(cluster: &ValidatedCluster) -> String {
 /// Data keys of a member's certificate and private key in `<name>-tls`.
 pub fn member_keys(pod: &str) -> (String, String) {
     (format!("{pod}.crt"), format!("{pod}.key"))
+}
+
+/// Every CA a client of the members must trust, as one PEM bundle: `ca.crt`, and during a CA
+/// rotation `other-ca.crt` (members then present certificates of either). `None` without `ca.crt`.
+pub fn trusted_cas_pem(data: &BTreeMap<String, String>) -> Option<String> {
+    let mut pem = data.get(CA_CERTIFICATE)?.trim_end().to_string();
+    if let Some(other) = data.get(OTHER_CA_CERTIFICATE) {
+        pem.push('\n');
+        pem.push_str(other.trim_end());
+    }
+    pem.push('\n');
+    Some(pem)
 }
 
 /// Whether renewed member certificates are loaded by `CALL dbms.security.reloadTLS()` on each
@@ -157,35 +175,37 @@ pub fn volumes(cluster: &ValidatedCluster) -> Vec<Volume> {
         return Vec::new();
     }
     let secret = secret_name(cluster);
+    let trusts_other_ca = cluster
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.trusted_ca_added_at.is_some());
     vec![
         Volume {
             name: VOLUME.into(),
             projected: Some(ProjectedVolumeSource {
                 // Private keys: readable by the pod's fsGroup (the neo4j user), by nobody else.
                 default_mode: Some(0o440),
-                sources: Some(vec![
-                    // Every key of the Secret, so members added later find theirs.
-                    VolumeProjection {
-                        secret: Some(SecretProjection {
-                            name: secret.clone(),
-                            ..SecretProjection::default()
-                        }),
-                        ..VolumeProjection::default()
-                    },
-                    // Neo4j trusts every file in trusted_dir: only the CA goes there.
-                    VolumeProjection {
-                        secret: Some(SecretProjection {
-                            name: secret,
-                            items: Some(vec![KeyToPath {
-                                key: CA_CERTIFICATE.into(),
-                                path: format!("trusted/{CA_CERTIFICATE}"),
-                                ..KeyToPath::default()
-                            }]),
-                            ..SecretProjection::default()
-                        }),
-                        ..VolumeProjection::default()
-                    },
-                ]),
+                sources: Some(
+                    [
+                        // Every key of the Secret, so members added later find theirs.
+                        VolumeProjection {
+                            secret: Some(SecretProjection {
+                                name: secret.clone(),
+                                ..SecretProjection::default()
+                            }),
+                            ..VolumeProjection::default()
+                        },
+                        // Neo4j trusts every file in trusted_dir: only the CA goes there.
+                        trusted(&secret, CA_CERTIFICATE, None),
+                    ]
+                    .into_iter()
+                    // Once a CA rotation has begun: the second CA, one certificate per file. Optional,
+                    // because it is removed when the old CA expires.
+                    .chain(
+                        trusts_other_ca.then(|| trusted(&secret, OTHER_CA_CERTIFICATE, Some(true))),
+                    )
+                    .collect(),
+                ),
             }),
             ..Volume::default()
         },
@@ -198,6 +218,22 @@ pub fn volumes(cluster: &ValidatedCluster) -> Vec<Volume> {
             ..Volume::default()
         },
     ]
+}
+
+/// One key of the Secret into `trusted/`, under its own name.
+fn trusted(secret: &str, key: &str, optional: Option<bool>) -> VolumeProjection {
+    VolumeProjection {
+        secret: Some(SecretProjection {
+            name: secret.to_string(),
+            items: Some(vec![KeyToPath {
+                key: key.into(),
+                path: format!("trusted/{key}"),
+                ..KeyToPath::default()
+            }]),
+            optional,
+        }),
+        ..VolumeProjection::default()
+    }
 }
 
 pub fn mounts(cluster: &ValidatedCluster) -> Vec<VolumeMount> {

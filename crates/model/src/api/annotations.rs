@@ -8,6 +8,13 @@ pub const RESTART_REQUESTED_AT: &str = "neo4j-aks.io/restart-requested-at";
 /// On the Neo4jCluster (written by `neo4j-aks certs rotate`): member certificates issued before
 /// this RFC 3339 time are issued again (generated TLS).
 pub const ROTATE_CERTIFICATES_REQUESTED_AT: &str = "neo4j-aks.io/rotate-certificates-requested-at";
+/// On the Neo4jCluster (written by `neo4j-aks certs rotate --ca`): a CA issued before this
+/// RFC 3339 time is replaced, with both CAs trusted while the members switch (generated TLS).
+pub const ROTATE_CA_REQUESTED_AT: &str = "neo4j-aks.io/rotate-ca-requested-at";
+/// On the Secret `<name>-tls` (written when a new CA is added to what the members trust) and
+/// copied into the pod template: every member restarts once to trust both CAs before any member
+/// presents a certificate of the new one.
+pub const TRUSTED_CA_ADDED_AT: &str = "neo4j-aks.io/trusted-ca-added-at";
 /// On the Secret `<name>-tls` (written with the certificates) and copied into the pod template:
 /// when running members' certificates were last replaced. A new value is a new pod template
 /// revision, so every member restarts once and loads its new certificate. With `source: secret`

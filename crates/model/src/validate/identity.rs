@@ -219,6 +219,19 @@ pub(super) fn check_rotate_request(f: &mut Findings, cluster: &Neo4jCluster) -> 
     .map(|(_, at)| at)
 }
 
+/// `neo4j-aks.io/rotate-ca-requested-at` (written by `neo4j-aks certs rotate --ca`): an RFC 3339
+/// timestamp, as Unix seconds.
+pub(super) fn check_rotate_ca_request(f: &mut Findings, cluster: &Neo4jCluster) -> Option<i64> {
+    use crate::api::annotations::ROTATE_CA_REQUESTED_AT;
+    check_timestamp_annotation(
+        f,
+        cluster,
+        ROTATE_CA_REQUESTED_AT,
+        "a CA issued before it is replaced",
+    )
+    .map(|(_, at)| at)
+}
+
 /// An annotation holding an RFC 3339 timestamp: its trimmed text and Unix seconds.
 fn check_timestamp_annotation(
     f: &mut Findings,

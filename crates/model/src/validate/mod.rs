@@ -28,7 +28,7 @@ use config::check_config;
 use dns::{check_cluster_domain, check_dns_lengths};
 use identity::{
     check_annotations, check_image, check_labels, check_license, check_name, check_namespace,
-    check_restart_request, check_rotate_request, check_version,
+    check_restart_request, check_rotate_ca_request, check_rotate_request, check_version,
 };
 use monitoring::check_monitoring;
 use network_policy::check_network_policy;
@@ -182,6 +182,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     );
     check_member_identity(&mut f, password.as_ref(), bootstrap.as_ref());
     let rotate_requested_at = check_rotate_request(&mut f, cluster);
+    let rotate_ca_requested_at = check_rotate_ca_request(&mut f, cluster);
     let tls = check_tls(
         &mut f,
         name.as_deref(),
@@ -192,6 +193,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
     )
     .map(|tls| Tls {
         rotate_requested_at,
+        rotate_ca_requested_at,
         ..tls
     });
     check_tls_and_backup(&mut f, tls.as_ref(), backup.is_some());

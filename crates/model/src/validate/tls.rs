@@ -225,7 +225,9 @@ pub(super) fn check_tls(
         renew_before_days,
         ca_days,
         rotate_requested_at: None,
+        rotate_ca_requested_at: None,
         renewed_at: None,
+        trusted_ca_added_at: None,
     })
 }
 
