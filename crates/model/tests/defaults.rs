@@ -458,7 +458,7 @@ fn a_certificate_rotation_request_is_an_rfc3339_time_or_a_clear_error() {
 }
 
 #[test]
-fn backups_combine_with_required_bolt_tls_but_not_with_the_backup_scope() {
+fn backups_combine_with_every_scope_unless_the_user_provides_the_certificates() {
     let backup = "  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n";
     let required = cluster(
         &format!("  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n{backup}"),
@@ -466,9 +466,26 @@ fn backups_combine_with_required_bolt_tls_but_not_with_the_backup_scope() {
     );
     let v = validate(&required).expect("REQUIRED Bolt with backups is valid");
     assert!(v.tls.as_ref().is_some_and(|t| t.bolt_required));
+    // Generated certificates: the backup Jobs get a client certificate for the backup port.
     let with_backup_scope = cluster(&format!("  tls:\n    enabled: true\n{backup}"), 3);
-    let text = validate(&with_backup_scope)
-        .expect_err("the backup scope is refused with backups")
+    let v = validate(&with_backup_scope).expect("every scope with backups is valid");
+    assert!(
+        v.tls
+            .as_ref()
+            .is_some_and(|t| t.covers(neo4j_aks_model::validated::TlsScope::Backup))
+    );
+    // Certificates the user provides: no place for that client certificate, refused.
+    let provided = cluster(
+        &format!(
+            "  tls:\n    enabled: true\n    source: secret\n    secret:\n      name: my-certs\n{backup}"
+        ),
+        3,
+    );
+    let text = validate(&provided)
+        .expect_err("the backup scope with provided certificates is refused with backups")
         .to_string();
-    assert!(text.contains("spec.tls.scopes"), "{text}");
+    assert!(
+        text.contains("spec.tls.scopes") && text.contains("source: generated"),
+        "{text}"
+    );
 }

@@ -96,8 +96,8 @@ pub fn plan(
     }
     let ca = stored_ca(cluster, live);
     let members_data = secret_data(live, &tls::secret_name(cluster));
-    let wanted = wanted(cluster);
-    let in_use = members_use_a_ca(&members_data, &wanted);
+    let in_use = members_use_a_ca(&members_data, &wanted(cluster));
+    let wanted = issued_certificates(cluster);
     let at =
         |seconds: Option<i64>| seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
     let ca_due = match &ca {
@@ -295,12 +295,13 @@ pub async fn issue(
     }
     // A member whose certificate is replaced keeps serving the old one until it restarts.
     let mut renewed = false;
-    for (pod, wanted) in wanted(cluster) {
+    for (pod, wanted) in issued_certificates(cluster) {
         let reissue = plan.members.iter().any(|(p, _)| *p == pod);
         let member = match (stored_member(&stored, &pod), &signer) {
             (Some(kept), _) if !reissue => kept,
             (previous, Some(signer)) => {
-                renewed |= previous.is_some();
+                // The backup Jobs read their certificate when they start: no member restarts.
+                renewed |= previous.is_some() && pod != tls::BACKUP_CLIENT;
                 certificates::issue_member(signer, &pod, &wanted, now, tls.certificate_days)
                     .map_err(|e| failed(&member_secret, e.to_string()))?
             }
@@ -412,6 +413,22 @@ pub fn wanted(cluster: &ValidatedCluster) -> BTreeMap<String, Wanted> {
             },
         )
         .collect()
+}
+
+/// Every certificate the operator issues into `<name>-tls`: the members', and the backup Jobs'
+/// client certificate when the `backup` scope is on and the cluster is backed up.
+fn issued_certificates(cluster: &ValidatedCluster) -> BTreeMap<String, Wanted> {
+    let mut all = wanted(cluster);
+    if let Some((name, dns_names)) = tls::backup_client(cluster) {
+        all.insert(
+            name,
+            Wanted {
+                dns_names,
+                ip_addresses: Vec::new(),
+            },
+        );
+    }
+    all
 }
 
 /// A Secret's data as text, from the live objects.
@@ -856,6 +873,58 @@ mod tests {
         let plan = plan_of(&c, &live).expect("a plan");
         assert_eq!(plan.ca, Some(CaStep::Introduce(Reason::Missing)));
         assert!(plan.members.is_empty());
+    }
+
+    /// A backed-up cluster with the `backup` scope: the backup Jobs' client certificate is
+    /// issued, judged and renewed like a member's, and dropped when no longer wanted.
+    #[test]
+    fn the_backup_client_certificate_is_issued_with_the_members() {
+        let yaml = "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: db\n  namespace: ns\nspec:\n  neo4jVersion: \"5.26.16\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  tls:\n    enabled: true\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n";
+        let c = neo4j_aks_model::validate(&Neo4jCluster::from_yaml(yaml).expect("parses"))
+            .expect("valid");
+        let fresh = plan_of(
+            &c,
+            &Live {
+                read_at: at("2026-12-01T00:00:00Z"),
+                ..Live::default()
+            },
+        )
+        .expect("a plan");
+        let names: Vec<&str> = fresh.members.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, ["backup-client", "db-0", "db-1", "db-2"]);
+        // Issued with the members (live() writes members only): only the client is missing.
+        let mut live = live(&c, "2026-12-01T00:00:00Z", None);
+        live.read_at = at("2026-12-01T01:00:00Z");
+        assert_eq!(
+            plan_of(&c, &live).map(|p| p.members),
+            Some(vec![("backup-client".to_string(), Reason::Missing)])
+        );
+        // A client certificate left over when the scope goes: removed.
+        let ca = certificates::issue_ca("db", "ns", live.read_at, 3650).expect("ca");
+        let client = certificates::issue_member(
+            &ca,
+            "backup-client",
+            &Wanted {
+                dns_names: vec!["db-backup-client".into()],
+                ip_addresses: Vec::new(),
+            },
+            live.read_at,
+            90,
+        )
+        .expect("client");
+        let without = cluster(None);
+        let mut stale = super::tests::live(&without, "2026-12-01T00:00:00Z", None);
+        stale.read_at = at("2026-12-01T01:00:00Z");
+        put(
+            &mut stale,
+            "db-tls",
+            "backup-client.crt",
+            &client.certificate_pem,
+        );
+        assert_eq!(
+            plan_of(&without, &stale).map(|p| p.removed),
+            Some(vec!["backup-client".to_string()])
+        );
     }
 
     #[test]

@@ -362,3 +362,232 @@ async fn rendered_tls_on_a_real_neo4j_accepts_the_cluster_ca_and_refuses_the_res
         "plain HTTP on the HTTPS port must not be served"
     );
 }
+
+const BACKED_UP: &str = r#"
+apiVersion: neo4j-aks.io/v1alpha1
+kind: Neo4jCluster
+metadata: {name: db, namespace: ns}
+spec:
+  neo4jVersion: "5.26.16"
+  acceptLicenseAgreement: "yes"
+  nodeCount: 3
+  tls: {enabled: true}
+  backup:
+    enabled: true
+    schedule: "0 2 * * *"
+    target: {storageAccount: graphbackups01, prefix: prod}
+    credentials: {accountKeySecretRef: {name: neo4j-backup-storage}}
+"#;
+
+/// What the CA rotation and the `backup` scope put in front of Neo4j, on a REAL Neo4j where it can
+/// run: the member's `trusted_dir` holds one CA per file (`ca.crt`, and `other-ca.crt` from step 1
+/// of a CA rotation), Neo4j starts with both and serves Bolt over TLS with the current CA; openssl
+/// accepts the backup Jobs' client certificate for client authentication against `ca.crt` and a
+/// member certificate of the next CA against `other-ca.crt`; the backup Job's volume holds its
+/// own certificate and the CAs, no member key.
+///
+/// Not provable here: that Neo4j *checks* client certificates against both files. Tried with
+/// `client_auth=REQUIRE` on the Bolt policy (TLS 1.2 only, so the check is inside the
+/// handshake) and on the HTTPS policy: this Community 5.26 JVM completed the handshake and
+/// answered for clients without any certificate and with one of an untrusted CA, so only an
+/// Enterprise cluster's cluster and backup ports exercise mutual TLS. The Operations Manual
+/// documents `trusted_dir` as a directory of trusted certificates (security/ssl-framework.adoc).
+#[tokio::test]
+async fn a_second_trusted_ca_and_the_backup_client_certificate_on_a_real_neo4j() {
+    let Some(script) = harness_script() else {
+        return;
+    };
+    let mut cluster =
+        neo4j_aks_model::validate(&Neo4jCluster::from_yaml(BACKED_UP).expect("parses"))
+            .expect("valid");
+    // Step 1 of a CA rotation: the pod template trusts a second CA.
+    if let Some(tls) = cluster.tls.as_mut() {
+        tls.trusted_ca_added_at = Some("2026-12-04T00:00:00Z".into());
+    }
+    let rendered = neo4j_aks_render::build(cluster);
+    let sts = rendered
+        .objects
+        .iter()
+        .find_map(|o| match o {
+            Object::StatefulSet(s) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("a StatefulSet");
+    let cluster = &rendered.cluster;
+
+    let now = time::OffsetDateTime::now_utc();
+    let current = certificates::issue_ca("db", "ns", now, 3650).expect("CA");
+    let next = certificates::issue_ca("db", "ns", now, 3650).expect("the next CA");
+    let issue = |ca: &certificates::KeyedCertificate, name: &str, dns_names: Vec<String>| {
+        let ip_addresses = if name == tls::BACKUP_CLIENT {
+            Vec::new()
+        } else {
+            tls::ip_addresses(cluster)
+        };
+        certificates::issue_member(
+            ca,
+            name,
+            &Wanted {
+                dns_names,
+                ip_addresses,
+            },
+            now,
+            90,
+        )
+        .expect("certificate")
+    };
+    let mut data = BTreeMap::from([
+        (
+            tls::CA_CERTIFICATE.to_string(),
+            current.certificate_pem.clone(),
+        ),
+        (
+            tls::OTHER_CA_CERTIFICATE.to_string(),
+            next.certificate_pem.clone(),
+        ),
+    ]);
+    for (pod, (dns_names, _)) in tls::wanted(cluster) {
+        let member = issue(&current, &pod, dns_names);
+        let (crt, key) = tls::member_keys(&pod);
+        data.insert(crt, member.certificate_pem);
+        data.insert(key, member.key_pem);
+    }
+    let (client_name, client_names) = tls::backup_client(cluster).expect("backup + backup scope");
+    let client = issue(&current, &client_name, client_names);
+    let (crt, key) = tls::member_keys(&client_name);
+    data.insert(crt, client.certificate_pem.clone());
+    data.insert(key, client.key_pem.clone());
+
+    let root = std::env::temp_dir().join(format!("neo4j-aks-trust-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let mounts = lay_out(&sts, &tls::secret_name(cluster), &data, &root);
+    let trusted_dir = mounts[0].1.join("trusted");
+    let mut trusted: Vec<String> = std::fs::read_dir(&trusted_dir)
+        .expect("trusted dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    trusted.sort();
+    assert_eq!(trusted, ["ca.crt", "other-ca.crt"], "one CA per file");
+    let client_crt = root.join("backup-client.crt");
+    std::fs::write(&client_crt, &client.certificate_pem).expect("write");
+    let verified = openssl(&[
+        "verify",
+        "-CAfile",
+        &trusted_dir.join("ca.crt").display().to_string(),
+        "-purpose",
+        "sslclient",
+        &client_crt.display().to_string(),
+    ]);
+    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+
+    let local = |value: &str| {
+        mounts
+            .iter()
+            .fold(value.replace("$(POD_NAME)", MEMBER), |v, (from, to)| {
+                v.replace(from.as_str(), &to.display().to_string())
+            })
+    };
+    let https_port = free_port();
+    let mut conf = String::new();
+    for (key, value) in tls::settings(cluster)
+        .into_iter()
+        .chain(tls::member_settings(cluster))
+    {
+        conf += &format!("{key}={}\n", local(&value));
+    }
+    conf += &format!("server.https.listen_address=127.0.0.1:{https_port}\n");
+    let state = root.join("state");
+    let conf_file = root.join("neo4j-trust.conf");
+    std::fs::write(&conf_file, &conf).expect("conf");
+    let up = Command::new("bash")
+        .arg(&script)
+        .arg("up")
+        .env("NEO4J_AKS_HARNESS_STATE", &state)
+        .env("NEO4J_AKS_HARNESS_CONFIG", &conf_file)
+        .output()
+        .expect("harness script runs");
+    let stop = || {
+        let _ = Command::new("bash")
+            .arg(&script)
+            .arg("down")
+            .env("NEO4J_AKS_HARNESS_STATE", &state)
+            .output();
+    };
+    assert!(
+        up.status.success(),
+        "Neo4j refused the settings:\n{}\n{conf}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+
+    let env = String::from_utf8_lossy(&up.stdout);
+    let bolt_port: u16 = env
+        .lines()
+        .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_BOLT=bolt://127.0.0.1:"))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("the harness prints its Bolt port");
+    let password = env
+        .lines()
+        .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_PASSWORD="))
+        .expect("the harness prints its password")
+        .trim()
+        .to_string();
+    let options = BoltOptions::new("localhost", bolt_port)
+        .with_timeout(Duration::from_secs(20))
+        .with_tls(Tls::On {
+            ca_file: Some(trusted_dir.join("ca.crt")),
+        });
+    let counted = BoltAdminClient::connect(options, &Credentials::new("neo4j", &password))
+        .expect("client builds")
+        .count_graph("neo4j")
+        .await;
+    stop();
+
+    // The next CA's member certificate chains to other-ca.crt, not to ca.crt.
+    let from_next_ca = issue(&next, "db-1", tls::member_dns_names(cluster, 1));
+    let next_crt = root.join("next-member.crt");
+    std::fs::write(&next_crt, &from_next_ca.certificate_pem).expect("write");
+    let verified = openssl(&[
+        "verify",
+        "-CAfile",
+        &trusted_dir.join("other-ca.crt").display().to_string(),
+        "-purpose",
+        "sslclient",
+        &next_crt.display().to_string(),
+    ]);
+    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+    let refused = Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(trusted_dir.join("ca.crt"))
+        .arg(&next_crt)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        !refused.status.success(),
+        "another CA's certificate must not verify"
+    );
+
+    // The backup Job's view of <name>-tls: its certificate and key, both CAs, nothing else.
+    let volume = tls::backup_client_volume(cluster, "backup-tls").expect("a volume");
+    let mut keys: Vec<String> = volume
+        .projected
+        .iter()
+        .flat_map(|p| p.sources.iter().flatten())
+        .flat_map(|s| s.secret.iter().flat_map(|s| s.items.iter().flatten()))
+        .map(|i| format!("{} -> {}", i.key, i.path))
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "backup-client.crt -> backup-client.crt",
+            "backup-client.key -> backup-client.key",
+            "ca.crt -> trusted/ca.crt",
+            "other-ca.crt -> trusted/other-ca.crt",
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(
+        counted.is_ok(),
+        "Neo4j with two trusted CA files serves Bolt over TLS: {counted:?}"
+    );
+}

@@ -44,14 +44,25 @@ const AUTH_FILE: &str = "auth";
 /// backup pods), when the members' Bolt speaks TLS.
 const BOLT_CA_VOLUME: &str = "bolt-ca";
 const BOLT_CA_MOUNT: &str = "/run/secrets/neo4j-aks-ca";
+/// neo4j-admin's client certificate for the members' backup port (`backup` TLS scope).
+const BACKUP_TLS_VOLUME: &str = "backup-tls";
 
 /// Backs up each database from the members select-source chose for it (`sources.list`: one
 /// `<database> <host:port>[,<host:port>...]` line each), then records when it finished and, for
 /// AUTO, what neo4j-admin made of each artifact (FULL or DIFF).
+/// With the `backup` TLS scope, `BACKUP_CLIENT_CONFIG` holds neo4j-admin's client SSL policy,
+/// which it reads through `--additional-config` (highest priority: tools/neo4j-admin/index.adoc,
+/// "Configuration").
 pub const BACKUP_SCRIPT: &str = r#"set -eu
+set --
+if [ -n "${BACKUP_CLIENT_CONFIG:-}" ]; then
+  mkdir -p "$RUN_DIR/revoked"
+  printf '%s\n' "$BACKUP_CLIENT_CONFIG" > "$RUN_DIR/backup-client.conf"
+  set -- --additional-config="$RUN_DIR/backup-client.conf"
+fi
 while read -r db from; do
   echo "backing up $db from $from (type $BACKUP_TYPE)"
-  neo4j-admin database backup --from="$from" --type="$BACKUP_TYPE" --to-path="$BACKUPS_DIR" "$db"
+  neo4j-admin database backup "$@" --from="$from" --type="$BACKUP_TYPE" --to-path="$BACKUPS_DIR" "$db"
 done < "$RUN_DIR/sources.list"
 date -u +%Y-%m-%dT%H:%M:%SZ > "$RUN_DIR/finished-at"
 if [ "$BACKUP_TYPE" = AUTO ]; then
@@ -356,6 +367,7 @@ fn pod_spec(
         });
     }
     volumes.extend(key_volume(&backup.blob));
+    volumes.extend(crate::tls::backup_client_volume(cluster, BACKUP_TLS_VOLUME));
     PodSpec {
         service_account_name: Some(cluster.backup_service_account_name()),
         automount_service_account_token: Some(false),
@@ -492,16 +504,30 @@ fn neo4j_admin_backup(cluster: &ValidatedCluster, backup: &Backup) -> Container 
     let mut env_vars = neo4j_env(cluster);
     env_vars.push(env("BACKUP_TYPE", backup.backup_type.as_str()));
     env_vars.push(env("INSPECT_FLAGS", inspect_flags(cluster)));
+    let mut mounts = vec![
+        mount(BACKUPS_VOLUME, BACKUPS_DIR, false),
+        mount(RUN_VOLUME, RUN_DIR, false),
+    ];
+    let client_settings =
+        crate::tls::backup_client_settings(cluster, &format!("{RUN_DIR}/revoked"));
+    if !client_settings.is_empty() {
+        env_vars.push(env(
+            "BACKUP_CLIENT_CONFIG",
+            crate::neo4j_conf::lines(client_settings.iter().map(|(k, v)| (k, v))),
+        ));
+        mounts.push(mount(
+            BACKUP_TLS_VOLUME,
+            crate::tls::BACKUP_CLIENT_DIR,
+            true,
+        ));
+    }
     Container {
         name: "neo4j-admin-backup".to_string(),
         image: Some(cluster.image.reference.clone()),
         image_pull_policy: Some(cluster.image.pull_policy.clone()),
         command: Some(command),
         env: Some(env_vars),
-        volume_mounts: Some(vec![
-            mount(BACKUPS_VOLUME, BACKUPS_DIR, false),
-            mount(RUN_VOLUME, RUN_DIR, false),
-        ]),
+        volume_mounts: Some(mounts),
         resources: Some(resources("1", "2Gi")),
         security_context: Some(restricted_with(false)),
         ..Container::default()
@@ -648,6 +674,147 @@ mod tests {
                 .flatten()
                 .any(|e| e.name == "NEO4J_AKS_BACKUP_KEY_FILE")
         );
+    }
+
+    #[test]
+    fn with_the_backup_scope_neo4j_admin_presents_a_client_certificate_and_nothing_else_does() {
+        let (_, jobs) = build(&cluster("5.26.16", "  tls:\n    enabled: true\n"));
+        let pod = jobs[0]
+            .spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod");
+        let all: Vec<&Container> = pod
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(&pod.containers)
+            .collect();
+        let admin = all
+            .iter()
+            .find(|c| c.name == "neo4j-admin-backup")
+            .expect("neo4j-admin-backup");
+        let config = admin
+            .env
+            .iter()
+            .flatten()
+            .find(|e| e.name == "BACKUP_CLIENT_CONFIG")
+            .and_then(|e| e.value.clone())
+            .expect("the client policy");
+        for line in [
+            "dbms.ssl.policy.backup.enabled=true",
+            "dbms.ssl.policy.backup.client_auth=REQUIRE",
+            "dbms.ssl.policy.backup.private_key=/run/secrets/neo4j-aks-backup-tls/backup-client.key",
+            "dbms.ssl.policy.backup.public_certificate=/run/secrets/neo4j-aks-backup-tls/backup-client.crt",
+            "dbms.ssl.policy.backup.trusted_dir=/run/secrets/neo4j-aks-backup-tls/trusted",
+            "dbms.ssl.policy.backup.revoked_dir=/run/neo4j-aks/revoked",
+            "dbms.ssl.policy.backup.tls_versions=TLSv1.2,TLSv1.3",
+        ] {
+            assert!(
+                config.lines().any(|l| l == line),
+                "{line} missing:\n{config}"
+            );
+        }
+        // Only neo4j-admin mounts the client certificate.
+        let mounting: Vec<&str> = all
+            .iter()
+            .filter(|c| {
+                c.volume_mounts
+                    .iter()
+                    .flatten()
+                    .any(|m| m.name == BACKUP_TLS_VOLUME && m.read_only == Some(true))
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(mounting, ["neo4j-admin-backup"]);
+        assert!(
+            pod.volumes
+                .iter()
+                .flatten()
+                .any(|v| v.name == BACKUP_TLS_VOLUME && v.projected.is_some())
+        );
+        // Without the backup scope: no client certificate, no policy.
+        let (_, jobs) = build(&cluster(
+            "5.26.16",
+            "  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n",
+        ));
+        let text = serde_json::to_string(&jobs).expect("json");
+        // (The script names the variable; no container sets it.)
+        assert!(
+            !text.contains("\"name\":\"BACKUP_CLIENT_CONFIG\""),
+            "{text}"
+        );
+        assert!(!text.contains("\"backup-tls\""), "{text}");
+    }
+
+    /// The backup script as the container runs it (`sh -c`), with a stand-in for neo4j-admin that
+    /// records its arguments (the Enterprise tool cannot run here): with the client policy set,
+    /// every backup reads it through `--additional-config`; without, the arguments are as before.
+    #[test]
+    fn the_backup_script_hands_neo4j_admin_the_client_policy() {
+        let dir =
+            std::env::temp_dir().join(format!("neo4j-aks-backup-script-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).expect("dir");
+        let fake = bin.join("neo4j-admin");
+        std::fs::write(&fake, "#!/bin/sh\necho \"$*\" >> \"$RUN_DIR/calls\"\n").expect("write");
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let run = |config: Option<&str>| {
+            let run_dir = dir.join(if config.is_some() { "with" } else { "without" });
+            std::fs::create_dir_all(&run_dir).expect("dir");
+            std::fs::write(
+                run_dir.join("sources.list"),
+                "neo4j db-1:6362\nsystem db-2:6362\n",
+            )
+            .expect("write");
+            let mut command = std::process::Command::new("sh");
+            command
+                .args(["-c", BACKUP_SCRIPT])
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .env("RUN_DIR", &run_dir)
+                .env("BACKUPS_DIR", "/backups")
+                .env("BACKUP_TYPE", "FULL");
+            if let Some(config) = config {
+                command.env("BACKUP_CLIENT_CONFIG", config);
+            }
+            let out = command.output().expect("sh runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let calls = std::fs::read_to_string(run_dir.join("calls")).expect("calls");
+            let written = std::fs::read_to_string(run_dir.join("backup-client.conf")).ok();
+            (run_dir, calls, written)
+        };
+        let (run_dir, calls, written) = run(Some("a=1\nb=2\n"));
+        let flag = format!(
+            "--additional-config={}/backup-client.conf",
+            run_dir.display()
+        );
+        assert_eq!(
+            calls.lines().collect::<Vec<_>>(),
+            [
+                format!(
+                    "database backup {flag} --from=db-1:6362 --type=FULL --to-path=/backups neo4j"
+                ),
+                format!(
+                    "database backup {flag} --from=db-2:6362 --type=FULL --to-path=/backups system"
+                ),
+            ]
+        );
+        assert_eq!(written.as_deref(), Some("a=1\nb=2\n\n"));
+        assert!(run_dir.join("revoked").is_dir());
+        let (_, calls, written) = run(None);
+        assert!(
+            calls.lines().all(|l| !l.contains("--additional-config")),
+            "{calls}"
+        );
+        assert!(written.is_none());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

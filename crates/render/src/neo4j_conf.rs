@@ -241,12 +241,7 @@ pub fn render(cluster: &ValidatedCluster) -> String {
         "# neo4j.conf for Neo4jCluster {}/{} (Neo4j {}), rendered by neo4j-aks.\n# Change the Neo4jCluster spec, not this file. Per-member addresses come from NEO4J_* variables.\n",
         cluster.namespace, cluster.name, cluster.version
     );
-    for (key, value) in settings(cluster) {
-        text.push_str(&key);
-        text.push('=');
-        text.push_str(&value);
-        text.push('\n');
-    }
+    text.push_str(&lines(&settings(cluster)));
     // Neo4j's own JVM defaults, which the image drops with its conf directory.
     for flag in jvm::default_flags(&cluster.version, cluster.edition) {
         text.push_str(JVM_ADDITIONAL);
@@ -255,6 +250,14 @@ pub fn render(cluster: &ValidatedCluster) -> String {
         text.push('\n');
     }
     text
+}
+
+/// Settings as neo4j.conf lines (`key=value`, one per line), in the order given.
+pub fn lines<'a>(settings: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+    settings
+        .into_iter()
+        .map(|(key, value)| format!("{key}={value}\n"))
+        .collect()
 }
 
 /// Neo4j's own size syntax, binary multiples: `4g`, `3584m`.

@@ -50,6 +50,87 @@ const REVOKED_VOLUME: &str = "tls-revoked";
 const TLS_VERSIONS: &str = "TLSv1.2,TLSv1.3";
 const CIPHERS: &str = "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256,TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
 
+/// The backup Jobs' client certificate in `<name>-tls` (`backup-client.crt`, `.key`): with the
+/// `backup` scope the members' backup server requires one (mutual TLS), signed by the cluster CA.
+pub const BACKUP_CLIENT: &str = "backup-client";
+/// Where the backup Job's neo4j-admin finds its certificate, key and the trusted CAs.
+pub const BACKUP_CLIENT_DIR: &str = "/run/secrets/neo4j-aks-backup-tls";
+
+/// The backup client certificate's name and its one DNS name, when the operator issues one: the
+/// `backup` scope is on, the cluster is backed up, and the certificates are generated.
+pub fn backup_client(cluster: &ValidatedCluster) -> Option<(String, Vec<String>)> {
+    let tls = cluster.tls.as_ref()?;
+    (tls.covers(TlsScope::Backup) && cluster.backup.is_some() && generated(cluster)).then(|| {
+        (
+            BACKUP_CLIENT.to_string(),
+            vec![format!("{}-{BACKUP_CLIENT}", cluster.name)],
+        )
+    })
+}
+
+/// The `backup` SSL policy of neo4j-admin in the backup Job (its `--additional-config`): the
+/// client side of the members' policy, with the same versions and ciphers (Operations Manual,
+/// backup-restore/online-backup.adoc: "SSL settings should be set identically between both").
+/// `revoked_dir` is the directory the Job's script creates.
+pub fn backup_client_settings(
+    cluster: &ValidatedCluster,
+    revoked_dir: &str,
+) -> Vec<(String, String)> {
+    if backup_client(cluster).is_none() {
+        return Vec::new();
+    }
+    let (certificate, key) = member_keys(BACKUP_CLIENT);
+    [
+        ("enabled", "true".to_string()),
+        ("base_directory", BACKUP_CLIENT_DIR.to_string()),
+        ("private_key", format!("{BACKUP_CLIENT_DIR}/{key}")),
+        (
+            "public_certificate",
+            format!("{BACKUP_CLIENT_DIR}/{certificate}"),
+        ),
+        ("trusted_dir", format!("{BACKUP_CLIENT_DIR}/trusted")),
+        ("revoked_dir", revoked_dir.to_string()),
+        ("client_auth", "REQUIRE".to_string()),
+        ("tls_versions", TLS_VERSIONS.to_string()),
+        ("ciphers", CIPHERS.to_string()),
+    ]
+    .into_iter()
+    .map(|(key, value)| (format!("dbms.ssl.policy.backup.{key}"), value))
+    .collect()
+}
+
+/// The backup Job's view of `<name>-tls`: its own certificate and key, and the CAs in
+/// `trusted/` (the second one optional, as on the members). No member key.
+pub fn backup_client_volume(cluster: &ValidatedCluster, name: &str) -> Option<Volume> {
+    backup_client(cluster)?;
+    let secret = secret_name(cluster);
+    let (certificate, key) = member_keys(BACKUP_CLIENT);
+    let item = |key: &str| KeyToPath {
+        key: key.to_string(),
+        path: key.to_string(),
+        ..KeyToPath::default()
+    };
+    Some(Volume {
+        name: name.to_string(),
+        projected: Some(ProjectedVolumeSource {
+            default_mode: Some(0o440),
+            sources: Some(vec![
+                VolumeProjection {
+                    secret: Some(SecretProjection {
+                        name: secret.clone(),
+                        items: Some(vec![item(&certificate), item(&key)]),
+                        ..SecretProjection::default()
+                    }),
+                    ..VolumeProjection::default()
+                },
+                trusted(&secret, CA_CERTIFICATE, None),
+                trusted(&secret, OTHER_CA_CERTIFICATE, Some(true)),
+            ]),
+        }),
+        ..Volume::default()
+    })
+}
+
 /// The Secret the members mount: `<name>-tls` (generated), or the user's (`source: secret`).
 pub fn secret_name(cluster: &ValidatedCluster) -> String {
     match cluster.tls.as_ref().and_then(|t| t.user_secret()) {

@@ -231,17 +231,17 @@ pub(super) fn check_tls(
     })
 }
 
-/// neo4j-admin in the backup Jobs backs up without a client certificate: until the Jobs carry
-/// one, a cluster whose backup port requires mutual TLS cannot be backed up by them. (Their
-/// Bolt connections to the members verify the cluster CA, so the `bolt` scope is fine.)
+/// With the `backup` scope the members' backup port requires a client certificate signed by the
+/// cluster CA. The operator issues one to the backup Jobs with generated certificates; with
+/// `source: secret` the Secret's layout has no place for it yet.
 pub(super) fn check_tls_and_backup(f: &mut Findings, tls: Option<&Tls>, backup_enabled: bool) {
     let Some(tls) = tls.filter(|_| backup_enabled) else {
         return;
     };
-    if tls.covers(TlsScope::Backup) {
+    if tls.covers(TlsScope::Backup) && tls.user_secret().is_some() {
         f.problem(
             "spec.tls.scopes",
-            "the backup scope cannot be combined with spec.backup in this release (the backup Jobs have no client certificate yet); leave backup out of spec.tls.scopes",
+            "with source: secret the backup Jobs have no client certificate for the backup scope (mutual TLS on 6362); leave backup out of spec.tls.scopes, or use source: generated, which issues them one",
         );
     }
 }
