@@ -78,7 +78,7 @@ pub(super) fn check_backup(
         BlobAccess {
             target: backup.target.as_ref(),
             credentials: backup.credentials.as_ref(),
-            default_container: name.map(|n| format!("neo4j-backups-{n}")),
+            default_container: name.map(crate::validated::default_backup_container),
             required: enabled.then_some("backups are enabled"),
             identity_account: "the <name>-backup ServiceAccount",
         },
