@@ -352,7 +352,10 @@ case "$*" in
   "deployment group create"*)
     if [ -e "$FAKE_DIR/fail-deployment" ]; then echo "ERROR: InvalidTemplateDeployment: quota exceeded" >&2; exit 1; fi ;;
   "deployment group show"*)
-    echo '{"aksName":{"type":"String","value":"aks-graph"},"backupClientId":{"type":"String","value":"11111111-2222-3333-4444-555555555555"},"memberClientId":{"type":"String","value":"66666666-2222-3333-4444-555555555555"}}' ;;
+    echo '{"aksName":{"type":"String","value":"aks-graph"},"backupClientId":{"type":"String","value":"11111111-2222-3333-4444-555555555555"},"memberClientId":{"type":"String","value":"66666666-2222-3333-4444-555555555555"},"tenantId":{"type":"String","value":"77777777-2222-3333-4444-555555555555"}}' ;;
+  "keyvault secret show"*)
+    if [ -e "$FAKE_DIR/missing-secret" ]; then echo "ERROR: (SecretNotFound) A secret with (name/id) neo4j-password was not found in this key vault." >&2; exit 1; fi
+    echo "https://kv-graph-01.vault.azure.net/secrets/neo4j-password/0123" ;;
 esac
 exit 0
 "#;
@@ -377,6 +380,10 @@ exit 0
 }
 
 fn up(dir: &Path, bin: &Path) -> std::process::Output {
+    up_with(dir, bin, SPEC)
+}
+
+fn up_with(dir: &Path, bin: &Path, spec: &str) -> std::process::Output {
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -387,7 +394,7 @@ fn up(dir: &Path, bin: &Path) -> std::process::Output {
             "azure",
             "up",
             "-f",
-            SPEC,
+            spec,
             "--location",
             "westeurope",
             "--key-vault",
@@ -519,4 +526,78 @@ fn up_runs_each_step_once_and_resumes_after_a_failure() {
             .count(),
         5
     );
+}
+
+#[test]
+fn up_fills_the_key_vault_identity_and_waits_for_the_password_secret() {
+    let dir = tempdir("up-kv");
+    let bin = fakes(&dir);
+    // The example spec with the admin password in Key Vault; client and tenant IDs left out.
+    let mut spec: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(repo_root().join(SPEC)).expect("spec"))
+            .expect("spec YAML");
+    spec["spec"]["secrets"] = serde_json::json!({
+        "keyVault": {"name": "kv-graph-01", "passwordSecret": "neo4j-password"}
+    });
+    let spec_path = dir.join("graph-kv.yaml");
+    std::fs::write(&spec_path, serde_json::to_string(&spec).expect("JSON")).expect("spec file");
+    let spec_arg = spec_path.display().to_string();
+
+    std::fs::write(dir.join("missing-secret"), "").expect("flag");
+    let first = up_with(&dir, &bin, &spec_arg);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert!(
+        stderr(&first)
+            .contains("az keyvault secret set --vault-name kv-graph-01 --name neo4j-password"),
+        "{}",
+        stderr(&first)
+    );
+    assert!(
+        !std::fs::read_to_string(dir.join("applied.yaml"))
+            .unwrap_or_default()
+            .contains("passwordSecret: neo4j-password")
+    );
+
+    std::fs::remove_file(dir.join("missing-secret")).expect("unflag");
+    let second = up_with(&dir, &bin, &spec_arg);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(stderr(&second).contains("[4/5] operator: done in an earlier run, skipped"));
+    let applied = std::fs::read_to_string(dir.join("applied.yaml")).expect("applied");
+    assert!(
+        applied.contains("clientId: 66666666-2222-3333-4444-555555555555"),
+        "{applied}"
+    );
+    assert!(
+        applied.contains("tenantId: 77777777-2222-3333-4444-555555555555"),
+        "{applied}"
+    );
+    // Only the secret's ID was asked for, never its value.
+    assert!(calls(&dir).iter().any(|c| c.contains(
+        "keyvault secret show --vault-name kv-graph-01 --name neo4j-password --query id"
+    )));
+
+    // A vault in the spec and a different --key-vault: refused before anything runs.
+    let before = calls(&dir).len();
+    let output = run(
+        &[
+            "azure",
+            "params",
+            "-f",
+            &spec_arg,
+            "--location",
+            "westeurope",
+            "--key-vault",
+            "kv-other",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            "--key-vault: \"kv-other\" differs from spec.secrets.keyVault.name \"kv-graph-01\""
+        ),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(calls(&dir).len(), before);
 }

@@ -113,7 +113,8 @@ resource aks 'Microsoft.ContainerService/managedClusters@2024-09-01' = {
       }
     ]
     autoScalerProfile: {
-      // Members hold local state on Azure Disks: never scale a node down under a member.
+      // Member pods mount emptyDir volumes (conf, logs, tmp): the autoscaler then never removes
+      // a node under a running member; the operator, not the autoscaler, moves members.
       'skip-nodes-with-local-storage': 'true'
       'balance-similar-node-groups': 'true'
     }

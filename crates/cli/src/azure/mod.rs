@@ -86,12 +86,14 @@ pub fn run(command: AzureCommand) -> Result<(), Failure> {
     }
 }
 
-/// Stands for the backup identity's client ID while it does not exist yet: the parameters do not
-/// depend on it, and `up` puts the deployed one into the spec before applying it.
+/// Stands for the client and tenant IDs of identities the deployment has not created yet: the
+/// parameters do not depend on them, and `up` puts the deployed ones into the spec before
+/// applying it.
 const PENDING_CLIENT_ID: &str = "00000000-0000-0000-0000-000000000000";
 
-/// The spec as written, and validated with a pending backup client ID when backups are on and
-/// the spec names no credentials (main.bicep creates that identity).
+/// The spec as written, and validated with pending IDs where the spec leaves out what
+/// main.bicep creates: the backup identity's client ID (backups on, no credentials) and the
+/// member identity's client ID and tenant of `spec.secrets.keyVault`.
 pub fn load(
     spec: &SpecArgs,
 ) -> Result<
@@ -111,6 +113,16 @@ pub fn load(
             workload_identity_client_id: Some(PENDING_CLIENT_ID.to_string()),
             ..Default::default()
         });
+    }
+    if let Some(vault) = completed
+        .spec
+        .secrets
+        .as_mut()
+        .and_then(|s| s.key_vault.as_mut())
+    {
+        for id in [&mut vault.client_id, &mut vault.tenant_id] {
+            id.get_or_insert_with(|| PENDING_CLIENT_ID.to_string());
+        }
     }
     let rendered = neo4j_aks_render::render(&completed)?;
     for warning in &rendered.warnings {

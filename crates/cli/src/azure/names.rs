@@ -9,29 +9,25 @@
 //! hyphens, starting and ending with an alphanumeric; resource groups 1-90 alphanumerics,
 //! underscores, hyphens, periods and parentheses, not ending with a period.
 
+use neo4j_aks_model::validate;
+
 pub const STORAGE_ACCOUNT_RULE: &str = "a storage account name is 3 to 24 lowercase letters and digits (no hyphens, no capitals), unique across Azure";
 pub const KEY_VAULT_RULE: &str = "a Key Vault name is 3 to 24 letters, digits and hyphens, starts with a letter, ends with a letter or digit, has no consecutive hyphens, and is unique across Azure";
 pub const AKS_RULE: &str = "an AKS cluster name is 1 to 63 letters, digits, underscores and hyphens, starting and ending with a letter or digit";
 pub const RESOURCE_GROUP_RULE: &str = "a resource group name is 1 to 90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period";
 
+/// The predicate the spec's `storageAccount` is validated with, and the rule spelled out.
 pub fn storage_account(name: &str) -> Result<(), String> {
-    let ok = (3..=24).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    check(ok, name, STORAGE_ACCOUNT_RULE)
+    check(
+        validate::is_storage_account_name(name),
+        name,
+        STORAGE_ACCOUNT_RULE,
+    )
 }
 
+/// The predicate the spec's `secrets.keyVault.name` is validated with, and the rule spelled out.
 pub fn key_vault(name: &str) -> Result<(), String> {
-    let bytes = name.as_bytes();
-    let ok = (3..=24).contains(&bytes.len())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-        && bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        && !name.contains("--");
-    check(ok, name, KEY_VAULT_RULE)
+    check(validate::is_key_vault_name(name), name, KEY_VAULT_RULE)
 }
 
 pub fn aks(name: &str) -> Result<(), String> {

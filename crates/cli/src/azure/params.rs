@@ -31,8 +31,9 @@ pub struct AzureOptions {
     #[arg(long)]
     pub location: String,
     /// Key Vault for the cluster's secrets (3-24 letters, digits, hyphens; globally unique).
+    /// Default: spec.secrets.keyVault.name.
     #[arg(long = "key-vault")]
-    pub key_vault: String,
+    pub key_vault: Option<String>,
     /// Storage account for backups (3-24 lowercase letters and digits; globally unique).
     /// Default: spec.backup.target.storageAccount.
     #[arg(long = "storage-account")]
@@ -162,7 +163,28 @@ pub fn params(cluster: &ValidatedCluster, options: &AzureOptions) -> Result<Para
     if let Some(message) = regions::zone_problem(&options.location, options.assume_zones) {
         problems.push(problem("--location", message));
     }
-    if let Err(message) = names::key_vault(&options.key_vault) {
+    let vault_in_spec = cluster.password.key_vault().map(|v| v.name.clone());
+    let key_vault = match (&options.key_vault, vault_in_spec) {
+        (Some(flag), Some(spec)) if *flag != spec => {
+            problems.push(problem(
+                "--key-vault",
+                format!("{flag:?} differs from spec.secrets.keyVault.name {spec:?}; the members read the spec's vault, so drop the flag or change the spec"),
+            ));
+            flag.clone()
+        }
+        (Some(flag), _) => flag.clone(),
+        (None, Some(spec)) => spec,
+        (None, None) => {
+            problems.push(problem(
+                "--key-vault",
+                "required: the spec has no spec.secrets.keyVault.name",
+            ));
+            String::new()
+        }
+    };
+    if !key_vault.is_empty()
+        && let Err(message) = names::key_vault(&key_vault)
+    {
         problems.push(problem("--key-vault", message));
     }
     let aks_name = options
@@ -322,7 +344,7 @@ pub fn params(cluster: &ValidatedCluster, options: &AzureOptions) -> Result<Para
         backup_container_name: container,
         backup_cool_after_days: cool_after_days(gfs, backup_type),
         undo_days: options.undo_days,
-        key_vault_name: options.key_vault.clone(),
+        key_vault_name: key_vault,
         allowed_ip_ranges: allowed,
         cluster_admin_principal_ids: options.cluster_admin.clone(),
         maintenance_day: options.maintenance_day,
@@ -354,14 +376,7 @@ pub const MEMBER_PORTS: [i32; 8] = [
 /// during a node-image upgrade and for a replacement while a failed node drains.
 pub const SURGE_NODES: i32 = 2;
 
-pub fn is_guid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
+pub use neo4j_aks_model::validate::is_guid;
 
 fn is_kubernetes_version(version: &str) -> bool {
     let parts: Vec<&str> = version.split('.').collect();

@@ -122,6 +122,8 @@ pub struct State {
 /// Template outputs `up` needs (main.bicep's `output` names).
 const OUT_AKS: &str = "aksName";
 const OUT_BACKUP_CLIENT_ID: &str = "backupClientId";
+const OUT_MEMBER_CLIENT_ID: &str = "memberClientId";
+const OUT_TENANT_ID: &str = "tenantId";
 
 pub fn run(args: &UpArgs, runner: &mut dyn Runner) -> Result<(), Failure> {
     let (mut cluster_doc, validated) = super::load(&args.spec)?;
@@ -338,7 +340,16 @@ pub fn run(args: &UpArgs, runner: &mut dyn Runner) -> Result<(), Failure> {
                     .map_err(Failure::Step)?;
             }
             "cluster" => {
-                fill_backup_identity(&mut cluster_doc, &state)?;
+                fill_identities(&mut cluster_doc, &state)?;
+                if let Some(vault) = validated.password.key_vault() {
+                    // The password must be in the vault before a member starts; only its ID is
+                    // asked for, never its value.
+                    az(runner, &["keyvault", "secret", "show", "--vault-name", &vault.name, "--name", &vault.password_secret, "--query", "id", "-o", "tsv"])
+                        .map_err(|e| Failure::Step(format!(
+                            "{e}\nthe members read the admin password from Key Vault secret {}/{}: create it (value neo4j/<password>) with `az keyvault secret set --vault-name {} --name {} --file FILE`, then run this command again",
+                            vault.name, vault.password_secret, vault.name, vault.password_secret
+                        )))?;
+                }
                 let namespace = &validated.namespace;
                 progress(
                     n,
@@ -394,25 +405,52 @@ fn kubectl_apply(
         .map_err(Failure::Step)
 }
 
-/// The backup identity's client ID goes into the spec when the spec leaves it out; a different
-/// one in the spec is refused (it would not be federated with the backup ServiceAccount).
-fn fill_backup_identity(cluster: &mut Neo4jCluster, state: &State) -> Result<(), Failure> {
-    let Some(backup) = cluster.spec.backup.as_mut() else {
-        return Ok(());
-    };
-    if backup.enabled != Some(true) {
-        return Ok(());
+/// The IDs of the identities main.bicep created go into the spec where it leaves them out: the
+/// backup identity's (`spec.backup.credentials`), the member identity's and the tenant
+/// (`spec.secrets.keyVault`). A different ID in the spec is refused: that identity would not be
+/// federated with the cluster's ServiceAccounts.
+fn fill_identities(cluster: &mut Neo4jCluster, state: &State) -> Result<(), Failure> {
+    if let Some(backup) = cluster.spec.backup.as_mut()
+        && backup.enabled == Some(true)
+    {
+        let credentials = backup
+            .credentials
+            .get_or_insert_with(BackupCredentials::default);
+        if credentials.account_key_secret_ref.is_none() {
+            fill(
+                &mut credentials.workload_identity_client_id,
+                output(state, OUT_BACKUP_CLIENT_ID)?,
+                "spec.backup.credentials.workloadIdentityClientId",
+            )?;
+        }
     }
-    let deployed = output(state, OUT_BACKUP_CLIENT_ID)?;
-    let credentials = backup
-        .credentials
-        .get_or_insert_with(BackupCredentials::default);
-    match &credentials.workload_identity_client_id {
-        None => credentials.workload_identity_client_id = Some(deployed),
-        Some(given) if *given == deployed => {}
-        Some(given) => {
+    if let Some(vault) = cluster
+        .spec
+        .secrets
+        .as_mut()
+        .and_then(|s| s.key_vault.as_mut())
+    {
+        fill(
+            &mut vault.client_id,
+            output(state, OUT_MEMBER_CLIENT_ID)?,
+            "spec.secrets.keyVault.clientId",
+        )?;
+        fill(
+            &mut vault.tenant_id,
+            output(state, OUT_TENANT_ID)?,
+            "spec.secrets.keyVault.tenantId",
+        )?;
+    }
+    Ok(())
+}
+
+fn fill(given: &mut Option<String>, deployed: String, field: &str) -> Result<(), Failure> {
+    match given {
+        None => *given = Some(deployed),
+        Some(value) if value.eq_ignore_ascii_case(&deployed) => {}
+        Some(value) => {
             return Err(Failure::Refused(format!(
-                "spec.backup.credentials.workloadIdentityClientId is {given} but the deployment's backup identity is {deployed}; remove it from the spec (up fills it in) or use that identity"
+                "{field} is {value} but the deployment made {deployed}; remove it from the spec (up fills it in) or deploy with that identity"
             )));
         }
     }
