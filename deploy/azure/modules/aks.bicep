@@ -1,5 +1,5 @@
-// AKS: a system pool and a Neo4j user pool, each across zones 1-3; Azure CNI overlay with
-// Azure network policy (the cluster's NetworkPolicies are enforced); OIDC issuer and workload
+// AKS: a system pool and a Neo4j user pool, each across zones 1-3; Azure CNI overlay with the
+// Cilium dataplane, which enforces the cluster's NetworkPolicies; OIDC issuer and workload
 // identity; Entra ID with Azure RBAC and no local accounts; cluster autoscaler; node OS and
 // patch upgrades in a weekly maintenance window; Container Insights and managed Prometheus.
 param location string
@@ -59,7 +59,8 @@ resource aks 'Microsoft.ContainerService/managedClusters@2024-09-01' = {
     networkProfile: {
       networkPlugin: 'azure'
       networkPluginMode: 'overlay'
-      networkPolicy: 'azure'
+      networkDataplane: 'cilium'
+      networkPolicy: 'cilium'
       podCidr: podCidr
       serviceCidr: '10.0.0.0/16'
       dnsServiceIP: '10.0.0.10'
