@@ -527,6 +527,97 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Failure + '_ {
 mod tests {
     use super::*;
 
+    fn state() -> State {
+        State {
+            outputs: BTreeMap::from([
+                (
+                    OUT_BACKUP_CLIENT_ID.to_string(),
+                    "11111111-0000-0000-0000-000000000000".to_string(),
+                ),
+                (
+                    OUT_MEMBER_CLIENT_ID.to_string(),
+                    "22222222-0000-0000-0000-000000000000".to_string(),
+                ),
+                (
+                    OUT_TENANT_ID.to_string(),
+                    "33333333-0000-0000-0000-000000000000".to_string(),
+                ),
+            ]),
+            ..State::default()
+        }
+    }
+
+    fn cluster(backup: &str, vault: &str) -> Neo4jCluster {
+        Neo4jCluster::from_yaml(&format!(
+            "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata: {{name: g, namespace: g}}\n\
+             spec:\n  nodeCount: 3\n  backup: {{enabled: true, target: {{storageAccount: gbackups}}{backup}}}\n\
+             {vault}"
+        ))
+        .expect("a spec")
+    }
+
+    #[test]
+    fn deployed_ids_fill_what_the_spec_leaves_out() {
+        let mut spec = cluster(
+            "",
+            "  secrets: {keyVault: {name: kv-g, passwordSecret: pw}}\n",
+        );
+        fill_identities(&mut spec, &state()).expect("filled");
+        let backup = spec
+            .spec
+            .backup
+            .as_ref()
+            .and_then(|b| b.credentials.as_ref());
+        assert_eq!(
+            backup.and_then(|c| c.workload_identity_client_id.as_deref()),
+            Some("11111111-0000-0000-0000-000000000000")
+        );
+        let vault = spec
+            .spec
+            .secrets
+            .as_ref()
+            .and_then(|s| s.key_vault.as_ref())
+            .expect("vault");
+        assert_eq!(
+            vault.client_id.as_deref(),
+            Some("22222222-0000-0000-0000-000000000000")
+        );
+        assert_eq!(
+            vault.tenant_id.as_deref(),
+            Some("33333333-0000-0000-0000-000000000000")
+        );
+    }
+
+    #[test]
+    fn an_id_other_than_the_deployed_one_is_refused() {
+        let mut spec = cluster(
+            ", credentials: {workloadIdentityClientId: 99999999-0000-0000-0000-000000000000}",
+            "",
+        );
+        let error = fill_identities(&mut spec, &state())
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("spec.backup.credentials.workloadIdentityClientId is 99999999"),
+            "{error}"
+        );
+        // The deployed ID itself is accepted.
+        let mut same = cluster(
+            ", credentials: {workloadIdentityClientId: 11111111-0000-0000-0000-000000000000}",
+            "",
+        );
+        assert!(fill_identities(&mut same, &state()).is_ok());
+        // An account key is left alone.
+        let mut key = cluster(", credentials: {accountKeySecretRef: {name: k}}", "");
+        fill_identities(&mut key, &state()).expect("untouched");
+        let credentials = key
+            .spec
+            .backup
+            .and_then(|b| b.credentials)
+            .expect("credentials");
+        assert_eq!(credentials.workload_identity_client_id, None);
+    }
+
     #[test]
     fn outputs_are_flattened_to_strings() {
         let outputs = parse_outputs(
