@@ -295,6 +295,111 @@ print(json.dumps(parsed))
     }
 }
 
+/// What pycep reads from main.bicep and its modules: each file's declared parameters (type,
+/// whether it has a default), main.bicep's outputs, and the parameters main.bicep passes to each
+/// module. What the Bicep CLI would check at compile time about these names, checked here.
+fn bicep_interface() -> serde_json::Value {
+    let script = r#"
+import json, pathlib, sys
+from pycep import BicepParser
+root = pathlib.Path(sys.argv[1])
+parser = BicepParser()
+def declared(path):
+    tree = parser.parse(text=path.read_text())
+    params = {n: {"type": p["type"], "required": p.get("default") is None} for n, p in tree.get("parameters", {}).items()}
+    return tree, params
+main, main_params = declared(root / "main.bicep")
+modules = {}
+for name, module in main.get("modules", {}).items():
+    path = module["detail"]["path"]
+    _, params = declared(root / path)
+    modules[name] = {"path": path, "declared": params, "passed": sorted(module["config"]["params"].keys())}
+print(json.dumps({"parameters": main_params, "outputs": sorted(main.get("outputs", {}).keys()), "modules": modules}))
+"#;
+    let output = Command::new(venv().join("bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(repo_root().join("deploy/azure"))
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "pycep failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the script prints JSON")
+}
+
+#[test]
+fn generated_parameters_fit_main_bicep_and_modules_get_what_they_declare() {
+    if !validators_ready() {
+        return;
+    }
+    let bicep = bicep_interface();
+    let declared = bicep["parameters"].as_object().expect("parameters");
+    let output = run(&params_args(&["--format", "json"]), None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let file: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let given = file["parameters"].as_object().expect("parameters");
+    for (name, value) in given {
+        let decl = declared
+            .get(name)
+            .unwrap_or_else(|| panic!("params writes {name}, main.bicep does not declare it"));
+        let value = &value["value"];
+        let fits = match decl["type"].as_str().unwrap_or_default() {
+            "string" => value.is_string(),
+            "int" => value.is_i64() || value.is_u64(),
+            "bool" => value.is_boolean(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            other => panic!("{name}: unexpected Bicep type {other}"),
+        };
+        assert!(fits, "{name}: {value} is not a Bicep {}", decl["type"]);
+    }
+    for (name, decl) in declared {
+        if decl["required"] == true {
+            assert!(
+                given.contains_key(name),
+                "main.bicep requires {name}; params does not write it"
+            );
+        }
+    }
+    // The outputs `up` reads.
+    let outputs = bicep["outputs"].as_array().expect("outputs");
+    for name in ["aksName", "backupClientId", "memberClientId", "tenantId"] {
+        assert!(
+            outputs.contains(&name.into()),
+            "main.bicep has no output {name}"
+        );
+    }
+    // Every module gets exactly the parameters it declares, at least the required ones.
+    for (module, m) in bicep["modules"].as_object().expect("modules") {
+        let passed: Vec<&str> = m["passed"]
+            .as_array()
+            .expect("passed")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let declared = m["declared"].as_object().expect("declared");
+        for name in &passed {
+            assert!(
+                declared.contains_key(*name),
+                "{module}: passes {name}, {} does not declare it",
+                m["path"]
+            );
+        }
+        for (name, decl) in declared {
+            if decl["required"] == true {
+                assert!(
+                    passed.contains(&name.as_str()),
+                    "{module}: {} requires {name}",
+                    m["path"]
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn bicep_passes_checkov_with_only_the_argued_skips() {
     if !validators_ready() {

@@ -210,6 +210,7 @@ pub fn run(args: &UpArgs, runner: &mut dyn Runner) -> Result<(), Failure> {
             progress(n, "done in an earlier run, skipped");
             continue;
         }
+        let started = std::time::Instant::now();
         let az = |runner: &mut dyn Runner, a: &[&str]| {
             runner.run("az", &strings(a), None).map_err(Failure::Step)
         };
@@ -369,6 +370,7 @@ pub fn run(args: &UpArgs, runner: &mut dyn Runner) -> Result<(), Failure> {
         }
         state.done.push(step.to_string());
         save(&state)?;
+        progress(n, &format!("done in {}s", started.elapsed().as_secs()));
     }
     eprintln!(
         "done. Follow the cluster with: KUBECONFIG={kubeconfig_arg} neo4j-aks status {} --namespace {}",
