@@ -44,6 +44,8 @@ pub const ZONE_REGIONS: &[&str] = &[
     "centralindia",
     "eastasia",
     "japaneast",
+    // Marked in the service-support page with an asterisk (availability through Microsoft
+    // sales); listed because their zones exist.
     "japanwest",
     "koreacentral",
     "newzealandnorth",
