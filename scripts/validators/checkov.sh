@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs checkov's Kubernetes checks on rendered manifests and fails on any
-# failed check that scripts/validators/checkov-skips.txt does not skip.
+# Runs checkov's Kubernetes checks on rendered manifests (or, with --bicep, its
+# Bicep checks on deploy/azure/) and fails on any failed check that the skip
+# list (scripts/validators/checkov-skips.txt, with --bicep
+# checkov-bicep-skips.txt) does not skip.
 #
 #   scripts/validators/checkov.sh FILE_OR_DIR...
+#   scripts/validators/checkov.sh --bicep DIR...
 #
 # Every check runs; failures of skip-listed ids are shown as "skip" with the
 # reason, so the skip list stays visible. Skips are documented in
@@ -15,6 +18,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SKIPS="${VALIDATORS_DIR}/checkov-skips.txt"
+FRAMEWORK=kubernetes
+if [[ "${1:-}" == "--bicep" ]]; then
+    SKIPS="${VALIDATORS_DIR}/checkov-bicep-skips.txt"
+    FRAMEWORK=bicep
+    shift
+fi
 
 if [[ $# -eq 0 || "$1" == "-h" || "$1" == "--help" ]]; then
     sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -50,7 +59,7 @@ reports=()
 run_checkov() { # NAME ARGS...: one checkov run, JSON report to ${workdir}/NAME.json
     local name="$1" rc=0
     shift
-    "${NEO4J_AKS_VENV}/bin/checkov" --framework kubernetes "$@" \
+    "${NEO4J_AKS_VENV}/bin/checkov" --framework "${FRAMEWORK}" "$@" \
         --skip-download --skip-results-upload --compact -o json \
         >"${workdir}/${name}.json" 2>"${workdir}/${name}.stderr" || rc=$?
     # checkov exits 1 when a check fails; anything else is a crash.
@@ -65,7 +74,7 @@ if [[ ${#dirs[@]} -gt 0 ]]; then run_checkov dirs "${dirs[@]}"; fi
 
 report_rc=0
 "${VENV_PYTHON}" "${VALIDATORS_DIR}/checkov_report.py" \
-    --skips "${SKIPS}" "${reports[@]}" -- "$@" || report_rc=$?
+    --framework "${FRAMEWORK}" --skips "${SKIPS}" "${reports[@]}" -- "$@" || report_rc=$?
 if [[ ${report_rc} -eq 2 ]]; then
     cat "${workdir}"/*.stderr >&2
 fi

@@ -24,7 +24,7 @@ import sys
 from collections import defaultdict
 from typing import Any, Dict, List, Tuple
 
-ID_RE = re.compile(r"^CKV2?_K8S_\d+$")
+ID_RE = re.compile(r"^CKV2?_(K8S|AZURE)_\d+$")
 
 
 def load_skips(path: str) -> Tuple[Dict[str, str], Dict[str, str]]:
@@ -61,6 +61,7 @@ def reports(data: Any) -> List[Dict[str, Any]]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skips", required=True)
+    parser.add_argument("--framework", default="kubernetes", choices=["kubernetes", "bicep"])
     parser.add_argument("--report", required=True, action="append")
     parser.add_argument("inputs", nargs="+", help="the files/directories checkov scanned")
     args = parser.parse_args()
@@ -120,7 +121,7 @@ def main() -> int:
                 lines[f].append(("FAIL", "%s %s: %s is suppressed by an inline annotation (%s) but "
                                  "checkov-skips.txt does not allow suppressing it" % (cid, title, where, comment)))
 
-    print("checkov %s, framework kubernetes, skip list scripts/validators/%s" % (version, os.path.basename(args.skips)))
+    print("checkov %s, framework %s, skip list scripts/validators/%s" % (version, args.framework, os.path.basename(args.skips)))
     rc = 0
     for e in parse_errors:
         print("FAIL %s: checkov could not parse it" % e)
@@ -135,7 +136,8 @@ def main() -> int:
         files = sorted(f for f in scanned
                        if f == absp or f.startswith(absp.rstrip(os.sep) + os.sep))
         if not files:
-            print("FAIL %s: checkov scanned no Kubernetes objects in it" % inp)
+            print("FAIL %s: checkov scanned no %s in it"
+                  % (inp, "Kubernetes objects" if args.framework == "kubernetes" else "Bicep resources"))
             rc = 1
             continue
         for f in files:

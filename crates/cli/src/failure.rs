@@ -56,6 +56,9 @@ pub(crate) enum Failure {
     /// A backup check found databases without a recent restorable backup (exit 1, for alerts).
     #[error("{0}")]
     Overdue(String),
+    /// A step of `azure up` failed (an `az`, `kubelogin` or `kubectl` call): exit 1.
+    #[error("{0}")]
+    Step(String),
     #[error("leader election: {0}")]
     LeaderElection(String),
     #[error("the watch of {0} ended")]

@@ -1,5 +1,6 @@
 //! `neo4j-aks`: render, validate and plan Neo4j Enterprise clusters for AKS.
 
+mod azure;
 mod backup_agent;
 mod backup_cmd;
 mod backup_target;
@@ -116,6 +117,10 @@ enum Command {
     /// a standalone server, a member that does not exist, or while another operation is in
     /// flight. Runbook: docs/runbooks/restore-member.md. Exit codes as for `scale`.
     Restore(day2::RestoreArgs),
+    /// Azure infrastructure (deploy/azure/ Bicep): parameters from a spec, and `up` from an
+    /// empty resource group to a running cluster (docs/azure.md).
+    #[command(subcommand)]
+    Azure(azure::AzureCommand),
     /// The generated TLS certificates: when they expire, and rotating them (docs/security/tls.md).
     #[command(subcommand)]
     Certs(certs::CertsCommand),
@@ -252,6 +257,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Restart(args) => day2::restart(&args),
         Command::Restore(args) => day2::restore(&args),
         Command::Certs(command) => certs::run(&command),
+        Command::Azure(command) => azure::run(command),
         Command::Backup(args) => backup_cmd::run(args),
         // Handled in main (its own exit codes and JSON result line).
         Command::BackupAgent(args) => {

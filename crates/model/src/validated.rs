@@ -475,6 +475,11 @@ pub struct BackupRetention {
     pub monthly: u32,
 }
 
+/// `neo4j-backups-<name>`: the blob container a cluster's backups go to unless the spec names one.
+pub fn default_backup_container(cluster: &str) -> String {
+    format!("neo4j-backups-{cluster}")
+}
+
 /// `<name>-keyvault`: the SecretProviderClass and the Secret the CSI driver syncs.
 pub fn key_vault_object_name(cluster: &str) -> String {
     format!("{cluster}-keyvault")

@@ -78,7 +78,7 @@ pub(super) fn check_backup(
         BlobAccess {
             target: backup.target.as_ref(),
             credentials: backup.credentials.as_ref(),
-            default_container: name.map(|n| format!("neo4j-backups-{n}")),
+            default_container: name.map(crate::validated::default_backup_container),
             required: enabled.then_some("backups are enabled"),
             identity_account: "the <name>-backup ServiceAccount",
         },
@@ -167,12 +167,7 @@ pub(super) fn check_blob_location(
             }
             None
         }
-        Some(account)
-            if !(3..=24).contains(&account.len())
-                || !account
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
-        {
+        Some(account) if !is_storage_account_name(account) => {
             f.problem(
                 format!("{path}.target.storageAccount"),
                 format!("{account:?} is not an Azure Storage account name (3 to 24 lowercase letters and digits)"),
@@ -277,7 +272,16 @@ pub(super) fn check_blob_location(
     })
 }
 
-pub(super) fn is_guid(s: &str) -> bool {
+/// A name Azure accepts for a storage account: 3 to 24 lowercase letters and digits.
+pub fn is_storage_account_name(name: &str) -> bool {
+    (3..=24).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// A GUID as Entra writes client, tenant and object IDs.
+pub fn is_guid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
         && groups

@@ -38,6 +38,7 @@ use service::check_load_balancer;
 use storage::{check_deletion_policy, check_storage};
 use tls::{check_tls, check_tls_and_backup};
 
+pub use backup::{is_guid, is_storage_account_name};
 pub use config::managed_setting;
 pub use dns::{is_dns_label, is_dns_subdomain, is_label_value, is_port_name, is_qualified_name};
 pub use key_vault::{is_key_vault_name, is_key_vault_secret_name};
