@@ -560,6 +560,60 @@ mod tests {
         BTreeMap::new()
     }
 
+    /// `rotate --ca`: step 1 until every member runs the pod template that trusts the new CA,
+    /// then the member rotation's own steps once the new CA signs.
+    #[test]
+    fn a_ca_rotation_waits_for_every_member_to_trust_the_new_ca_first() {
+        let ca = Request { at: at(), ca: true };
+        let mut certs = certificates(&[BEFORE, BEFORE, BEFORE], Some(BEFORE));
+        certs.ca_issued_at = Some(BEFORE.into());
+        let all = || vec!["db-0".to_string(), "db-1".into(), "db-2".into()];
+        let progress_of = |certs: &CertificatesStatus, sts: Option<&StatefulSet>, pods: &[Pod]| {
+            progress(ca, certs, Loading::Restart, sts, pods, &none())
+        };
+        // Not introduced yet.
+        assert_eq!(
+            progress_of(&certs, None, &[]),
+            Progress::TrustingNewCa { pending: all() }
+        );
+        // Introduced: db-0 already runs the template that trusts it.
+        certs.next_ca_expires_at = Some("2036-12-01T00:00:00Z".into());
+        certs.trusted_ca_added_at = Some(AFTER.into());
+        let mut sts = statefulset(BEFORE, "r2");
+        if let Some(m) = sts.spec.as_mut().and_then(|s| s.template.metadata.as_mut()) {
+            m.annotations = Some([(TRUSTED_CA_ADDED_AT.to_string(), AFTER.to_string())].into());
+        }
+        let pods = [
+            pod("db-0", "r2", true),
+            pod("db-1", "r1", true),
+            pod("db-2", "r1", true),
+        ];
+        assert_eq!(
+            progress_of(&certs, Some(&sts), &pods),
+            Progress::TrustingNewCa {
+                pending: vec!["db-1".into(), "db-2".into()]
+            }
+        );
+        // The member rotation's view takes over once the new CA signs.
+        certs.ca_issued_at = Some(AFTER.into());
+        assert_eq!(
+            progress_of(&certs, Some(&sts), &pods),
+            Progress::Issuing { pending: all() }
+        );
+        // A plain rotation ignores the CA.
+        assert_eq!(
+            progress(
+                request(),
+                &certs,
+                Loading::Restart,
+                Some(&sts),
+                &pods,
+                &none()
+            ),
+            Progress::Issuing { pending: all() }
+        );
+    }
+
     #[test]
     fn with_reload_a_rotation_is_done_when_every_member_presents_the_new_certificate() {
         let issued = certificates(&[AFTER, AFTER, AFTER], Some(AFTER));

@@ -163,20 +163,13 @@ spec:
 
     /// Runs the binary to its end (off the runtime's threads, so the operator keeps working).
     async fn run(&self, args: &[&str]) -> Output {
-        let mut command = self.cli(args);
-        let started = Instant::now();
-        let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
-            .await
-            .expect("the CLI's thread");
-        eprintln!(
-            "neo4j-aks {} -> {:?} in {:.1}s\n--- stdout\n{}--- stderr\n{}",
-            args.join(" "),
-            out.status.code(),
-            started.elapsed().as_secs_f64(),
-            stdout(&out),
-            stderr(&out)
-        );
-        out
+        run_to_end(self.cli(args), args).await
+    }
+
+    /// A documented command as it stands (its own namespace flag included), run to its end.
+    async fn run_words(&self, args: &[String]) -> Output {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_to_end(command_on(self.env.kubeconfig(), &args), &args).await
     }
 
     /// Ready with `n` members, ClusterFormed, the planner done.
@@ -244,6 +237,23 @@ spec:
             ns.cleanup().await;
         }
     }
+}
+
+/// Runs the binary to its end (off the runtime's threads, so the operator keeps working).
+async fn run_to_end(mut command: Command, args: &[&str]) -> Output {
+    let started = Instant::now();
+    let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
+        .await
+        .expect("the CLI's thread");
+    eprintln!(
+        "neo4j-aks {} -> {:?} in {:.1}s\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        started.elapsed().as_secs_f64(),
+        stdout(&out),
+        stderr(&out)
+    );
+    out
 }
 
 async fn wait_for_gone(api: &Api<Neo4jCluster>) -> bool {
@@ -594,20 +604,11 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     );
 
     // Before: issued when the cluster was created, every scope listed, renewed never.
-    let run = |args: &Vec<String>| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut command = support::command_on(f.env.kubeconfig(), &args);
-        async move {
-            tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
-                .await
-                .expect("the CLI's thread")
-        }
-    };
-    let out = run(status).await;
+    let out = f.run_words(status).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("renewed never"), "{}", stdout(&out));
-    let before: Value =
-        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let before: Value = serde_json::from_str(&stdout(&f.run_words(status_json).await))
+        .expect("certs status -o json");
     let scopes: Vec<&str> = before["scopes"]
         .as_array()
         .expect("scopes")
@@ -634,7 +635,7 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     // Rotate: the CLI follows until every member restarted with its new certificate; every
     // member pod is recreated exactly once, and quorum holds at every step.
     let (uids, recorder) = watch_member_pods(&f, 3).await;
-    let out = run(rotate).await;
+    let out = f.run_words(rotate).await;
     eprintln!("certs rotate:\n{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
@@ -647,8 +648,8 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
 
     // After: every member issued anew, renewedAt set; the CA is the same.
-    let after: Value =
-        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let after: Value = serde_json::from_str(&stdout(&f.run_words(status_json).await))
+        .expect("certs status -o json");
     assert_eq!(after["caExpiresAt"], before["caExpiresAt"], "{after:#}");
     assert!(after["renewedAt"].is_string(), "{after:#}");
     for (member, old) in after["members"]
@@ -665,7 +666,7 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
 
     // A cluster without TLS: refused with exit 2, nothing written.
     f.patch_tls_off().await;
-    let out = run(rotate).await;
+    let out = f.run_words(rotate).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("has no TLS"), "{}", stderr(&out));
     // Certificates the user provides: nothing for neo4j-aks to issue, refused with the way out.
@@ -679,7 +680,7 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
         )
         .await
         .expect("switch to the secret source");
-    let out = run(rotate).await;
+    let out = f.run_words(rotate).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("replace the certificates in Secret db-certs"),
@@ -792,17 +793,8 @@ async fn the_ca_is_replaced_with_both_cas_trusted_until_every_member_switched() 
         panic!("the runbook's four commands, found {commands:?}");
     };
     assert!(rotate_ca.contains(&"--ca".to_string()), "{rotate_ca:?}");
-    let run = |args: &Vec<String>| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut command = support::command_on(f.env.kubeconfig(), &args);
-        async move {
-            tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
-                .await
-                .expect("the CLI's thread")
-        }
-    };
-    let before: Value =
-        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let before: Value = serde_json::from_str(&stdout(&f.run_words(status_json).await))
+        .expect("certs status -o json");
     let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(f.env.client(), f.ns());
     let old_ca = neo4j_aks_ops::certificates::text_data(secrets.get("db-tls").await.ok().as_ref())
         ["ca.crt"]
@@ -810,7 +802,7 @@ async fn the_ca_is_replaced_with_both_cas_trusted_until_every_member_switched() 
 
     let (trust, trust_task) = record_trust(&f);
     let (uids, recorder) = watch_member_pods(&f, 3).await;
-    let out = run(rotate_ca).await;
+    let out = f.run_words(rotate_ca).await;
     eprintln!("certs rotate --ca:\n{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
@@ -854,8 +846,8 @@ async fn the_ca_is_replaced_with_both_cas_trusted_until_every_member_switched() 
         "{:?}",
         ca_secret.keys()
     );
-    let after: Value =
-        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let after: Value = serde_json::from_str(&stdout(&f.run_words(status_json).await))
+        .expect("certs status -o json");
     assert!(
         after["caIssuedAt"].as_str() > before["caIssuedAt"].as_str(),
         "{after:#}"
