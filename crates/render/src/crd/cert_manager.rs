@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
     version = "v1",
     kind = "Certificate",
     namespaced,
-    schema = "disabled"
+    schema = "disabled",
+    derive = "PartialEq"
 )]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateSpec {
