@@ -416,8 +416,8 @@ pub struct TlsSpec {
 #[serde(rename_all = "camelCase")]
 pub struct CertManagerTlsSpec {
     /// The Issuer (in the cluster's namespace) or ClusterIssuer that signs the members'
-    /// certificates. It must put its CA into `ca.crt` (the CA and self-signed issuers do; ACME
-    /// does not).
+    /// certificates. It must put its CA into `ca.crt` (a CA issuer does; ACME does not, and a
+    /// self-signed issuer gives each member a CA of its own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_ref: Option<CertManagerIssuerRef>,
     /// How long a member certificate is valid, as a Go duration (`2160h`, `720h30m`); at least
