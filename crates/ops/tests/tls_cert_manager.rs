@@ -3,7 +3,8 @@
 //! issue for real, with a CA Issuer bootstrapped from a self-signed one, as the cert-manager docs
 //! describe). kwok runs no Neo4j: the members' Neo4j is SIMULATED. The operator renders one
 //! Certificate per member, holds the StatefulSet until cert-manager has issued all of them,
-//! gathers them into `db-tls`, and carries a re-issue into `db-tls` with a new renewal time.
+//! gathers them into `db-tls`, carries a re-issue into `db-tls` with a new renewal time, and
+//! gives a member added by a scale-up its files without a renewal.
 
 mod support;
 
@@ -228,6 +229,16 @@ async fn cert_manager_issues_every_member_and_a_reissue_reaches_the_members_secr
         }
     })
     .await;
+
+    // Scale-up: the fourth member's Certificate is issued and gathered before it starts; its
+    // first certificate is no renewal, so the running members keep their template.
+    h.patch_spec(serde_json::json!({"nodeCount": 4})).await;
+    h.wait_ready(4).await;
+    let members = secret_text(&h, "db-tls").await;
+    let issued = secret_text(&h, "db-3-cert").await;
+    assert_eq!(members.get("db-3.crt"), issued.get("tls.crt"));
+    assert_eq!(members.get("db-3.key"), issued.get("tls.key"));
+    assert_eq!(renewed_at(&h).await, Some(renewed.clone()), "no renewal");
 
     // The Certificates are applied once: cert-manager changes nothing the operator renders.
     let updated: Vec<String> = h
