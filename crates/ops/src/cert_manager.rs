@@ -172,21 +172,25 @@ pub async fn gather(
     now: OffsetDateTime,
 ) -> Result<(), ApplyError> {
     let name = tls::secret_name(cluster);
+    let refused = |step: &Step| match step {
+        Step::Refuse { .. } => ApplyError::CertificatesFailed {
+            name: name.clone(),
+            reason: step.to_string(),
+        },
+        _ => ApplyError::CertificatesPending {
+            name: name.clone(),
+            reason: step.to_string(),
+        },
+    };
     let Step::Gather {
         renewed,
         ca_changed,
         ..
     } = step
     else {
-        return Err(ApplyError::CertificatesPending {
-            name,
-            reason: step.to_string(),
-        });
+        return Err(refused(step));
     };
-    let data = assemble(cluster, live, now).map_err(|step| ApplyError::CertificatesPending {
-        name: name.clone(),
-        reason: step.to_string(),
-    })?;
+    let data = assemble(cluster, live, now).map_err(|step| refused(&step))?;
     let renewed_at = if renewed.is_empty() && !ca_changed {
         live.objects
             .get(&(Kind::Secret, name.clone()))
@@ -406,6 +410,35 @@ mod tests {
                 added: Vec::new(),
                 renewed: vec!["db-1".into()],
                 removed: Vec::new(),
+                ca_changed: false,
+            })
+        );
+    }
+
+    #[test]
+    fn a_member_no_longer_rendered_leaves_the_members_secret() {
+        let c = cluster();
+        let ca = certificates::issue_ca("db", "ns", now(), 3650).expect("ca");
+        let mut live = live_with(
+            pods()
+                .into_iter()
+                .map(|p| (p.clone(), issue(&c, &ca, &p)))
+                .collect(),
+        );
+        let mut data = assemble(&c, &live, now()).expect("usable");
+        // db-3 ran before a scale-down: its files are still in db-tls.
+        let four = crate::certificates::wanted(&c)["db-2"].clone();
+        let gone = certificates::issue_member(&ca, "db-3", &four, now(), 90).expect("member");
+        data.insert("db-3.crt".into(), gone.certificate_pem);
+        data.insert("db-3.key".into(), gone.key_pem);
+        live.objects
+            .insert((Kind::Secret, "db-tls".into()), members_secret(&data));
+        assert_eq!(
+            plan(&c, &live, now()),
+            Some(Step::Gather {
+                added: Vec::new(),
+                renewed: Vec::new(),
+                removed: vec!["db-3".into()],
                 ca_changed: false,
             })
         );

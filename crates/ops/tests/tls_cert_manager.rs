@@ -252,3 +252,74 @@ async fn cert_manager_issues_every_member_and_a_reissue_reaches_the_members_secr
     drop(controllers);
     h.teardown().await;
 }
+
+/// Members issued by a self-signed Issuer each carry their own certificate as `ca.crt`: they
+/// could not authenticate each other, so the operator refuses what cert-manager issued (the
+/// `Degraded` condition names the Secrets) and never starts a member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn members_signed_by_different_cas_are_refused_and_never_started() {
+    let test = "ops_tls_cert_manager_refused";
+    let Some(binary) = cert_manager::binary_from_env(test) else {
+        return;
+    };
+    let Some(mut h) = Harness::new(test).await else {
+        return;
+    };
+    let controllers = CertManager::start(&binary, h.env.kubeconfig(), h.ns()).await;
+    ca_issuer(&h).await;
+    let spec = h.spec(
+        "  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n    source: certManager\n    certManager:\n      issuerRef: {name: selfsigned}\n",
+    );
+    h.start_operator().await;
+    h.clusters()
+        .create(&PostParams::default(), &spec)
+        .await
+        .expect("create");
+    let c = h
+        .wait_status("Degraded=True CertificatesFailed", |c| {
+            let s = c.status.clone().unwrap_or_default();
+            match s.conditions.iter().find(|c| c.type_ == "Degraded") {
+                Some(d) if d.reason == "CertificatesFailed" => Ok(()),
+                other => Err(format!(
+                    "{other:?}; cert-manager:\n{}",
+                    controllers
+                        .log_text()
+                        .lines()
+                        .rev()
+                        .take(5)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )),
+            }
+        })
+        .await;
+    let status = c.status.unwrap_or_default();
+    let degraded = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Degraded")
+        .expect("Degraded");
+    assert!(
+        degraded
+            .message
+            .contains("the members' Secrets carry different ca.crt")
+            && degraded.message.contains("db-0-cert")
+            && !degraded.message.contains("PRIVATE KEY"),
+        "{}",
+        degraded.message
+    );
+    assert!(
+        h.api::<StatefulSet>()
+            .get_opt("db")
+            .await
+            .expect("read")
+            .is_none(),
+        "no member may start on certificates that cannot serve"
+    );
+    assert!(
+        !secret_text(&h, "db-tls").await.contains_key("db-0.crt"),
+        "nothing gathered"
+    );
+    drop(controllers);
+    h.teardown().await;
+}
