@@ -139,7 +139,8 @@ pub fn plan(cluster: &ValidatedCluster, live: &Live, now: OffsetDateTime) -> Opt
     for pod in crate::certificates::wanted(cluster).into_keys() {
         let (crt, key) = tls::member_keys(&pod);
         match (stored.get(&crt), stored.get(&key)) {
-            (Some(c), Some(k)) if *c == data[&crt] && *k == data[&key] => {}
+            // `assemble` put both files of every wanted member into `data`.
+            (Some(c), Some(k)) if Some(c) == data.get(&crt) && Some(k) == data.get(&key) => {}
             (Some(_), _) => renewed.push(pod),
             (None, _) => added.push(pod),
         }
@@ -256,14 +257,17 @@ fn assemble(
     if problems.is_empty() {
         let found = neo4j_aks_render::certificates::check_provided(&data, &wanted, now);
         problems.extend(found.problems.into_iter().map(|p| {
-            // Name the Secret the file came from: `<pod>.crt` is tls.crt of `<pod>-cert`.
-            match p.split_once(": ").and_then(|(file, rest)| {
-                let pod = file.strip_suffix(".crt").or(file.strip_suffix(".key"))?;
-                Some(format!("Secret {}: {rest}", certificate_name(pod)))
-            }) {
-                Some(named) => named,
-                None => p,
-            }
+            // Name the Secret and key the file came from: `<pod>.crt` is `tls.crt` of
+            // `<pod>-cert`, `<pod>.key` its `tls.key`.
+            let named = p.split_once(": ").and_then(|(file, rest)| {
+                let (pod, key) = match file.strip_suffix(".crt") {
+                    Some(pod) => (pod, SECRET_CERTIFICATE),
+                    None => (file.strip_suffix(".key")?, SECRET_PRIVATE_KEY),
+                };
+                let rest = rest.replace(&format!("{pod}.crt"), SECRET_CERTIFICATE);
+                Some(format!("Secret {} {key}: {rest}", certificate_name(pod)))
+            });
+            named.unwrap_or(p)
         }));
     }
     if problems.is_empty() {
@@ -469,6 +473,6 @@ mod tests {
         let Some(Step::Refuse { problems }) = plan(&c, &live_with(issued), now()) else {
             panic!("refused")
         };
-        assert_eq!(problems, ["Secret db-2-cert: not signed by ca.crt"]);
+        assert_eq!(problems, ["Secret db-2-cert tls.crt: not signed by ca.crt"]);
     }
 }
