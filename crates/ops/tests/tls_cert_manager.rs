@@ -17,8 +17,8 @@ use kube::{Resource, ResourceExt};
 use neo4j_aks_model::api::annotations::CERTIFICATES_RENEWED_AT;
 use neo4j_aks_ops::certificates::text_data;
 use neo4j_aks_render::crd::cert_manager::{
-    CaIssuer, Certificate, CertificatePrivateKey, CertificateSpec, Issuer, IssuerRef, IssuerSpec,
-    SelfSignedIssuer,
+    CaIssuer, Certificate, CertificatePrivateKey, CertificateSpec, ClusterIssuer,
+    ClusterIssuerSpec, Issuer, IssuerRef, IssuerSpec, SelfSignedIssuer,
 };
 use neo4j_aks_testkit::cert_manager::{self, CertManager};
 use support::Harness;
@@ -321,5 +321,66 @@ async fn members_signed_by_different_cas_are_refused_and_never_started() {
         "nothing gathered"
     );
     drop(controllers);
+    h.teardown().await;
+}
+
+/// A ClusterIssuer (the example's kind): its CA Secret is read from the controllers' cluster
+/// resource namespace, here the test's; the members are issued from it and start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cluster_issuer_issues_the_members() {
+    let test = "ops_tls_cert_manager_cluster_issuer";
+    let Some(binary) = cert_manager::binary_from_env(test) else {
+        return;
+    };
+    let Some(mut h) = Harness::new(test).await else {
+        return;
+    };
+    let controllers = CertManager::start(&binary, h.env.kubeconfig(), h.ns()).await;
+    // The bootstrap CA of ca_issuer, in the test namespace; the ClusterIssuer (cluster-wide,
+    // so named after the namespace) signs with it.
+    ca_issuer(&h).await;
+    let issuer_name = h.ns().to_string();
+    let issuer = ClusterIssuer::new(
+        &issuer_name,
+        ClusterIssuerSpec {
+            issuer: IssuerSpec {
+                ca: Some(CaIssuer {
+                    secret_name: "ca".into(),
+                }),
+                self_signed: None,
+            },
+        },
+    );
+    let issuers: kube::Api<ClusterIssuer> = kube::Api::all(h.client());
+    issuers
+        .patch(
+            &issuer_name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&issuer),
+        )
+        .await
+        .expect("ClusterIssuer");
+    let spec = h.spec(&format!(
+        "  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n    source: certManager\n    certManager:\n      issuerRef: {{name: {issuer_name}, kind: ClusterIssuer}}\n"
+    ));
+    h.start_operator().await;
+    h.clusters()
+        .create(&PostParams::default(), &spec)
+        .await
+        .expect("create");
+    h.wait_ready(3).await;
+    let ca = secret_text(&h, "ca").await;
+    let members = secret_text(&h, "db-tls").await;
+    assert_eq!(members.get("ca.crt"), ca.get("tls.crt"));
+    for pod in ["db-0", "db-1", "db-2"] {
+        let issued = secret_text(&h, &format!("{pod}-cert")).await;
+        assert_eq!(
+            members.get(&format!("{pod}.crt")),
+            issued.get("tls.crt"),
+            "{pod}"
+        );
+    }
+    drop(controllers);
+    let _ = issuers.delete(&issuer_name, &DeleteParams::default()).await;
     h.teardown().await;
 }
