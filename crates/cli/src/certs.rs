@@ -107,6 +107,15 @@ fn rotate(args: &CertsRotateArgs) -> Result<(), Failure> {
                 "nothing was changed: Neo4jCluster {name} uses certificates you provide (spec.tls.source: secret); replace the certificates in Secret {secret} and the operator rolls or reloads the members (docs/security/tls.md)"
             )));
         }
+        if validated.tls.as_ref().and_then(|t| t.cert_manager()).is_some() {
+            let certificates: Vec<String> = (0..validated.members.rendered())
+                .map(|i| neo4j_aks_render::cert_manager::certificate_name(&validated.pod_name(i)))
+                .collect();
+            return Err(Failure::Refused(format!(
+                "nothing was changed: Neo4jCluster {name} gets its certificates from cert-manager (spec.tls.source: certManager); have cert-manager renew them (cmctl renew -n {namespace} {}) and the operator rolls or reloads the members (docs/security/tls.md)",
+                certificates.join(" ")
+            )));
+        }
         let at = crate::day2::now();
         let stamp = crate::day2::restart::stamp(at);
         let (annotation, what) = if args.ca {

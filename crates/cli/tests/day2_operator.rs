@@ -687,6 +687,27 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
         "{}",
         stderr(&out)
     );
+    // Certificates from cert-manager: refused with the command that renews them.
+    f.clusters()
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"tls": {
+                "source": "certManager", "secret": null, "certManager": {"issuerRef": {"name": "ca"}},
+            }}})),
+        )
+        .await
+        .expect("switch to the certManager source");
+    let out = run(rotate).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "cmctl renew -n {} db-0-cert db-1-cert db-2-cert",
+            f.ns()
+        )),
+        "{}",
+        stderr(&out)
+    );
     eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
     f.teardown().await;
 }

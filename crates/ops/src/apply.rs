@@ -125,6 +125,11 @@ pub async fn apply(client: &Client, prepared: &Prepared) -> Result<Vec<Change>, 
                 certificates::issue(client, cluster, &live, &plan, live.read_at).await?;
                 Action::CertificatesIssued(plan.to_string())
             }
+            Planned::GatherCertificates { step, .. } => {
+                let cluster = &prepared.rendered.cluster;
+                crate::cert_manager::gather(client, cluster, &live, &step, live.read_at).await?;
+                Action::CertificatesIssued(step.to_string())
+            }
             Planned::Expand { claim, from, to } => {
                 let patch = json!({"spec": {"resources": {"requests": {"storage": to}}}});
                 Api::<PersistentVolumeClaim>::namespaced(client.clone(), ns)

@@ -32,6 +32,8 @@ pub struct Live {
     pub objects: BTreeMap<(Kind, String), Value>,
     /// When it was read: what certificate expiry is judged against.
     pub read_at: OffsetDateTime,
+    /// `source: certManager`: the data of each member's cert-manager Secret, by pod.
+    pub issued: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Default for Live {
@@ -39,6 +41,7 @@ impl Default for Live {
         Live {
             objects: BTreeMap::new(),
             read_at: OffsetDateTime::UNIX_EPOCH,
+            issued: BTreeMap::new(),
         }
     }
 }
@@ -74,6 +77,7 @@ impl Live {
         Ok(Live {
             objects,
             read_at: OffsetDateTime::now_utc(),
+            issued: crate::cert_manager::read_issued(client, cluster).await?,
         })
     }
 }
@@ -139,6 +143,12 @@ pub enum Planned {
         secret: String,
         plan: CertificatePlan,
     },
+    /// `source: certManager`: gather cert-manager's certificates into `secret`, or stop before
+    /// the members until they can be.
+    GatherCertificates {
+        secret: String,
+        step: crate::cert_manager::Step,
+    },
     /// A claim's storage request is below the spec's disk size.
     Expand {
         claim: String,
@@ -154,7 +164,9 @@ impl Planned {
             | Planned::Update { desired, .. }
             | Planned::Conflict { desired, .. } => desired.kind.name(),
             Planned::Delete { kind, .. } => kind.name(),
-            Planned::FillPassword { .. } | Planned::IssueCertificates { .. } => Kind::Secret.name(),
+            Planned::FillPassword { .. }
+            | Planned::IssueCertificates { .. }
+            | Planned::GatherCertificates { .. } => Kind::Secret.name(),
             Planned::Expand { .. } => "PersistentVolumeClaim",
         }
     }
@@ -165,9 +177,9 @@ impl Planned {
             | Planned::Update { desired, .. }
             | Planned::Conflict { desired, .. } => &desired.name,
             Planned::Delete { name, .. } => name,
-            Planned::FillPassword { secret, .. } | Planned::IssueCertificates { secret, .. } => {
-                secret
-            }
+            Planned::FillPassword { secret, .. }
+            | Planned::IssueCertificates { secret, .. }
+            | Planned::GatherCertificates { secret, .. } => secret,
             Planned::Expand { claim, .. } => claim,
         }
     }
@@ -264,6 +276,20 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             },
         );
     }
+    if let Some(step) = crate::cert_manager::plan(cluster, live, live.read_at) {
+        // Before the StatefulSet changes, as above; a wait stops the apply there.
+        let at = planned
+            .iter()
+            .position(|p| p.kind() == Kind::StatefulSet.name())
+            .unwrap_or(planned.len());
+        planned.insert(
+            at,
+            Planned::GatherCertificates {
+                secret: neo4j_aks_render::tls::secret_name(cluster),
+                step,
+            },
+        );
+    }
     for claim in &prepared.findings.expand {
         let from = prepared
             .claims
@@ -343,7 +369,9 @@ mod tests {
                     Planned::Conflict { .. } => "conflict",
                     Planned::Delete { .. } => "delete",
                     Planned::FillPassword { .. } => "password",
-                    Planned::IssueCertificates { .. } => "certificates",
+                    Planned::IssueCertificates { .. } | Planned::GatherCertificates { .. } => {
+                        "certificates"
+                    }
                     Planned::Expand { .. } => "expand",
                 };
                 format!("{what} {} {}", p.kind(), p.name())

@@ -79,6 +79,12 @@ fn text(planned: &Planned) -> String {
         Planned::IssueCertificates { plan, .. } => {
             format!("{title}: TLS certificates would be issued: {plan}\n")
         }
+        Planned::GatherCertificates { step, .. } => match step {
+            crate::cert_manager::Step::Gather { .. } => {
+                format!("{title}: cert-manager's certificates would be copied in: {step}\n")
+            }
+            _ => format!("{title}: apply would stop here: {step}\n"),
+        },
         Planned::Expand { to, .. } => {
             format!("{title}: storage request would be expanded to {to}\n")
         }

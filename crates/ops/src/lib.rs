@@ -10,6 +10,7 @@
 pub mod apply;
 pub mod backup_status;
 pub mod bootstrap;
+pub mod cert_manager;
 pub mod certificates;
 pub mod changeset;
 pub mod compare;

@@ -46,6 +46,7 @@ use kube::{Client, Config, Resource};
 use serde_json::Value;
 
 pub mod azurite;
+pub mod cert_manager;
 pub mod image_entrypoint;
 pub mod prometheus;
 pub mod quantity;

@@ -4,6 +4,7 @@
 mod auth;
 mod backup;
 mod bootstrap;
+mod cert_manager;
 mod clustering;
 mod config;
 mod dns;
