@@ -698,7 +698,7 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
         )
         .await
         .expect("switch to the certManager source");
-    let out = run(rotate).await;
+    let out = f.run_words(rotate).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!(

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use kube::Client;
 use kube::api::{DynamicObject, ListParams};
 use neo4j_aks_model::validated::PasswordSource;
-use neo4j_aks_render::config::PASSWORD_ANNOTATION;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -247,15 +246,12 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             });
         }
     }
-    for ((kind, name), object) in &live.objects {
-        // Never delete a generated password: switching to passwordSecretRef and back must not
-        // lose it.
-        let generated_password = *kind == Kind::Secret
-            && object["metadata"]["annotations"]
-                .get(PASSWORD_ANNOTATION)
-                .is_some();
+    for (kind, name) in live.objects.keys() {
+        // Never delete a Secret (the operator's role has no delete verb on them): a generated
+        // password must survive a switch to passwordSecretRef and back, and the TLS CA and keys
+        // one of TLS off and on again (the members' clients keep trusting the same CA).
         // Objects read by name are all desired; only labelled ones can be left over.
-        if !generated_password && !desired_keys.contains(&(*kind, name.clone())) {
+        if *kind != Kind::Secret && !desired_keys.contains(&(*kind, name.clone())) {
             planned.push(Planned::Delete {
                 kind: *kind,
                 name: name.clone(),
@@ -313,6 +309,7 @@ mod tests {
     use super::*;
     use crate::prepare::Findings;
     use neo4j_aks_model::Neo4jCluster;
+    use neo4j_aks_render::config::PASSWORD_ANNOTATION;
     use serde_json::json;
 
     fn prepared(expand: &[&str]) -> Prepared {
@@ -419,6 +416,11 @@ mod tests {
         generated["metadata"]["annotations"] = json!({PASSWORD_ANNOTATION: "generated"});
         live.objects
             .insert((Kind::Secret, "db-previous".into()), generated);
+        // TLS turned off: its CA stays (the role has no delete on Secrets).
+        live.objects.insert(
+            (Kind::Secret, "db-tls-ca".into()),
+            json!({"metadata": {"name": "db-tls-ca", "labels": {}}}),
+        );
         let planned = plan(&p, &live);
         assert_eq!(
             names(&planned),
