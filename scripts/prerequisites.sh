@@ -23,7 +23,7 @@ else
 fi
 
 # Go builds the Kubernetes control plane, etcd, kwok, CoreDNS, the network-policy analyzer
-# cyclonus, promtool, the Prometheus server and the Grafana dashboard checker
+# cyclonus, promtool, the Prometheus server, the Grafana dashboard checker and helm
 # (testenv/gomod/*/go.mod ask for 1.26 at most).
 if command -v go >/dev/null 2>&1; then
 	have=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
