@@ -47,6 +47,9 @@ fn hole(pointer: &str, expression: &'static str, form: Form) -> Hole {
     }
 }
 
+/// The annotation that makes `helm uninstall` leave an object in place.
+pub const KEEP: (&str, &str) = ("helm.sh/resource-policy", "keep");
+
 fn marker(index: usize) -> String {
     format!("HELM_HOLE_{index}")
 }
@@ -259,6 +262,11 @@ fn template(manifest: &Manifest) -> Result<String, String> {
         manifest.yaml.clone()
     } else {
         let mut value = manifest.value.clone();
+        if kind == "Namespace" {
+            // `helm uninstall` keeps the namespace: it holds the release's own records, and
+            // deleting it under Helm fails the uninstall ("release: not found").
+            value["metadata"]["annotations"] = serde_json::json!({ KEEP.0: KEEP.1 });
+        }
         punch(&mut value, &holes)?;
         let yaml = serde_saphyr::to_string(&value).map_err(|e| e.to_string())?;
         fill(&yaml, &holes)?
@@ -414,9 +422,15 @@ mod tests {
             let text = text
                 .replace("{{- if .Values.namespace.create }}\n", "")
                 .replace("{{- end }}\n", "");
-            let back: Value =
+            let mut back: Value =
                 serde_saphyr::from_str(&with_defaults(&text, &holes, &manifest.value))
                     .expect("the filled template is YAML");
+            if back["kind"] == "Namespace" {
+                let annotations = back["metadata"]
+                    .as_object_mut()
+                    .and_then(|m| m.remove("annotations"));
+                assert_eq!(annotations, Some(serde_json::json!({ KEEP.0: KEEP.1 })));
+            }
             assert_eq!(back, manifest.value, "{}", file_name(&manifest.value));
         }
         // Namespace (name); ServiceAccount, Role, RoleBinding, Service (namespace each); the two

@@ -101,6 +101,19 @@ fn the_default_render_is_the_committed_manifests() {
         rendered.keys().collect::<Vec<_>>(),
         manifests.keys().collect::<Vec<_>>()
     );
+    // The one difference: `helm uninstall` keeps the namespace (it holds the release's records).
+    let mut rendered = rendered;
+    for (key, object) in rendered.iter_mut() {
+        if key.0 == "Namespace" {
+            let annotations = object["metadata"]
+                .as_object_mut()
+                .and_then(|m| m.remove("annotations"));
+            assert_eq!(
+                annotations,
+                Some(json!({"helm.sh/resource-policy": "keep"}))
+            );
+        }
+    }
     for (key, object) in &manifests {
         assert_eq!(&rendered[key], object, "{key:?} differs");
     }
@@ -194,4 +207,137 @@ fn overridden_values_land_where_they_belong() {
             .clone()
     };
     assert_eq!(rules(&rendered), rules(&manifests));
+}
+
+/// The `helm` lines of the ```shell blocks of docs/install.md, in page order.
+fn documented_helm_commands() -> Vec<String> {
+    let text = committed("docs/install.md");
+    let mut in_shell = false;
+    let mut commands = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("```") {
+            in_shell = !in_shell && line == "```shell";
+            continue;
+        }
+        if in_shell && line.trim().starts_with("helm ") {
+            commands.push(line.trim().to_string());
+        }
+    }
+    commands
+}
+
+/// docs/install.md's install, upgrade and uninstall run on the testenv as written (in a
+/// namespace of the test's own instead of neo4j-aks-system): Helm 4 creates the namespace and the
+/// chart's Namespace object adds the Pod Security labels to it (server-side apply), the operator's
+/// pods come up under `restricted` (kwok runs them), the upgrade changes the log level, and the
+/// uninstall removes everything but the namespace and the CRD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_helm_commands_install_upgrade_and_uninstall_on_the_testenv() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Namespace;
+    use k8s_openapi::api::rbac::v1::ClusterRole;
+    use kube::api::Api;
+
+    let Some(helm) = helm() else { return };
+    let Some(env) = neo4j_aks_testkit::TestEnv::connect("helm install").await else {
+        return;
+    };
+    let commands = documented_helm_commands();
+    let verbs: Vec<&str> = commands
+        .iter()
+        .map(|c| c.split_whitespace().nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(verbs, ["install", "upgrade", "uninstall"], "{commands:?}");
+    let ns = neo4j_aks_testkit::unique_name("helm");
+    let client = env.client();
+    let roles: Api<ClusterRole> = Api::all(client.clone());
+    let run = |command: &str| {
+        let command = command.replace("neo4j-aks-system", &ns);
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let mut with_config = args.clone();
+        with_config.extend(["--kubeconfig", env.kubeconfig().to_str().expect("utf-8")]);
+        helm_ok(&helm, &with_config)
+    };
+
+    run(&commands[0]);
+    let namespace = Api::<Namespace>::all(client.clone())
+        .get(&ns)
+        .await
+        .expect("the release namespace");
+    let labels = namespace.metadata.labels.unwrap_or_default();
+    assert_eq!(
+        labels
+            .get("pod-security.kubernetes.io/enforce")
+            .map(String::as_str),
+        Some("restricted")
+    );
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+    let deployment = deployments
+        .get("neo4j-aks-operator")
+        .await
+        .expect("the operator");
+    assert_eq!(
+        deployment.status.and_then(|s| s.ready_replicas),
+        Some(2),
+        "--wait waited for both pods"
+    );
+    let role = roles.get("neo4j-aks-operator").await.expect("ClusterRole");
+    let manifests = objects(&committed("deploy/operator/operator.yaml"));
+    assert_eq!(
+        serde_json::to_value(&role.rules).expect("rules"),
+        manifests[&(
+            "ClusterRole".to_string(),
+            String::new(),
+            "neo4j-aks-operator".to_string()
+        )]["rules"]
+    );
+
+    run(&commands[1]);
+    let deployment = deployments
+        .get("neo4j-aks-operator")
+        .await
+        .expect("the operator");
+    let env_vars = serde_json::to_value(
+        &deployment
+            .spec
+            .expect("spec")
+            .template
+            .spec
+            .expect("pod")
+            .containers[0]
+            .env,
+    )
+    .expect("env");
+    assert!(
+        env_vars
+            .as_array()
+            .expect("env")
+            .contains(&json!({"name": "RUST_LOG", "value": "debug"})),
+        "{env_vars}"
+    );
+
+    run(&commands[2]);
+    assert!(
+        deployments
+            .get_opt("neo4j-aks-operator")
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert!(
+        roles
+            .get_opt("neo4j-aks-operator")
+            .await
+            .expect("get")
+            .is_none()
+    );
+    // The namespace stays (helm.sh/resource-policy: keep); the test removes it.
+    Api::<Namespace>::all(client.clone())
+        .get(&ns)
+        .await
+        .expect("the namespace is kept");
+    Api::<Namespace>::all(client)
+        .delete(&ns, &Default::default())
+        .await
+        .expect("namespace deleted");
 }

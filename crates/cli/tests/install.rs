@@ -112,3 +112,43 @@ fn kubectl_runs_the_binary_as_its_neo4j_plugin() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// kubectl itself (the testenv's) finds the binary as a plugin on PATH under the documented
+/// name and runs it: `kubectl plugin list` lists it and `kubectl neo4j --version` is the
+/// binary's own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_finds_and_runs_the_plugin() {
+    let Some(env) = neo4j_aks_testkit::TestEnv::connect("kubectl plugin").await else {
+        return;
+    };
+    let kubectl = env.kubectl().await;
+    let dir = std::env::temp_dir().join(format!("neo4j-aks-kubectl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let link = dir.join("kubectl-neo4j");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_neo4j-aks"), &link).expect("symlink");
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let kubectl_run = |args: &[&str]| {
+        Command::new(&kubectl)
+            .args(args)
+            .env("PATH", &path)
+            .env("KUBECONFIG", env.kubeconfig())
+            .output()
+            .expect("kubectl runs")
+    };
+    let list = kubectl_run(&["plugin", "list"]);
+    assert!(
+        stdout(&list).contains(&link.display().to_string()),
+        "{}{}",
+        stdout(&list),
+        stderr(&list)
+    );
+    let version = kubectl_run(&["neo4j", "--version"]);
+    assert!(version.status.success(), "{}", stderr(&version));
+    assert_eq!(version.stdout, run(&["--version"], None).stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
