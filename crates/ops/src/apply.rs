@@ -200,6 +200,16 @@ pub async fn apply_spec(
         Ok(v) => v,
         Err(invalid) => return Ok(Err(invalid)),
     };
+    // The operator's own check: a version change the members cannot take changes nothing.
+    let preflight = crate::upgrade::preflight(client, &validated)
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: "the members' versions".to_string(),
+            source,
+        })?;
+    if let Err(invalid) = preflight {
+        return Ok(Err(invalid));
+    }
     let prepared = match crate::prepare::prepare(client, validated, None).await? {
         Ok(p) => p,
         Err(invalid) => return Ok(Err(invalid)),
