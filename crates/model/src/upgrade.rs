@@ -49,9 +49,9 @@ pub struct Upgrade {
 /// (`dbms.cluster.discovery.version=V2_ONLY`; 5.26 defaults to `V1_ONLY`).
 pub fn discovery_v2_only(conf: &str) -> bool {
     conf.lines()
+        .rev()
         .filter_map(|line| line.split_once('='))
-        .filter(|(key, _)| key.trim() == "dbms.cluster.discovery.version")
-        .last()
+        .find(|(key, _)| key.trim() == "dbms.cluster.discovery.version")
         .is_some_and(|(_, value)| value.trim() == "V2_ONLY")
 }
 
@@ -95,11 +95,10 @@ pub fn check(running: &Running, target: &Neo4jVersion) -> Result<Option<Upgrade>
                     pods_on(from)
                 ));
             }
-            match running.discovery_v2_only {
-                Some(false) => problems.push(format!(
+            if running.discovery_v2_only == Some(false) {
+                problems.push(format!(
                     "{target} is a calendar version, which has no discovery v1, and the running configuration does not set dbms.cluster.discovery.version=V2_ONLY; finish the move to discovery v2 on 5.26 first (Operations Manual, \"Moving from discovery service v1 to v2\")"
-                )),
-                Some(true) | None => {}
+                ));
             }
         }
     }
