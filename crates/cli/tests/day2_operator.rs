@@ -866,3 +866,199 @@ impl MemberTls for DeferredMemberTls {
         Box::pin(async move { self.inner()?.reload(target, host).await })
     }
 }
+
+/// The member pods' `app.kubernetes.io/version` labels, by pod name (terminating pods left out).
+async fn member_versions(f: &Fixture) -> BTreeMap<String, String> {
+    Api::<Pod>::namespaced(f.env.client(), f.ns())
+        .list(&kube::api::ListParams::default().labels("app.kubernetes.io/instance=db"))
+        .await
+        .expect("list pods")
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| {
+            let version = p
+                .labels()
+                .get("app.kubernetes.io/version")
+                .cloned()
+                .unwrap_or_default();
+            (p.name_any(), version)
+        })
+        .collect()
+}
+
+async fn set_version(f: &Fixture, version: &str) {
+    f.clusters()
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"neo4jVersion": version}})),
+        )
+        .await
+        .expect("patch spec.neo4jVersion");
+}
+
+/// The SpecValid=False message once the operator has seen generation `generation`.
+async fn refusal(f: &Fixture, generation: Option<i64>) -> String {
+    let api = f.clusters();
+    wait_until(SETTLE, "the version change to be refused", || {
+        let api = api.clone();
+        async move {
+            let c = api.get("db").await.map_err(|e| e.to_string())?;
+            let s = c.status.clone().unwrap_or_default();
+            let refused = s
+                .conditions
+                .iter()
+                .find(|x| x.type_ == "SpecValid" && x.status == "False");
+            match refused {
+                Some(condition) if s.observed_generation == generation => {
+                    Ok(condition.message.clone())
+                }
+                _ => Err(format!(
+                    "observed {:?} of {generation:?}, conditions {:?}",
+                    s.observed_generation, s.conditions
+                )),
+            }
+        }
+    })
+    .await
+}
+
+/// A version change rolls every member once, one at a time, through the day-2 executor, and
+/// survives an operator restart in the middle; changes the rules refuse (5.26.16 → 2025.10.1
+/// from an older patch, a downgrade) change nothing but the status, which names
+/// spec.neo4jVersion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_upgrade_rolls_member_by_member_across_an_operator_restart_and_refusals_change_nothing()
+{
+    let Some(mut f) = Fixture::new("cli_upgrade_operator").await else {
+        return;
+    };
+    f.create(3).await;
+    f.wait_settled(3).await;
+    let members: BTreeSet<String> = (0..3).map(|i| format!("db-{i}")).collect();
+    let on = |version: &str| -> BTreeMap<String, String> {
+        members
+            .iter()
+            .map(|m| (m.clone(), version.to_string()))
+            .collect()
+    };
+    assert_eq!(member_versions(&f).await, on("5.26.16"));
+    let statefulsets: Api<k8s_openapi::api::apps::v1::StatefulSet> =
+        Api::namespaced(f.env.client(), f.ns());
+    let (uids, recorder) = watch_member_pods(&f, 3).await;
+
+    // Refused: into the calendar line from an older 5.26 patch, then a downgrade.
+    let sts_before = statefulsets
+        .get("db")
+        .await
+        .expect("sts")
+        .resource_version();
+    for (version, expected) in [
+        ("2025.10.1", "set 5.26.29 first"),
+        ("5.26.10", "older than 5.26.16"),
+    ] {
+        set_version(&f, version).await;
+        let generation = f.get().await.metadata.generation;
+        let message = refusal(&f, generation).await;
+        assert!(message.contains("spec.neo4jVersion"), "{message}");
+        assert!(message.contains(expected), "{message}");
+        // The CLI's apply path refuses the same change before writing anything.
+        let spec = f.get().await;
+        let file = std::env::temp_dir().join(format!("{}-{version}.yaml", f.ns()));
+        let mut plain = serde_json::to_value(&spec).expect("spec");
+        plain["metadata"] = serde_json::json!({"name": "db", "namespace": f.ns()});
+        plain.as_object_mut().expect("object").remove("status");
+        std::fs::write(&file, serde_json::to_string(&plain).expect("JSON")).expect("spec file");
+        // `apply` takes the namespace from the file, not from -n.
+        let mut apply = command_on(
+            f.env.kubeconfig(),
+            &["apply", "-f", file.to_str().expect("utf-8")],
+        );
+        let out = tokio::task::spawn_blocking(move || apply.output().expect("neo4j-aks runs"))
+            .await
+            .expect("the CLI's thread");
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("spec.neo4jVersion"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        statefulsets
+            .get("db")
+            .await
+            .expect("sts")
+            .resource_version(),
+        sts_before,
+        "a refused change never reaches the StatefulSet"
+    );
+    assert_eq!(member_versions(&f).await, on("5.26.16"));
+    assert_instances(&uids, members.iter().map(String::as_str), 1);
+
+    // Allowed: 5.26.16 → 5.26.29. Stop the operator as soon as the first member runs the new
+    // version, look at the status, start a new operator, and let it finish.
+    set_version(&f, "5.26.29").await;
+    let first = wait_until(SETTLE, "a first member on 5.26.29", || {
+        let f = &f;
+        async move {
+            let versions = member_versions(f).await;
+            let upgraded: Vec<String> = versions
+                .iter()
+                .filter(|(_, v)| v.as_str() == "5.26.29")
+                .map(|(p, _)| p.clone())
+                .collect();
+            if upgraded.is_empty() {
+                Err(format!("{versions:?}"))
+            } else {
+                Ok(versions)
+            }
+        }
+    })
+    .await;
+    if let Some(operator) = f.operator.take() {
+        operator.abort();
+    }
+    eprintln!("operator stopped mid-roll with {first:?}");
+    assert!(
+        first.values().any(|v| v == "5.26.16"),
+        "stopped before the roll finished: {first:?}"
+    );
+    let out = f.run(&["status", "db"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Upgrade: 5.26.16 → 5.26.29: "),
+        "{}",
+        stdout(&out)
+    );
+    f.start_operator(Arc::new(BoltMemberTls::default()));
+    let settled = f.wait_settled(3).await;
+    let api = f.clusters();
+    let done = wait_until(SETTLE, "the upgrade record to clear", || {
+        let api = api.clone();
+        async move {
+            let c = api.get("db").await.map_err(|e| e.to_string())?;
+            let s = c.status.clone().unwrap_or_default();
+            if s.upgrade.is_none()
+                && s.members
+                    .iter()
+                    .all(|m| m.version.as_deref() == Some("5.26.29"))
+            {
+                Ok(c)
+            } else {
+                Err(format!("{:?} {:?}", s.upgrade, s.members))
+            }
+        }
+    })
+    .await;
+    recorder.abort();
+    assert!(settled.status.is_some() && done.status.is_some());
+    assert_eq!(member_versions(&f).await, on("5.26.29"));
+    // One restart per member over the whole test (two instances each), never two at once.
+    assert_instances(&uids, members.iter().map(String::as_str), 2);
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+    f.teardown().await;
+}
