@@ -1062,3 +1062,103 @@ async fn an_upgrade_rolls_member_by_member_across_an_operator_restart_and_refusa
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
     f.teardown().await;
 }
+
+/// neo4j.conf of the cluster's ConfigMap.
+async fn shared_conf(f: &Fixture) -> String {
+    Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(f.env.client(), f.ns())
+        .get("db-config")
+        .await
+        .expect("the ConfigMap")
+        .data
+        .and_then(|d| d.get("neo4j.conf").cloned())
+        .expect("neo4j.conf")
+}
+
+/// 5.26.29 → 2025.10.1: while members still run 5.26 the shared neo4j.conf keeps the 5.26
+/// discovery names (which 2025 accepts), so a 5.26 member that restarts mid-roll still starts;
+/// once every member runs 2025.10.1 it switches to the calendar names and rolls once more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn across_lines_the_configuration_switches_only_after_every_member_moved() {
+    let Some(f) = Fixture::new("cli_upgrade_across_lines").await else {
+        return;
+    };
+    f.create_version(3, "5.26.29", "").await;
+    f.wait_settled(3).await;
+    let before = shared_conf(&f).await;
+    assert!(
+        before.contains("dbms.cluster.discovery.version=V2_ONLY"),
+        "{before}"
+    );
+    let (uids, recorder) = watch_member_pods(&f, 3).await;
+    set_version(&f, "2025.10.1").await;
+    let mid = wait_until(SETTLE, "a first member on 2025.10.1", || {
+        let f = &f;
+        async move {
+            let versions = member_versions(f).await;
+            if versions.values().any(|v| v == "2025.10.1")
+                && versions.values().any(|v| v == "5.26.29")
+            {
+                Ok(shared_conf(f).await)
+            } else {
+                Err(format!("{versions:?}"))
+            }
+        }
+    })
+    .await;
+    assert!(
+        mid.contains("dbms.cluster.discovery.version=V2_ONLY"),
+        "{mid}"
+    );
+    assert!(
+        mid.contains("dbms.cluster.discovery.v2.endpoints=")
+            || mid.contains("dbms.kubernetes.discovery.v2.service_port_name="),
+        "{mid}"
+    );
+    assert!(!mid.contains("dbms.cluster.endpoints="), "{mid}");
+    assert!(
+        !mid.contains("dbms.kubernetes.discovery.service_port_name="),
+        "{mid}"
+    );
+    let api = f.clusters();
+    wait_until(
+        SETTLE,
+        "every member on 2025.10.1 with its own configuration",
+        || {
+            let api = api.clone();
+            let f = &f;
+            async move {
+                let c = api.get("db").await.map_err(|e| e.to_string())?;
+                let s = c.status.clone().unwrap_or_default();
+                let conf = shared_conf(f).await;
+                let done = s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done");
+                let versions = member_versions(f).await;
+                if done
+                    && s.ready_members == Some(3)
+                    && versions.len() == 3
+                    && versions.values().all(|v| v == "2025.10.1")
+                    && !conf.contains("dbms.cluster.discovery.version")
+                {
+                    Ok(())
+                } else {
+                    Err(format!("{versions:?} next {:?}", s.next_step))
+                }
+            }
+        },
+    )
+    .await;
+    recorder.abort();
+    let history = uids.lock().expect("pod history").clone();
+    for member in ["db-0", "db-1", "db-2"] {
+        let instances = history.uids.get(member).map_or(0, BTreeSet::len);
+        eprintln!("{member}: {instances} pod instances");
+        // The image roll, then the switch to the calendar names (the last member to move may be
+        // recreated straight onto the switched revision).
+        assert!(
+            (2..=3).contains(&instances),
+            "{member}: {instances}\n{}",
+            history.timeline.join("\n")
+        );
+    }
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+    f.teardown().await;
+}

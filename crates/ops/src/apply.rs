@@ -196,7 +196,7 @@ pub async fn apply_spec(
     client: &Client,
     cluster: &neo4j_aks_model::Neo4jCluster,
 ) -> Result<Result<(Vec<Change>, crate::prepare::Prepared), neo4j_aks_model::Invalid>, ApplyError> {
-    let validated = match neo4j_aks_model::validate(cluster) {
+    let mut validated = match neo4j_aks_model::validate(cluster) {
         Ok(v) => v,
         Err(invalid) => return Ok(Err(invalid)),
     };
@@ -207,8 +207,9 @@ pub async fn apply_spec(
             what: "the members' versions".to_string(),
             source,
         })?;
-    if let Err(invalid) = preflight {
-        return Ok(Err(invalid));
+    match preflight {
+        Ok(upgrade) => crate::upgrade::mark(&mut validated, upgrade.as_ref()),
+        Err(invalid) => return Ok(Err(invalid)),
     }
     let prepared = match crate::prepare::prepare(client, validated, None).await? {
         Ok(p) => p,

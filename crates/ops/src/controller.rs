@@ -210,7 +210,7 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
         return Ok(Action::requeue(Duration::from_secs(1)));
     };
     let cluster = &stored;
-    let validated = match validate(cluster) {
+    let mut validated = match validate(cluster) {
         Ok(v) => v,
         Err(invalid) => return reject(ctx, cluster, &invalid).await,
     };
@@ -218,7 +218,7 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
     // A version change the members cannot take (a downgrade, 5.26 → 2025.x from an older
     // patch or without discovery v2) is refused before anything is applied.
     match crate::upgrade::preflight(&ctx.client, &validated).await {
-        Ok(Ok(_)) => {}
+        Ok(Ok(upgrade)) => crate::upgrade::mark(&mut validated, upgrade.as_ref()),
         Ok(Err(invalid)) => {
             reject(ctx, cluster, &invalid).await?;
             return Ok(Action::requeue(ctx.settings.error_requeue));

@@ -64,6 +64,15 @@ pub async fn preflight(
     )
 }
 
+/// While members move from 5.26 to a calendar version, the shared neo4j.conf keeps to names both
+/// lines accept: a 5.26 member that restarts mid-roll (a crash, an eviction) must still start.
+/// Once every member runs the calendar version, the next render switches to its own names, a new
+/// revision that rolls once more.
+pub fn mark(cluster: &mut ValidatedCluster, upgrade: Option<&Upgrade>) {
+    cluster.rolling_from_5_26 =
+        upgrade.is_some_and(|u| u.crosses_lines) && !cluster.version.is_lts_5_26();
+}
+
 /// The status record of a roll in progress.
 pub fn status(upgrade: &Upgrade) -> neo4j_aks_model::UpgradeStatus {
     neo4j_aks_model::UpgradeStatus {
