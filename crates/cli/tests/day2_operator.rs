@@ -1090,7 +1090,24 @@ async fn across_lines_the_configuration_switches_only_after_every_member_moved()
         "{before}"
     );
     let (uids, recorder) = watch_member_pods(&f, 3).await;
-    set_version(&f, "2025.10.1").await;
+    // docs/runbooks/upgrade.md, step by step.
+    let runbook = shell_lines("docs/runbooks/upgrade.md");
+    assert_eq!(runbook.len(), 3, "{runbook:?}");
+    let out = run_documented(&f, &runbook[0]).await;
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("status -o json");
+    let versions: Vec<&str> = doc["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m["version"].as_str())
+        .collect();
+    assert_eq!(versions, ["5.26.29"; 3], "{doc:#}");
+    assert!(doc["upgrade"].is_null());
+    run_documented(&f, &runbook[1]).await;
+    assert_eq!(
+        f.get().await.spec.neo4j_version.as_deref(),
+        Some("2025.10.1")
+    );
     let mid = wait_until(SETTLE, "a first member on 2025.10.1", || {
         let f = &f;
         async move {
@@ -1118,6 +1135,12 @@ async fn across_lines_the_configuration_switches_only_after_every_member_moved()
     assert!(
         !mid.contains("dbms.kubernetes.discovery.service_port_name="),
         "{mid}"
+    );
+    let out = run_documented(&f, &runbook[2]).await;
+    assert!(
+        stdout(&out).contains("Upgrade: 5.26.29 → 2025.10.1: "),
+        "{}",
+        stdout(&out)
     );
     let api = f.clusters();
     wait_until(
@@ -1147,6 +1170,8 @@ async fn across_lines_the_configuration_switches_only_after_every_member_moved()
     )
     .await;
     recorder.abort();
+    let out = run_documented(&f, &runbook[2]).await;
+    assert!(!stdout(&out).contains("Upgrade:"), "{}", stdout(&out));
     let history = uids.lock().expect("pod history").clone();
     for member in ["db-0", "db-1", "db-2"] {
         let instances = history.uids.get(member).map_or(0, BTreeSet::len);
@@ -1161,4 +1186,65 @@ async fn across_lines_the_configuration_switches_only_after_every_member_moved()
     }
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
     f.teardown().await;
+}
+
+/// The command lines of a page's ```shell blocks, in order.
+fn shell_lines(page: &str) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(support::repo_root().join(page)).expect("the documented page");
+    let mut in_shell = false;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_shell = !in_shell && line == "```shell";
+            continue;
+        }
+        if in_shell && !line.is_empty() {
+            lines.push(line.to_string());
+        }
+    }
+    lines
+}
+
+/// Runs one documented command line as a user's shell would (bash), with `neo4j-aks` and the
+/// testenv's kubectl on PATH and the page's namespace `graph` replaced by the test's; fails the
+/// test when the command fails.
+async fn run_documented(f: &Fixture, line: &str) -> Output {
+    let bin = std::env::temp_dir().join(format!("{}-bin", f.ns()));
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    let link = bin.join("neo4j-aks");
+    if !link.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_neo4j-aks"), &link).expect("symlink");
+    }
+    let kubectl = f.env.kubectl().await;
+    let path = format!(
+        "{}:{}:{}",
+        bin.display(),
+        kubectl.parent().expect("kubectl's dir").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let command = line
+        .replace("-n graph ", &format!("-n {} ", f.ns()))
+        .replace("-n graph\n", &format!("-n {}\n", f.ns()));
+    let command = match command.strip_suffix("-n graph") {
+        Some(head) => format!("{head}-n {}", f.ns()),
+        None => command,
+    };
+    let mut bash = Command::new("bash");
+    bash.args(["-c", &command])
+        .env("PATH", path)
+        .env("KUBECONFIG", f.env.kubeconfig())
+        .current_dir(support::repo_root());
+    let out = tokio::task::spawn_blocking(move || bash.output().expect("bash runs"))
+        .await
+        .expect("the command's thread");
+    eprintln!(
+        "$ {command}\n--- exit {:?}\n{}{}",
+        out.status.code(),
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(out.status.success(), "`{command}` failed: {}", stderr(&out));
+    out
 }
