@@ -151,6 +151,104 @@ fn documented_paths_exist() {
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
+/// What the ```shell blocks of the pages say about themselves.
+#[derive(Default)]
+struct Tally {
+    ran: Vec<String>,
+    reasons: Vec<String>,
+    problems: Vec<String>,
+    commands_in_text: usize,
+}
+
+impl Tally {
+    /// Reads one page (`page` relative to `root`).
+    fn page(&mut self, root: &std::path::Path, page: &str, text: &str) {
+        let mut previous = "";
+        let mut fence: Option<&str> = None;
+        for (n, line) in text.lines().enumerate() {
+            let trimmed = line.trim();
+            if trimmed.starts_with("```") {
+                fence = match fence {
+                    Some(_) => None,
+                    None => Some(trimmed),
+                };
+                if fence == Some("```shell") {
+                    self.block(root, page, n + 1, previous);
+                }
+            } else if fence == Some("```text")
+                && page.starts_with("docs/runbooks/")
+                && ["neo4j-aks ", "kubectl ", "helm ", "az "]
+                    .iter()
+                    .any(|c| trimmed.starts_with(c))
+            {
+                self.commands_in_text += 1;
+            }
+            if !trimmed.is_empty() {
+                previous = trimmed;
+            }
+        }
+    }
+
+    /// A ```shell block at `page:line`, `previous` the line before it.
+    fn block(&mut self, root: &std::path::Path, page: &str, line: usize, previous: &str) {
+        let marker = if let Some(path) = previous
+            .strip_prefix("<!-- runs-in: ")
+            .and_then(|r| r.strip_suffix(" -->"))
+        {
+            ShellBlock::RunsIn(path.trim().to_string())
+        } else if let Some(why) = previous
+            .strip_prefix("<!-- not-run: ")
+            .and_then(|r| r.strip_suffix(" -->"))
+        {
+            ShellBlock::NotRun(why.trim().to_string())
+        } else {
+            ShellBlock::Unmarked
+        };
+        let at = format!("{page}:{line}");
+        match marker {
+            ShellBlock::RunsIn(test) => match std::fs::read_to_string(root.join(&test)) {
+                Ok(source) if source.contains(page) => self.ran.push(at),
+                Ok(_) => self.problems.push(format!(
+                    "{at}: {test} does not name {page}, so it cannot run this block"
+                )),
+                Err(_) => self.problems.push(format!("{at}: no test file {test}")),
+            },
+            ShellBlock::NotRun(why) if why.len() >= 10 => self.reasons.push(format!("{at}: {why}")),
+            ShellBlock::NotRun(_) => self
+                .problems
+                .push(format!("{at}: a not-run reason says too little")),
+            ShellBlock::Unmarked => self.problems.push(format!(
+                "{at}: a ```shell block needs <!-- runs-in: TEST FILE --> or <!-- not-run: REASON --> on the line before"
+            )),
+        }
+    }
+}
+
+#[test]
+fn unmarked_unlinked_and_unexplained_shell_blocks_are_problems() {
+    let root = repo_root();
+    let mut tally = Tally::default();
+    let page = "docs/runbooks/upgrade.md";
+    tally.page(
+        &root,
+        page,
+        "<!-- runs-in: crates/cli/tests/day2_operator.rs -->\n```shell\nneo4j-aks status db\n```\n\n\
+         <!-- runs-in: crates/cli/tests/install.rs -->\n```shell\nx\n```\n\
+         <!-- runs-in: crates/cli/tests/nothing.rs -->\n```shell\nx\n```\n\
+         <!-- not-run: no -->\n```shell\nx\n```\n\
+         <!-- not-run: needs a real AKS node pool -->\n```shell\nx\n```\n\
+         ```shell\nx\n```\n```text\nkubectl get pods\n```\n",
+    );
+    assert_eq!(tally.ran, [format!("{page}:2")]);
+    assert_eq!(tally.reasons.len(), 1, "{:?}", tally.reasons);
+    assert_eq!(tally.problems.len(), 4, "{:#?}", tally.problems);
+    assert!(tally.problems[0].contains("install.rs does not name"));
+    assert!(tally.problems[1].contains("no test file"));
+    assert!(tally.problems[2].contains("says too little"));
+    assert!(tally.problems[3].contains("needs <!-- runs-in"));
+    assert_eq!(tally.commands_in_text, 1);
+}
+
 /// The marker before a ```shell block: the test that runs it, or why it cannot run here.
 enum ShellBlock {
     RunsIn(String),
@@ -180,8 +278,7 @@ fn every_shell_block_runs_in_a_test_or_says_why_not() {
         }
     }
     files.sort();
-    let (mut ran, mut reasons, mut problems) = (Vec::new(), Vec::new(), Vec::new());
-    let mut commands_in_text = 0;
+    let mut tally = Tally::default();
     for file in &files {
         let page = file
             .strip_prefix(&root)
@@ -189,64 +286,14 @@ fn every_shell_block_runs_in_a_test_or_says_why_not() {
             .display()
             .to_string();
         let text = std::fs::read_to_string(file).expect("doc is readable");
-        let mut previous = "";
-        let mut fence: Option<&str> = None;
-        for (n, line) in text.lines().enumerate() {
-            let trimmed = line.trim();
-            if trimmed.starts_with("```") {
-                fence = match fence {
-                    Some(_) => None,
-                    None => Some(trimmed),
-                };
-                if fence == Some("```shell") {
-                    let marker = if let Some(path) = previous
-                        .strip_prefix("<!-- runs-in: ")
-                        .and_then(|r| r.strip_suffix(" -->"))
-                    {
-                        ShellBlock::RunsIn(path.trim().to_string())
-                    } else if let Some(why) = previous
-                        .strip_prefix("<!-- not-run: ")
-                        .and_then(|r| r.strip_suffix(" -->"))
-                    {
-                        ShellBlock::NotRun(why.trim().to_string())
-                    } else {
-                        ShellBlock::Unmarked
-                    };
-                    let at = format!("{page}:{}", n + 1);
-                    match marker {
-                        ShellBlock::RunsIn(test) => {
-                            match std::fs::read_to_string(root.join(&test)) {
-                                Ok(source) if source.contains(&page) => ran.push(at),
-                                Ok(_) => problems.push(format!(
-                                    "{at}: {test} does not name {page}, so it cannot run this block"
-                                )),
-                                Err(_) => problems.push(format!("{at}: no test file {test}")),
-                            }
-                        }
-                        ShellBlock::NotRun(why) if why.len() >= 10 => {
-                            reasons.push(format!("{at}: {why}"))
-                        }
-                        ShellBlock::NotRun(_) => {
-                            problems.push(format!("{at}: a not-run reason says too little"))
-                        }
-                        ShellBlock::Unmarked => problems.push(format!(
-                            "{at}: a ```shell block needs <!-- runs-in: TEST FILE --> or <!-- not-run: REASON --> on the line before"
-                        )),
-                    }
-                }
-            } else if fence == Some("```text")
-                && page.starts_with("docs/runbooks/")
-                && ["neo4j-aks ", "kubectl ", "helm ", "az "]
-                    .iter()
-                    .any(|c| trimmed.starts_with(c))
-            {
-                commands_in_text += 1;
-            }
-            if !trimmed.is_empty() {
-                previous = trimmed;
-            }
-        }
+        tally.page(&root, &page, &text);
     }
+    let Tally {
+        ran,
+        reasons,
+        problems,
+        commands_in_text,
+    } = tally;
     println!(
         "shell blocks: {} run by tests, {} not run here with a reason",
         ran.len(),
