@@ -201,15 +201,8 @@ pub async fn apply_spec(
         Err(invalid) => return Ok(Err(invalid)),
     };
     // The operator's own check: a version change the members cannot take changes nothing.
-    let preflight = crate::upgrade::preflight(client, &validated)
-        .await
-        .map_err(|source| ApplyError::ReadFailed {
-            what: "the members' versions".to_string(),
-            source,
-        })?;
-    match preflight {
-        Ok(upgrade) => crate::upgrade::mark(&mut validated, upgrade.as_ref()),
-        Err(invalid) => return Ok(Err(invalid)),
+    if let Err(invalid) = crate::upgrade::check_for_cli(client, &mut validated).await? {
+        return Ok(Err(invalid));
     }
     let prepared = match crate::prepare::prepare(client, validated, None).await? {
         Ok(p) => p,

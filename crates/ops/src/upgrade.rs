@@ -73,6 +73,21 @@ pub fn mark(cluster: &mut ValidatedCluster, upgrade: Option<&Upgrade>) {
         upgrade.is_some_and(|u| u.crosses_lines) && !cluster.version.is_lts_5_26();
 }
 
+/// [`preflight`] and [`mark`] for `neo4j-aks apply` and `diff`: the same refusal and the same
+/// shared configuration as the operator's.
+pub async fn check_for_cli(
+    client: &Client,
+    cluster: &mut ValidatedCluster,
+) -> Result<Result<(), Invalid>, crate::error::ApplyError> {
+    let checked = preflight(client, cluster).await.map_err(|source| {
+        crate::error::ApplyError::ReadFailed {
+            what: "the members' versions".to_string(),
+            source,
+        }
+    })?;
+    Ok(checked.map(|upgrade| mark(cluster, upgrade.as_ref())))
+}
+
 /// The status record of a roll in progress.
 pub fn status(upgrade: &Upgrade) -> neo4j_aks_model::UpgradeStatus {
     neo4j_aks_model::UpgradeStatus {
