@@ -48,6 +48,10 @@ pub struct ValidatedCluster {
     /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
+    /// Members still run 5.26 while `version` is a calendar version (a roll across lines, set by
+    /// the operator from the live pods; `false` from `validate`): the shared neo4j.conf then
+    /// holds only names both lines accept (render's `neo4j_conf::settings`).
+    pub rolling_from_5_26: bool,
     pub warnings: Vec<Warning>,
 }
 

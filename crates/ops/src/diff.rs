@@ -96,10 +96,14 @@ pub async fn diff_spec(
     client: &Client,
     cluster: &neo4j_aks_model::Neo4jCluster,
 ) -> Result<Result<Vec<ObjectDiff>, neo4j_aks_model::Invalid>, ApplyError> {
-    let validated = match neo4j_aks_model::validate(cluster) {
+    let mut validated = match neo4j_aks_model::validate(cluster) {
         Ok(v) => v,
         Err(invalid) => return Ok(Err(invalid)),
     };
+    // What apply would refuse, diff refuses too; mid-roll it compares with what apply would write.
+    if let Err(invalid) = crate::upgrade::check_for_cli(client, &mut validated).await? {
+        return Ok(Err(invalid));
+    }
     let prepared = match crate::prepare::prepare(client, validated, None).await? {
         Ok(p) => p,
         Err(invalid) => return Ok(Err(invalid)),

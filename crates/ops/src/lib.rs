@@ -32,6 +32,7 @@ pub mod prepare;
 pub mod server;
 pub mod status;
 pub mod telemetry;
+pub mod upgrade;
 
 pub use error::{ApplyError, ObserveError, ReconcileError};
 

@@ -157,6 +157,7 @@ pub async fn observe(
                 pvc: claim.map(|_| pvc),
                 pvc_capacity: capacity,
                 ordinal: u32::try_from(ordinal).ok(),
+                version: pod.labels().get(labels::VERSION_LABEL).cloned(),
                 ..MemberStatus::default()
             },
         ));
