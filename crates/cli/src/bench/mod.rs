@@ -102,7 +102,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         return Err(Failure::Refused(match &args.name {
             Some(name) => format!(
                 "bench {name}: finding the cluster's Bolt address from its name is not implemented yet; \
-                 pass --bolt (for example after `kubectl port-forward svc/{name} 7687`, see docs/bench.md)"
+                 pass --bolt (for example after `kubectl port-forward svc/{name}-lb 7687`, see docs/bench.md)"
             ),
             None => "bench: give --bolt URI (and the cluster's NAME, for the report)".to_owned(),
         }));
