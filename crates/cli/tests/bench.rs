@@ -3,9 +3,12 @@
 //! cleans up after itself. Skips with a note when the harness is not up, and fails instead when
 //! NEO4J_AKS_REQUIRE_NEO4J=1. No speed is asserted (speed is measured by the bench, not by tests).
 //!
+//! The last harness test runs the same workload on the official Neo4j Java driver
+//! (testenv/java-bench) right after ours, on the same server, and prints both.
 //! The argument checks at the end need no server.
 
 use std::process::{Command, Output};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use neo4j_aks_topology::Credentials;
@@ -41,6 +44,9 @@ fn neo4j(test: &str) -> Option<Neo4j> {
         }
     }
 }
+
+/// One bench at a time on the shared server, so runs do not compete with each other.
+static SERVER: Mutex<()> = Mutex::new(());
 
 fn bench(password: Option<&str>, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_neo4j-aks"));
@@ -253,6 +259,76 @@ async fn a_wrong_password_is_an_error_and_the_password_is_not_printed() {
         !stderr.contains("4711") && output.stdout.is_empty(),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn the_official_java_driver_runs_the_same_workload_side_by_side() {
+    let Some(peer) = neo4j("bench_java_side_by_side") else {
+        return;
+    };
+    let script = support_root().join("testenv/java-bench/java-bench.sh");
+    let _server = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    let common = ["--writers", "2", "--readers", "2", "--seed-nodes", "200"];
+    let mut ours = vec!["--bolt", peer.bolt.as_str(), "--user", peer.user.as_str()];
+    ours.extend(common);
+    ours.extend(["--duration", "3s", "-o", "json"]);
+    let rust = report(&bench(Some(&peer.password), &ours));
+
+    // The Java driver does client-side routing with neo4j://, as our writes route server-side.
+    let routed = peer.bolt.replacen("bolt://", "neo4j://", 1);
+    let java = Command::new("bash")
+        .arg(&script)
+        .args([
+            "run",
+            "--bolt",
+            &routed,
+            "--user",
+            &peer.user,
+            "--duration-ms",
+            "3000",
+        ])
+        .args(common)
+        .env("NEO4J_AKS_BENCH_PASSWORD", &peer.password)
+        .output()
+        .expect("run testenv/java-bench/java-bench.sh");
+    let java = report(&java);
+    for v in [&rust, &java] {
+        assert!(number(v, "/writes/committed") > 0.0, "{v:#}");
+        assert_ordered_latency(v, "/writes/latency");
+        assert_ordered_latency(v, "/reads/latency");
+        assert_eq!(number(v, "/writes/failed"), 0.0, "{v:#}");
+        assert_eq!(
+            number(v, "/cleanup/nodes_deleted"),
+            number(v, "/cleanup/nodes_found")
+        );
+    }
+    assert!(
+        java["client"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("neo4j-java-driver 5.")),
+        "{java:#}"
+    );
+    assert_eq!(
+        number(&java, "/cleanup/nodes_found"),
+        200.0 + number(&java, "/writes/committed"),
+        "{java:#}"
+    );
+    for (name, v) in [("neo4rs (neo4j-aks bench)", &rust), ("Java driver", &java)] {
+        println!(
+            "{name}: {:.1} write tx/s (p50 {} ms, p99 {} ms), {:.1} reads/s (p50 {} ms, p99 {} ms), client {:.2} core(s)",
+            number(v, "/writes/tps"),
+            number(v, "/writes/latency/p50_ms"),
+            number(v, "/writes/latency/p99_ms"),
+            number(v, "/reads/per_second"),
+            number(v, "/reads/latency/p50_ms"),
+            number(v, "/reads/latency/p99_ms"),
+            number(v, "/client_cpu/cores_used"),
+        );
+    }
+}
+
+fn support_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 #[test]
