@@ -27,7 +27,7 @@ public final class JavaBench {
 
     public static void main(String[] args) throws Exception {
         String uri = null, user = "neo4j", database = "neo4j";
-        long durationMs = 5000;
+        long durationMs = 5000, warmupMs = 0;
         int writers = 2, readers = 2, seeds = 1000;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
@@ -35,6 +35,7 @@ public final class JavaBench {
                 case "--user" -> user = args[i + 1];
                 case "--database" -> database = args[i + 1];
                 case "--duration-ms" -> durationMs = Long.parseLong(args[i + 1]);
+                case "--warmup-ms" -> warmupMs = Long.parseLong(args[i + 1]);
                 case "--writers" -> writers = Integer.parseInt(args[i + 1]);
                 case "--readers" -> readers = Integer.parseInt(args[i + 1]);
                 case "--seed-nodes" -> seeds = Integer.parseInt(args[i + 1]);
@@ -61,71 +62,13 @@ public final class JavaBench {
                         Map.of("n", seeds, "run", run)).consume();
             }
 
-            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-            long cpuStart = os.getProcessCpuTime();
-            long started = System.nanoTime();
-            long until = started + durationMs * 1_000_000L;
-            List<Histogram> writeHists = new ArrayList<>(), readHists = new ArrayList<>();
-            AtomicLong committed = new AtomicLong(), writeFailed = new AtomicLong();
-            AtomicLong readOk = new AtomicLong(), readFailed = new AtomicLong();
-            List<Thread> threads = new ArrayList<>();
-            for (int w = 0; w < writers; w++) {
-                final int id = w;
-                Histogram h = new Histogram(1, 600_000_000L, 3);
-                writeHists.add(h);
-                threads.add(started(() -> {
-                    try (Session s = driver.session(write)) {
-                        long seq = 0;
-                        while (System.nanoTime() < until) {
-                            seq++;
-                            long t0 = System.nanoTime();
-                            try (Transaction tx = s.beginTransaction()) {
-                                tx.run("CREATE (:" + LABEL + " {run: $run, kind: 'write', key: $key, writer: $writer, seq: $seq})",
-                                        Map.of("run", run, "key", run + ":write:" + id + ":" + seq, "writer", id, "seq", seq)).consume();
-                                tx.commit();
-                                h.recordValue(Math.max(1, Math.min(600_000_000L, (System.nanoTime() - t0) / 1000)));
-                                committed.incrementAndGet();
-                            } catch (RuntimeException e) {
-                                writeFailed.incrementAndGet();
-                            }
-                        }
-                    }
-                }));
-            }
-            for (int r = 0; r < readers; r++) {
-                final int id = r;
-                final int seedCount = seeds;
-                Histogram h = new Histogram(1, 600_000_000L, 3);
-                readHists.add(h);
-                threads.add(started(() -> {
-                    try (Session s = driver.session(read)) {
-                        long n = id;
-                        while (System.nanoTime() < until) {
-                            n++;
-                            String key = run + ":seed:" + Math.floorMod(n * 7919, seedCount);
-                            long t0 = System.nanoTime();
-                            try {
-                                long found = s.run("MATCH (n:" + LABEL + " {key: $key}) RETURN count(n) AS found",
-                                        Map.of("key", key)).single().get("found").asLong();
-                                if (found == 1) {
-                                    h.recordValue(Math.max(1, Math.min(600_000_000L, (System.nanoTime() - t0) / 1000)));
-                                    readOk.incrementAndGet();
-                                } else {
-                                    readFailed.incrementAndGet();
-                                }
-                            } catch (RuntimeException e) {
-                                readFailed.incrementAndGet();
-                            }
-                        }
-                    }
-                }));
-            }
-            for (Thread t : threads) t.join();
-            double wall = (System.nanoTime() - started) / 1e9;
-            double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
-            Histogram writesH = new Histogram(1, 600_000_000L, 3), readsH = new Histogram(1, 600_000_000L, 3);
-            writeHists.forEach(writesH::add);
-            readHists.forEach(readsH::add);
+            // The JIT compiles the driver's hot paths during the warm-up, which is not measured.
+            long warmupCommitted = warmupMs > 0
+                    ? measure(driver, write, read, run, warmupMs, writers, readers, seeds).committed.get() : 0;
+            Measured m = measure(driver, write, read, run, durationMs, writers, readers, seeds);
+            double wall = m.wall, cpu = m.cpu;
+            Histogram writesH = m.writes, readsH = m.reads;
+            AtomicLong committed = m.committed, writeFailed = m.writeFailed, readOk = m.readOk, readFailed = m.readFailed;
 
             long found, deleted = 0;
             try (Session s = driver.session(write)) {
@@ -144,16 +87,98 @@ public final class JavaBench {
             System.out.println("{"
                     + "\"client\":\"neo4j-java-driver " + driverVersion() + "\","
                     + "\"parameters\":{\"target\":" + quote(uri) + ",\"duration_seconds\":" + durationMs / 1000.0
-                    + ",\"writers\":" + writers + ",\"readers\":" + readers + ",\"seed_nodes\":" + seeds
+                    + ",\"warmup_seconds\":" + warmupMs / 1000.0 + ",\"writers\":" + writers + ",\"readers\":" + readers + ",\"seed_nodes\":" + seeds
                     + ",\"run_id\":" + quote(run) + "},"
                     + "\"writes\":{\"committed\":" + committed.get() + ",\"failed\":" + writeFailed.get()
-                    + ",\"tps\":" + committed.get() / wall + ",\"latency\":" + latency(writesH) + "},"
+                    + ",\"warmup_committed\":" + warmupCommitted + ",\"tps\":" + committed.get() / wall + ",\"latency\":" + latency(writesH) + "},"
                     + "\"reads\":{\"succeeded\":" + readOk.get() + ",\"failed\":" + readFailed.get()
                     + ",\"per_second\":" + readOk.get() / wall + ",\"latency\":" + latency(readsH) + "},"
                     + "\"client_cpu\":{\"cpu_seconds\":" + cpu + ",\"wall_seconds\":" + wall
                     + ",\"cores_used\":" + cpu / wall + ",\"cores_available\":" + cores + "},"
                     + "\"cleanup\":{\"nodes_found\":" + found + ",\"nodes_deleted\":" + deleted + "}}");
         }
+    }
+
+    static final class Measured {
+        double wall, cpu;
+        Histogram writes = new Histogram(1, 600_000_000L, 3), reads = new Histogram(1, 600_000_000L, 3);
+        AtomicLong committed, writeFailed, readOk, readFailed;
+    }
+
+    /** Writers and readers for durationMs; a warm-up run writes nodes of the same run id. */
+    static Measured measure(Driver driver, SessionConfig write, SessionConfig read, String run,
+            long durationMs, int writers, int readers, int seeds) throws InterruptedException {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpuStart = os.getProcessCpuTime();
+        long started = System.nanoTime();
+        long until = started + durationMs * 1_000_000L;
+        List<Histogram> writeHists = new ArrayList<>(), readHists = new ArrayList<>();
+        AtomicLong committed = new AtomicLong(), writeFailed = new AtomicLong();
+        AtomicLong readOk = new AtomicLong(), readFailed = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            final int id = w;
+            Histogram h = new Histogram(1, 600_000_000L, 3);
+            writeHists.add(h);
+            threads.add(started(() -> {
+                try (Session s = driver.session(write)) {
+                    long seq = 0;
+                    while (System.nanoTime() < until) {
+                        seq++;
+                        long t0 = System.nanoTime();
+                        try (Transaction tx = s.beginTransaction()) {
+                            tx.run("CREATE (:" + LABEL + " {run: $run, kind: 'write', key: $key, writer: $writer, seq: $seq})",
+                                    Map.of("run", run, "key", run + ":write:" + id + ":" + seq, "writer", id, "seq", seq)).consume();
+                            tx.commit();
+                            h.recordValue(Math.max(1, Math.min(600_000_000L, (System.nanoTime() - t0) / 1000)));
+                            committed.incrementAndGet();
+                        } catch (RuntimeException e) {
+                            writeFailed.incrementAndGet();
+                        }
+                    }
+                }
+            }));
+        }
+        for (int r = 0; r < readers; r++) {
+            final int id = r;
+            final int seedCount = seeds;
+            Histogram h = new Histogram(1, 600_000_000L, 3);
+            readHists.add(h);
+            threads.add(started(() -> {
+                try (Session s = driver.session(read)) {
+                    long n = id;
+                    while (System.nanoTime() < until) {
+                        n++;
+                        String key = run + ":seed:" + Math.floorMod(n * 7919, seedCount);
+                        long t0 = System.nanoTime();
+                        try {
+                            long found = s.run("MATCH (n:" + LABEL + " {key: $key}) RETURN count(n) AS found",
+                                    Map.of("key", key)).single().get("found").asLong();
+                            if (found == 1) {
+                                h.recordValue(Math.max(1, Math.min(600_000_000L, (System.nanoTime() - t0) / 1000)));
+                                readOk.incrementAndGet();
+                            } else {
+                                readFailed.incrementAndGet();
+                            }
+                        } catch (RuntimeException e) {
+                            readFailed.incrementAndGet();
+                        }
+                    }
+                }
+            }));
+        }
+        for (Thread t : threads) t.join();
+        Measured m = new Measured();
+        m.wall = (System.nanoTime() - started) / 1e9;
+        m.cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
+        writeHists.forEach(m.writes::add);
+        readHists.forEach(m.reads::add);
+        m.committed = committed;
+        m.writeFailed = writeFailed;
+        m.readOk = readOk;
+        m.readFailed = readFailed;
+        return m;
+
     }
 
     static Thread started(Runnable work) {
