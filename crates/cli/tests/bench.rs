@@ -5,10 +5,12 @@
 //!
 //! The last harness test runs the same workload on the official Neo4j Java driver
 //! (testenv/java-bench) right after ours, on the same server, and prints both.
-//! The argument checks at the end need no server.
+//! One test also needs the local control plane (testenv): the password then comes from the
+//! Neo4jCluster's Secret. The argument checks at the end need no server.
+
+mod support;
 
 use std::process::{Command, Output};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use neo4j_aks_topology::Credentials;
@@ -46,7 +48,7 @@ fn neo4j(test: &str) -> Option<Neo4j> {
 }
 
 /// One bench at a time on the shared server, so runs do not compete with each other.
-static SERVER: Mutex<()> = Mutex::new(());
+static SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn bench(password: Option<&str>, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_neo4j-aks"));
@@ -267,7 +269,7 @@ async fn the_official_java_driver_runs_the_same_workload_side_by_side() {
         return;
     };
     let script = support_root().join("testenv/java-bench/java-bench.sh");
-    let _server = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    let _server = SERVER.lock().await;
     let common = ["--writers", "2", "--readers", "2", "--seed-nodes", "200"];
     let mut ours = vec!["--bolt", peer.bolt.as_str(), "--user", peer.user.as_str()];
     ours.extend(common);
@@ -329,6 +331,87 @@ async fn the_official_java_driver_runs_the_same_workload_side_by_side() {
 
 fn support_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[tokio::test]
+async fn with_a_cluster_name_the_password_comes_from_its_secret() {
+    use k8s_openapi::api::core::v1::Secret;
+    use kube::api::{Api, PostParams};
+    use neo4j_aks_model::{Neo4jCluster, Neo4jClusterSpec};
+
+    let Some(peer) = neo4j("bench_cluster_secret") else {
+        return;
+    };
+    let Some(env) = neo4j_aks_testkit::TestEnv::connect("bench_cluster_secret").await else {
+        return;
+    };
+    support::install_crd(&env, "neo4j-aks-test-bench").await;
+    let ns = env.namespace("bench-secret").await;
+    let mut cluster = Neo4jCluster::new(
+        "db",
+        Neo4jClusterSpec {
+            neo4j_version: Some("5.26.16".into()),
+            accept_license_agreement: Some("yes".into()),
+            node_count: Some(3),
+            ..Neo4jClusterSpec::default()
+        },
+    );
+    cluster.metadata.namespace = Some(ns.name().to_owned());
+    Api::<Neo4jCluster>::namespaced(env.client(), ns.name())
+        .create(&PostParams::default(), &cluster)
+        .await
+        .expect("create the Neo4jCluster");
+    let _server = SERVER.lock().await;
+    let run = || {
+        support::command_on(
+            env.kubeconfig(),
+            &[
+                "bench",
+                "db",
+                "-n",
+                ns.name(),
+                "--bolt",
+                &peer.bolt,
+                "--duration",
+                "1s",
+                "--writers",
+                "1",
+                "--readers",
+                "1",
+                "--seed-nodes",
+                "10",
+                "-o",
+                "json",
+            ],
+        )
+        .env_remove("NEO4J_AKS_BENCH_PASSWORD")
+        .output()
+        .expect("neo4j-aks runs")
+    };
+
+    // No spec.auth: the generated password Secret <name>-secrets, which does not exist yet.
+    let missing = run();
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("db-secrets") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+
+    let mut secret = Secret::default();
+    secret.metadata.name = Some("db-secrets".to_owned());
+    secret.string_data =
+        Some([("NEO4J_AUTH".to_owned(), format!("neo4j/{}", peer.password))].into());
+    Api::<Secret>::namespaced(env.client(), ns.name())
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create the password Secret");
+    let v = report(&run());
+    assert!(number(&v, "/writes/committed") > 0.0, "{v:#}");
+    assert_eq!(
+        number(&v, "/cleanup/nodes_deleted"),
+        number(&v, "/cleanup/nodes_found")
+    );
 }
 
 #[test]

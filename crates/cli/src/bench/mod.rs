@@ -27,9 +27,13 @@ const INDEX: &str = "neo_aks_bench_key";
 
 #[derive(Args, Clone, Debug)]
 pub struct BenchArgs {
-    /// Name of the Neo4jCluster. Finding its address from the name is not implemented yet:
-    /// give --bolt as well (docs/bench.md shows a port-forward or an in-cluster run).
+    /// Name of the Neo4jCluster: the password is read from its admin password Secret (through
+    /// the kube context) unless --auth-file or the password variable is given. Its address is
+    /// not found from the name yet: give --bolt as well (docs/bench.md).
     pub name: Option<String>,
+    /// Namespace of the Neo4jCluster (default: the kube context's namespace).
+    #[arg(short = 'n', long, requires = "name")]
+    pub namespace: Option<String>,
     /// Bolt URI of the server or cluster member to write to: bolt://, bolt+s://, neo4j://,
     /// neo4j+s:// (writes use server-side routing, so any member reaches the leader).
     #[arg(long, value_name = "URI")]
@@ -40,7 +44,8 @@ pub struct BenchArgs {
     /// File holding `neo4j/<password>` (the cluster's NEO4J_AUTH value). Never printed.
     #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
     pub auth_file: Option<PathBuf>,
-    /// Read the password from this environment variable instead (user from --user).
+    /// Read the password from this environment variable (user from --user); without it and
+    /// --auth-file, the password comes from the cluster's Secret (needs NAME).
     #[arg(long, value_name = "VAR", default_value = "NEO4J_AKS_BENCH_PASSWORD")]
     pub password_env: String,
     #[arg(long, default_value = "neo4j")]
@@ -107,7 +112,6 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             None => "bench: give --bolt URI (and the cluster's NAME, for the report)".to_owned(),
         }));
     };
-    let credentials = credentials(args)?;
     let mut options = BoltOptions::from_uri(uri)
         .map_err(|e| Failure::Refused(e.to_string()))?
         .with_timeout(args.timeout);
@@ -120,11 +124,13 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             "--ca-file needs a TLS URI (bolt+s:// or neo4j+s://)".to_owned(),
         ));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(Failure::Runtime)?;
-    let report = runtime.block_on(bench(args, &options, &credentials))?;
+    let report = crate::day2::runtime()?.block_on(async {
+        let credentials = match given_credentials(args)? {
+            Some(credentials) => credentials,
+            None => cluster_credentials(args).await?,
+        };
+        bench(args, &options, &credentials).await
+    })?;
     let text = match args.output {
         Output::Table => report.to_table(),
         Output::Json => report.to_json(),
@@ -132,22 +138,63 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     crate::print(&text)
 }
 
-fn credentials(args: &BenchArgs) -> Result<Credentials, Failure> {
+/// From --auth-file or the password variable; `None` when neither is given.
+fn given_credentials(args: &BenchArgs) -> Result<Option<Credentials>, Failure> {
     if let Some(path) = &args.auth_file {
         let text = std::fs::read_to_string(path).map_err(|source| Failure::ReadInput {
             path: path.display().to_string(),
             source,
         })?;
         return Credentials::from_neo4j_auth(text.trim_end())
+            .map(Some)
             .map_err(|e| Failure::Refused(format!("{}: {e}", path.display())));
     }
     match std::env::var(&args.password_env) {
-        Ok(password) if !password.is_empty() => Ok(Credentials::new(&args.user, password)),
+        Ok(password) if !password.is_empty() => Ok(Some(Credentials::new(&args.user, password))),
+        _ if args.name.is_some() => Ok(None),
         _ => Err(Failure::Refused(format!(
-            "no Neo4j password: pass --auth-file FILE (neo4j/<password>) or set {}",
+            "no Neo4j password: pass --auth-file FILE (neo4j/<password>), set {}, or name the \
+             Neo4jCluster to read its password Secret",
             args.password_env
         ))),
     }
+}
+
+/// The admin credentials from the Secret the cluster's spec names (generated, existing, or
+/// synced from Key Vault), as the operator reads them.
+async fn cluster_credentials(args: &BenchArgs) -> Result<Credentials, Failure> {
+    let Some(name) = &args.name else {
+        return Err(Failure::Refused("no Neo4j password and no NAME".to_owned()));
+    };
+    let target = crate::day2::Target {
+        name: name.clone(),
+        namespace: args.namespace.clone(),
+    };
+    let (client, namespace, api) = crate::day2::client_and_api(&target).await?;
+    let cluster = crate::day2::fetch(&api, &target).await?;
+    let validated = neo4j_aks_model::validate(&cluster).map_err(|invalid| {
+        Failure::Refused(format!(
+            "Neo4jCluster {name}: its spec is invalid, so where its password lives is unknown:\n{invalid}"
+        ))
+    })?;
+    let secret_name = validated.password.secret_name();
+    let key = validated.password.key();
+    let secret = kube::Api::<k8s_openapi::api::core::v1::Secret>::namespaced(client, &namespace)
+        .get_opt(secret_name)
+        .await
+        .map_err(Failure::kubernetes(format!("cannot read Secret {secret_name}")))?
+        .ok_or_else(|| {
+            Failure::NotFound(format!(
+                "Neo4jCluster {name}: its password Secret {secret_name} does not exist (yet) in namespace {namespace}"
+            ))
+        })?;
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .ok_or_else(|| Failure::NotFound(format!("Secret {secret_name} has no key {key}")))?;
+    Credentials::from_secret_bytes(&bytes.0)
+        .map_err(|e| Failure::Refused(format!("Secret {secret_name}, key {key}: {e}")))
 }
 
 /// A driver pool on `uri` with the bench's database as default.
