@@ -74,6 +74,10 @@ pub struct BenchArgs {
     /// Bound for one transaction, one read, and one lag probe to become visible.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Also write the latency histograms here as HdrHistogram percentile distributions
+    /// (writes.hgrm, reads.hgrm, lag.hgrm; values in ms), for plotting.
+    #[arg(long, value_name = "DIR")]
+    pub histograms: Option<PathBuf>,
     /// Leave this run's nodes in the database (the report names the run id).
     #[arg(long)]
     pub keep: bool,
@@ -466,6 +470,16 @@ async fn measure(
             .add(h)
             .map_err(bench_error("merging histograms"))?;
     }
+    if let Some(dir) = &args.histograms {
+        write_histograms(
+            dir,
+            &[
+                ("writes", &write_latency),
+                ("reads", &read_latency),
+                ("lag", &lag_overall),
+            ],
+        )?;
+    }
     let mut not_measured = Vec::new();
     if args.readers == 0 {
         not_measured.push("reads: --readers 0".to_owned());
@@ -511,6 +525,25 @@ async fn measure(
         client_cpu,
         not_measured,
     ))
+}
+
+fn write_histograms(
+    dir: &std::path::Path,
+    histograms: &[(&str, &hdrhistogram::Histogram<u64>)],
+) -> Result<(), Failure> {
+    let failed = |e: std::io::Error| Failure::Output {
+        what: "the histogram files",
+        detail: format!("{}: {e}", dir.display()),
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    for (name, histogram) in histograms {
+        std::fs::write(
+            dir.join(format!("{name}.hgrm")),
+            report::percentile_distribution(histogram),
+        )
+        .map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// The READ entries of the routing table for the database (or --read-from).

@@ -24,6 +24,45 @@ pub fn record(histogram: &mut Histogram<u64>, elapsed: std::time::Duration) {
     histogram.saturating_record(us.clamp(LOWEST_US, HIGHEST_US));
 }
 
+/// The histogram in HdrHistogram's percentile-distribution text (`.hgrm`, values in ms), the
+/// format HdrHistogram's own plotter and `hdr-plot` draw latency-by-percentile charts from.
+pub fn percentile_distribution(h: &Histogram<u64>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>12} {:>14} {:>10} {:>14}\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    );
+    let mut total = 0u64;
+    for step in h.iter_quantiles(5) {
+        total += step.count_since_last_iteration();
+        let value = step.value_iterated_to() as f64 / 1000.0;
+        let q = step.quantile_iterated_to();
+        if q < 1.0 {
+            let _ = writeln!(
+                out,
+                "{value:>12.3} {q:>2.12} {total:>10} {:>14.2}",
+                1.0 / (1.0 - q)
+            );
+        } else {
+            let _ = writeln!(out, "{value:>12.3} {q:>2.12} {total:>10}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]",
+        h.mean() / 1000.0,
+        h.stdev() / 1000.0
+    );
+    let _ = writeln!(
+        out,
+        "#[Max     = {:>12.3}, Total count    = {:>12}]",
+        h.max() as f64 / 1000.0,
+        h.len()
+    );
+    out
+}
+
 /// Percentiles of one histogram, in milliseconds.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Latency {
@@ -288,6 +327,34 @@ mod tests {
         assert!(l.min_ms <= l.p50_ms && l.p50_ms <= l.p95_ms && l.p95_ms <= l.p99_ms);
         assert!(l.p99_ms <= l.p999_ms && l.p999_ms <= l.max_ms);
         assert!(Latency::of(&histogram()).is_none());
+    }
+
+    #[test]
+    fn the_distribution_text_is_cumulative_and_ends_at_the_maximum() {
+        let mut h = histogram();
+        for ms in 1..=100u64 {
+            record(&mut h, Duration::from_millis(ms));
+        }
+        let text = percentile_distribution(&h);
+        let rows: Vec<Vec<f64>> = text
+            .lines()
+            .skip(2)
+            .take_while(|l| !l.starts_with('#'))
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|x| x.parse().expect("number"))
+                    .collect()
+            })
+            .collect();
+        assert!(rows.len() > 10, "{text}");
+        assert!(
+            rows.windows(2)
+                .all(|w| w[0][0] <= w[1][0] && w[0][1] <= w[1][1] && w[0][2] <= w[1][2])
+        );
+        let last = rows.last().expect("rows");
+        assert_eq!((last[1], last[2]), (1.0, 100.0), "{text}");
+        assert!((last[0] - 100.0).abs() < 0.1, "{text}");
+        assert!(text.contains("Total count    =          100]"), "{text}");
     }
 
     #[test]
