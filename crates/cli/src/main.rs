@@ -4,6 +4,7 @@ mod azure;
 mod backup_agent;
 mod backup_cmd;
 mod backup_target;
+mod bench;
 mod certs;
 mod cluster;
 mod crd;
@@ -154,6 +155,13 @@ enum Command {
     /// The steps the backup CronJobs' pods run (select-source, fetch, upload, verify); each
     /// prints one JSON line and exits 0 on success, 1 on failure.
     BackupAgent(backup_agent::AgentArgs),
+    /// Benchmark a cluster: write TPS and latency (HDR histogram), reads spread over the reader
+    /// servers, replication lag, and the client's own CPU beside the numbers (docs/bench.md).
+    ///
+    /// Writes nodes labelled NeoAksBench (with this run's id) and deletes them at the end unless
+    /// --keep. Failover time is not measured yet. Use -o json for every number and the
+    /// parameters.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -316,6 +324,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Certs(command) => certs::run(&command),
         Command::Azure(command) => azure::run(command),
         Command::Backup(args) => backup_cmd::run(args),
+        Command::Bench(args) => bench::run(&args),
         // Handled in main (its own exit codes and JSON result line).
         Command::BackupAgent(args) => {
             backup_agent::run(args);
