@@ -236,16 +236,23 @@ pub(super) fn check_tls(
 }
 
 /// With the `backup` scope the members' backup port requires a client certificate signed by the
-/// cluster CA. The operator issues one to the backup Jobs with generated certificates; with
-/// `source: secret` the Secret's layout has no place for it yet.
+/// cluster CA. The operator issues one to the backup Jobs with generated certificates; the
+/// layouts of `secret` and `certManager` have no place for it yet.
 pub(super) fn check_tls_and_backup(f: &mut Findings, tls: Option<&Tls>, backup_enabled: bool) {
     let Some(tls) = tls.filter(|_| backup_enabled) else {
         return;
     };
-    if tls.covers(TlsScope::Backup) && tls.user_secret().is_some() {
+    let source = match tls.source {
+        TlsSource::Generated => return,
+        TlsSource::Secret(_) => "secret",
+        TlsSource::CertManager(_) => "certManager",
+    };
+    if tls.covers(TlsScope::Backup) {
         f.problem(
             "spec.tls.scopes",
-            "with source: secret the backup Jobs have no client certificate for the backup scope (mutual TLS on 6362); leave backup out of spec.tls.scopes, or use source: generated, which issues them one",
+            format!(
+                "with source: {source} the backup Jobs have no client certificate for the backup scope (mutual TLS on 6362); leave backup out of spec.tls.scopes, or use source: generated, which issues them one"
+            ),
         );
     }
 }
