@@ -130,6 +130,7 @@ async fn a_short_bench_measures_writes_reads_and_lag_and_its_count_matches_the_d
     let Some(peer) = neo4j("bench_measures") else {
         return;
     };
+    let _server = SERVER.lock().await;
     let output = bench(
         Some(&peer.password),
         &[
@@ -219,6 +220,7 @@ async fn without_keep_the_bench_removes_its_nodes_and_works_over_tls() {
     let Some(peer) = neo4j("bench_cleans_up") else {
         return;
     };
+    let _server = SERVER.lock().await;
     // Over TLS when the harness offers it (verified against its CA), plain Bolt otherwise.
     let mut args = vec![
         "--user",
