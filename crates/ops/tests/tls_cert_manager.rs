@@ -93,17 +93,22 @@ async fn renewed_at(h: &Harness) -> Option<String> {
         .remove(CERTIFICATES_RENEWED_AT)
 }
 
+/// The test's harness with cert-manager's controllers running and the CA Issuer `ca` ready;
+/// `None` (skipped) without the controllers or the testenv.
+async fn with_ca_issuer(test: &str) -> Option<(Harness, CertManager)> {
+    let binary = cert_manager::binary_from_env(test)?;
+    let h = Harness::new(test).await?;
+    let controllers = CertManager::start(&binary, h.env.kubeconfig(), h.ns()).await;
+    ca_issuer(&h).await;
+    Some((h, controllers))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cert_manager_issues_every_member_and_a_reissue_reaches_the_members_secret() {
     let test = "ops_tls_cert_manager";
-    let Some(binary) = cert_manager::binary_from_env(test) else {
+    let Some((mut h, controllers)) = with_ca_issuer(test).await else {
         return;
     };
-    let Some(mut h) = Harness::new(test).await else {
-        return;
-    };
-    let controllers = CertManager::start(&binary, h.env.kubeconfig(), h.ns()).await;
-    ca_issuer(&h).await;
     let spec = h.spec(
         "  tls:\n    enabled: true\n    scopes: [bolt, https, cluster]\n    source: certManager\n    certManager:\n      issuerRef: {name: ca, kind: Issuer}\n      duration: 720h\n      renewBefore: 240h\n",
     );
@@ -259,14 +264,9 @@ async fn cert_manager_issues_every_member_and_a_reissue_reaches_the_members_secr
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn members_signed_by_different_cas_are_refused_and_never_started() {
     let test = "ops_tls_cert_manager_refused";
-    let Some(binary) = cert_manager::binary_from_env(test) else {
+    let Some((mut h, controllers)) = with_ca_issuer(test).await else {
         return;
     };
-    let Some(mut h) = Harness::new(test).await else {
-        return;
-    };
-    let controllers = CertManager::start(&binary, h.env.kubeconfig(), h.ns()).await;
-    ca_issuer(&h).await;
     let spec = h.spec(
         "  tls:\n    enabled: true\n    scopes: [bolt, cluster]\n    source: certManager\n    certManager:\n      issuerRef: {name: selfsigned}\n",
     );
@@ -329,16 +329,11 @@ async fn members_signed_by_different_cas_are_refused_and_never_started() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cluster_issuer_issues_the_members() {
     let test = "ops_tls_cert_manager_cluster_issuer";
-    let Some(binary) = cert_manager::binary_from_env(test) else {
-        return;
-    };
-    let Some(mut h) = Harness::new(test).await else {
-        return;
-    };
-    let controllers = CertManager::start(&binary, h.env.kubeconfig(), h.ns()).await;
     // The bootstrap CA of ca_issuer, in the test namespace; the ClusterIssuer (cluster-wide,
     // so named after the namespace) signs with it.
-    ca_issuer(&h).await;
+    let Some((mut h, controllers)) = with_ca_issuer(test).await else {
+        return;
+    };
     let issuer_name = h.ns().to_string();
     let issuer = ClusterIssuer::new(
         &issuer_name,

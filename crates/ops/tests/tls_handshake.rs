@@ -116,6 +116,28 @@ fn lay_out(
     mounts
 }
 
+/// A setting's value as member `MEMBER` reads it, with the mount paths made local.
+fn localize(mounts: &[(String, PathBuf)], value: &str) -> String {
+    mounts
+        .iter()
+        .fold(value.replace("$(POD_NAME)", MEMBER), |v, (from, to)| {
+            v.replace(from.as_str(), &to.display().to_string())
+        })
+}
+
+/// openssl accepts `certificate` for `purpose` (sslserver, sslclient) against the CA file.
+fn assert_verifies(ca: &Path, purpose: &str, certificate: &Path) {
+    let verified = openssl(&[
+        "verify",
+        "-CAfile",
+        &ca.display().to_string(),
+        "-purpose",
+        purpose,
+        &certificate.display().to_string(),
+    ]);
+    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+}
+
 fn openssl(args: &[&str]) -> String {
     let out = Command::new("openssl")
         .args(args)
@@ -239,27 +261,13 @@ async fn rendered_tls_on_a_real_neo4j_accepts_the_cluster_ca_and_refuses_the_res
     let root = std::env::temp_dir().join(format!("neo4j-aks-tls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let mounts = lay_out(&sts, &tls::secret_name(&rendered.cluster), &data, &root);
-    let local = |value: &str| {
-        mounts
-            .iter()
-            .fold(value.replace("$(POD_NAME)", MEMBER), |v, (from, to)| {
-                v.replace(from.as_str(), &to.display().to_string())
-            })
-    };
+    let local = |value: &str| localize(&mounts, value);
 
     // openssl: the member certificate chains to the CA and says what members and clients need.
     let certificates_dir = &mounts[0].1;
     let member_crt = certificates_dir.join(format!("{MEMBER}.crt"));
     let ca_crt = certificates_dir.join("trusted").join("ca.crt");
-    let verified = openssl(&[
-        "verify",
-        "-CAfile",
-        &ca_crt.display().to_string(),
-        "-purpose",
-        "sslserver",
-        &member_crt.display().to_string(),
-    ]);
-    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+    assert_verifies(&ca_crt, "sslserver", &member_crt);
     let text = openssl(&[
         "x509",
         "-noout",
@@ -510,23 +518,9 @@ async fn a_second_trusted_ca_and_the_backup_client_certificate_on_a_real_neo4j()
     assert_eq!(trusted, ["ca.crt", "other-ca.crt"], "one CA per file");
     let client_crt = root.join("backup-client.crt");
     std::fs::write(&client_crt, &client.certificate_pem).expect("write");
-    let verified = openssl(&[
-        "verify",
-        "-CAfile",
-        &trusted_dir.join("ca.crt").display().to_string(),
-        "-purpose",
-        "sslclient",
-        &client_crt.display().to_string(),
-    ]);
-    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+    assert_verifies(&trusted_dir.join("ca.crt"), "sslclient", &client_crt);
 
-    let local = |value: &str| {
-        mounts
-            .iter()
-            .fold(value.replace("$(POD_NAME)", MEMBER), |v, (from, to)| {
-                v.replace(from.as_str(), &to.display().to_string())
-            })
-    };
+    let local = |value: &str| localize(&mounts, value);
     let harness = Harness::start(
         &script,
         &root,
@@ -551,15 +545,7 @@ async fn a_second_trusted_ca_and_the_backup_client_certificate_on_a_real_neo4j()
     let from_next_ca = issue(&next, "db-1", tls::member_dns_names(cluster, 1));
     let next_crt = root.join("next-member.crt");
     std::fs::write(&next_crt, &from_next_ca.certificate_pem).expect("write");
-    let verified = openssl(&[
-        "verify",
-        "-CAfile",
-        &trusted_dir.join("other-ca.crt").display().to_string(),
-        "-purpose",
-        "sslclient",
-        &next_crt.display().to_string(),
-    ]);
-    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+    assert_verifies(&trusted_dir.join("other-ca.crt"), "sslclient", &next_crt);
     let refused = Command::new("openssl")
         .args(["verify", "-CAfile"])
         .arg(trusted_dir.join("ca.crt"))
