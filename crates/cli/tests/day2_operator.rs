@@ -8,11 +8,12 @@
 //! observation. Everything else is real: the apiserver, the StatefulSet controller, the CLI
 //! process, its kubeconfig and its watch.
 
+mod operator_fixture;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,259 +21,15 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::{WatchStreamExt, watcher};
-use neo4j_aks_model::Neo4jCluster;
-use neo4j_aks_ops::controller::{self, Context, Settings};
 use neo4j_aks_ops::member_tls::{BoltMemberTls, MemberTls};
-use neo4j_aks_ops::metrics::Metrics;
-use neo4j_aks_ops::neo4j::{Admin, Connector, Target};
-use neo4j_aks_testkit::simulated_neo4j::SimulatedNeo4j;
-use neo4j_aks_testkit::{TestEnv, TestNamespace, wait_until};
-use neo4j_aks_topology::AdminClient;
+use neo4j_aks_ops::neo4j::Target;
+use neo4j_aks_testkit::wait_until;
+use operator_fixture::{Fixture, SETTLE, run_documented, shell_lines};
 use serde_json::Value;
 use support::{command_on, stderr, stdout};
 use tokio::task::JoinHandle;
-
-const SETTLE: Duration = Duration::from_secs(120);
-
-struct Fixture {
-    env: TestEnv,
-    ns: Option<TestNamespace>,
-    /// The Neo4j side: a SIMULATION (kwok runs no containers).
-    sim: Arc<SimulatedNeo4j>,
-    operator: Option<JoinHandle<()>>,
-}
-
-impl Fixture {
-    async fn new(test: &str) -> Option<Fixture> {
-        Self::with_member_tls(test, None).await
-    }
-
-    /// `member_tls`: how the operator sees the members' certificates (production Bolt when
-    /// `None`; kwok members have no Bolt to look at).
-    async fn with_member_tls(
-        test: &str,
-        member_tls: Option<Arc<dyn MemberTls>>,
-    ) -> Option<Fixture> {
-        neo4j_aks_ops::telemetry::init();
-        let env = TestEnv::connect(test).await?;
-        support::install_crd(&env, "neo4j-aks-test").await;
-        let ns = env.namespace(test).await;
-        let sim = SimulatedNeo4j::new(env.client(), ns.name(), "db");
-        let mut fixture = Fixture {
-            env,
-            ns: Some(ns),
-            sim,
-            operator: None,
-        };
-        fixture.start_operator(member_tls.unwrap_or_else(|| Arc::new(BoltMemberTls::default())));
-        Some(fixture)
-    }
-
-    fn ns(&self) -> &str {
-        self.ns.as_ref().expect("namespace").name()
-    }
-
-    /// The real operator (its reconcile loop and day-2 executor), scoped to this namespace,
-    /// reaching the simulated Neo4j.
-    fn start_operator(&mut self, member_tls: Arc<dyn MemberTls>) {
-        let sim = self.sim.clone();
-        let connector: Arc<dyn Connector> = Arc::new(move |target: &Target| {
-            assert_eq!(target.cluster, sim.cluster());
-            Ok(sim.clone() as Arc<dyn Admin>)
-        });
-        let settings = Settings {
-            namespace: Some(self.ns().to_string()),
-            resync: Duration::from_secs(2),
-            not_ready_requeue: Duration::from_secs(2),
-            error_requeue: Duration::from_secs(2),
-            concurrency: 4,
-            instance: "cli-day2-operator".to_string(),
-        };
-        let ctx = Context::with_peers(
-            self.env.client(),
-            Arc::new(Metrics::new()),
-            settings,
-            connector,
-            member_tls,
-        );
-        self.operator = Some(tokio::spawn(controller::run(ctx)));
-    }
-
-    fn clusters(&self) -> Api<Neo4jCluster> {
-        Api::namespaced(self.env.client(), self.ns())
-    }
-
-    async fn create(&self, nodes: i32) {
-        self.create_with(nodes, "").await;
-    }
-
-    /// A cluster of `nodes` members; `extra` is appended to the spec (indented two spaces).
-    async fn create_with(&self, nodes: i32, extra: &str) {
-        self.create_version(nodes, "5.26.16", extra).await;
-    }
-
-    async fn create_version(&self, nodes: i32, version: &str, extra: &str) {
-        let yaml = format!(
-            r#"apiVersion: neo4j-aks.io/v1alpha1
-kind: Neo4jCluster
-metadata:
-  name: db
-  namespace: {ns}
-spec:
-  neo4jVersion: "{version}"
-  acceptLicenseAgreement: "yes"
-  nodeCount: {nodes}
-  storage:
-    diskSizeGi: 32
-    className: {ns}-premium
-  resources:
-    cpu: "1"
-    memory: 4Gi
-{extra}"#,
-            ns = self.ns()
-        );
-        let cluster = Neo4jCluster::from_yaml(&yaml).expect("test spec parses");
-        self.clusters()
-            .create(&PostParams::default(), &cluster)
-            .await
-            .expect("create the Neo4jCluster");
-    }
-
-    async fn patch_tls_off(&self) {
-        self.clusters()
-            .patch(
-                "db",
-                &PatchParams::default(),
-                &Patch::Merge(serde_json::json!({"spec": {"tls": {"enabled": false}}})),
-            )
-            .await
-            .expect("turn TLS off");
-    }
-
-    async fn get(&self) -> Neo4jCluster {
-        self.clusters().get("db").await.expect("get db")
-    }
-
-    fn cli(&self, args: &[&str]) -> Command {
-        let mut command = command_on(self.env.kubeconfig(), args);
-        command.args(["-n", self.ns()]);
-        command
-    }
-
-    /// Runs the binary to its end (off the runtime's threads, so the operator keeps working).
-    async fn run(&self, args: &[&str]) -> Output {
-        run_to_end(self.cli(args), args).await
-    }
-
-    /// A documented command as it stands (its own namespace flag included), run to its end.
-    async fn run_words(&self, args: &[String]) -> Output {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_to_end(command_on(self.env.kubeconfig(), &args), &args).await
-    }
-
-    /// Ready with `n` members, ClusterFormed, the planner done.
-    async fn wait_settled(&self, n: i32) -> Neo4jCluster {
-        let api = self.clusters();
-        wait_until(SETTLE, &format!("{n} members, formed, Done"), || {
-            let api = api.clone();
-            async move {
-                let c = api.get("db").await.map_err(|e| e.to_string())?;
-                let s = c.status.clone().unwrap_or_default();
-                let formed = s
-                    .conditions
-                    .iter()
-                    .any(|x| x.type_ == "ClusterFormed" && x.status == "True");
-                let done = s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done");
-                if s.ready_members == Some(n) && formed && done {
-                    Ok(c)
-                } else {
-                    Err(format!(
-                        "ready {:?}, formed {formed}, next {:?}",
-                        s.ready_members, s.next_step
-                    ))
-                }
-            }
-        })
-        .await
-    }
-
-    /// Member ordinal → server id, as the simulated Neo4j's SHOW SERVERS answers now.
-    async fn servers(&self) -> BTreeMap<u32, String> {
-        AdminClient::show_servers(&*self.sim)
-            .await
-            .expect("SHOW SERVERS")
-            .into_iter()
-            .filter_map(|s| {
-                let ordinal = s
-                    .address?
-                    .strip_prefix("db-")?
-                    .split('.')
-                    .next()?
-                    .parse()
-                    .ok()?;
-                Some((ordinal, s.server_id))
-            })
-            .collect()
-    }
-
-    async fn teardown(mut self) {
-        let api = self.clusters();
-        let _ = api.delete("db", &DeleteParams::default()).await;
-        let gone = wait_for_gone(&api).await;
-        if !gone {
-            let _ = api
-                .patch(
-                    "db",
-                    &PatchParams::default(),
-                    &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
-                )
-                .await;
-        }
-        if let Some(operator) = self.operator.take() {
-            operator.abort();
-        }
-        if let Some(ns) = self.ns.take() {
-            ns.cleanup().await;
-        }
-    }
-}
-
-/// Runs the binary to its end (off the runtime's threads, so the operator keeps working).
-async fn run_to_end(mut command: Command, args: &[&str]) -> Output {
-    let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
-        .await
-        .expect("the CLI's thread");
-    eprintln!(
-        "neo4j-aks {} -> {:?} in {:.1}s\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        out.status.code(),
-        started.elapsed().as_secs_f64(),
-        stdout(&out),
-        stderr(&out)
-    );
-    out
-}
-
-async fn wait_for_gone(api: &Api<Neo4jCluster>) -> bool {
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while !matches!(api.get_opt("db").await, Ok(None)) {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    })
-    .await
-    .is_ok()
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if let Some(operator) = self.operator.take() {
-            operator.abort();
-        }
-    }
-}
 
 fn count(statements: &[String], wanted: &str) -> usize {
     statements.iter().filter(|s| *s == wanted).count()
@@ -1211,9 +968,7 @@ async fn an_upgrade_rolls_member_by_member_across_an_operator_restart_and_refusa
         }
     })
     .await;
-    if let Some(operator) = f.operator.take() {
-        operator.abort();
-    }
+    f.stop_operator();
     eprintln!("operator stopped mid-roll with {first:?}");
     assert!(
         first.values().any(|v| v == "5.26.16"),
@@ -1378,65 +1133,4 @@ async fn across_lines_the_configuration_switches_only_after_every_member_moved()
     }
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
     f.teardown().await;
-}
-
-/// The command lines of a page's ```shell blocks, in order.
-fn shell_lines(page: &str) -> Vec<String> {
-    let text =
-        std::fs::read_to_string(support::repo_root().join(page)).expect("the documented page");
-    let mut in_shell = false;
-    let mut lines = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with("```") {
-            in_shell = !in_shell && line == "```shell";
-            continue;
-        }
-        if in_shell && !line.is_empty() {
-            lines.push(line.to_string());
-        }
-    }
-    lines
-}
-
-/// Runs one documented command line as a user's shell would (bash), with `neo4j-aks` and the
-/// testenv's kubectl on PATH and the page's namespace `graph` replaced by the test's; fails the
-/// test when the command fails.
-async fn run_documented(f: &Fixture, line: &str) -> Output {
-    let bin = std::env::temp_dir().join(format!("{}-bin", f.ns()));
-    std::fs::create_dir_all(&bin).expect("bin dir");
-    let link = bin.join("neo4j-aks");
-    if !link.exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_neo4j-aks"), &link).expect("symlink");
-    }
-    let kubectl = f.env.kubectl().await;
-    let path = format!(
-        "{}:{}:{}",
-        bin.display(),
-        kubectl.parent().expect("kubectl's dir").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let command = line
-        .replace("-n graph ", &format!("-n {} ", f.ns()))
-        .replace("-n graph\n", &format!("-n {}\n", f.ns()));
-    let command = match command.strip_suffix("-n graph") {
-        Some(head) => format!("{head}-n {}", f.ns()),
-        None => command,
-    };
-    let mut bash = Command::new("bash");
-    bash.args(["-c", &command])
-        .env("PATH", path)
-        .env("KUBECONFIG", f.env.kubeconfig())
-        .current_dir(support::repo_root());
-    let out = tokio::task::spawn_blocking(move || bash.output().expect("bash runs"))
-        .await
-        .expect("the command's thread");
-    eprintln!(
-        "$ {command}\n--- exit {:?}\n{}{}",
-        out.status.code(),
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(out.status.success(), "`{command}` failed: {}", stderr(&out));
-    out
 }

@@ -1,7 +1,7 @@
 //! Every `neo4j-aks` command shown in README.md and docs/**/*.md runs and succeeds.
 //! (`scripts/test-all.sh` and the testenv commands are what CI itself runs.) Commands that need
-//! a running cluster stand in ```shell blocks and run where that cluster exists: those of
-//! docs/runbooks/certificate-rotation.md in crates/cli/tests/day2_operator.rs. Each ```shell block
+//! a running cluster stand in ```shell blocks and run where that cluster exists: the runbooks'
+//! in crates/cli/tests/runbooks.rs and crates/cli/tests/day2_operator.rs. Each ```shell block
 //! says where it runs (`<!-- runs-in: TEST FILE -->`) or why it cannot run here
 //! (`<!-- not-run: REASON -->`); `every_shell_block_runs_in_a_test_or_says_why_not` checks and
 //! counts them.

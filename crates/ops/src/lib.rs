@@ -24,6 +24,7 @@ pub mod error;
 pub mod kinds;
 pub mod leader;
 pub mod member_tls;
+pub mod member_waits;
 pub mod metrics;
 pub mod neo4j;
 pub mod observe;

@@ -1,9 +1,10 @@
 //! What the members look like: pods, their nodes and zones, their claims.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 use neo4j_aks_model::{MemberStatus, ValidatedCluster};
@@ -11,6 +12,7 @@ use neo4j_aks_render::labels;
 use neo4j_aks_topology::observed::PodObservation;
 
 use crate::error::ObserveError;
+use crate::member_waits::{ClassLookup, why_not_ready};
 use crate::prepare::owned_selector;
 
 /// The StatefulSet controller's label naming the revision a pod was created from.
@@ -29,6 +31,8 @@ pub struct Observed {
     /// The termination message of each running member's seed-fetch init container, by
     /// ordinal, once it finished (`spec.bootstrap.fromBackup`).
     pub seed_messages: BTreeMap<u32, String>,
+    /// Why each member pod that exists is not Ready, by ordinal (`member_waits`).
+    pub waits: BTreeMap<u32, String>,
 }
 
 impl Observed {
@@ -81,12 +85,14 @@ pub async fn observe(
             .filter_map(|c| Some((c.metadata.name.clone()?, c)))
             .collect();
 
+    let classes = missing_classes(client, claims.values()).await?;
     let nodes: Api<Node> = Api::all(client.clone());
     let mut zones: BTreeMap<String, Option<String>> = BTreeMap::new();
     let sts_name = cluster.statefulset_name();
     let mut members = Vec::new();
     let mut observations = Vec::new();
     let mut seed_messages = BTreeMap::new();
+    let mut waits = BTreeMap::new();
     for pod in &pods {
         let Some(name) = pod.metadata.name.clone() else {
             continue;
@@ -113,6 +119,20 @@ pub async fn observe(
         };
         let pvc = cluster.pvc_name(ordinal);
         let claim = claims.get(&pvc);
+        let class = match claim
+            .and_then(|c| c.spec.as_ref()?.storage_class_name.as_ref())
+            .map(|class| classes.contains(class))
+        {
+            Some(true) => ClassLookup::Missing,
+            Some(false) => ClassLookup::Exists,
+            None => ClassLookup::NotNeeded,
+        };
+        if let (Some(why), Ok(o)) = (
+            why_not_ready(Some(pod), claim, class),
+            u32::try_from(ordinal),
+        ) {
+            waits.insert(o, why);
+        }
         let capacity = claim
             .and_then(|c| {
                 c.status
@@ -196,7 +216,33 @@ pub async fn observe(
         pods: observations,
         expanding,
         seed_messages,
+        waits,
     })
+}
+
+/// The StorageClasses that Pending claims name and that do not exist. Read only while a claim
+/// is Pending (a converged cluster costs no read here).
+async fn missing_classes<'a>(
+    client: &Client,
+    claims: impl Iterator<Item = &'a PersistentVolumeClaim>,
+) -> Result<BTreeSet<String>, ObserveError> {
+    let pending: BTreeSet<String> = claims
+        .filter(|c| c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
+        .filter_map(|c| c.spec.as_ref()?.storage_class_name.clone())
+        .collect();
+    let api: Api<StorageClass> = Api::all(client.clone());
+    let mut missing = BTreeSet::new();
+    for class in pending {
+        if api
+            .get_opt(&class)
+            .await
+            .map_err(read("StorageClass"))?
+            .is_none()
+        {
+            missing.insert(class);
+        }
+    }
+    Ok(missing)
 }
 
 /// What the pod's seed-fetch init container left in its termination message.

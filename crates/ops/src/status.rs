@@ -14,6 +14,7 @@ use neo4j_aks_topology::records::{DatabaseRole, Health, ServerState};
 use crate::day2::Day2;
 
 use crate::apply::{Action, Change};
+use crate::member_waits::{ClassLookup, why_not_ready};
 use crate::observe::Observed;
 use crate::prepare::Findings;
 
@@ -198,12 +199,22 @@ pub fn compute(
                     ),
                 )
             } else if rolling {
-                (true, "RollingOut", "the members are being updated".into())
+                (
+                    true,
+                    "RollingOut",
+                    format!(
+                        "the members are being updated{}",
+                        member_waits(observed, want)
+                    ),
+                )
             } else if !all_ready {
                 (
                     true,
                     "WaitingForMembers",
-                    format!("{ready} of {want} members ready"),
+                    format!(
+                        "{ready} of {want} members ready{}",
+                        member_waits(observed, want)
+                    ),
                 )
             } else if applied {
                 (
@@ -507,6 +518,29 @@ fn databases(t: &ObservedTopology, pod: &dyn Fn(u32) -> String) -> Vec<DatabaseS
 }
 
 /// Whether the phase counts as converged (the controller then waits for the resync).
+/// `; db-0: why; db-2: why` for each wanted member that is not Ready (empty when all are).
+fn member_waits(observed: &Observed, want: i32) -> String {
+    let sts = observed
+        .statefulset
+        .as_ref()
+        .and_then(|s| s.metadata.name.as_deref());
+    let waits: Vec<String> = (0..u32::try_from(want).unwrap_or(0))
+        .filter_map(|o| {
+            let listed = observed.members.iter().any(|m| m.ordinal == Some(o));
+            let why = match observed.waits.get(&o) {
+                Some(why) => why.clone(),
+                None if listed => return None,
+                None => why_not_ready(None, None, ClassLookup::NotNeeded)?,
+            };
+            Some(match sts {
+                Some(sts) => format!("{sts}-{o}: {why}"),
+                None => format!("member {o}: {why}"),
+            })
+        })
+        .collect();
+    waits.iter().map(|w| format!("; {w}")).collect()
+}
+
 pub fn is_settled(status: &Neo4jClusterStatus) -> bool {
     matches!(
         status.phase.as_deref(),
@@ -544,11 +578,45 @@ mod tests {
             pods: Vec::new(),
             expanding: Vec::new(),
             seed_messages: std::collections::BTreeMap::new(),
+            waits: std::collections::BTreeMap::new(),
         }
     }
 
     fn get<'a>(s: &'a Neo4jClusterStatus, t: &str) -> &'a Condition {
         s.conditions.iter().find(|c| c.type_ == t).expect(t)
+    }
+
+    /// Each member that is not Ready is named with why, in ordinal order, and one the
+    /// StatefulSet has not created yet too.
+    #[test]
+    fn waiting_for_members_says_why_each_one_is_not_ready() {
+        let f = Findings::default();
+        let mut o = observed(3, 1);
+        o.statefulset.as_mut().expect("a StatefulSet").metadata.name = Some("db".into());
+        o.members.truncate(2);
+        for (i, m) in o.members.iter_mut().enumerate() {
+            m.ordinal = Some(i as u32);
+        }
+        o.waits
+            .insert(1, "unschedulable: 0/9 nodes are available".into());
+        let s = compute(
+            Some(1),
+            None,
+            None,
+            Outcome::Applied {
+                findings: &f,
+                changes: &[],
+                observed: &o,
+                error: None,
+                day2: None,
+            },
+        );
+        assert_eq!(
+            get(&s, PROGRESSING).message,
+            "1 of 3 members ready; db-1: unschedulable: 0/9 nodes are available; \
+             db-2: no pod yet (the StatefulSet creates it)"
+        );
+        assert_eq!(get(&s, READY).message, "1 of 3 members ready");
     }
 
     #[test]

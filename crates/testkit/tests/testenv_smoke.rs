@@ -165,11 +165,26 @@ async fn simulated_azure_disk_binds_and_expands() {
         pv.metadata.annotations.unwrap()["pv.kubernetes.io/provisioned-by"],
         "disk.csi.azure.com"
     );
+    // Pinned as the Azure Disk CSI driver pins a zonal disk: to the zone of the pod's node.
+    let zone = Api::<k8s_openapi::api::core::v1::Node>::all(env.client())
+        .get(&node)
+        .await
+        .expect("the pod's node")
+        .metadata
+        .labels
+        .unwrap_or_default()
+        .remove("topology.disk.csi.azure.com/zone")
+        .expect("testenv nodes carry the driver's zone label");
     let affinity = serde_json::to_value(pv.spec.unwrap().node_affinity).unwrap();
+    let pinned = &affinity["required"]["nodeSelectorTerms"][0]["matchExpressions"][0];
     assert_eq!(
-        affinity["required"]["nodeSelectorTerms"][0]["matchExpressions"][0]["values"][0],
-        node.as_str(),
-        "volume pinned to the pod's node"
+        pinned["key"], "topology.disk.csi.azure.com/zone",
+        "{affinity}"
+    );
+    assert_eq!(
+        pinned["values"][0],
+        zone.as_str(),
+        "volume pinned to the pod's zone"
     );
 
     // Expansion: 1Gi -> 2Gi (the class allows it).

@@ -7,7 +7,9 @@
 //! * provisioning: once the scheduler has picked a node for a WaitForFirstConsumer claim
 //!   (annotation `volume.kubernetes.io/selected-node`), it creates a PersistentVolume with a
 //!   `hostPath` source (nothing is ever written there: kwok runs no containers), node affinity to
-//!   that node's `kubernetes.io/hostname`, the claim's size, access modes and volume mode, the
+//!   that node's zone as the driver writes it for a zonal disk (`topology.disk.csi.azure.com/zone
+//!   In [<zone>]`, kubernetes-sigs/azuredisk-csi-driver pull requests 801 and 802), or to the
+//!   node's `kubernetes.io/hostname` when the node has no zone label, the claim's size, access modes and volume mode, the
 //!   class's reclaim policy and mount options, a `claimRef` to the claim and the annotation
 //!   `pv.kubernetes.io/provisioned-by: disk.csi.azure.com`. kube-controller-manager's
 //!   PersistentVolume binder then binds the pair, exactly as with the real driver.
@@ -44,6 +46,8 @@ const SELECTED_NODE: &str = "volume.kubernetes.io/selected-node";
 const PROVISIONED_BY: &str = "pv.kubernetes.io/provisioned-by";
 const SIMULATED_LABEL: &str = neo4j_aks_testkit::SIMULATED_DISK_LABEL;
 const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+/// The Azure Disk CSI driver's topology key: a zonal disk attaches only to VMs of its zone.
+const DISK_ZONE_LABEL: &str = "topology.disk.csi.azure.com/zone";
 const FIELD_MANAGER: &str = "sim-disk-provisioner";
 
 /// SIMULATED disk.csi.azure.com provisioner/resizer for the neo4j-aks testenv (no real disks).
@@ -190,15 +194,22 @@ async fn provision(
         // WaitForFirstConsumer: the scheduler has not chosen a node yet.
         return Ok(Action::await_change());
     }
-    let hostname = match &selected {
+    // (label, value) the volume is pinned to: the selected node's zone, else the node itself.
+    let pinned = match &selected {
         Some(node) => {
             let nodes: Api<Node> = Api::all(ctx.client.clone());
             let n = nodes.get(node).await?;
             Some(
-                n.labels()
-                    .get(HOSTNAME_LABEL)
-                    .cloned()
-                    .unwrap_or(node.clone()),
+                match n.labels().get(DISK_ZONE_LABEL).filter(|z| !z.is_empty()) {
+                    Some(zone) => (DISK_ZONE_LABEL, zone.clone()),
+                    None => (
+                        HOSTNAME_LABEL,
+                        n.labels()
+                            .get(HOSTNAME_LABEL)
+                            .cloned()
+                            .unwrap_or(node.clone()),
+                    ),
+                },
             )
         }
         None => None,
@@ -241,13 +252,13 @@ async fn provision(
                 type_: Some("DirectoryOrCreate".into()),
             }),
             mount_options: class.mount_options.clone(),
-            node_affinity: hostname.as_ref().map(|h| VolumeNodeAffinity {
+            node_affinity: pinned.as_ref().map(|(key, value)| VolumeNodeAffinity {
                 required: Some(NodeSelector {
                     node_selector_terms: vec![NodeSelectorTerm {
                         match_expressions: Some(vec![NodeSelectorRequirement {
-                            key: HOSTNAME_LABEL.into(),
+                            key: key.to_string(),
                             operator: "In".into(),
-                            values: Some(vec![h.clone()]),
+                            values: Some(vec![value.clone()]),
                         }]),
                         ..NodeSelectorTerm::default()
                     }],
@@ -269,7 +280,9 @@ async fn provision(
     match pvs.create(&PostParams::default(), &pv).await {
         Ok(_) => tracing::info!(
             "provisioned {pv_name} for {ns}/{name} on {}",
-            hostname.as_deref().unwrap_or("any node")
+            pinned
+                .as_ref()
+                .map_or("any node".to_string(), |(k, v)| format!("{k}={v}"))
         ),
         Err(kube::Error::Api(s)) if s.is_already_exists() => {}
         Err(e) => return Err(e.into()),
