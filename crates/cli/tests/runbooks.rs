@@ -56,6 +56,14 @@ fn blocks(page: &str) -> Vec<String> {
     blocks
 }
 
+/// The operator and a settled cluster of `nodes` members (`extra` appended to the spec).
+async fn settled(test: &str, nodes: i32, extra: &str) -> Option<Fixture> {
+    let f = Fixture::new(test).await?;
+    f.create_with(nodes, extra).await;
+    f.wait_settled(nodes).await;
+    Some(f)
+}
+
 /// A documented block, run to its end; the test fails when it fails.
 async fn run_block(f: &Fixture, block: &str, vars: &[(&str, &str)]) -> String {
     stdout(&run_documented_with(f, &format!("set -euo pipefail\n{block}"), vars).await)
@@ -63,11 +71,9 @@ async fn run_block(f: &Fixture, block: &str, vars: &[(&str, &str)]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn scale_up_then_scale_down_as_the_runbooks_say() {
-    let Some(f) = Fixture::new("runbook_scale").await else {
+    let Some(f) = settled("runbook_scale", 3, "").await else {
         return;
     };
-    f.create(3).await;
-    f.wait_settled(3).await;
 
     let up = blocks("docs/runbooks/scale-up.md");
     let [healthy, nodes, scale, confirm] = up.as_slice() else {
@@ -546,15 +552,15 @@ async fn troubleshooting_a_missing_storage_class() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn troubleshooting_the_srv_record_and_backups() {
-    let Some(f) = Fixture::new("runbook_srv_backup").await else {
-        return;
-    };
-    f.create_with(
+    let Some(f) = settled(
+        "runbook_srv_backup",
         3,
         "  discovery:\n    resolverType: SRV\n  backup:\n    enabled: true\n    schedule: \"15 1 * * *\"\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      workloadIdentityClientId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301\n",
     )
-    .await;
-    f.wait_settled(3).await;
+    .await
+    else {
+        return;
+    };
     let page = blocks("docs/runbooks/troubleshooting.md");
     let [_, _, srv, _, _, backups, backup_now] = page.as_slice() else {
         panic!("troubleshooting.md: seven runnable blocks, found {page:#?}");
@@ -595,12 +601,10 @@ async fn troubleshooting_the_srv_record_and_backups() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn troubleshooting_rbac_of_the_k8s_resolver() {
-    let Some(mut f) = Fixture::new("runbook_rbac").await else {
+    let Some(mut f) = settled("runbook_rbac", 3, "  discovery:\n    resolverType: K8S\n").await
+    else {
         return;
     };
-    f.create_with(3, "  discovery:\n    resolverType: K8S\n")
-        .await;
-    f.wait_settled(3).await;
     let page = blocks("docs/runbooks/troubleshooting.md");
     let [_, _, _, rbac, _, _, _] = page.as_slice() else {
         panic!("troubleshooting.md: seven runnable blocks, found {page:#?}");
@@ -627,14 +631,17 @@ async fn troubleshooting_rbac_of_the_k8s_resolver() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn restore_member_as_the_runbook_says() {
-    let Some(f) = Fixture::new("runbook_restore_member").await else {
-        return;
-    };
     // The spare server the page's "Before" asks for: the default database keeps 3 primaries
     // on the other 3 members while member 1 is replaced.
-    f.create_with(4, "  topology:\n    primaries: 3\n    secondaries: 0\n")
-        .await;
-    f.wait_settled(4).await;
+    let Some(f) = settled(
+        "runbook_restore_member",
+        4,
+        "  topology:\n    primaries: 3\n    secondaries: 0\n",
+    )
+    .await
+    else {
+        return;
+    };
     let page = blocks("docs/runbooks/restore-member.md");
     let [explain, restore] = page.as_slice() else {
         panic!("restore-member.md: two runnable blocks, found {page:#?}");
@@ -682,11 +689,9 @@ async fn restore_member_as_the_runbook_says() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn certificate_rotation_by_annotation_as_the_runbook_says() {
-    let Some(f) = Fixture::new("runbook_cert_annotation").await else {
+    let Some(f) = settled("runbook_cert_annotation", 3, "  tls:\n    enabled: true\n").await else {
         return;
     };
-    f.create_with(3, "  tls:\n    enabled: true\n").await;
-    f.wait_settled(3).await;
     let page = blocks("docs/runbooks/certificate-rotation.md");
     let [annotate] = page.as_slice() else {
         panic!("certificate-rotation.md: one block for this file, found {page:#?}");
@@ -752,12 +757,15 @@ async fn wait_rolled(f: &Fixture, before: &BTreeMap<String, String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn discovery_moves_from_list_to_srv_to_k8s_as_the_runbook_says() {
-    let Some(f) = Fixture::new("runbook_discovery").await else {
+    let Some(f) = settled(
+        "runbook_discovery",
+        3,
+        "  discovery:\n    resolverType: LIST\n",
+    )
+    .await
+    else {
         return;
     };
-    f.create_with(3, "  discovery:\n    resolverType: LIST\n")
-        .await;
-    f.wait_settled(3).await;
     let page = blocks("docs/runbooks/discovery-migration.md");
     let [healthy, to_srv, rolled, to_k8s] = page.as_slice() else {
         panic!("discovery-migration.md: four runnable blocks, found {page:#?}");

@@ -582,6 +582,17 @@ mod tests {
         }
     }
 
+    /// Applied with nothing changed, no error and no day-2 findings.
+    fn applied<'a>(findings: &'a Findings, observed: &'a Observed) -> Outcome<'a> {
+        Outcome::Applied {
+            findings,
+            changes: &[],
+            observed,
+            error: None,
+            day2: None,
+        }
+    }
+
     fn get<'a>(s: &'a Neo4jClusterStatus, t: &str) -> &'a Condition {
         s.conditions.iter().find(|c| c.type_ == t).expect(t)
     }
@@ -599,18 +610,7 @@ mod tests {
         }
         o.waits
             .insert(1, "unschedulable: 0/9 nodes are available".into());
-        let s = compute(
-            Some(1),
-            None,
-            None,
-            Outcome::Applied {
-                findings: &f,
-                changes: &[],
-                observed: &o,
-                error: None,
-                day2: None,
-            },
-        );
+        let s = compute(Some(1), None, None, applied(&f, &o));
         assert_eq!(
             get(&s, PROGRESSING).message,
             "1 of 3 members ready; db-1: unschedulable: 0/9 nodes are available; \
@@ -623,48 +623,15 @@ mod tests {
     fn creating_then_ready_then_unchanged_keeps_transition_times() {
         let f = Findings::default();
         let o = observed(3, 1);
-        let first = compute(
-            Some(1),
-            None,
-            Some("sel".into()),
-            Outcome::Applied {
-                findings: &f,
-                changes: &[],
-                observed: &o,
-                error: None,
-                day2: None,
-            },
-        );
+        let first = compute(Some(1), None, Some("sel".into()), applied(&f, &o));
         assert_eq!(first.phase.as_deref(), Some("Creating"));
         assert_eq!(get(&first, READY).status, "False");
         let o = observed(3, 3);
-        let ready = compute(
-            Some(1),
-            Some(&first),
-            Some("sel".into()),
-            Outcome::Applied {
-                findings: &f,
-                changes: &[],
-                observed: &o,
-                error: None,
-                day2: None,
-            },
-        );
+        let ready = compute(Some(1), Some(&first), Some("sel".into()), applied(&f, &o));
         assert_eq!(ready.phase.as_deref(), Some("Ready"));
         assert_eq!(ready.ready_members, Some(3));
         // Same inputs again: identical status, so nothing is written.
-        let again = compute(
-            Some(1),
-            Some(&ready),
-            Some("sel".into()),
-            Outcome::Applied {
-                findings: &f,
-                changes: &[],
-                observed: &o,
-                error: None,
-                day2: None,
-            },
-        );
+        let again = compute(Some(1), Some(&ready), Some("sel".into()), applied(&f, &o));
         assert_eq!(again, ready);
     }
 
@@ -672,18 +639,7 @@ mod tests {
     fn invalid_lists_every_problem_and_keeps_the_rest() {
         let f = Findings::default();
         let o = observed(3, 3);
-        let ready = compute(
-            Some(1),
-            None,
-            None,
-            Outcome::Applied {
-                findings: &f,
-                changes: &[],
-                observed: &o,
-                error: None,
-                day2: None,
-            },
-        );
+        let ready = compute(Some(1), None, None, applied(&f, &o));
         let invalid = Invalid {
             problems: vec![
                 neo4j_aks_model::Problem {
@@ -713,18 +669,7 @@ mod tests {
             ..Findings::default()
         };
         let o = observed(5, 5);
-        let s = compute(
-            Some(4),
-            None,
-            None,
-            Outcome::Applied {
-                findings: &f,
-                changes: &[],
-                observed: &o,
-                error: None,
-                day2: None,
-            },
-        );
+        let s = compute(Some(4), None, None, applied(&f, &o));
         assert_eq!(get(&s, SCALE_DOWN_PENDING).status, "True");
         let d = get(&s, DEGRADED);
         assert_eq!(
