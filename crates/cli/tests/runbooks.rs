@@ -488,7 +488,8 @@ async fn troubleshooting_a_missing_storage_class() {
         async move {
             let c = api.get("db").await.map_err(|e| e.to_string())?;
             let text = serde_json::to_string(&c.status).unwrap_or_default();
-            if text.contains(&missing) {
+            // The scheduler's verdict may come a moment after the claim's.
+            if text.contains(&missing) && text.contains("unschedulable: 0/") {
                 Ok(())
             } else {
                 Err(text)
