@@ -369,10 +369,16 @@ impl StatusView {
             out.push_str("Conditions needing attention:\n");
             for c in attention {
                 out.push_str(&format!("  {}={} ({})", c.type_, c.status, c.reason));
-                if !c.message.is_empty() {
-                    out.push_str(&format!(": {}", c.message));
+                // A message's clauses (`; `), such as one per member that is not ready, each
+                // on a line of its own.
+                let mut clauses = c.message.split("; ").filter(|m| !m.is_empty());
+                if let Some(first) = clauses.next() {
+                    out.push_str(&format!(": {first}"));
                 }
                 out.push('\n');
+                for clause in clauses {
+                    out.push_str(&format!("      {clause}\n"));
+                }
             }
         }
         out
@@ -635,6 +641,24 @@ Conditions: all healthy
             "Conditions needing attention:\n  Ready=False (MembersNotReady): 1 of 3 members ready\n  Degraded=True (Neo4jUnreachable): no Bolt answer\n  ClusterFormed=Unknown (NotObserved)\n"
         ), "{text}");
         assert!(!text.contains("SpecValid"), "{text}");
+    }
+
+    #[test]
+    fn each_member_that_is_not_ready_gets_a_line() {
+        let mut c = healthy_cluster(3);
+        status(&mut c).conditions = vec![condition(
+            "Progressing",
+            "True",
+            "WaitingForMembers",
+            "1 of 3 members ready; db-1: unschedulable: 0/9 nodes are available; db-2: no pod yet",
+        )];
+        let text = StatusView::of(&c).to_table();
+        assert!(
+            text.contains(
+                "  Progressing=True (WaitingForMembers): 1 of 3 members ready\n      db-1: unschedulable: 0/9 nodes are available\n      db-2: no pod yet\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
