@@ -392,9 +392,11 @@ impl Sample {
         }
     }
 
-    fn settled(&self, members: i32) -> bool {
-        self.fresh
-            && self.replaced
+    /// Whole again. A status the operator has not rewritten since the disruption still counts
+    /// once the pod is back: the operator rewrites it on every change it sees, so an unchanged
+    /// status means it saw the member neither leave nor return (see [`unseen`]).
+    pub fn settled(&self, members: i32) -> bool {
+        self.replaced
             && self.ready_members == members
             && self.quorum
             && self.leaders.values().all(Option::is_some)
@@ -410,7 +412,17 @@ pub struct Verdict {
 }
 
 fn quorum_lost(samples: &[Sample]) -> Option<&Sample> {
-    samples.iter().find(|s| s.fresh && !s.quorum)
+    samples.iter().find(|s| !s.quorum)
+}
+
+/// Said when the operator never rewrote the status during the disruption: the member was back
+/// before the operator observed it gone, so the times are the pod's, not Neo4j's.
+fn unseen(samples: &[Sample]) -> &'static str {
+    if samples.iter().any(|s| s.fresh) {
+        ""
+    } else {
+        " (the operator's status did not change meanwhile: the times are the pod's replacement, not a Neo4j observation)"
+    }
 }
 
 /// R5.6 single-member failure: a follower's pod deleted; quorum held at every fresh sample and
@@ -438,7 +450,10 @@ pub fn member_failure(samples: &[Sample], victim: &str, members: i32) -> Verdict
         )),
     }
     let outcome = Outcome::from_problems(problems, || {
-        format!("{victim} deleted; quorum held; every member ready again")
+        format!(
+            "{victim} deleted; quorum held; every member ready again{}",
+            unseen(samples)
+        )
     });
     Verdict {
         outcome,
@@ -448,13 +463,12 @@ pub fn member_failure(samples: &[Sample], victim: &str, members: i32) -> Verdict
 }
 
 /// Appendix F: the leader's pod deleted; every database has a leader with quorum again within
-/// `limit` seconds. A leader counts once the operator saw it after the deletion, and the old
-/// leader counts again only once its pod was replaced (a status naming it before that is stale).
+/// `limit` seconds. The old leader counts again only once its pod was replaced (a status naming
+/// it before that is stale).
 pub fn leader_failover(samples: &[Sample], old_leader: &str, members: i32, limit: f64) -> Verdict {
     let timeline = samples.iter().map(Sample::point).collect();
     let elected = samples.iter().find(|s| {
-        s.fresh
-            && s.quorum
+        s.quorum
             && !s.leaders.is_empty()
             && s.leaders.values().all(|l| match l.as_deref() {
                 None => false,
@@ -498,8 +512,9 @@ pub fn leader_failover(samples: &[Sample], old_leader: &str, members: i32, limit
             .flat_map(|s| s.leaders.values().flatten().map(String::as_str))
             .collect();
         format!(
-            "{old_leader} deleted; leader(s) {} with quorum",
-            leaders.into_iter().collect::<Vec<_>>().join(", ")
+            "{old_leader} deleted; leader(s) {} with quorum{}",
+            leaders.into_iter().collect::<Vec<_>>().join(", "),
+            unseen(samples)
         )
     });
     Verdict {

@@ -237,12 +237,18 @@ impl Live {
     }
 
     /// The disruptive checks in order; each waits until the cluster is back before the next.
-    pub async fn disruptive(&self, cluster: &Neo4jCluster) -> Vec<CheckResult> {
-        let mut results = self.scale(cluster).await;
+    pub async fn disruptive(&self, cluster: &Neo4jCluster, checks: &[CheckId]) -> Vec<CheckResult> {
+        let mut results = Vec::new();
+        if checks.contains(&CheckId::ScaleUp) {
+            results = self.scale(cluster).await;
+        }
         let mut healthy = results
             .iter()
             .all(|r| !matches!(r.outcome, Outcome::Fail(_)));
         for id in [CheckId::MemberFailure, CheckId::LeaderFailover] {
+            if !checks.contains(&id) {
+                continue;
+            }
             if !healthy {
                 results.push(CheckResult::new(
                     id,
@@ -261,17 +267,19 @@ impl Live {
             healthy = !matches!(result.outcome, Outcome::Fail(_));
             results.push(result);
         }
-        results.push(CheckResult::new(
-            CheckId::BackupRestore,
-            match &cluster.spec.backup {
-                None => Outcome::Skipped("spec.backup is not set".to_owned()),
-                Some(_) => Outcome::Skipped(
-                    "not implemented: the restore into a scratch database needs neo4j-admin of a real Enterprise server (docs/verify.md)"
-                        .to_owned(),
-                ),
-            },
-            Duration::ZERO,
-        ));
+        if checks.contains(&CheckId::BackupRestore) {
+            results.push(CheckResult::new(
+                CheckId::BackupRestore,
+                match &cluster.spec.backup {
+                    None => Outcome::Skipped("spec.backup is not set".to_owned()),
+                    Some(_) => Outcome::Skipped(
+                        "not implemented: the restore into a scratch database needs neo4j-admin of a real Enterprise server (docs/verify.md)"
+                            .to_owned(),
+                    ),
+                },
+                Duration::ZERO,
+            ));
+        }
         results
     }
 
@@ -488,11 +496,7 @@ impl Live {
                     status_written_at(&c).is_some_and(|t| t.as_second() > deleted_at.as_second());
                 let sample =
                     Sample::from_status(at, fresh, &c.status.clone().unwrap_or_default(), replaced);
-                let done = sample.fresh
-                    && sample.replaced
-                    && sample.ready_members == members
-                    && sample.quorum
-                    && sample.leaders.values().all(Option::is_some);
+                let done = sample.settled(members);
                 samples.push(sample);
                 if done {
                     break;
