@@ -81,6 +81,38 @@ for svg in svgs:
 print(json.dumps({"rows": rows, "plots": plots}))
 "#;
 
+/// The `neo4j-aks verify` lines of the ```shell blocks of docs/verify.md that run here, as
+/// arguments of the binary: the page's namespace `graph` replaced by `ns`, its report files put
+/// into `dir`.
+fn documented(ns: &str, dir: &Path) -> Vec<Vec<String>> {
+    let page = support::repo_root().join("docs/verify.md");
+    let text = std::fs::read_to_string(&page).expect("docs/verify.md");
+    let mut in_shell = false;
+    let mut commands = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("```") {
+            in_shell = line == "```shell";
+            continue;
+        }
+        let Some(rest) = line
+            .strip_prefix("neo4j-aks verify db ")
+            .filter(|_| in_shell)
+        else {
+            continue;
+        };
+        let mut args = vec!["verify".to_owned(), "db".to_owned()];
+        for word in rest.split_whitespace() {
+            args.push(match word {
+                "graph" => ns.to_owned(),
+                "verify.xml" | "verify.html" => dir.join(word).display().to_string(),
+                other => other.to_owned(),
+            });
+        }
+        commands.push(args);
+    }
+    commands
+}
+
 fn python(script: &str, file: &Path) -> Value {
     let out = Command::new("python3")
         .arg("-c")
@@ -206,10 +238,17 @@ spec:
         .await;
     }
 
-    /// The binary to its end, off the runtime's threads so the operator keeps working.
+    /// The binary to its end in the test's namespace.
     async fn run(&self, args: &[&str]) -> Output {
-        let mut command = command_on(self.env.kubeconfig(), args);
-        command.args(["-n", self.ns()]);
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["-n".to_owned(), self.ns().to_owned()]);
+        self.run_words(&args).await
+    }
+
+    /// The binary to its end, off the runtime's threads so the operator keeps working.
+    async fn run_words(&self, args: &[String]) -> Output {
+        let command_args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut command = command_on(self.env.kubeconfig(), &command_args);
         let shown = args.join(" ");
         let started = Instant::now();
         let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
@@ -345,22 +384,15 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
     let junit_path = dir.join("verify.xml");
     let html_path = dir.join("verify.html");
 
-    // Read-only and disruptive, every output at once.
-    let out = f
-        .run(&[
-            "verify",
-            "db",
-            "--allow-disruptive",
-            "--timeout",
-            "3m",
-            "-o",
-            "json",
-            "--junit",
-            junit_path.to_str().expect("utf-8"),
-            "--html",
-            html_path.to_str().expect("utf-8"),
-        ])
-        .await;
+    // The page's commands: read-only first, then disruptive with every output at once.
+    let commands = documented(f.ns(), &dir);
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    let (read_only, disruptive) = (&commands[0], &commands[1]);
+    assert!(
+        disruptive.contains(&"--allow-disruptive".to_owned())
+            && !read_only.contains(&"--allow-disruptive".to_owned())
+    );
+    let out = f.run_words(disruptive).await;
     let json: Value = serde_json::from_str(&stdout(&out)).expect("verify -o json parses");
     assert_eq!(out.status.code(), Some(0), "{json:#}");
     for id in [
@@ -639,14 +671,7 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
         )
         .await
         .expect("bind the Role");
-    let out = f
-        .run(&[
-            "verify",
-            "db",
-            "--junit",
-            junit_path.to_str().expect("utf-8"),
-        ])
-        .await;
+    let out = f.run_words(read_only).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("verify: 2 check(s) failed: network-policy, rbac"),
@@ -677,6 +702,14 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
         assert_eq!(junit_case(&junit, id)["status"], "failure", "{junit:#}");
     }
     assert_eq!(junit_case(&junit, "leader-failover")["status"], "skipped");
+    let html = python(HTML_READER, &html_path);
+    assert_eq!(html["rows"]["rbac"], "FAIL", "{html:#}");
+    assert_eq!(html["rows"]["formation"], "PASS", "{html:#}");
+    assert_eq!(
+        html["plots"].as_array().map(Vec::len),
+        Some(0),
+        "nothing disruptive ran"
+    );
 
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
