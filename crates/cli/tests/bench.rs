@@ -566,14 +566,31 @@ async fn without_bolt_the_address_and_ca_come_from_the_cluster() {
         text(&out)
     );
 
+    // The harness's TLS endpoint and CA when it offers them: its certificate names localhost.
+    let harness_tls = peer
+        .as_ref()
+        .and_then(|p| {
+            Some((
+                p.bolt_tls.as_ref()?,
+                std::fs::read_to_string(p.ca.as_ref()?).ok()?,
+            ))
+        })
+        .map(|(_, ca)| ca);
     // The load balancer's address, as a cloud controller writes it.
     for name in ["plain", "secure"] {
+        let ingress = match (name, &harness_tls) {
+            ("secure", Some(_)) => LoadBalancerIngress {
+                hostname: Some("localhost".into()),
+                ..LoadBalancerIngress::default()
+            },
+            _ => LoadBalancerIngress {
+                ip: Some("127.0.0.1".into()),
+                ..LoadBalancerIngress::default()
+            },
+        };
         let status = ServiceStatus {
             load_balancer: Some(LoadBalancerStatus {
-                ingress: Some(vec![LoadBalancerIngress {
-                    ip: Some("127.0.0.1".into()),
-                    ..LoadBalancerIngress::default()
-                }]),
+                ingress: Some(vec![ingress]),
             }),
             ..ServiceStatus::default()
         };
@@ -599,14 +616,16 @@ async fn without_bolt_the_address_and_ca_come_from_the_cluster() {
     secret.string_data = Some(
         [(
             "ca.crt".to_owned(),
-            neo4j_aks_render::certificates::issue_ca(
-                "secure",
-                ns.name(),
-                time::OffsetDateTime::now_utc(),
-                30,
-            )
-            .expect("a CA")
-            .certificate_pem,
+            harness_tls.clone().unwrap_or_else(|| {
+                neo4j_aks_render::certificates::issue_ca(
+                    "secure",
+                    ns.name(),
+                    time::OffsetDateTime::now_utc(),
+                    30,
+                )
+                .expect("a CA")
+                .certificate_pem
+            }),
         )]
         .into(),
     );
@@ -615,9 +634,14 @@ async fn without_bolt_the_address_and_ca_come_from_the_cluster() {
         .await
         .expect("create the TLS Secret");
     let out = run("secure");
+    let host = if harness_tls.is_some() {
+        "localhost"
+    } else {
+        "127.0.0.1"
+    };
     assert!(
         text(&out).contains(&format!(
-            "bench: neo4j+s://127.0.0.1:{port} (found from the Neo4jCluster)"
+            "bench: neo4j+s://{host}:{port} (found from the Neo4jCluster)"
         )),
         "{}",
         text(&out)
@@ -630,6 +654,11 @@ async fn without_bolt_the_address_and_ca_come_from_the_cluster() {
         let _server = SERVER.lock().await;
         let v = report(&run("plain"));
         assert!(number(&v, "/writes/committed") > 0.0, "{v:#}");
+        if harness_tls.is_some() {
+            // Verified against the CA found in the cluster's TLS Secret.
+            let v = report(&run("secure"));
+            assert!(number(&v, "/writes/committed") > 0.0, "{v:#}");
+        }
     } else {
         assert_eq!(
             out.status.code(),
