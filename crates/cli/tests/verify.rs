@@ -412,8 +412,8 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
     // The routing table and a plaintext attempt need Bolt, and no backup is configured: each
     // says why it did not run.
     for (id, why) in [
-        ("routing", "needs Bolt"),
-        ("tls-plaintext-rejected", "reachable"),
+        ("routing", "no Bolt address"),
+        ("tls-plaintext-rejected", "no Bolt address"),
         ("backup-restore", "spec.backup is not set"),
     ] {
         let r = result(&json, id);
@@ -489,6 +489,69 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
     assert!(plots[0]["polylines"].as_u64() >= Some(4), "{html:#}");
     assert!(plots[1]["rects"].as_u64() >= Some(4), "{html:#}");
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+
+    // The Bolt checks against a real server when the Neo4j harness is up (Community, one
+    // server, Bolt TLS OPTIONAL on one port): both must fail, the plaintext connection being
+    // accepted and the routing table naming the harness, not the members.
+    if let (Ok(uri), Ok(ca), Ok(password)) = (
+        std::env::var("NEO4J_AKS_TEST_BOLT_TLS"),
+        std::env::var("NEO4J_AKS_TEST_CA"),
+        std::env::var("NEO4J_AKS_TEST_PASSWORD"),
+    ) {
+        let mut command = command_on(
+            f.env.kubeconfig(),
+            &[
+                "verify",
+                "db",
+                "-n",
+                f.ns(),
+                "--check",
+                "routing",
+                "--check",
+                "tls-plaintext-rejected",
+                "--bolt",
+                &uri,
+                "--ca-file",
+                &ca,
+                "-o",
+                "json",
+            ],
+        );
+        command.env("NEO4J_AKS_VERIFY_PASSWORD", &password);
+        let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
+            .await
+            .expect("the CLI's thread");
+        eprintln!("{}\n{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let json: Value = serde_json::from_str(&stdout(&out)).expect("verify -o json parses");
+        assert_eq!(
+            json["results"].as_array().map(Vec::len),
+            Some(2),
+            "{json:#}"
+        );
+        let plain = result(&json, "tls-plaintext-rejected");
+        assert_eq!(plain["result"], "fail", "{plain:#}");
+        assert!(
+            plain["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("accepted a plaintext bolt://")
+        );
+        let routing = result(&json, "routing");
+        assert_eq!(routing["result"], "fail", "{routing:#}");
+        assert!(
+            routing["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("not members"),
+            "{routing:#}"
+        );
+        assert!(!stdout(&out).contains(&password) && !stderr(&out).contains(&password));
+    } else {
+        eprintln!(
+            "the Bolt checks against a server: skipped (no Neo4j harness: NEO4J_AKS_TEST_BOLT_TLS unset)"
+        );
+    }
 
     // A failover the operator sees: a ResourceQuota of two pods keeps the deleted leader's pod
     // from coming back until the test lifts it, HOLD after the pod is gone (on kwok a pod is

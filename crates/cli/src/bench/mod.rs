@@ -132,15 +132,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         // this run (certificates only, no key), removed at the end.
         let ca_written = match (&args.ca_file, found_ca) {
             (Some(_), _) | (None, None) => None,
-            (None, Some(pem)) => {
-                let path = std::env::temp_dir()
-                    .join(format!("neo4j-aks-bench-ca-{}.pem", std::process::id()));
-                std::fs::write(&path, pem).map_err(|e| Failure::Output {
-                    what: "the cluster's CA bundle",
-                    detail: format!("{}: {e}", path.display()),
-                })?;
-                Some(path)
-            }
+            (None, Some(pem)) => Some(write_ca(&pem)?),
         };
         let ca_file = args.ca_file.clone().or_else(|| ca_written.clone());
         if let (Tls::On { .. }, Some(ca)) = (&options.tls, &ca_file) {
@@ -172,20 +164,39 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     })
 }
 
+/// The cluster's CA bundle (certificates, no key) in a file of this process for the driver to
+/// read; the caller removes it.
+pub(crate) fn write_ca(pem: &str) -> Result<PathBuf, Failure> {
+    let path = std::env::temp_dir().join(format!("neo4j-aks-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, pem).map_err(|e| Failure::Output {
+        what: "the cluster's CA bundle",
+        detail: format!("{}: {e}", path.display()),
+    })?;
+    Ok(path)
+}
+
 /// The address (and CA) of the Neo4jCluster NAME, from its client Service and TLS Secret.
 async fn discovered(args: &BenchArgs) -> Result<discover::Discovered, Failure> {
-    use k8s_openapi::api::core::v1::{Secret, Service};
     let Some(name) = &args.name else {
         return Err(Failure::Refused(
             "no NAME to find the address of".to_owned(),
         ));
     };
-    let target = crate::day2::Target {
+    discovered_for(&crate::day2::Target {
         name: name.clone(),
         namespace: args.namespace.clone(),
-    };
-    let (client, namespace, api) = crate::day2::client_and_api(&target).await?;
-    let cluster = crate::day2::fetch(&api, &target).await?;
+    })
+    .await
+}
+
+/// The address (and CA) of the Neo4jCluster `target` (`verify` uses it too).
+pub(crate) async fn discovered_for(
+    target: &crate::day2::Target,
+) -> Result<discover::Discovered, Failure> {
+    use k8s_openapi::api::core::v1::{Secret, Service};
+    let name = &target.name;
+    let (client, namespace, api) = crate::day2::client_and_api(target).await?;
+    let cluster = crate::day2::fetch(&api, target).await?;
     let validated = neo4j_aks_model::validate(&cluster).map_err(|invalid| {
         Failure::Refused(format!(
             "Neo4jCluster {name}: its spec is invalid, so its address is unknown:\n{invalid}"
@@ -251,12 +262,20 @@ async fn cluster_credentials(args: &BenchArgs) -> Result<Credentials, Failure> {
     let Some(name) = &args.name else {
         return Err(Failure::Refused("no Neo4j password and no NAME".to_owned()));
     };
-    let target = crate::day2::Target {
+    admin_credentials(&crate::day2::Target {
         name: name.clone(),
         namespace: args.namespace.clone(),
-    };
-    let (client, namespace, api) = crate::day2::client_and_api(&target).await?;
-    let cluster = crate::day2::fetch(&api, &target).await?;
+    })
+    .await
+}
+
+/// The admin credentials of the Neo4jCluster `target` (`verify` uses them too).
+pub(crate) async fn admin_credentials(
+    target: &crate::day2::Target,
+) -> Result<Credentials, Failure> {
+    let name = &target.name;
+    let (client, namespace, api) = crate::day2::client_and_api(target).await?;
+    let cluster = crate::day2::fetch(&api, target).await?;
     let validated = neo4j_aks_model::validate(&cluster).map_err(|invalid| {
         Failure::Refused(format!(
             "Neo4jCluster {name}: its spec is invalid, so where its password lives is unknown:\n{invalid}"
@@ -283,7 +302,7 @@ async fn cluster_credentials(args: &BenchArgs) -> Result<Credentials, Failure> {
 }
 
 /// A driver pool on `uri` with the bench's database as default.
-fn graph(
+pub(crate) fn graph(
     uri: &str,
     options: &BoltOptions,
     credentials: &Credentials,
@@ -309,7 +328,7 @@ fn graph(
     Graph::connect(config).map_err(|e| Failure::Bench(format!("{uri}: {}", classify(e))))
 }
 
-async fn bounded<T>(
+pub(crate) async fn bounded<T>(
     what: &str,
     timeout: Duration,
     work: impl Future<Output = Result<T, neo4rs::Error>>,

@@ -347,6 +347,82 @@ pub fn rbac(account: &str, reviews: &[Access]) -> Outcome {
     })
 }
 
+/// One entry of a routing table: `WRITE`, `READ` or `ROUTE`, and its addresses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub role: String,
+    pub addresses: Vec<String>,
+}
+
+fn host(address: &str) -> &str {
+    address.rsplit_once(':').map_or(address, |(h, _)| h)
+}
+
+/// R5.5: one writer, readers and routers, every address a member's advertised name.
+pub fn routing(database: &str, table: &[Route], member_hosts: &[String]) -> Outcome {
+    let of = |role: &str| -> Vec<&str> {
+        table
+            .iter()
+            .filter(|r| r.role == role)
+            .flat_map(|r| r.addresses.iter().map(String::as_str))
+            .collect()
+    };
+    let (writers, readers, routers) = (of("WRITE"), of("READ"), of("ROUTE"));
+    let mut problems = Vec::new();
+    if writers.len() != 1 {
+        problems.push(format!(
+            "{database}: {} WRITE servers ({}), wanted one",
+            writers.len(),
+            writers.join(", ")
+        ));
+    }
+    if readers.is_empty() {
+        problems.push(format!("{database}: no READ server"));
+    }
+    if routers.is_empty() {
+        problems.push(format!("{database}: no ROUTE server"));
+    }
+    let strangers: BTreeSet<&str> = table
+        .iter()
+        .flat_map(|r| r.addresses.iter().map(String::as_str))
+        .filter(|a| !member_hosts.iter().any(|m| m == host(a)))
+        .collect();
+    if !strangers.is_empty() {
+        problems.push(format!(
+            "{database}: routes to addresses that are not members: {}",
+            strangers.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Outcome::from_problems(problems, || {
+        format!(
+            "{database}: WRITE {}, {} READ, {} ROUTE, all members",
+            writers.join(""),
+            readers.len(),
+            routers.len()
+        )
+    })
+}
+
+/// F: `bolt://` refused where the same address answers over TLS. Without the TLS answer a
+/// refusal proves nothing (the address may simply be unreachable), so the check is skipped.
+pub fn plaintext_rejected(
+    address: &str,
+    tls: &Result<(), String>,
+    plain: &Result<(), String>,
+) -> Outcome {
+    match (tls, plain) {
+        (Err(e), _) => Outcome::Skipped(format!(
+            "{address} did not answer over TLS either, so a refusal would prove nothing: {e}"
+        )),
+        (Ok(()), Ok(())) => Outcome::Fail(format!(
+            "{address} accepted a plaintext bolt:// connection (server.bolt.tls_level is not REQUIRED)"
+        )),
+        (Ok(()), Err(e)) => {
+            Outcome::Pass(format!("{address}: TLS answers, plaintext refused ({e})"))
+        }
+    }
+}
+
 /// What one poll during a disruptive check saw.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sample {

@@ -6,6 +6,7 @@
 //! deleted) and waits until it is back as it was. A check that cannot run here is Skipped with
 //! its reason, never passed.
 
+mod bolt;
 pub mod html;
 pub mod judge;
 pub mod junit;
@@ -41,6 +42,18 @@ pub struct VerifyArgs {
     /// scale-down, member-failure, leader-failover, backup-restore.
     #[arg(long = "check", value_name = "ID", value_parser = parse_check)]
     pub checks: Vec<CheckId>,
+    /// Bolt URI for the checks that need Bolt (routing, plaintext refused), for example
+    /// through a port-forward. Default: found from NAME as `bench` finds it (docs/bench.md).
+    #[arg(long, value_name = "URI")]
+    pub bolt: Option<String>,
+    /// CA certificate (PEM) to verify the members with; default: the CAs of the cluster's TLS
+    /// Secret.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Environment variable holding the admin password (user neo4j); default: the cluster's
+    /// password Secret.
+    #[arg(long, value_name = "VAR", default_value = "NEO4J_AKS_VERIFY_PASSWORD")]
+    pub password_env: String,
     /// Write the results as JUnit XML (one suite per category) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -130,13 +143,37 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
             results.push(result);
         };
         let checks = selected(&args.checks);
+        let needs_bolt = checks
+            .iter()
+            .any(|c| matches!(c, CheckId::Routing | CheckId::TlsPlaintextRejected));
+        let endpoint = if needs_bolt {
+            Some(bolt::endpoint(args).await)
+        } else {
+            None
+        };
         for &id in checks.iter().filter(|c| !c.needs().disruptive) {
             let started = Instant::now();
-            let outcome = live.read_only(id, &cluster).await;
+            let outcome = match (id, &endpoint) {
+                (CheckId::Routing | CheckId::TlsPlaintextRejected, Some(Err(why))) => {
+                    Outcome::Skipped(why.clone())
+                }
+                (CheckId::Routing, Some(Ok(endpoint))) => live.routing(endpoint, &cluster).await,
+                (CheckId::TlsPlaintextRejected, Some(Ok(endpoint))) => {
+                    bolt::plaintext(endpoint).await
+                }
+                _ => live.read_only(id, &cluster).await,
+            };
             record(
                 CheckResult::new(id, outcome, started.elapsed()),
                 &mut results,
             );
+        }
+        if let Some(Ok(bolt::Endpoint {
+            written_ca: Some(path),
+            ..
+        })) = &endpoint
+        {
+            let _ = std::fs::remove_file(path);
         }
         // The disruptive checks start only from a healthy cluster, whether or not formation
         // was asked for.

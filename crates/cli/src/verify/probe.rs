@@ -93,19 +93,32 @@ impl Live {
             CheckId::Formation => judge::formation(cluster),
             CheckId::MembersAgree => judge::members_agree(cluster),
             CheckId::Zones => judge::zones(cluster),
-            CheckId::Routing => Outcome::Skipped(
-                "not implemented: reading the routing table needs Bolt to a member from where verify runs (docs/verify.md)"
-                    .to_owned(),
-            ),
-            CheckId::TlsPlaintextRejected => Outcome::Skipped(
-                "not implemented: a plaintext Bolt attempt needs a member address reachable from where verify runs (docs/verify.md)"
-                    .to_owned(),
-            ),
             CheckId::TlsRequired => self.tls(cluster).await,
             CheckId::NetworkPolicy => self.network_policy(cluster).await,
             CheckId::Rbac => self.rbac(cluster).await,
-            other => Outcome::Skipped(format!("{} is disruptive", other.name())),
+            other => Outcome::Skipped(format!("{}: not a check of this step", other.name())),
         }
+    }
+
+    /// The routing table of the first user database, against the members' advertised names.
+    pub async fn routing(
+        &self,
+        endpoint: &super::bolt::Endpoint,
+        cluster: &Neo4jCluster,
+    ) -> Outcome {
+        let validated = match validated(cluster) {
+            Ok(v) => v,
+            Err(outcome) => return outcome,
+        };
+        let database = cluster
+            .status
+            .as_ref()
+            .and_then(|s| s.databases.iter().find(|d| d.name != "system"))
+            .map_or_else(|| "neo4j".to_owned(), |d| d.name.clone());
+        let hosts: Vec<String> = (0..judge::wanted_members(cluster))
+            .map(|i| validated.member_fqdn(i))
+            .collect();
+        super::bolt::routing(endpoint, &database, &hosts).await
     }
 
     async fn tls(&self, cluster: &Neo4jCluster) -> Outcome {

@@ -290,3 +290,52 @@ fn member_failure_fails_on_any_loss_of_quorum() {
             .contains("db-2 did not rejoin: after 60s 2 of 3 ready")
     );
 }
+
+fn route(role: &str, addresses: &[&str]) -> Route {
+    Route {
+        role: role.into(),
+        addresses: addresses.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+#[test]
+fn routing_wants_one_writer_readers_routers_and_members_only() {
+    let members: Vec<String> = (0..3)
+        .map(|i| format!("db-{i}.db-headless.prod.svc.cluster.local"))
+        .collect();
+    let m = |i: usize| format!("{}:7687", members[i]);
+    let (m0, m1, m2) = (m(0), m(1), m(2));
+    let good = [
+        route("WRITE", &[&m0]),
+        route("READ", &[&m1, &m2]),
+        route("ROUTE", &[&m0, &m1, &m2]),
+    ];
+    assert!(
+        matches!(routing("neo4j", &good, &members), Outcome::Pass(d) if d.contains("2 READ, 3 ROUTE"))
+    );
+    let bad = [
+        route("WRITE", &[&m0, &m1]),
+        route("READ", &[]),
+        route("ROUTE", &["localhost:7687"]),
+    ];
+    let outcome = routing("neo4j", &bad, &members);
+    let text = failed(&outcome);
+    assert!(text.contains("2 WRITE servers"), "{text}");
+    assert!(text.contains("no READ server"), "{text}");
+    assert!(text.contains("not members: localhost:7687"), "{text}");
+}
+
+#[test]
+fn plaintext_counts_only_where_tls_answers() {
+    let ok = Ok(());
+    let refused = Err("connection closed".to_owned());
+    assert!(matches!(
+        plaintext_rejected("h:1", &ok, &refused),
+        Outcome::Pass(_)
+    ));
+    assert!(failed(&plaintext_rejected("h:1", &ok, &ok)).contains("accepted a plaintext"));
+    assert!(matches!(
+        plaintext_rejected("h:1", &refused, &refused),
+        Outcome::Skipped(d) if d.contains("did not answer over TLS either")
+    ));
+}
