@@ -423,6 +423,29 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
             "{id}: {r:#}"
         );
     }
+    // The member the scale-up added is gone, and so is the claim the check made for it.
+    let scaled_down = result(&json, "scale-down")["detail"]
+        .as_str()
+        .expect("detail")
+        .to_owned();
+    assert!(
+        scaled_down.contains("PVC data-db-3, made by the check, deleted"),
+        "{scaled_down}"
+    );
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+        Api::namespaced(f.env.client(), f.ns());
+    wait_until(Duration::from_secs(30), "data-db-3 deleted", || {
+        let claims = claims.clone();
+        async move {
+            match claims.get_opt("data-db-3").await {
+                Ok(None) => Ok(()),
+                Ok(Some(c)) => Err(format!("still there: {:?}", c.metadata.deletion_timestamp)),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    })
+    .await;
+    assert!(claims.get_opt("data-db-2").await.expect("get").is_some());
     let failover = result(&json, "leader-failover");
     let measured: Vec<&str> = failover["measurements"]
         .as_array()

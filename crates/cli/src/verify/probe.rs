@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
@@ -318,11 +318,39 @@ impl Live {
         if members >= max {
             return skip("already at the largest member count");
         }
+        // The claim of the member the check adds: removed at the end only if the check made it
+        // (a claim kept from an earlier scale-down may hold data someone still wants).
+        let claims: Api<PersistentVolumeClaim> =
+            Api::namespaced(self.client.clone(), &self.namespace);
+        let claim = match validated(cluster) {
+            Ok(v) => v.pvc_name(members),
+            Err(outcome) => {
+                return [CheckId::ScaleUp, CheckId::ScaleDown]
+                    .map(|id| CheckResult::new(id, outcome.clone(), Duration::ZERO))
+                    .to_vec();
+            }
+        };
+        let claim_existed = match claims.get_opt(&claim).await {
+            Ok(found) => found.is_some(),
+            Err(e) => return skip(&format!("cannot read PVC {claim}: {e}")),
+        };
         let up = self.scale_to(CheckId::ScaleUp, members + 1).await;
         let changed = !matches!(&up.outcome, Outcome::Fail(d) if d.starts_with("refused"));
         let down = if changed {
             // Back to where it was, whatever the scale-up did: the check cleans up after itself.
-            self.scale_to(CheckId::ScaleDown, members).await
+            let mut down = self.scale_to(CheckId::ScaleDown, members).await;
+            if let (Outcome::Pass(detail), false) = (&mut down.outcome, claim_existed) {
+                match claims.delete(&claim, &DeleteParams::default()).await {
+                    Ok(_) => detail.push_str(&format!("; PVC {claim}, made by the check, deleted")),
+                    Err(kube::Error::Api(e)) if e.code == 404 => {}
+                    Err(e) => {
+                        down.outcome = Outcome::Fail(format!(
+                            "{detail}; but PVC {claim}, made by the check, could not be deleted: {e}"
+                        ));
+                    }
+                }
+            }
+            down
         } else {
             CheckResult::new(
                 CheckId::ScaleDown,
