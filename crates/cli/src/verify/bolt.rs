@@ -35,6 +35,13 @@ pub async fn endpoint(args: &VerifyArgs) -> Result<Endpoint, String> {
     let mut options = BoltOptions::from_uri(&uri)
         .map_err(|e| e.to_string())?
         .with_timeout(Duration::from_secs(15));
+    // The password before the CA file is written, so that no early return leaves that behind.
+    let credentials = match std::env::var(&args.password_env) {
+        Ok(password) if !password.is_empty() => Credentials::new("neo4j", password),
+        _ => crate::bench::admin_credentials(&args.target)
+            .await
+            .map_err(|e| format!("no Neo4j password: {e}"))?,
+    };
     let written_ca = match (&args.ca_file, found_ca) {
         (None, Some(pem)) => Some(crate::bench::write_ca(&pem).map_err(|e| e.to_string())?),
         _ => None,
@@ -42,12 +49,6 @@ pub async fn endpoint(args: &VerifyArgs) -> Result<Endpoint, String> {
     if let Some(ca) = args.ca_file.clone().or_else(|| written_ca.clone()) {
         options.tls = Tls::On { ca_file: Some(ca) };
     }
-    let credentials = match std::env::var(&args.password_env) {
-        Ok(password) if !password.is_empty() => Credentials::new("neo4j", password),
-        _ => crate::bench::admin_credentials(&args.target)
-            .await
-            .map_err(|e| format!("no Neo4j password: {e}"))?,
-    };
     Ok(Endpoint {
         options,
         credentials,
