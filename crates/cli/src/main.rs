@@ -164,7 +164,7 @@ enum Command {
     /// parameters.
     Bench(bench::BenchArgs),
     /// Verify a running cluster against the validation matrix (formation, member agreement,
-    /// zones, TLS, NetworkPolicies, RBAC; with --allow-disruptive also scale up/down, a member's
+    /// zones, routing, TLS, NetworkPolicies, RBAC; with --allow-disruptive also scale up/down, a member's
     /// failure and the leader's failover with measured recovery times) (docs/verify.md).
     ///
     /// Prints one line per check as it ends; --junit FILE and --html FILE write reports, -o json

@@ -801,3 +801,22 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
     eprintln!("whole test body: {:.1}s", started.elapsed().as_secs_f64());
     f.teardown().await;
 }
+
+#[test]
+fn a_check_that_does_not_exist_is_refused_with_the_list() {
+    let out = support::run(&["verify", "db", "--check", "failover"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(
+        text.contains("\"failover\" is not a check; one of: formation,")
+            && text.contains("leader-failover"),
+        "{text}"
+    );
+    let out = support::run(&["verify", "db", "--timeout", "0s"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("must be longer than zero"),
+        "{}",
+        stderr(&out)
+    );
+}
