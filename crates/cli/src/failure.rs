@@ -17,6 +17,9 @@ pub(crate) enum Failure {
     /// `bench`: the server refused or failed a step of the benchmark.
     #[error("bench: {0}")]
     Bench(String),
+    /// `verify`: a check failed or a report could not be written.
+    #[error("verify: {0}")]
+    Verify(String),
     /// Stopped following a day-2 operation that goes on in the operator (exit 3).
     #[error("{0}")]
     Unfinished(String),

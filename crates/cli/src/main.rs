@@ -17,6 +17,7 @@ mod monitoring;
 mod operator_chart;
 mod plan;
 mod reference;
+mod verify;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -162,6 +163,14 @@ enum Command {
     /// --keep. Failover time is not measured yet. Use -o json for every number and the
     /// parameters.
     Bench(bench::BenchArgs),
+    /// Verify a running cluster against the validation matrix (formation, member agreement,
+    /// zones, routing, TLS, NetworkPolicies, RBAC; with --allow-disruptive also scale up/down, a member's
+    /// failure and the leader's failover with measured recovery times) (docs/verify.md).
+    ///
+    /// Prints one line per check as it ends; --junit FILE and --html FILE write reports, -o json
+    /// the whole result. A check that cannot run here is SKIP with its reason. Exit 0: no check
+    /// failed; 1: a check failed or verify could not run.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -325,6 +334,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Azure(command) => azure::run(command),
         Command::Backup(args) => backup_cmd::run(args),
         Command::Bench(args) => bench::run(&args),
+        Command::Verify(args) => verify::run(&args),
         // Handled in main (its own exit codes and JSON result line).
         Command::BackupAgent(args) => {
             backup_agent::run(args);

@@ -418,11 +418,11 @@ async fn with_a_cluster_name_the_password_comes_from_its_secret() {
 
 #[test]
 fn without_an_address_or_a_password_nothing_runs() {
-    let output = bench(None, &["mycluster"]);
+    let output = bench(None, &[]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("--bolt") && stderr.contains("not implemented"),
+        stderr.contains("NAME") && stderr.contains("--bolt"),
         "{stderr}"
     );
 
@@ -436,4 +436,235 @@ fn without_an_address_or_a_password_nothing_runs() {
 
     let output = bench(Some("x"), &["--bolt", "bolt://h:1", "--duration", "0s"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
+}
+
+/// `bench NAME` without --bolt, on the local control plane (no operator): the address comes
+/// from the client Service's load-balancer status and its `bolt` port, the CA from the TLS
+/// Secret; what is missing is said. With the harness up, a whole run on the found address.
+#[tokio::test]
+async fn without_bolt_the_address_and_ca_come_from_the_cluster() {
+    use k8s_openapi::api::core::v1::{
+        LoadBalancerIngress, LoadBalancerStatus, Secret, Service, ServicePort, ServiceSpec,
+        ServiceStatus,
+    };
+    use kube::api::{Api, Patch, PatchParams, PostParams};
+    use neo4j_aks_model::{Neo4jCluster, Neo4jClusterSpec};
+
+    let Some(env) = neo4j_aks_testkit::TestEnv::connect("bench_discovery").await else {
+        return;
+    };
+    support::install_crd(&env, "neo4j-aks-test-bench").await;
+    let ns = env.namespace("bench-discovery").await;
+    let peer = neo4j("bench_discovery");
+    // The harness's Bolt port when it is up (a run end to end), else a port nothing serves.
+    let port: i32 = peer
+        .as_ref()
+        .and_then(|p| {
+            p.bolt
+                .rsplit(':')
+                .next()?
+                .trim_end_matches('/')
+                .parse()
+                .ok()
+        })
+        .unwrap_or(1);
+    let clusters: Api<Neo4jCluster> = Api::namespaced(env.client(), ns.name());
+    let create = |name: &str, tls: bool| {
+        let mut cluster = Neo4jCluster::new(
+            name,
+            Neo4jClusterSpec {
+                neo4j_version: Some("5.26.16".into()),
+                accept_license_agreement: Some("yes".into()),
+                node_count: Some(3),
+                tls: tls.then(|| neo4j_aks_model::spec::TlsSpec {
+                    enabled: Some(true),
+                    ..Default::default()
+                }),
+                ..Neo4jClusterSpec::default()
+            },
+        );
+        cluster.metadata.namespace = Some(ns.name().to_owned());
+        cluster
+    };
+    for (name, tls) in [("plain", false), ("secure", true)] {
+        clusters
+            .create(&PostParams::default(), &create(name, tls))
+            .await
+            .expect("create the Neo4jCluster");
+    }
+    let run = |name: &str| {
+        let mut command = support::command_on(
+            env.kubeconfig(),
+            &[
+                "bench",
+                name,
+                "-n",
+                ns.name(),
+                "--duration",
+                "1s",
+                "--writers",
+                "1",
+                "--readers",
+                "0",
+                "--seed-nodes",
+                "10",
+                "--timeout",
+                "5s",
+                "-o",
+                "json",
+            ],
+        );
+        command
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env(
+                "NEO4J_AKS_BENCH_PASSWORD",
+                peer.as_ref().map_or("unused", |p| p.password.as_str()),
+            )
+            .output()
+            .expect("neo4j-aks runs")
+    };
+    let text = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    // No client Service: nothing to connect to from outside the cluster.
+    let out = run("plain");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("no client Service plain-lb"),
+        "{}",
+        text(&out)
+    );
+
+    let services: Api<Service> = Api::namespaced(env.client(), ns.name());
+    for name in ["plain", "secure"] {
+        let service = Service {
+            metadata: kube::api::ObjectMeta {
+                name: Some(format!("{name}-lb")),
+                ..Default::default()
+            },
+            spec: Some(ServiceSpec {
+                type_: Some("LoadBalancer".into()),
+                selector: Some([("app".to_owned(), name.to_owned())].into()),
+                ports: Some(vec![ServicePort {
+                    name: Some("bolt".into()),
+                    port,
+                    ..ServicePort::default()
+                }]),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        };
+        services
+            .create(&PostParams::default(), &service)
+            .await
+            .expect("create the client Service");
+    }
+    let out = run("plain");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("Service plain-lb has no external address yet"),
+        "{}",
+        text(&out)
+    );
+
+    // The harness's TLS endpoint and CA when it offers them: its certificate names localhost.
+    let harness_tls = peer
+        .as_ref()
+        .and_then(|p| {
+            Some((
+                p.bolt_tls.as_ref()?,
+                std::fs::read_to_string(p.ca.as_ref()?).ok()?,
+            ))
+        })
+        .map(|(_, ca)| ca);
+    // The load balancer's address, as a cloud controller writes it.
+    for name in ["plain", "secure"] {
+        let ingress = match (name, &harness_tls) {
+            ("secure", Some(_)) => LoadBalancerIngress {
+                hostname: Some("localhost".into()),
+                ..LoadBalancerIngress::default()
+            },
+            _ => LoadBalancerIngress {
+                ip: Some("127.0.0.1".into()),
+                ..LoadBalancerIngress::default()
+            },
+        };
+        let status = ServiceStatus {
+            load_balancer: Some(LoadBalancerStatus {
+                ingress: Some(vec![ingress]),
+            }),
+            ..ServiceStatus::default()
+        };
+        services
+            .patch_status(
+                &format!("{name}-lb"),
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({ "status": status })),
+            )
+            .await
+            .expect("set the load balancer's address");
+    }
+    // TLS on Bolt, but no CA in the TLS Secret yet.
+    let out = run("secure");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("Secret secure-tls holds no CA"),
+        "{}",
+        text(&out)
+    );
+    let mut secret = Secret::default();
+    secret.metadata.name = Some("secure-tls".to_owned());
+    secret.string_data = Some(
+        [(
+            "ca.crt".to_owned(),
+            harness_tls.clone().unwrap_or_else(|| {
+                neo4j_aks_render::certificates::issue_ca(
+                    "secure",
+                    ns.name(),
+                    time::OffsetDateTime::now_utc(),
+                    30,
+                )
+                .expect("a CA")
+                .certificate_pem
+            }),
+        )]
+        .into(),
+    );
+    Api::<Secret>::namespaced(env.client(), ns.name())
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create the TLS Secret");
+    let out = run("secure");
+    let host = if harness_tls.is_some() {
+        "localhost"
+    } else {
+        "127.0.0.1"
+    };
+    assert!(
+        text(&out).contains(&format!(
+            "bench: neo4j+s://{host}:{port} (found from the Neo4jCluster)"
+        )),
+        "{}",
+        text(&out)
+    );
+
+    let out = run("plain");
+    let found = format!("bench: neo4j://127.0.0.1:{port} (found from the Neo4jCluster)");
+    assert!(text(&out).contains(&found), "{}", text(&out));
+    if peer.is_some() {
+        let _server = SERVER.lock().await;
+        let v = report(&run("plain"));
+        assert!(number(&v, "/writes/committed") > 0.0, "{v:#}");
+        if harness_tls.is_some() {
+            // Verified against the CA found in the cluster's TLS Secret.
+            let v = report(&run("secure"));
+            assert!(number(&v, "/writes/committed") > 0.0, "{v:#}");
+        }
+    } else {
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "nothing serves port 1: {}",
+            text(&out)
+        );
+    }
 }

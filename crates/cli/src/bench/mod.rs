@@ -6,6 +6,7 @@
 //! left.
 
 mod cpu;
+pub mod discover;
 mod report;
 mod workload;
 
@@ -28,14 +29,16 @@ const INDEX: &str = "neo_aks_bench_key";
 #[derive(Args, Clone, Debug)]
 pub struct BenchArgs {
     /// Name of the Neo4jCluster: the password is read from its admin password Secret (through
-    /// the kube context) unless --auth-file or the password variable is given. Its address is
-    /// not found from the name yet: give --bolt as well (docs/bench.md).
+    /// the kube context) unless --auth-file or the password variable is given; without --bolt,
+    /// the address is its client Service's external address (in a pod: the Service's cluster
+    /// name) and, with TLS on Bolt, the CA comes from its TLS Secret (docs/bench.md).
     pub name: Option<String>,
     /// Namespace of the Neo4jCluster (default: the kube context's namespace).
     #[arg(short = 'n', long, requires = "name")]
     pub namespace: Option<String>,
     /// Bolt URI of the server or cluster member to write to: bolt://, bolt+s://, neo4j://,
-    /// neo4j+s:// (writes use server-side routing, so any member reaches the leader).
+    /// neo4j+s:// (writes use server-side routing, so any member reaches the leader). Default:
+    /// found from NAME.
     #[arg(long, value_name = "URI")]
     pub bolt: Option<String>,
     /// CA certificate (PEM) to verify the server with, for +s URIs; default: the system roots.
@@ -107,39 +110,128 @@ fn bench_error<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> Failure + '_ {
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), Failure> {
-    let Some(uri) = args.bolt.as_deref() else {
-        return Err(Failure::Refused(match &args.name {
-            Some(name) => format!(
-                "bench {name}: finding the cluster's Bolt address from its name is not implemented yet; \
-                 pass --bolt (for example after `kubectl port-forward svc/{name}-lb 7687`, see docs/bench.md)"
-            ),
-            None => "bench: give --bolt URI (and the cluster's NAME, for the report)".to_owned(),
-        }));
-    };
-    let mut options = BoltOptions::from_uri(uri)
-        .map_err(|e| Failure::Refused(e.to_string()))?
-        .with_timeout(args.timeout);
-    if let (Tls::On { .. }, Some(ca)) = (&options.tls, &args.ca_file) {
-        options.tls = Tls::On {
-            ca_file: Some(ca.clone()),
-        };
-    } else if args.ca_file.is_some() {
+    if args.bolt.is_none() && args.name.is_none() {
         return Err(Failure::Refused(
-            "--ca-file needs a TLS URI (bolt+s:// or neo4j+s://)".to_owned(),
+            "bench: give the Neo4jCluster's NAME (its address is found through the kube context) or --bolt URI"
+                .to_owned(),
         ));
     }
-    let report = crate::day2::runtime()?.block_on(async {
-        let credentials = match given_credentials(args)? {
-            Some(credentials) => credentials,
-            None => cluster_credentials(args).await?,
+    crate::day2::runtime()?.block_on(async {
+        let (uri, found_ca) = match &args.bolt {
+            Some(uri) => (uri.clone(), None),
+            None => {
+                let found = discovered(args).await?;
+                eprintln!("bench: {} (found from the Neo4jCluster)", found.uri);
+                (found.uri, found.ca_pem)
+            }
         };
-        bench(args, &options, &credentials).await
+        let mut options = BoltOptions::from_uri(&uri)
+            .map_err(|e| Failure::Refused(e.to_string()))?
+            .with_timeout(args.timeout);
+        // The CA file the driver reads: --ca-file, or the cluster's CAs written to a file of
+        // this run (certificates only, no key), removed at the end.
+        let ca_written = match (&args.ca_file, found_ca) {
+            (Some(_), _) | (None, None) => None,
+            (None, Some(pem)) => Some(write_ca(&pem)?),
+        };
+        let ca_file = args.ca_file.clone().or_else(|| ca_written.clone());
+        if let (Tls::On { .. }, Some(ca)) = (&options.tls, &ca_file) {
+            options.tls = Tls::On {
+                ca_file: Some(ca.clone()),
+            };
+        } else if args.ca_file.is_some() {
+            return Err(Failure::Refused(
+                "--ca-file needs a TLS URI (bolt+s:// or neo4j+s://)".to_owned(),
+            ));
+        }
+        let result = async {
+            let credentials = match given_credentials(args)? {
+                Some(credentials) => credentials,
+                None => cluster_credentials(args).await?,
+            };
+            bench(args, &options, &credentials).await
+        }
+        .await;
+        if let Some(path) = ca_written {
+            let _ = std::fs::remove_file(path);
+        }
+        let report = result?;
+        let text = match args.output {
+            Output::Table => report.to_table(),
+            Output::Json => report.to_json(),
+        };
+        crate::print(&text)
+    })
+}
+
+/// The cluster's CA bundle (certificates, no key) in a file of this process for the driver to
+/// read; the caller removes it.
+pub(crate) fn write_ca(pem: &str) -> Result<PathBuf, Failure> {
+    let path = std::env::temp_dir().join(format!("neo4j-aks-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, pem).map_err(|e| Failure::Output {
+        what: "the cluster's CA bundle",
+        detail: format!("{}: {e}", path.display()),
     })?;
-    let text = match args.output {
-        Output::Table => report.to_table(),
-        Output::Json => report.to_json(),
+    Ok(path)
+}
+
+/// The address (and CA) of the Neo4jCluster NAME, from its client Service and TLS Secret.
+async fn discovered(args: &BenchArgs) -> Result<discover::Discovered, Failure> {
+    let Some(name) = &args.name else {
+        return Err(Failure::Refused(
+            "no NAME to find the address of".to_owned(),
+        ));
     };
-    crate::print(&text)
+    discovered_for(&crate::day2::Target {
+        name: name.clone(),
+        namespace: args.namespace.clone(),
+    })
+    .await
+}
+
+/// The address (and CA) of the Neo4jCluster `target` (`verify` uses it too).
+pub(crate) async fn discovered_for(
+    target: &crate::day2::Target,
+) -> Result<discover::Discovered, Failure> {
+    use k8s_openapi::api::core::v1::{Secret, Service};
+    let name = &target.name;
+    let (client, namespace, api) = crate::day2::client_and_api(target).await?;
+    let cluster = crate::day2::fetch(&api, target).await?;
+    let validated = neo4j_aks_model::validate(&cluster).map_err(|invalid| {
+        Failure::Refused(format!(
+            "Neo4jCluster {name}: its spec is invalid, so its address is unknown:\n{invalid}"
+        ))
+    })?;
+    let lb_name = validated.load_balancer_name();
+    let service = kube::Api::<Service>::namespaced(client.clone(), &namespace)
+        .get_opt(&lb_name)
+        .await
+        .map_err(Failure::kubernetes(format!(
+            "cannot read Service {lb_name}"
+        )))?;
+    let tls_data = match &validated.tls {
+        None => None,
+        Some(_) => {
+            let secret_name = neo4j_aks_render::tls::secret_name(&validated);
+            let secret = kube::Api::<Secret>::namespaced(client, &namespace)
+                .get_opt(&secret_name)
+                .await
+                .map_err(Failure::kubernetes(format!(
+                    "cannot read Secret {secret_name}"
+                )))?;
+            secret.map(|s| neo4j_aks_ops::certificates::text_data(Some(&s)))
+        }
+    };
+    // A pod's environment names the API server it runs beside.
+    let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
+    discover::address(
+        &validated,
+        &namespace,
+        service.as_ref(),
+        tls_data.as_ref(),
+        in_cluster,
+    )
+    .map_err(Failure::Refused)
 }
 
 /// From --auth-file or the password variable; `None` when neither is given.
@@ -170,12 +262,20 @@ async fn cluster_credentials(args: &BenchArgs) -> Result<Credentials, Failure> {
     let Some(name) = &args.name else {
         return Err(Failure::Refused("no Neo4j password and no NAME".to_owned()));
     };
-    let target = crate::day2::Target {
+    admin_credentials(&crate::day2::Target {
         name: name.clone(),
         namespace: args.namespace.clone(),
-    };
-    let (client, namespace, api) = crate::day2::client_and_api(&target).await?;
-    let cluster = crate::day2::fetch(&api, &target).await?;
+    })
+    .await
+}
+
+/// The admin credentials of the Neo4jCluster `target` (`verify` uses them too).
+pub(crate) async fn admin_credentials(
+    target: &crate::day2::Target,
+) -> Result<Credentials, Failure> {
+    let name = &target.name;
+    let (client, namespace, api) = crate::day2::client_and_api(target).await?;
+    let cluster = crate::day2::fetch(&api, target).await?;
     let validated = neo4j_aks_model::validate(&cluster).map_err(|invalid| {
         Failure::Refused(format!(
             "Neo4jCluster {name}: its spec is invalid, so where its password lives is unknown:\n{invalid}"
@@ -202,7 +302,7 @@ async fn cluster_credentials(args: &BenchArgs) -> Result<Credentials, Failure> {
 }
 
 /// A driver pool on `uri` with the bench's database as default.
-fn graph(
+pub(crate) fn graph(
     uri: &str,
     options: &BoltOptions,
     credentials: &Credentials,
@@ -228,7 +328,7 @@ fn graph(
     Graph::connect(config).map_err(|e| Failure::Bench(format!("{uri}: {}", classify(e))))
 }
 
-async fn bounded<T>(
+pub(crate) async fn bounded<T>(
     what: &str,
     timeout: Duration,
     work: impl Future<Output = Result<T, neo4rs::Error>>,

@@ -12,7 +12,7 @@ pub mod scale;
 pub mod view;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::time::{Duration, Instant};
 
