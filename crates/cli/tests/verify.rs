@@ -10,12 +10,12 @@
 //! NetworkPolicies and ConfigMap the operator applied, the CLI process and its kubeconfig. The
 //! recovery times measured here are the simulation's and kwok's, not Neo4j's (docs/verify.md).
 
+mod operator_fixture;
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::Arc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Pod, ResourceQuota, ResourceQuotaSpec};
@@ -25,19 +25,11 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::api::{Api, DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
-use neo4j_aks_model::Neo4jCluster;
-use neo4j_aks_ops::controller::{self, Context, Settings};
-use neo4j_aks_ops::member_tls::BoltMemberTls;
-use neo4j_aks_ops::metrics::Metrics;
-use neo4j_aks_ops::neo4j::{Admin, Connector, Target};
-use neo4j_aks_testkit::simulated_neo4j::SimulatedNeo4j;
-use neo4j_aks_testkit::{TestEnv, TestNamespace, wait_until};
+use kube::api::{Api, DeleteParams, ObjectMeta, PostParams};
+use neo4j_aks_testkit::wait_until;
+use operator_fixture::Fixture;
 use serde_json::Value;
 use support::{command_on, stderr, stdout};
-use tokio::task::JoinHandle;
-
-const SETTLE: Duration = Duration::from_secs(120);
 
 /// Reads a JUnit file with xml.etree and prints what it holds as JSON.
 const JUNIT_READER: &str = r#"
@@ -129,177 +121,6 @@ fn python(script: &str, file: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("the reader prints JSON")
 }
 
-struct Fixture {
-    env: TestEnv,
-    ns: Option<TestNamespace>,
-    /// The Neo4j side: a SIMULATION (kwok runs no containers).
-    sim: Arc<SimulatedNeo4j>,
-    operator: Option<JoinHandle<()>>,
-}
-
-impl Fixture {
-    async fn new(test: &str) -> Option<Fixture> {
-        neo4j_aks_ops::telemetry::init();
-        let env = TestEnv::connect(test).await?;
-        support::install_crd(&env, "neo4j-aks-test").await;
-        let ns = env.namespace(test).await;
-        let sim = SimulatedNeo4j::new(env.client(), ns.name(), "db");
-        let connector: Arc<dyn Connector> = {
-            let sim = sim.clone();
-            Arc::new(move |target: &Target| {
-                assert_eq!(target.cluster, sim.cluster());
-                Ok(sim.clone() as Arc<dyn Admin>)
-            })
-        };
-        let settings = Settings {
-            namespace: Some(ns.name().to_string()),
-            resync: Duration::from_secs(2),
-            not_ready_requeue: Duration::from_secs(2),
-            error_requeue: Duration::from_secs(2),
-            concurrency: 4,
-            instance: "cli-verify".to_string(),
-        };
-        let ctx = Context::with_peers(
-            env.client(),
-            Arc::new(Metrics::new()),
-            settings,
-            connector,
-            Arc::new(BoltMemberTls::default()),
-        );
-        let operator = Some(tokio::spawn(controller::run(ctx)));
-        Some(Fixture {
-            env,
-            ns: Some(ns),
-            sim,
-            operator,
-        })
-    }
-
-    fn ns(&self) -> &str {
-        self.ns.as_ref().expect("namespace").name()
-    }
-
-    fn clusters(&self) -> Api<Neo4jCluster> {
-        Api::namespaced(self.env.client(), self.ns())
-    }
-
-    /// `nodes` members with TLS from the operator's CA (Bolt REQUIRED by default).
-    async fn create(&self, nodes: i32) {
-        let yaml = format!(
-            r#"apiVersion: neo4j-aks.io/v1alpha1
-kind: Neo4jCluster
-metadata:
-  name: db
-  namespace: {ns}
-spec:
-  neo4jVersion: "5.26.16"
-  acceptLicenseAgreement: "yes"
-  nodeCount: {nodes}
-  storage:
-    diskSizeGi: 32
-    className: {ns}-premium
-  resources:
-    cpu: "1"
-    memory: 4Gi
-  tls:
-    enabled: true
-"#,
-            ns = self.ns()
-        );
-        let cluster = Neo4jCluster::from_yaml(&yaml).expect("test spec parses");
-        self.clusters()
-            .create(&PostParams::default(), &cluster)
-            .await
-            .expect("create the Neo4jCluster");
-    }
-
-    async fn wait_settled(&self, n: i32) {
-        let api = self.clusters();
-        wait_until(SETTLE, &format!("{n} members, formed, Done"), || {
-            let api = api.clone();
-            async move {
-                let c = api.get("db").await.map_err(|e| e.to_string())?;
-                let s = c.status.clone().unwrap_or_default();
-                let formed = s
-                    .conditions
-                    .iter()
-                    .any(|x| x.type_ == "ClusterFormed" && x.status == "True");
-                let done = s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done");
-                if s.ready_members == Some(n) && formed && done {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "ready {:?}, formed {formed}, next {:?}",
-                        s.ready_members, s.next_step
-                    ))
-                }
-            }
-        })
-        .await;
-    }
-
-    /// The binary to its end in the test's namespace.
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        args.extend(["-n".to_owned(), self.ns().to_owned()]);
-        self.run_words(&args).await
-    }
-
-    /// The binary to its end, off the runtime's threads so the operator keeps working.
-    async fn run_words(&self, args: &[String]) -> Output {
-        let command_args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut command = command_on(self.env.kubeconfig(), &command_args);
-        let shown = args.join(" ");
-        let started = Instant::now();
-        let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
-            .await
-            .expect("the CLI's thread");
-        eprintln!(
-            "neo4j-aks {shown} -> {:?} in {:.1}s\n--- stdout\n{}--- stderr\n{}",
-            out.status.code(),
-            started.elapsed().as_secs_f64(),
-            stdout(&out),
-            stderr(&out)
-        );
-        out
-    }
-
-    async fn teardown(mut self) {
-        let api = self.clusters();
-        let _ = api.delete("db", &DeleteParams::default()).await;
-        let gone = tokio::time::timeout(Duration::from_secs(60), async {
-            while !matches!(api.get_opt("db").await, Ok(None)) {
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        })
-        .await
-        .is_ok();
-        if !gone {
-            let _ = api
-                .patch(
-                    "db",
-                    &PatchParams::default(),
-                    &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
-                )
-                .await;
-        }
-        if let Some(operator) = self.operator.take() {
-            operator.abort();
-        }
-        if let Some(ns) = self.ns.take() {
-            ns.cleanup().await;
-        }
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if let Some(operator) = self.operator.take() {
-            operator.abort();
-        }
-    }
-}
-
 fn result<'a>(json: &'a Value, id: &str) -> &'a Value {
     json["results"]
         .as_array()
@@ -377,7 +198,7 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
         return;
     };
     let started = Instant::now();
-    f.create(3).await;
+    f.create_with(3, "  tls:\n    enabled: true\n").await;
     f.wait_settled(3).await;
     let dir = std::env::temp_dir().join(f.ns());
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -819,4 +640,92 @@ fn a_check_that_does_not_exist_is_refused_with_the_list() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `backup-restore` through the real CronJobs, Job controller and operator: a backup Job and a
+/// restore-check Job made from the cluster's CronJobs, their runs recorded by the operator, the
+/// Jobs gone after. kwok completes the Jobs' pods without running them (no backup is taken
+/// here; docs/verify.md), so this proves the wiring and the verdict's inputs, not a backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn backup_restore_runs_a_backup_then_its_restore_check() {
+    let Some(f) = Fixture::new("cli_verify_backup").await else {
+        return;
+    };
+    f.create_with(
+        3,
+        "  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      workloadIdentityClientId: 3f2504e0-4f89-11d3-9a0c-0305e82c3301\n",
+    )
+    .await;
+    f.wait_settled(3).await;
+    let out = f
+        .run(&["verify", "db", "--check", "backup-restore", "-o", "json"])
+        .await;
+    let json: Value = serde_json::from_slice(&out.stdout).expect("the report");
+    assert_eq!(
+        result(&json, "backup-restore")["detail"],
+        "disruptive: run with --allow-disruptive",
+        "{json:#}"
+    );
+    let out = f
+        .run(&[
+            "verify",
+            "db",
+            "--check",
+            "backup-restore",
+            "--allow-disruptive",
+            "-o",
+            "json",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("the report");
+    let check = result(&json, "backup-restore");
+    assert_eq!(check["result"], "pass", "{json:#}");
+    let status = f.get().await.status.unwrap_or_default();
+    let backup = status.backup.expect("status.backup");
+    let taken = backup.last_backup.expect("the backup run");
+    let checked = backup.last_verification.expect("the restore-check run");
+    assert!(taken.job.starts_with("db-backup-manual-"), "{taken:?}");
+    assert!(
+        checked.job.starts_with("db-backup-verification-manual-"),
+        "{checked:?}"
+    );
+    let detail = check["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains(&taken.job) && detail.contains(&checked.job),
+        "{detail}"
+    );
+    let names: Vec<&str> = check["measurements"]
+        .as_array()
+        .expect("measurements")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names, ["backup", "restore and check"], "{json:#}");
+    // The check's Jobs are gone (deleted with their pods in the background).
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(f.env.client(), f.ns());
+    wait_until(Duration::from_secs(60), "the check's Jobs deleted", || {
+        let jobs = jobs.clone();
+        let made = [taken.job.clone(), checked.job.clone()];
+        async move {
+            let mut left = Vec::new();
+            for job in &made {
+                if jobs
+                    .get_opt(job)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .is_some()
+                {
+                    left.push(job.clone());
+                }
+            }
+            if left.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("still there: {left:?}"))
+            }
+        }
+    })
+    .await;
+    f.teardown().await;
 }

@@ -354,6 +354,52 @@ pub struct Route {
     pub addresses: Vec<String>,
 }
 
+/// R5.6: the backup run succeeded and the restore-and-check that followed it did too
+/// (`checked` is `None` when the backup failed and nothing was restored).
+pub fn backup_restore(
+    taken: &neo4j_aks_model::BackupRun,
+    checked: Option<&neo4j_aks_model::BackupRun>,
+) -> Outcome {
+    let said = |run: &neo4j_aks_model::BackupRun| {
+        run.message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    };
+    if taken.result != "Succeeded" {
+        return Outcome::Fail(format!(
+            "backup Job {} {}{}",
+            taken.job,
+            taken.result,
+            said(taken)
+        ));
+    }
+    match checked {
+        None => Outcome::Fail(format!(
+            "backup Job {} succeeded but nothing restored it",
+            taken.job
+        )),
+        Some(checked) if checked.result != "Succeeded" => Outcome::Fail(format!(
+            "backup Job {} succeeded; its restore-and-check Job {} {}{}",
+            taken.job,
+            checked.job,
+            checked.result,
+            said(checked)
+        )),
+        Some(checked) => Outcome::Pass(format!(
+            "backup Job {}{}{}; restored and checked by Job {}{}",
+            taken.job,
+            taken
+                .size_bytes
+                .map(|b| format!(" ({b} bytes)"))
+                .unwrap_or_default(),
+            said(taken),
+            checked.job,
+            said(checked)
+        )),
+    }
+}
+
 fn host(address: &str) -> &str {
     address.rsplit_once(':').map_or(address, |(h, _)| h)
 }

@@ -33,7 +33,8 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub target: Target,
     /// Also run the checks that change the cluster: scale up and back down, delete a
-    /// follower's pod, delete the leader's pod. Each waits until the cluster is back.
+    /// follower's pod, delete the leader's pod, take a backup and restore-check it (a real
+    /// backup in Blob, kept by the retention policy). Each waits until the cluster is back.
     #[arg(long)]
     pub allow_disruptive: bool,
     /// Run only this check (repeatable; `scale-up` and `scale-down` always run together, the

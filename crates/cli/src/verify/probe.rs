@@ -7,12 +7,13 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
 };
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::{Client, ResourceExt};
-use neo4j_aks_model::{Neo4jCluster, ValidatedCluster};
+use neo4j_aks_model::{BackupRun, BackupStatus, Neo4jCluster, ValidatedCluster};
 use neo4j_aks_render::network_policy::PEER_PORTS;
 
 use super::judge::{self, Access, Sample};
@@ -281,19 +282,122 @@ impl Live {
             results.push(result);
         }
         if checks.contains(&CheckId::BackupRestore) {
-            results.push(CheckResult::new(
-                CheckId::BackupRestore,
-                match &cluster.spec.backup {
-                    None => Outcome::Skipped("spec.backup is not set".to_owned()),
-                    Some(_) => Outcome::Skipped(
-                        "not implemented: the restore into a scratch database needs neo4j-admin of a real Enterprise server (docs/verify.md)"
-                            .to_owned(),
-                    ),
-                },
-                Duration::ZERO,
-            ));
+            results.push(self.backup_restore(cluster).await);
         }
         results
+    }
+
+    /// A backup now, then the restore-and-check of the newest backup in a throw-away server
+    /// (the verification CronJob's Job), each judged from the run the operator records in
+    /// `status.backup`. Both Jobs are deleted afterwards; the backup itself stays in Blob under
+    /// the retention policy, like a scheduled one.
+    async fn backup_restore(&self, cluster: &Neo4jCluster) -> CheckResult {
+        let started = Instant::now();
+        let skip = |reason: &str| {
+            CheckResult::new(
+                CheckId::BackupRestore,
+                Outcome::Skipped(reason.to_owned()),
+                Duration::ZERO,
+            )
+        };
+        let validated = match validated(cluster) {
+            Ok(v) => v,
+            Err(outcome) => {
+                return CheckResult::new(CheckId::BackupRestore, outcome, Duration::ZERO);
+            }
+        };
+        let Some(backup) = &validated.backup else {
+            return skip("spec.backup is not set");
+        };
+        if backup.verification_schedule.is_none() {
+            return skip("spec.backup.verification is off: nothing restores the backup");
+        }
+        let mut measurements = Vec::new();
+        let outcome = match self
+            .run_cronjob(&validated.backup_cronjob_name(), |b| b.last_backup.clone())
+            .await
+        {
+            Err(e) => Outcome::Fail(e),
+            Ok((taken, seconds)) => {
+                measurements.push(Measurement {
+                    name: "backup".to_owned(),
+                    seconds,
+                    limit_seconds: None,
+                });
+                if taken.result != "Succeeded" {
+                    judge::backup_restore(&taken, None)
+                } else {
+                    match self
+                        .run_cronjob(&validated.verification_cronjob_name(), |b| {
+                            b.last_verification.clone()
+                        })
+                        .await
+                    {
+                        Err(e) => Outcome::Fail(e),
+                        Ok((checked, seconds)) => {
+                            measurements.push(Measurement {
+                                name: "restore and check".to_owned(),
+                                seconds,
+                                limit_seconds: None,
+                            });
+                            judge::backup_restore(&taken, Some(&checked))
+                        }
+                    }
+                }
+            }
+        };
+        let mut result = CheckResult::new(CheckId::BackupRestore, outcome, started.elapsed());
+        result.measurements = measurements;
+        result
+    }
+
+    /// Starts a Job from the CronJob (as `neo4j-aks backup now` does), waits until the operator
+    /// records its run (`recorded` picks it from `status.backup`), and deletes the Job. The run
+    /// and the seconds it took.
+    async fn run_cronjob(
+        &self,
+        cronjob: &str,
+        recorded: fn(&BackupStatus) -> Option<BackupRun>,
+    ) -> Result<(BackupRun, f64), String> {
+        let cronjobs: Api<CronJob> = Api::namespaced(self.client.clone(), &self.namespace);
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
+        let template = cronjobs
+            .get(cronjob)
+            .await
+            .map_err(|e| format!("cannot read CronJob {cronjob}: {e}"))?;
+        let job = crate::backup_cmd::job_from_cronjob(&template, Timestamp::now())?;
+        let name = job.name_any();
+        jobs.create(&PostParams::default(), &job)
+            .await
+            .map_err(|e| format!("cannot create Job {name} from CronJob {cronjob}: {e}"))?;
+        let started = Instant::now();
+        let run = loop {
+            let seen = self
+                .fresh()
+                .await?
+                .status
+                .and_then(|s| s.backup)
+                .and_then(|b| recorded(&b))
+                .filter(|run| run.job == name);
+            if let Some(run) = seen {
+                break Ok(run);
+            }
+            if started.elapsed() > self.timeout {
+                break Err(format!(
+                    "Job {name} (from CronJob {cronjob}) had no result in status.backup after {}s: kubectl logs job/{name} --all-containers -n {}",
+                    self.timeout.as_secs(),
+                    self.namespace
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        // The run is recorded; its Job and pods are no longer needed (a failed one is kept for
+        // its logs).
+        if run.as_ref().is_ok_and(|r| r.result == "Succeeded") {
+            let _ = jobs.delete(&name, &DeleteParams::background()).await;
+        }
+        run.map(|r| (r, seconds))
     }
 
     async fn fresh(&self) -> Result<Neo4jCluster, String> {

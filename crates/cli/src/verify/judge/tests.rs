@@ -339,3 +339,57 @@ fn plaintext_counts_only_where_tls_answers() {
         Outcome::Skipped(d) if d.contains("did not answer over TLS either")
     ));
 }
+
+fn run(job: &str, result: &str, message: Option<&str>) -> neo4j_aks_model::BackupRun {
+    neo4j_aks_model::BackupRun {
+        time: "2026-12-05T02:00:00Z".into(),
+        result: result.into(),
+        job: job.into(),
+        size_bytes: Some(4096),
+        duration_seconds: Some(12),
+        message: message.map(String::from),
+    }
+}
+
+#[test]
+fn a_backup_and_its_restore_check_both_succeeding_pass() {
+    let taken = run("db-backup-manual-1", "Succeeded", Some("2 databases"));
+    let checked = run(
+        "db-backup-verification-manual-2",
+        "Succeeded",
+        Some("neo4j: counts match"),
+    );
+    assert_eq!(
+        backup_restore(&taken, Some(&checked)),
+        Outcome::Pass(
+            "backup Job db-backup-manual-1 (4096 bytes): 2 databases; restored and checked by Job db-backup-verification-manual-2: neo4j: counts match".into()
+        )
+    );
+}
+
+#[test]
+fn a_failed_backup_or_a_failed_restore_check_fails_with_its_message() {
+    let failed_backup = run(
+        "db-backup-manual-1",
+        "Failed",
+        Some("select-source: no member answered SHOW DATABASES"),
+    );
+    assert_eq!(
+        failed(&backup_restore(&failed_backup, None)),
+        "backup Job db-backup-manual-1 Failed: select-source: no member answered SHOW DATABASES"
+    );
+    let taken = run("db-backup-manual-1", "Succeeded", None);
+    assert_eq!(
+        failed(&backup_restore(&taken, None)),
+        "backup Job db-backup-manual-1 succeeded but nothing restored it"
+    );
+    let checked = run(
+        "db-backup-verification-manual-2",
+        "Failed",
+        Some("neo4j: 10 nodes restored, 12 counted before the backup"),
+    );
+    assert_eq!(
+        failed(&backup_restore(&taken, Some(&checked))),
+        "backup Job db-backup-manual-1 succeeded; its restore-and-check Job db-backup-verification-manual-2 Failed: neo4j: 10 nodes restored, 12 counted before the backup"
+    );
+}
