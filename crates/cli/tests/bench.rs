@@ -8,6 +8,7 @@
 //! One test also needs the local control plane (testenv): the password then comes from the
 //! Neo4jCluster's Secret. The argument checks at the end need no server.
 
+mod operator_fixture;
 mod support;
 
 use std::process::{Command, Output};
@@ -667,4 +668,83 @@ async fn without_bolt_the_address_and_ca_come_from_the_cluster() {
             text(&out)
         );
     }
+}
+
+/// `--kill-leader-at`: the leader's pod of a cluster on the testenv (operator real, Neo4j
+/// SIMULATED) is deleted mid-run while the writes go to the harness, which that deletion does
+/// not touch. So the gap measured here is the harness's ordinary gap between commits, a number
+/// that means nothing; what the test proves is the wiring: the leader found in the status, its
+/// pod deleted at that moment, the gap computed from every writer's commits and reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_leader_at_deletes_the_leaders_pod_mid_run_and_reports_the_gap() {
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::ResourceExt;
+    use kube::api::Api;
+
+    let Some(peer) = neo4j("bench_kill_leader") else {
+        return;
+    };
+    let Some(f) = operator_fixture::Fixture::new("bench_kill_leader").await else {
+        return;
+    };
+    f.create(3).await;
+    let settled = f.wait_settled(3).await;
+    let leader = settled
+        .status
+        .unwrap_or_default()
+        .databases
+        .iter()
+        .find(|d| d.name == "neo4j")
+        .and_then(|d| d.leader.clone())
+        .expect("neo4j has a leader");
+    let pods: Api<Pod> = Api::namespaced(f.env.client(), f.ns());
+    let uid = pods.get(&leader).await.expect("the leader's pod").uid();
+    let _server = SERVER.lock().await;
+    let args = [
+        "bench",
+        "db",
+        "-n",
+        f.ns(),
+        "--bolt",
+        &peer.bolt,
+        "--user",
+        &peer.user,
+        "--duration",
+        "4s",
+        "--kill-leader-at",
+        "2s",
+        "--writers",
+        "2",
+        "--readers",
+        "1",
+        "--seed-nodes",
+        "10",
+        "-o",
+        "json",
+    ];
+    let mut command = support::command_on(f.env.kubeconfig(), &args);
+    command.env("NEO4J_AKS_BENCH_PASSWORD", &peer.password);
+    let out = operator_fixture::run_to_end(command, &args).await;
+    let v = report(&out);
+    assert_eq!(v["failover"]["pod"], leader.as_str(), "{v:#}");
+    let killed = number(&v, "/failover/killed_at_seconds");
+    assert!((2.0..3.0).contains(&killed), "{v:#}");
+    let before = number(&v, "/failover/last_write_before_seconds");
+    let after = number(&v, "/failover/first_write_after_seconds");
+    assert!(before <= killed && killed < after, "{v:#}");
+    assert!(
+        v["not_measured"]
+            .as_array()
+            .expect("not_measured")
+            .iter()
+            .all(|n| !n.as_str().unwrap_or_default().starts_with("failover")),
+        "{v:#}"
+    );
+    let now = pods
+        .get_opt(&leader)
+        .await
+        .expect("get the pod")
+        .map(|p| p.uid());
+    assert_ne!(now, Some(uid), "the leader's pod was deleted");
+    f.teardown().await;
 }

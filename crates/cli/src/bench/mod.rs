@@ -7,6 +7,7 @@
 
 mod cpu;
 pub mod discover;
+mod failover;
 mod report;
 mod workload;
 
@@ -84,6 +85,12 @@ pub struct BenchArgs {
     /// Leave this run's nodes in the database (the report names the run id).
     #[arg(long)]
     pub keep: bool,
+    /// Failover time: this far into the run, delete the pod of the leader of --database (as the
+    /// operator's status names it; needs NAME and the right to delete pods) and report how long
+    /// no write succeeded. A graceful delete, as a node drain does; meaningful on an Enterprise
+    /// cluster only (docs/bench.md).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "name")]
+    pub kill_leader_at: Option<Duration>,
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
 }
@@ -110,6 +117,14 @@ fn bench_error<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> Failure + '_ {
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), Failure> {
+    if let Some(at) = args.kill_leader_at
+        && at >= args.duration
+    {
+        return Err(Failure::Refused(format!(
+            "--kill-leader-at {at:?} is not within the run's --duration {:?}: writes before and after it are needed",
+            args.duration
+        )));
+    }
     if args.bolt.is_none() && args.name.is_none() {
         return Err(Failure::Refused(
             "bench: give the Neo4jCluster's NAME (its address is found through the kube context) or --bolt URI"
@@ -405,13 +420,15 @@ async fn bench(
     .await;
     // Clean-up runs whatever the workload did, so a failed run leaves nothing behind.
     let cleanup = clean_up(&writer_graph, &run, args.keep, timeout).await;
-    let (writes, reads, lag, client_cpu, mut not_measured) = result?;
+    let (writes, reads, lag, client_cpu, failover, mut not_measured) = result?;
     let cleanup = cleanup?;
-    not_measured.push(
-        "failover time (leader killed, time until writes succeed again): not implemented yet; \
-         it needs an Enterprise cluster (docs/bench.md)"
-            .to_owned(),
-    );
+    if failover.is_none() {
+        not_measured.push(
+            "failover time: give NAME and --kill-leader-at (deletes the leader's pod mid-run; \
+             meaningful on an Enterprise cluster, docs/bench.md)"
+                .to_owned(),
+        );
+    }
     Ok(Report {
         parameters: Parameters {
             target: options.uri(),
@@ -433,12 +450,20 @@ async fn bench(
         reads,
         replication_lag: lag,
         client_cpu,
+        failover,
         cleanup,
         not_measured,
     })
 }
 
-type Measured = (Writes, Reads, Lag, ClientCpu, Vec<String>);
+type Measured = (
+    Writes,
+    Reads,
+    Lag,
+    ClientCpu,
+    Option<failover::Failover>,
+    Vec<String>,
+);
 
 async fn measure(
     args: &BenchArgs,
@@ -485,7 +510,7 @@ async fn measure(
                 writer_graph.clone(),
                 run.clone(),
                 id,
-                until,
+                (started, until),
                 timeout,
             ))
         })
@@ -510,6 +535,22 @@ async fn measure(
         until,
         timeout,
     ));
+    // The leader's pod deleted mid-run (--kill-leader-at), while the writers keep writing.
+    let killer = args
+        .kill_leader_at
+        .zip(args.name.clone())
+        .map(|(at, name)| {
+            let target = crate::day2::Target {
+                name,
+                namespace: args.namespace.clone(),
+            };
+            let database = args.database.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until((started + at).into()).await;
+                let pod = failover::kill_leader(&target, &database).await?;
+                Ok::<_, Failure>((pod, started.elapsed().as_secs_f64()))
+            })
+        });
     let mut writes = Vec::new();
     for task in writer_tasks {
         writes.push(
@@ -528,6 +569,19 @@ async fn measure(
         .await
         .map_err(|e| Failure::Bench(format!("lag prober: {e}")))?;
     let wall = started.elapsed().as_secs_f64();
+    let failover = match killer {
+        None => None,
+        Some(task) => {
+            let (pod, killed_at) = task
+                .await
+                .map_err(|e| Failure::Bench(format!("leader kill task: {e}")))??;
+            let commits: Vec<f64> = writes
+                .iter()
+                .flat_map(|w: &workload::WriterResult| w.commit_times.iter().copied())
+                .collect();
+            Some(failover::around(&pod, killed_at, &commits))
+        }
+    };
     let cpu_end = CpuSample::now().map_err(|e| Failure::Bench(format!("getrusage: {e}")))?;
     let client_cpu = ClientCpu::between(cpu_start, cpu_end);
 
@@ -633,6 +687,7 @@ async fn measure(
                 .collect(),
         },
         client_cpu,
+        failover,
         not_measured,
     ))
 }

@@ -186,6 +186,8 @@ pub struct Report {
     pub reads: Reads,
     pub replication_lag: Lag,
     pub client_cpu: ClientCpu,
+    /// The leader's pod deleted mid-run (`--kill-leader-at`); `null` when not asked for.
+    pub failover: Option<super::failover::Failover>,
     pub cleanup: Cleanup,
     /// Measurements this run could not make, with the reason.
     pub not_measured: Vec<String>,
@@ -293,6 +295,17 @@ impl Report {
         }
         for e in w.errors.iter().chain(&r.errors) {
             let _ = writeln!(out, "error: {e}");
+        }
+        if let Some(f) = &self.failover {
+            let seconds = |s: Option<f64>| s.map_or("-".to_owned(), |s| format!("{s:.2}s"));
+            let _ = writeln!(
+                out,
+                "failover: pod {} (leader) deleted at {:.2}s; writes resumed after {}, none succeeded for {}",
+                f.pod,
+                f.killed_at_seconds,
+                seconds(f.writes_resumed_after_seconds),
+                seconds(f.writes_unavailable_seconds)
+            );
         }
         let _ = writeln!(
             out,

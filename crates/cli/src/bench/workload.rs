@@ -51,6 +51,8 @@ impl Errors {
 }
 
 pub struct WriterResult {
+    /// When each commit returned, in seconds since the run's start (the failover gap).
+    pub commit_times: Vec<f64>,
     pub committed: u64,
     pub failed: u64,
     pub uncertain: u64,
@@ -63,10 +65,11 @@ pub async fn writer(
     graph: Graph,
     run: Arc<str>,
     id: usize,
-    until: Instant,
+    (run_started, until): (Instant, Instant),
     timeout: Duration,
 ) -> WriterResult {
     let mut result = WriterResult {
+        commit_times: Vec::new(),
         committed: 0,
         failed: 0,
         uncertain: 0,
@@ -89,6 +92,9 @@ pub async fn writer(
         match outcome {
             Ok(Ok(())) => {
                 report::record(&mut result.latency, started.elapsed());
+                result
+                    .commit_times
+                    .push(run_started.elapsed().as_secs_f64());
                 result.committed += 1;
             }
             Ok(Err(e)) => {
