@@ -9,20 +9,9 @@ use super::matrix::{Outcome, Report};
 const WIDTH: u32 = 760;
 const HEIGHT: u32 = 320;
 
-/// Text for an XHTML page: the five characters XML gives meaning to, escaped.
+/// Text for an XHTML page, with the characters XML gives meaning to escaped.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(text).into_owned()
 }
 
 fn drawing_error<E: std::fmt::Display>(e: E) -> String {
