@@ -688,15 +688,8 @@ async fn kill_leader_at_deletes_the_leaders_pod_mid_run_and_reports_the_gap() {
         return;
     };
     f.create(3).await;
-    let settled = f.wait_settled(3).await;
-    let leader = settled
-        .status
-        .unwrap_or_default()
-        .databases
-        .iter()
-        .find(|d| d.name == "neo4j")
-        .and_then(|d| d.leader.clone())
-        .expect("neo4j has a leader");
+    f.wait_settled(3).await;
+    let leader = f.leader("neo4j").await;
     let pods: Api<Pod> = Api::namespaced(f.env.client(), f.ns());
     let uid = pods.get(&leader).await.expect("the leader's pod").uid();
     let _server = SERVER.lock().await;

@@ -401,18 +401,7 @@ async fn verify_runs_the_matrix_against_the_operator_and_its_reports_read_back()
     // from coming back until the test lifts it, HOLD after the pod is gone (on kwok a pod is
     // otherwise back before the operator looks, which the run above reports as such).
     const HOLD: Duration = Duration::from_secs(8);
-    let leader = f
-        .clusters()
-        .get("db")
-        .await
-        .expect("db")
-        .status
-        .unwrap_or_default()
-        .databases
-        .iter()
-        .find(|d| d.name == "neo4j")
-        .and_then(|d| d.leader.clone())
-        .expect("neo4j has a leader");
+    let leader = f.leader("neo4j").await;
     let quotas: Api<ResourceQuota> = Api::namespaced(f.env.client(), f.ns());
     quotas
         .create(

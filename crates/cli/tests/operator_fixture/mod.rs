@@ -154,6 +154,19 @@ impl Fixture {
             .expect("turn TLS off");
     }
 
+    /// The leader of `database` as the operator's status names it now.
+    pub async fn leader(&self, database: &str) -> String {
+        self.get()
+            .await
+            .status
+            .unwrap_or_default()
+            .databases
+            .iter()
+            .find(|d| d.name == database)
+            .and_then(|d| d.leader.clone())
+            .unwrap_or_else(|| panic!("{database} has no leader in the status"))
+    }
+
     pub async fn get(&self) -> Neo4jCluster {
         self.clusters().get("db").await.expect("get db")
     }
