@@ -16,6 +16,7 @@ use crate::compare::first_difference;
 use crate::error::ApplyError;
 use crate::kinds::{self, Kind, KindApi};
 use crate::prepare::{Desired, Prepared, owned_selector};
+use crate::stores::Stores;
 
 /// Fields of a StorageClass the API server does not let anyone change.
 const STORAGE_CLASS_IMMUTABLE: [&str; 4] = [
@@ -45,10 +46,21 @@ impl Default for Live {
 
 impl Live {
     pub async fn read(client: &Client, prepared: &Prepared) -> Result<Live, ApplyError> {
+        Self::read_with(client, None, prepared).await
+    }
+
+    /// [`Live::read`], taking the labelled objects from the watch caches where they have
+    /// listed; desired objects a cache does not hold (not labelled yet, just created,
+    /// cluster-scoped) are still asked for by name.
+    pub async fn read_with(
+        client: &Client,
+        stores: Option<&Stores>,
+        prepared: &Prepared,
+    ) -> Result<Live, ApplyError> {
         let cluster = &prepared.rendered.cluster;
         let ns = cluster.namespace.as_str();
         let mut objects: BTreeMap<(Kind, String), Value> =
-            labelled_objects(client, ns, &cluster.name)
+            labelled_objects_with(client, stores, ns, &cluster.name)
                 .await?
                 .into_iter()
                 .map(|(key, object)| (key, to_value(&object)))
@@ -84,9 +96,27 @@ pub async fn labelled_objects(
     namespace: &str,
     cluster: &str,
 ) -> Result<BTreeMap<(Kind, String), DynamicObject>, ApplyError> {
+    labelled_objects_with(client, None, namespace, cluster).await
+}
+
+/// [`labelled_objects`], from the watch cache of each kind that has listed.
+pub async fn labelled_objects_with(
+    client: &Client,
+    stores: Option<&Stores>,
+    namespace: &str,
+    cluster: &str,
+) -> Result<BTreeMap<(Kind, String), DynamicObject>, ApplyError> {
     let selector = ListParams::default().labels(&owned_selector(cluster));
     let mut objects = BTreeMap::new();
     for kind in kinds::namespaced() {
+        if let Some(cached) = stores.and_then(|s| s.labelled(kind, namespace, cluster)) {
+            for object in cached {
+                if let Some(name) = object.metadata.name.clone() {
+                    objects.insert((kind, name), std::sync::Arc::unwrap_or_clone(object));
+                }
+            }
+            continue;
+        }
         let list = match kind.api(client, namespace).list(&selector).await {
             Ok(list) => list,
             // A third-party kind whose CRD is not installed (prometheus-operator's, on a cluster
@@ -131,7 +161,12 @@ pub enum Planned {
         live: Value,
     },
     /// Labelled as ours but no longer rendered.
-    Delete { kind: Kind, name: String },
+    Delete {
+        kind: Kind,
+        name: String,
+        /// The uid of the copy read: the delete is refused if the object was replaced since.
+        uid: Option<String>,
+    },
     /// The generated-password Secret has no password yet.
     FillPassword { secret: String, key: String },
     /// TLS certificates to issue into `secret` (and its CA Secret), before the members use them.
@@ -148,6 +183,15 @@ pub enum Planned {
 }
 
 impl Planned {
+    /// A change that must not be decided on a cached copy: a second generated password or a
+    /// second issue of certificates would replace what the members already use.
+    pub fn needs_fresh_read(&self) -> bool {
+        matches!(
+            self,
+            Planned::FillPassword { .. } | Planned::IssueCertificates { .. }
+        )
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Planned::Create { desired }
@@ -247,6 +291,7 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             planned.push(Planned::Delete {
                 kind: *kind,
                 name: name.clone(),
+                uid: object["metadata"]["uid"].as_str().map(str::to_string),
             });
         }
     }

@@ -15,6 +15,7 @@ use crate::error::ReconcileError;
 use crate::member_tls::{BoltMemberTls, MemberTls};
 use crate::metrics::Metrics;
 use crate::neo4j::{BoltConnector, Connector};
+use crate::stores::Stores;
 
 /// `reportingController` of our events.
 pub use neo4j_aks_model::api::managers::CONTROLLER_NAME;
@@ -61,6 +62,9 @@ pub struct Context {
     pub connector: Arc<dyn Connector>,
     /// How renewed certificates reach running members without a restart (2025.03+).
     pub member_tls: Arc<dyn MemberTls>,
+    /// The watch caches of the running controller (none before `controller::run`: reads go to
+    /// the API server).
+    stores: std::sync::RwLock<Option<Stores>>,
 }
 
 impl Context {
@@ -112,7 +116,19 @@ impl Context {
             settings,
             connector,
             member_tls,
+            stores: std::sync::RwLock::new(None),
         })
+    }
+
+    /// The watch caches, once the controller runs.
+    pub fn stores(&self) -> Option<Stores> {
+        self.stores.read().ok().and_then(|s| s.clone())
+    }
+
+    pub(crate) fn set_stores(&self, stores: Stores) {
+        if let Ok(mut slot) = self.stores.write() {
+            *slot = Some(stores);
+        }
     }
 
     pub(crate) fn api<K>(&self) -> Api<K>

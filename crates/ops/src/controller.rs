@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use kube::api::{Api, DeleteParams, ListParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{self, finalizer};
@@ -25,15 +25,15 @@ use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
 use tracing::{info, warn};
 
 use crate::FINALIZER;
-use crate::apply::{Change, apply};
+use crate::apply::{Change, apply_with};
 pub use crate::context::{CONTROLLER_NAME, Context, STATUS_FIELD_MANAGER, Settings};
 use crate::context::{write_status, write_status_now};
 use crate::day2::Day2;
 use crate::error::ReconcileError;
-use crate::kinds;
-use crate::observe::{observe, selector_string};
-use crate::prepare::{owned_selector, prepare};
+use crate::observe::{observe_with, selector_string};
+use crate::prepare::{owned_selector, prepare_with};
 use crate::status::{Outcome, compute, is_settled};
+use crate::stores::Stores;
 
 /// Checks that the CRD is installed (the controller would otherwise retry silently forever).
 pub async fn check_crd(ctx: &Context) -> Result<(), kube::Error> {
@@ -45,33 +45,28 @@ pub async fn check_crd(ctx: &Context) -> Result<(), kube::Error> {
 
 /// Runs the controller until the stream ends (drop the future to stop it).
 pub async fn run(ctx: Arc<Context>) {
-    let managed =
-        watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGED_BY}"));
     let to_cluster = |labels: &std::collections::BTreeMap<String, String>, ns: Option<String>| {
         labels.get(CLUSTER_LABEL).map(|name| {
             ObjectRef::<Neo4jCluster>::new(name).within(ns.as_deref().unwrap_or_default())
         })
     };
     let mut controller = Controller::new(ctx.api::<Neo4jCluster>(), watcher::Config::default());
-    // Every namespaced kind of the renderer's table is owned by its Neo4jCluster: a change to
-    // one (by anyone) reconciles the cluster.
-    for kind in kinds::namespaced() {
-        let resource = kind.resource();
-        let api: Api<DynamicObject> = match &ctx.settings.namespace {
-            Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &resource),
-            None => Api::all_with(ctx.client.clone(), &resource),
-        };
-        controller = controller.owns_with(api, resource, managed.clone());
+    // One watch per kind both triggers reconciles and fills the cache the reconciles read
+    // (crate::stores): every namespaced kind of the renderer's table is owned by its
+    // Neo4jCluster, so a change to one (by anyone) reconciles the cluster; pods and claims
+    // carry the cluster label.
+    let (stores, streams) = Stores::new(&ctx.client, ctx.settings.namespace.as_deref());
+    ctx.set_stores(stores);
+    for (kind, stream) in streams.owned {
+        controller = controller.owns_stream_with(stream, kind.resource());
     }
     controller
-        .watches(ctx.api::<Pod>(), managed.clone(), move |pod: Pod| {
+        .watches_stream(streams.pods, move |pod: Pod| {
             to_cluster(pod.labels(), pod.namespace())
         })
-        .watches(
-            ctx.api::<PersistentVolumeClaim>(),
-            managed,
-            move |claim: PersistentVolumeClaim| to_cluster(claim.labels(), claim.namespace()),
-        )
+        .watches_stream(streams.claims, move |claim: PersistentVolumeClaim| {
+            to_cluster(claim.labels(), claim.namespace())
+        })
         .with_config(
             kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency),
         )
@@ -220,7 +215,8 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
     let owner = cluster
         .controller_owner_ref(&())
         .ok_or(ReconcileError::MissingMetadata("uid"))?;
-    let prepared = match prepare(&ctx.client, validated, Some(owner)).await {
+    let stores = ctx.stores();
+    let prepared = match prepare_with(&ctx.client, stores.as_ref(), validated, Some(owner)).await {
         Ok(Ok(p)) => p,
         Ok(Err(invalid)) => {
             // Refused against the live state (a smaller disk, a user's TLS Secret that is
@@ -243,12 +239,12 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
             return Err(e.into());
         }
     };
-    let (changes, error) = match apply(&ctx.client, &prepared).await {
+    let (changes, error) = match apply_with(&ctx.client, stores.as_ref(), &prepared).await {
         Ok(changes) => (changes, None),
         Err(e) => (Vec::new(), Some(e)),
     };
     publish_changes(ctx, cluster, &changes).await;
-    let observed = observe(&ctx.client, &prepared.rendered.cluster).await?;
+    let observed = observe_with(&ctx.client, stores.as_ref(), &prepared.rendered.cluster).await?;
     let day2: Option<Day2> = match (&error, spec.is_cluster()) {
         (None, true) => Some(crate::day2::run(ctx, cluster, &spec, &observed).await),
         _ => None,

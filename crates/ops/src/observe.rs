@@ -61,25 +61,44 @@ pub async fn observe(
     client: &Client,
     cluster: &ValidatedCluster,
 ) -> Result<Observed, ObserveError> {
+    observe_with(client, None, cluster).await
+}
+
+/// [`observe`], taking the pods and claims from the watch caches once they have listed.
+pub async fn observe_with(
+    client: &Client,
+    stores: Option<&crate::stores::Stores>,
+    cluster: &ValidatedCluster,
+) -> Result<Observed, ObserveError> {
     let ns = cluster.namespace.as_str();
     let statefulset = Api::<StatefulSet>::namespaced(client.clone(), ns)
         .get_opt(&cluster.statefulset_name())
         .await
         .map_err(read("StatefulSet"))?;
-    let pods = Api::<Pod>::namespaced(client.clone(), ns)
-        .list(&ListParams::default().labels(&selector_string(cluster)))
-        .await
-        .map_err(read("Pods"))?
-        .items;
-    let claims: BTreeMap<String, PersistentVolumeClaim> =
-        Api::<PersistentVolumeClaim>::namespaced(client.clone(), ns)
-            .list(&ListParams::default().labels(&owned_selector(&cluster.name)))
-            .await
-            .map_err(read("PersistentVolumeClaims"))?
-            .items
-            .into_iter()
-            .filter_map(|c| Some((c.metadata.name.clone()?, c)))
-            .collect();
+    let pods = match stores.and_then(|s| s.pods(ns, &labels::selector(cluster))) {
+        Some(cached) => cached,
+        None => {
+            Api::<Pod>::namespaced(client.clone(), ns)
+                .list(&ListParams::default().labels(&selector_string(cluster)))
+                .await
+                .map_err(read("Pods"))?
+                .items
+        }
+    };
+    let claims = match stores.and_then(|s| s.claims(ns, &cluster.name)) {
+        Some(cached) => cached,
+        None => {
+            Api::<PersistentVolumeClaim>::namespaced(client.clone(), ns)
+                .list(&ListParams::default().labels(&owned_selector(&cluster.name)))
+                .await
+                .map_err(read("PersistentVolumeClaims"))?
+                .items
+        }
+    };
+    let claims: BTreeMap<String, PersistentVolumeClaim> = claims
+        .into_iter()
+        .filter_map(|c| Some((c.metadata.name.clone()?, c)))
+        .collect();
 
     let nodes: Api<Node> = Api::all(client.clone());
     let mut zones: BTreeMap<String, Option<String>> = BTreeMap::new();

@@ -1,0 +1,212 @@
+//! Watch caches (reflector stores) of what a reconcile reads on every pass: the owned objects of
+//! every namespaced kind, the member pods and their claims. The controller's watches fill them
+//! (one watch per kind, shared with the triggers), so a reconcile of an unchanged cluster lists
+//! nothing.
+//!
+//! A store answers only once its first list completed; until then, and for a kind whose CRD is
+//! not installed, the readers fall back to a direct read. Caches never decide a write on their
+//! own where a stale copy could do harm: see `apply::apply_with` (password, certificates re-read
+//! directly; deletions carry the cached uid as a precondition) and `prepare` (the live
+//! StatefulSet is read fresh).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use kube::api::{Api, DynamicObject};
+use kube::runtime::reflector::{self, Store, store::Writer};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
+use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
+
+use crate::kinds::{self, Kind};
+
+/// The label selector of every watch: only what neo4j-aks manages is cached.
+pub fn managed_selector() -> String {
+    format!("app.kubernetes.io/managed-by={MANAGED_BY}")
+}
+
+/// One kind's cache, and whether its API is missing (a CRD that is not installed: nothing of it
+/// can exist, so there is nothing to read).
+#[derive(Clone)]
+struct KindStore {
+    store: Store<DynamicObject>,
+    absent: Arc<AtomicBool>,
+}
+
+/// The caches a reconcile reads from (cheap to clone: the stores are shared).
+#[derive(Clone)]
+pub struct Stores {
+    owned: BTreeMap<Kind, KindStore>,
+    pods: Store<Pod>,
+    claims: Store<PersistentVolumeClaim>,
+}
+
+/// One watch stream of objects (what a reflector passes on after caching them).
+pub type ObjectStream<K> = BoxStream<'static, Result<K, watcher::Error>>;
+
+/// The watch streams that fill [`Stores`]; the controller polls them (as its triggers).
+pub struct Streams {
+    pub owned: Vec<(Kind, ObjectStream<DynamicObject>)>,
+    pub pods: ObjectStream<Pod>,
+    pub claims: ObjectStream<PersistentVolumeClaim>,
+}
+
+/// Cached copies carry no managedFields (kube-rs' advice for reflectors: they are most of an
+/// object's size and nothing here reads them).
+fn strip<K: Resource>(object: &mut K) {
+    object.meta_mut().managed_fields = None;
+}
+
+fn is_missing_api(error: &watcher::Error) -> bool {
+    matches!(
+        error,
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+            | watcher::Error::WatchStartFailed(kube::Error::Api(s)) if s.code == 404
+    )
+}
+
+impl Stores {
+    /// The stores and the streams that fill them, for `namespace` (None: every namespace).
+    pub fn new(client: &Client, namespace: Option<&str>) -> (Stores, Streams) {
+        let config = watcher::Config::default().labels(&managed_selector());
+        let mut owned = BTreeMap::new();
+        let mut owned_streams = Vec::new();
+        for kind in kinds::namespaced() {
+            let resource = kind.resource();
+            let api: Api<DynamicObject> = match namespace {
+                Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+                None => Api::all_with(client.clone(), &resource),
+            };
+            let writer = Writer::new(resource);
+            let absent = Arc::new(AtomicBool::new(false));
+            owned.insert(
+                kind,
+                KindStore {
+                    store: writer.as_reader(),
+                    absent: absent.clone(),
+                },
+            );
+            let events = watcher(api, config.clone())
+                .default_backoff()
+                .modify(strip)
+                .inspect(move |event| match event {
+                    Ok(_) => absent.store(false, Ordering::Relaxed),
+                    Err(e) if is_missing_api(e) => absent.store(true, Ordering::Relaxed),
+                    Err(_) => {}
+                });
+            let stream = reflector::reflector(writer, events).touched_objects();
+            owned_streams.push((kind, stream.boxed()));
+        }
+        let (pods, pod_writer) = reflector::store();
+        let (claims, claim_writer) = reflector::store();
+        let pod_stream = reflector::reflector(
+            pod_writer,
+            watcher(scoped(client, namespace), config.clone())
+                .default_backoff()
+                .modify(strip),
+        )
+        .touched_objects()
+        .boxed();
+        let claim_stream = reflector::reflector(
+            claim_writer,
+            watcher(scoped(client, namespace), config)
+                .default_backoff()
+                .modify(strip),
+        )
+        .touched_objects()
+        .boxed();
+        (
+            Stores {
+                owned,
+                pods,
+                claims,
+            },
+            Streams {
+                owned: owned_streams,
+                pods: pod_stream,
+                claims: claim_stream,
+            },
+        )
+    }
+
+    /// The cached objects of `kind` labelled as the cluster's in `namespace`: `Some(vec![])` for
+    /// a kind whose API is missing, `None` while the cache has not listed yet (read directly).
+    pub fn labelled(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        cluster: &str,
+    ) -> Option<Vec<Arc<DynamicObject>>> {
+        let entry = self.owned.get(&kind)?;
+        if entry.absent.load(Ordering::Relaxed) {
+            return Some(Vec::new());
+        }
+        ready(&entry.store).then(|| {
+            entry
+                .store
+                .state_filter(|o| owned_by(o, namespace, cluster))
+        })
+    }
+
+    /// The cluster's claims (cluster and managed-by labels), `None` before the first list.
+    pub fn claims(&self, namespace: &str, cluster: &str) -> Option<Vec<PersistentVolumeClaim>> {
+        ready(&self.claims).then(|| {
+            self.claims
+                .state_filter(|c| owned_by(c, namespace, cluster))
+                .into_iter()
+                .map(Arc::unwrap_or_clone)
+                .collect()
+        })
+    }
+
+    /// The pods in `namespace` carrying every label of `selector`, `None` before the first list.
+    pub fn pods(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Option<Vec<Pod>> {
+        ready(&self.pods).then(|| {
+            self.pods
+                .state_filter(|p| {
+                    p.namespace().as_deref() == Some(namespace)
+                        && selector.iter().all(|(k, v)| p.labels().get(k) == Some(v))
+                })
+                .into_iter()
+                .map(Arc::unwrap_or_clone)
+                .collect()
+        })
+    }
+}
+
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Whether the store's first list completed (it answers from then on, through re-lists too).
+fn ready<K>(store: &Store<K>) -> bool
+where
+    K: 'static + Resource + Clone,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    matches!(store.wait_until_ready().now_or_never(), Some(Ok(())))
+}
+
+/// The cluster's selector (`prepare::owned_selector`), checked on a cached object.
+fn owned_by<K: Resource>(object: &K, namespace: &str, cluster: &str) -> bool {
+    let labels = object.meta().labels.as_ref();
+    object.meta().namespace.as_deref() == Some(namespace)
+        && labels
+            .and_then(|l| l.get(CLUSTER_LABEL))
+            .map(String::as_str)
+            == Some(cluster)
+        && labels
+            .and_then(|l| l.get(neo4j_aks_model::api::labels::MANAGED_BY))
+            .map(String::as_str)
+            == Some(MANAGED_BY)
+}
