@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): N Neo4jClusters converge under the operator binary on the testenv.
-# Reports the time until every cluster is Ready, the operator's RSS, and the write requests
-# (POST/PUT/PATCH/DELETE, counted by the operator's client) per steady-state resync.
+# Reports the time until every cluster is Ready, the operator's RSS, the reads (GET, lists
+# included) while converging, and the write requests (POST/PUT/PATCH/DELETE) and reads per
+# steady-state resync, all counted by the operator's client.
 #
 #   testenv/testenv.sh up && cargo build -p neo4j-aks && scripts/bench-operator.sh
 #   N=100 MEMBERS=1 BIN=target/release/neo4j-aks scripts/bench-operator.sh
@@ -42,6 +43,8 @@ writes() {
 	echo "$total"
 }
 
+gstart=$(metric 'neo4j_aks_kube_requests_total{verb="GET"}')
+wstart=$(writes)
 start=$(date +%s.%N)
 for i in $(seq 1 "$N"); do
 	cat <<EOF
@@ -68,6 +71,9 @@ while :; do
 done
 end=$(date +%s.%N)
 printf 'clusters: %d x %d member(s)\nconverged (all Ready) after: %.1f s\n' "$N" "$MEMBERS" "$(echo "$end - $start" | bc)"
+gready=$(metric 'neo4j_aks_kube_requests_total{verb="GET"}')
+printf 'reads while converging: %d GET requests (%d per cluster)\n' "$((gready - ${gstart:-0}))" "$(((gready - ${gstart:-0}) / N))"
+printf 'writes while converging: %d write requests (%d per cluster)\n' "$(($(writes) - wstart))" "$((($(writes) - wstart) / N))"
 printf 'operator RSS while managing them: %d MiB\n' "$(($(ps -o rss= -p "$OP") / 1024))"
 
 # Steady state: let two full resync periods pass and count the writes.

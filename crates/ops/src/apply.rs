@@ -99,7 +99,7 @@ pub async fn apply_with(
     let mut live = Live::read_with(client, stores, prepared).await?;
     let mut planned = changeset::plan(prepared, &live);
     if stores.is_some() && planned.iter().any(Planned::needs_fresh_read) {
-        live = Live::read(client, prepared).await?;
+        live.refresh_for_secrets(client, prepared).await?;
         planned = changeset::plan(prepared, &live);
     }
     let ns = prepared.rendered.cluster.namespace.as_str();

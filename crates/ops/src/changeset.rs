@@ -50,8 +50,9 @@ impl Live {
     }
 
     /// [`Live::read`], taking the labelled objects from the watch caches where they have
-    /// listed; desired objects a cache does not hold (not labelled yet, just created,
-    /// cluster-scoped) are still asked for by name.
+    /// listed. A desired object missing from a listed cache is planned as a create: server-side
+    /// apply, the same write that would update it if it existed without our labels. Desired
+    /// objects of a kind without a listed cache (and cluster-scoped ones) are asked for by name.
     pub async fn read_with(
         client: &Client,
         stores: Option<&Stores>,
@@ -59,28 +60,18 @@ impl Live {
     ) -> Result<Live, ApplyError> {
         let cluster = &prepared.rendered.cluster;
         let ns = cluster.namespace.as_str();
-        let mut objects: BTreeMap<(Kind, String), Value> =
-            labelled_objects_with(client, stores, ns, &cluster.name)
-                .await?
-                .into_iter()
-                .map(|(key, object)| (key, to_value(&object)))
-                .collect();
+        let (labelled, cached) = labelled_objects_with(client, stores, ns, &cluster.name).await?;
+        let mut objects: BTreeMap<(Kind, String), Value> = labelled
+            .into_iter()
+            .map(|(key, object)| (key, to_value(&object)))
+            .collect();
         for desired in &prepared.desired {
             let key = (desired.kind, desired.name.clone());
-            if objects.contains_key(&key) {
+            if objects.contains_key(&key) || cached.contains(&desired.kind) {
                 continue;
             }
-            let found = desired
-                .kind
-                .api(client, ns)
-                .get_opt(&desired.name)
-                .await
-                .map_err(|source| ApplyError::ReadFailed {
-                    what: format!("{} {}", desired.kind.name(), desired.name),
-                    source,
-                })?;
-            if let Some(object) = found {
-                objects.insert(key, to_value(&object));
+            if let Some(object) = read_desired(client, ns, desired).await? {
+                objects.insert(key, object);
             }
         }
         Ok(Live {
@@ -88,6 +79,63 @@ impl Live {
             read_at: OffsetDateTime::now_utc(),
         })
     }
+
+    /// Reads the Secrets and the StatefulSet again from the API server (a list by label, then
+    /// the desired ones by name): what a password or certificate decision rests on is never a
+    /// cached copy.
+    pub async fn refresh_for_secrets(
+        &mut self,
+        client: &Client,
+        prepared: &Prepared,
+    ) -> Result<(), ApplyError> {
+        let cluster = &prepared.rendered.cluster;
+        let ns = cluster.namespace.as_str();
+        let selector = ListParams::default().labels(&owned_selector(&cluster.name));
+        for kind in [Kind::Secret, Kind::StatefulSet] {
+            self.objects.retain(|(k, _), _| *k != kind);
+            let list = kind
+                .api(client, ns)
+                .list(&selector)
+                .await
+                .map_err(|source| ApplyError::ReadFailed {
+                    what: format!("{} of {}", kind.name(), cluster.name),
+                    source,
+                })?;
+            for object in list.items {
+                if let Some(name) = object.metadata.name.clone() {
+                    self.objects.insert((kind, name), to_value(&object));
+                }
+            }
+            for desired in prepared.desired.iter().filter(|d| d.kind == kind) {
+                let key = (kind, desired.name.clone());
+                if self.objects.contains_key(&key) {
+                    continue;
+                }
+                if let Some(object) = read_desired(client, ns, desired).await? {
+                    self.objects.insert(key, object);
+                }
+            }
+        }
+        self.read_at = OffsetDateTime::now_utc();
+        Ok(())
+    }
+}
+
+async fn read_desired(
+    client: &Client,
+    ns: &str,
+    desired: &Desired,
+) -> Result<Option<Value>, ApplyError> {
+    let found = desired
+        .kind
+        .api(client, ns)
+        .get_opt(&desired.name)
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: format!("{} {}", desired.kind.name(), desired.name),
+            source,
+        })?;
+    Ok(found.map(|o| to_value(&o)))
 }
 
 /// The objects of every namespaced kind that carry the cluster's labels, by kind and name.
@@ -96,20 +144,25 @@ pub async fn labelled_objects(
     namespace: &str,
     cluster: &str,
 ) -> Result<BTreeMap<(Kind, String), DynamicObject>, ApplyError> {
-    labelled_objects_with(client, None, namespace, cluster).await
+    Ok(labelled_objects_with(client, None, namespace, cluster)
+        .await?
+        .0)
 }
 
-/// [`labelled_objects`], from the watch cache of each kind that has listed.
+/// [`labelled_objects`], from the watch cache of each kind that has listed; also the kinds
+/// that came from a cache.
 pub async fn labelled_objects_with(
     client: &Client,
     stores: Option<&Stores>,
     namespace: &str,
     cluster: &str,
-) -> Result<BTreeMap<(Kind, String), DynamicObject>, ApplyError> {
+) -> Result<(BTreeMap<(Kind, String), DynamicObject>, BTreeSet<Kind>), ApplyError> {
     let selector = ListParams::default().labels(&owned_selector(cluster));
     let mut objects = BTreeMap::new();
+    let mut cached_kinds = BTreeSet::new();
     for kind in kinds::namespaced() {
         if let Some(cached) = stores.and_then(|s| s.labelled(kind, namespace, cluster)) {
+            cached_kinds.insert(kind);
             for object in cached {
                 if let Some(name) = object.metadata.name.clone() {
                     objects.insert((kind, name), std::sync::Arc::unwrap_or_clone(object));
@@ -135,7 +188,7 @@ pub async fn labelled_objects_with(
             }
         }
     }
-    Ok(objects)
+    Ok((objects, cached_kinds))
 }
 
 fn to_value(object: &DynamicObject) -> Value {

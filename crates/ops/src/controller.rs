@@ -244,7 +244,17 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
         Err(e) => (Vec::new(), Some(e)),
     };
     publish_changes(ctx, cluster, &changes).await;
-    let observed = observe_with(&ctx.client, stores.as_ref(), &prepared.rendered.cluster).await?;
+    // Nothing written: the StatefulSet prepare() just read is still what the server holds.
+    let unchanged = (error.is_none() && changes.is_empty())
+        .then(|| prepared.live_statefulset.clone())
+        .flatten();
+    let observed = observe_with(
+        &ctx.client,
+        stores.as_ref(),
+        unchanged,
+        &prepared.rendered.cluster,
+    )
+    .await?;
     let day2: Option<Day2> = match (&error, spec.is_cluster()) {
         (None, true) => Some(crate::day2::run(ctx, cluster, &spec, &observed).await),
         _ => None,

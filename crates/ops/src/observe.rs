@@ -61,20 +61,26 @@ pub async fn observe(
     client: &Client,
     cluster: &ValidatedCluster,
 ) -> Result<Observed, ObserveError> {
-    observe_with(client, None, cluster).await
+    observe_with(client, None, None, cluster).await
 }
 
-/// [`observe`], taking the pods and claims from the watch caches once they have listed.
+/// [`observe`], taking the pods and claims from the watch caches once they have listed, and
+/// the StatefulSet as `statefulset` when the caller read it fresh in the same reconcile and
+/// changed nothing since.
 pub async fn observe_with(
     client: &Client,
     stores: Option<&crate::stores::Stores>,
+    statefulset: Option<StatefulSet>,
     cluster: &ValidatedCluster,
 ) -> Result<Observed, ObserveError> {
     let ns = cluster.namespace.as_str();
-    let statefulset = Api::<StatefulSet>::namespaced(client.clone(), ns)
-        .get_opt(&cluster.statefulset_name())
-        .await
-        .map_err(read("StatefulSet"))?;
+    let statefulset = match statefulset {
+        Some(known) => Some(known),
+        None => Api::<StatefulSet>::namespaced(client.clone(), ns)
+            .get_opt(&cluster.statefulset_name())
+            .await
+            .map_err(read("StatefulSet"))?,
+    };
     let pods = match stores.and_then(|s| s.pods(ns, &labels::selector(cluster))) {
         Some(cached) => cached,
         None => {
@@ -116,14 +122,21 @@ pub async fn observe_with(
         let status = pod.status.as_ref();
         let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
         let zone = match &node {
-            Some(node) => match zones.get(node) {
-                Some(zone) => zone.clone(),
+            Some(node) => match zones
+                .get(node)
+                .cloned()
+                .or_else(|| stores.and_then(|s| s.zone(node)))
+            {
+                Some(zone) => zone,
                 None => {
                     let zone = nodes
                         .get_opt(node)
                         .await
                         .map_err(read("Nodes"))?
                         .and_then(|n| n.metadata.labels?.get(ZONE_LABEL).cloned());
+                    if let Some(stores) = stores {
+                        stores.remember_zone(node, zone.clone());
+                    }
                     zones.insert(node.clone(), zone.clone());
                     zone
                 }

@@ -9,15 +9,16 @@
 //! directly; deletions carry the cached uid as a precondition) and `prepare` (the live
 //! StatefulSet is read fresh).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Secret};
 use kube::api::{Api, DynamicObject};
-use kube::runtime::reflector::{self, Store, store::Writer};
+use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
@@ -43,7 +44,16 @@ pub struct Stores {
     owned: BTreeMap<Kind, KindStore>,
     pods: Store<Pod>,
     claims: Store<PersistentVolumeClaim>,
+    zones: Arc<Mutex<HashMap<String, Remembered>>>,
 }
+
+/// A node's zone (or none) and when it was read.
+type Remembered = (Option<String>, Instant);
+
+/// How long a node's zone is taken from memory. Nodes are not watched: the operator may only
+/// get them one by one (least privilege, no cluster-wide node list), and a node's zone label is
+/// set when it registers. The zone only goes into the status.
+pub const ZONE_TTL: Duration = Duration::from_secs(300);
 
 /// One watch stream of objects (what a reflector passes on after caching them).
 pub type ObjectStream<K> = BoxStream<'static, Result<K, watcher::Error>>;
@@ -124,6 +134,7 @@ impl Stores {
                 owned,
                 pods,
                 claims,
+                zones: Arc::default(),
             },
             Streams {
                 owned: owned_streams,
@@ -150,6 +161,31 @@ impl Stores {
                 .store
                 .state_filter(|o| owned_by(o, namespace, cluster))
         })
+    }
+
+    /// A Secret the operator manages (labelled), from the cache; `None` when the cache does not
+    /// hold it (not listed yet, not ours, just created): read it directly.
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Secret> {
+        let entry = self.owned.get(&Kind::Secret)?;
+        let key = ObjectRef::new_with(name, Kind::Secret.resource()).within(namespace);
+        Arc::unwrap_or_clone(entry.store.get(&key)?)
+            .try_parse()
+            .ok()
+    }
+
+    /// The zone of `node` read less than [`ZONE_TTL`] ago (`Some(None)`: it has none).
+    pub fn zone(&self, node: &str) -> Option<Option<String>> {
+        let zones = self.zones.lock().ok()?;
+        let (zone, read_at) = zones.get(node)?;
+        (read_at.elapsed() < ZONE_TTL).then(|| zone.clone())
+    }
+
+    pub fn remember_zone(&self, node: &str, zone: Option<String>) {
+        if let Ok(mut zones) = self.zones.lock() {
+            // Forget nodes not read for a while (removed nodes, scale-in).
+            zones.retain(|_, (_, read_at)| read_at.elapsed() < ZONE_TTL);
+            zones.insert(node.to_string(), (zone, Instant::now()));
+        }
     }
 
     /// The cluster's claims (cluster and managed-by labels), `None` before the first list.
