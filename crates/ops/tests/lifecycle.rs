@@ -158,8 +158,10 @@ async fn creates_a_three_member_cluster_ready_across_three_zones_then_resyncs_wi
     // Owned objects, pods and claims come from the watch caches, node zones from memory: what
     // is left per resync is the stored Neo4jCluster and the live StatefulSet (both read fresh
     // on purpose) and the cluster-scoped StorageClass (not watched: no list/watch on it).
+    // One more reconcile's worth: a resync may be in flight at either end of the window
+    // (reconciles are counted when they finish). Before the caches it was 25 per resync.
     assert!(
-        reads <= reconciles * MAX_READS_PER_QUIET_RESYNC,
+        reads <= (reconciles + 1) * MAX_READS_PER_QUIET_RESYNC,
         "{reads} reads in {reconciles} quiet resyncs:\n{}",
         metrics.encode()
     );
