@@ -4,6 +4,9 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
+# `neo4j-aks --version` names this commit; pass it where the build context has no .git:
+# --build-arg NEO4J_AKS_GIT_COMMIT=$(git rev-parse HEAD) (crates/cli/build.rs).
+ARG NEO4J_AKS_GIT_COMMIT=
 RUN cargo build --release --locked -p neo4j-aks
 
 # glibc and CA certificates, nothing else; runs as uid 65532 (nonroot), matching the

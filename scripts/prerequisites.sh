@@ -23,8 +23,8 @@ else
 fi
 
 # Go builds the Kubernetes control plane, etcd, kwok, CoreDNS, the network-policy analyzer
-# cyclonus, promtool, the Prometheus server and the Grafana dashboard checker
-# (testenv/gomod/*/go.mod ask for 1.26 at most).
+# cyclonus, promtool, the Prometheus server, the Grafana dashboard checker, cert-manager's
+# controllers and helm (testenv/gomod/*/go.mod ask for 1.26 at most).
 if command -v go >/dev/null 2>&1; then
 	have=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
 	version_at_least "${have:-0}" 1.26 || need "go >= 1.26" "found ${have:-an unknown version}; install Go 1.26 or newer"

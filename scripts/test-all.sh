@@ -7,8 +7,9 @@
 #    missing piece, all at once, and stops the run);
 # 1. format and lint gates (cargo fmt --check, cargo clippy -D warnings);
 # 2. installs the Python manifest validators (kubernetes-validate, checkov) into a venv, and
-#    builds promtool, the Prometheus server, the Grafana dashboard checker and the KQL checker
-#    (once, cached) for the alert-rule, alert-firing, dashboard and log-query tests;
+#    builds promtool, the Prometheus server, the Grafana dashboard checker, the KQL checker and
+#    cert-manager's controllers and helm (once, cached) for the alert-rule, alert-firing,
+#    dashboard, log-query, certManager TLS and chart tests;
 # 3. builds (once, cached in ~/.cache/neo4j-aks) and starts the local Kubernetes control plane,
 #    and builds the network-policy analyzer (cyclonus) the NetworkPolicy tests run;
 # 4. starts Neo4j Community 5.26 in one JVM (neo4j-harness from Maven Central) for the Bolt tests
@@ -53,6 +54,18 @@ grafana_sdk_env=$(testenv/grafana-sdk.sh env)
 eval "$grafana_sdk_env"
 export NEO4J_AKS_GRAFANA_SDK_CHECK
 
+step "cert-manager's controllers (certificates issued for the certManager TLS source)"
+testenv/cert-manager.sh build
+cert_manager_env=$(testenv/cert-manager.sh env)
+eval "$cert_manager_env"
+export NEO4J_AKS_CERT_MANAGER
+
+step "helm (lint and template of the operator chart)"
+testenv/helm.sh build
+helm_env=$(testenv/helm.sh env)
+eval "$helm_env"
+export NEO4J_AKS_HELM
+
 step "KQL checker (Kusto.Language, for the Container Insights log queries)"
 testenv/kusto.sh build
 kusto_env=$(testenv/kusto.sh env)
@@ -88,7 +101,7 @@ export NEO4J_AKS_TEST_AZURITE
 step "tests"
 # Snapshots never update themselves in a test run; a changed render must be reviewed.
 export INSTA_UPDATE=no
-export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1 NEO4J_AKS_REQUIRE_AZURITE=1 NEO4J_AKS_REQUIRE_NETPOL_ANALYZER=1 NEO4J_AKS_REQUIRE_PROMTOOL=1 NEO4J_AKS_REQUIRE_GRAFANA_SDK=1 NEO4J_AKS_REQUIRE_KQL_CHECK=1 NEO4J_AKS_REQUIRE_PROMETHEUS=1
+export NEO4J_AKS_REQUIRE_TESTENV=1 NEO4J_AKS_REQUIRE_VALIDATORS=1 NEO4J_AKS_REQUIRE_NEO4J=1 NEO4J_AKS_REQUIRE_AZURITE=1 NEO4J_AKS_REQUIRE_NETPOL_ANALYZER=1 NEO4J_AKS_REQUIRE_PROMTOOL=1 NEO4J_AKS_REQUIRE_GRAFANA_SDK=1 NEO4J_AKS_REQUIRE_KQL_CHECK=1 NEO4J_AKS_REQUIRE_PROMETHEUS=1 NEO4J_AKS_REQUIRE_CERT_MANAGER=1 NEO4J_AKS_REQUIRE_HELM=1
 # Every failing test binary is reported, not only the first.
 cargo test --workspace --all-targets --locked --no-fail-fast
 

@@ -107,6 +107,15 @@ fn rotate(args: &CertsRotateArgs) -> Result<(), Failure> {
                 "nothing was changed: Neo4jCluster {name} uses certificates you provide (spec.tls.source: secret); replace the certificates in Secret {secret} and the operator rolls or reloads the members (docs/security/tls.md)"
             )));
         }
+        if validated.tls.as_ref().and_then(|t| t.cert_manager()).is_some() {
+            let certificates: Vec<String> = (0..validated.members.rendered())
+                .map(|i| neo4j_aks_render::cert_manager::certificate_name(&validated.pod_name(i)))
+                .collect();
+            return Err(Failure::Refused(format!(
+                "nothing was changed: Neo4jCluster {name} gets its certificates from cert-manager (spec.tls.source: certManager); have cert-manager renew them (cmctl renew -n {namespace} {}) and the operator rolls or reloads the members (docs/security/tls.md)",
+                certificates.join(" ")
+            )));
+        }
         let at = crate::day2::now();
         let stamp = crate::day2::restart::stamp(at);
         let (annotation, what) = if args.ca {
@@ -558,6 +567,60 @@ mod tests {
 
     fn none() -> BTreeMap<String, String> {
         BTreeMap::new()
+    }
+
+    /// `rotate --ca`: step 1 until every member runs the pod template that trusts the new CA,
+    /// then the member rotation's own steps once the new CA signs.
+    #[test]
+    fn a_ca_rotation_waits_for_every_member_to_trust_the_new_ca_first() {
+        let ca = Request { at: at(), ca: true };
+        let mut certs = certificates(&[BEFORE, BEFORE, BEFORE], Some(BEFORE));
+        certs.ca_issued_at = Some(BEFORE.into());
+        let all = || vec!["db-0".to_string(), "db-1".into(), "db-2".into()];
+        let progress_of = |certs: &CertificatesStatus, sts: Option<&StatefulSet>, pods: &[Pod]| {
+            progress(ca, certs, Loading::Restart, sts, pods, &none())
+        };
+        // Not introduced yet.
+        assert_eq!(
+            progress_of(&certs, None, &[]),
+            Progress::TrustingNewCa { pending: all() }
+        );
+        // Introduced: db-0 already runs the template that trusts it.
+        certs.next_ca_expires_at = Some("2036-12-01T00:00:00Z".into());
+        certs.trusted_ca_added_at = Some(AFTER.into());
+        let mut sts = statefulset(BEFORE, "r2");
+        if let Some(m) = sts.spec.as_mut().and_then(|s| s.template.metadata.as_mut()) {
+            m.annotations = Some([(TRUSTED_CA_ADDED_AT.to_string(), AFTER.to_string())].into());
+        }
+        let pods = [
+            pod("db-0", "r2", true),
+            pod("db-1", "r1", true),
+            pod("db-2", "r1", true),
+        ];
+        assert_eq!(
+            progress_of(&certs, Some(&sts), &pods),
+            Progress::TrustingNewCa {
+                pending: vec!["db-1".into(), "db-2".into()]
+            }
+        );
+        // The member rotation's view takes over once the new CA signs.
+        certs.ca_issued_at = Some(AFTER.into());
+        assert_eq!(
+            progress_of(&certs, Some(&sts), &pods),
+            Progress::Issuing { pending: all() }
+        );
+        // A plain rotation ignores the CA.
+        assert_eq!(
+            progress(
+                request(),
+                &certs,
+                Loading::Restart,
+                Some(&sts),
+                &pods,
+                &none()
+            ),
+            Progress::Issuing { pending: all() }
+        );
     }
 
     #[test]

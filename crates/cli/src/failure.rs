@@ -14,6 +14,9 @@ pub(crate) enum Failure {
     /// Refused before anything was changed (exit 2, like an invalid spec).
     #[error("{0}")]
     Refused(String),
+    /// `bench`: the server refused or failed a step of the benchmark.
+    #[error("bench: {0}")]
+    Bench(String),
     /// Stopped following a day-2 operation that goes on in the operator (exit 3).
     #[error("{0}")]
     Unfinished(String),

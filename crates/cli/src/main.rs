@@ -4,6 +4,7 @@ mod azure;
 mod backup_agent;
 mod backup_cmd;
 mod backup_target;
+mod bench;
 mod certs;
 mod cluster;
 mod crd;
@@ -13,6 +14,7 @@ mod failure;
 use failure::Failure;
 mod input;
 mod monitoring;
+mod operator_chart;
 mod plan;
 mod reference;
 
@@ -26,11 +28,23 @@ use neo4j_aks_render::{Rendered, output};
 use crate::input::SpecArgs;
 
 #[derive(Parser)]
-#[command(name = "neo4j-aks", version, about = "Neo4j Enterprise clusters on Azure Kubernetes Service", long_about = None)]
+#[command(name = "neo4j-aks", version = VERSION, about = "Neo4j Enterprise clusters on Azure Kubernetes Service", long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// `--version`: the crate version and the commit the binary was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("NEO4J_AKS_GIT_COMMIT"),
+    ")"
+);
+
+/// The name kubectl runs a plugin by: `kubectl neo4j ARGS` executes `kubectl-neo4j ARGS` from
+/// PATH (docs/install.md), which is this binary under that name.
+const KUBECTL_PLUGIN: &str = "kubectl-neo4j";
 
 #[derive(Subcommand)]
 enum Command {
@@ -81,6 +95,18 @@ enum Command {
     /// Print the operator's install manifests (namespace, RBAC, Deployment, Service); committed
     /// as deploy/operator/operator.yaml.
     OperatorManifests,
+    /// Write the operator's Helm chart into DIR (Chart.yaml, values.yaml, crds/, templates/);
+    /// committed as deploy/helm/neo4j-aks-operator. With its default values it renders the
+    /// same objects as `operator-manifests`.
+    OperatorChart {
+        /// The chart directory (created; stale generated files in it are removed).
+        dir: std::path::PathBuf,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    ///
+    /// bash: `neo4j-aks completions bash > ~/.local/share/bash-completion/completions/neo4j-aks`;
+    /// zsh: write `_neo4j-aks` into a directory of your $fpath (docs/install.md).
+    Completions { shell: clap_complete::Shell },
     /// Print the generated monitoring artifacts (alert rules, their promtool tests, the
     /// operator's ServiceMonitor, the Grafana dashboard, the Azure Monitor workbook); committed
     /// under deploy/monitoring/.
@@ -129,6 +155,13 @@ enum Command {
     /// The steps the backup CronJobs' pods run (select-source, fetch, upload, verify); each
     /// prints one JSON line and exits 0 on success, 1 on failure.
     BackupAgent(backup_agent::AgentArgs),
+    /// Benchmark a cluster: write TPS and latency (HDR histogram), reads spread over the reader
+    /// servers, replication lag, and the client's own CPU beside the numbers (docs/bench.md).
+    ///
+    /// Writes nodes labelled NeoAksBench (with this run's id) and deletes them at the end unless
+    /// --keep. Failover time is not measured yet. Use -o json for every number and the
+    /// parameters.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -153,8 +186,27 @@ const DIFF_FAILED: u8 = 3;
 /// Exit code of a day-2 command that stopped following an operation still in progress.
 const UNFINISHED: u8 = 3;
 
+/// The command line, named `kubectl neo4j` in help and errors when kubectl runs this binary as
+/// its plugin (the binary's file name is kubectl-neo4j).
+fn command_line() -> clap::Command {
+    use clap::CommandFactory;
+    let invoked = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let command = Cli::command();
+    match invoked.as_deref() {
+        Some(KUBECTL_PLUGIN) => command.bin_name("kubectl neo4j"),
+        _ => command,
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::FromArgMatches;
+    let cli = match Cli::from_arg_matches(&command_line().get_matches()) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     let cli = match cli.command {
         Command::BackupAgent(args) => return ExitCode::from(backup_agent::run(args)),
         command => Cli { command },
@@ -251,6 +303,19 @@ fn run(command: Command) -> Result<(), Failure> {
             &neo4j_aks_ops::deploy::manifests()
                 .map_err(Failure::output("the operator manifests"))?,
         ),
+        Command::OperatorChart { dir } => {
+            let written = operator_chart::write(&dir).map_err(Failure::output("the chart"))?;
+            eprintln!("wrote {} files into {}", written.len(), dir.display());
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Completions complete the `neo4j-aks` command (a name with a space, as `kubectl
+            // neo4j`, is not a command a shell can register).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "neo4j-aks", &mut script);
+            print(&String::from_utf8_lossy(&script))
+        }
         Command::Monitoring(command) => print(&monitoring::run(&command)?),
         Command::Status(args) => day2::status(&args),
         Command::Scale(args) => day2::scale(&args),
@@ -259,6 +324,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Certs(command) => certs::run(&command),
         Command::Azure(command) => azure::run(command),
         Command::Backup(args) => backup_cmd::run(args),
+        Command::Bench(args) => bench::run(&args),
         // Handled in main (its own exit codes and JSON result line).
         Command::BackupAgent(args) => {
             backup_agent::run(args);
@@ -276,8 +342,23 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
 }
 
 #[cfg(test)]
+#[path = "../build_commit.rs"]
+mod build_commit;
+
+#[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    use super::build_commit::resolve;
+
+    #[test]
+    fn the_commit_comes_from_the_variable_then_git_then_unknown() {
+        let git = || Some("abc123".to_string());
+        assert_eq!(resolve(Some("def456\n".to_string()), git), "def456");
+        assert_eq!(resolve(Some("  ".to_string()), git), "abc123");
+        assert_eq!(resolve(None, git), "abc123");
+        assert_eq!(resolve(None, || None), "unknown");
+    }
 
     #[test]
     fn the_command_line_definition_is_consistent() {

@@ -108,11 +108,20 @@ impl Summary {
                 let mut v = json!({
                 "scopes": t.scopes.iter().map(|s| s.name()).collect::<Vec<_>>(),
                 "boltTlsLevel": if t.bolt_required { "REQUIRED" } else { "OPTIONAL" },
-                "certificates": match t.user_secret() {
-                    Some(secret) => format!(
+                "certificates": match (t.user_secret(), t.cert_manager()) {
+                    (Some(secret), _) => format!(
                         "secret: yours, in Secret {secret} (ca.crt, <pod>.crt, <pod>.key per member), checked before every apply; you renew them"
                     ),
-                    None => format!(
+                    (None, Some(issuer)) => format!(
+                        "certManager: one Certificate per member (<pod>-cert) from {} {} ({}), valid {}, renewed {} before expiry by cert-manager; the operator checks them and copies them into Secret {}",
+                        issuer.issuer_kind,
+                        issuer.issuer_name,
+                        issuer.issuer_group,
+                        issuer.duration.as_deref().unwrap_or("2160h (cert-manager's default)"),
+                        issuer.renew_before.as_deref().unwrap_or("a third of the duration (cert-manager's default)"),
+                        tls::secret_name(c)
+                    ),
+                    (None, None) => format!(
                         "generated: CA in Secret {} (never mounted), one certificate per member in Secret {}, valid {} days, renewed {} days before expiry",
                         tls::ca_secret_name(c), tls::secret_name(c), t.certificate_days, t.renew_before_days
                     ),

@@ -278,10 +278,34 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "only between members of a cluster",
         ),
         (
-            "tls source not built yet",
-            with("  tls:\n    enabled: true\n    source: certManager\n"),
+            "tls source that does not exist",
+            with("  tls:\n    enabled: true\n    source: vault\n"),
             "spec.tls.source",
-            "not implemented in this release",
+            "use \"generated\", \"secret\" or \"certManager\"",
+        ),
+        (
+            "tls certManager source without an issuer",
+            with("  tls:\n    enabled: true\n    source: certManager\n"),
+            "spec.tls.certManager.issuerRef.name",
+            "required with source: certManager",
+        ),
+        (
+            "tls certManager duration in days",
+            with("  tls:\n    enabled: true\n    source: certManager\n    certManager:\n      issuerRef: {name: ca}\n      duration: 90d\n"),
+            "spec.tls.certManager.duration",
+            "is not a Go duration",
+        ),
+        (
+            "tls certManager issuer of another kind",
+            with("  tls:\n    enabled: true\n    source: certManager\n    certManager:\n      issuerRef: {name: ca, kind: Vault}\n"),
+            "spec.tls.certManager.issuerRef.kind",
+            "use Issuer or ClusterIssuer",
+        ),
+        (
+            "tls certManager section with the generated source",
+            with("  tls:\n    enabled: true\n    certManager:\n      issuerRef: {name: ca}\n"),
+            "spec.tls.certManager",
+            "applies only to source: certManager",
         ),
         (
             "tls secret source without a name",
@@ -311,7 +335,7 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "tls secret section with the generated source",
             with("  tls:\n    enabled: true\n    secret:\n      name: neo4j-certs\n"),
             "spec.tls.secret",
-            "only with source: secret",
+            "applies only to source: secret",
         ),
         (
             "tls bolt level",
@@ -700,7 +724,7 @@ fn every_problem_is_reported_at_once() {
         "spec.nodeCount",
         "spec.neo4jVersion",
         "spec.storage.diskSizeGi",
-        "spec.tls.source",
+        "spec.tls.certManager.issuerRef.name",
     ] {
         assert!(
             err.contains(&format!("error: {path}: ")),

@@ -163,20 +163,13 @@ spec:
 
     /// Runs the binary to its end (off the runtime's threads, so the operator keeps working).
     async fn run(&self, args: &[&str]) -> Output {
-        let mut command = self.cli(args);
-        let started = Instant::now();
-        let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
-            .await
-            .expect("the CLI's thread");
-        eprintln!(
-            "neo4j-aks {} -> {:?} in {:.1}s\n--- stdout\n{}--- stderr\n{}",
-            args.join(" "),
-            out.status.code(),
-            started.elapsed().as_secs_f64(),
-            stdout(&out),
-            stderr(&out)
-        );
-        out
+        run_to_end(self.cli(args), args).await
+    }
+
+    /// A documented command as it stands (its own namespace flag included), run to its end.
+    async fn run_words(&self, args: &[String]) -> Output {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_to_end(command_on(self.env.kubeconfig(), &args), &args).await
     }
 
     /// Ready with `n` members, ClusterFormed, the planner done.
@@ -244,6 +237,23 @@ spec:
             ns.cleanup().await;
         }
     }
+}
+
+/// Runs the binary to its end (off the runtime's threads, so the operator keeps working).
+async fn run_to_end(mut command: Command, args: &[&str]) -> Output {
+    let started = Instant::now();
+    let out = tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
+        .await
+        .expect("the CLI's thread");
+    eprintln!(
+        "neo4j-aks {} -> {:?} in {:.1}s\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        started.elapsed().as_secs_f64(),
+        stdout(&out),
+        stderr(&out)
+    );
+    out
 }
 
 async fn wait_for_gone(api: &Api<Neo4jCluster>) -> bool {
@@ -594,20 +604,11 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     );
 
     // Before: issued when the cluster was created, every scope listed, renewed never.
-    let run = |args: &Vec<String>| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut command = support::command_on(f.env.kubeconfig(), &args);
-        async move {
-            tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
-                .await
-                .expect("the CLI's thread")
-        }
-    };
-    let out = run(status).await;
+    let out = f.run_words(status).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("renewed never"), "{}", stdout(&out));
-    let before: Value =
-        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let before: Value = serde_json::from_str(&stdout(&f.run_words(status_json).await))
+        .expect("certs status -o json");
     let scopes: Vec<&str> = before["scopes"]
         .as_array()
         .expect("scopes")
@@ -634,7 +635,7 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     // Rotate: the CLI follows until every member restarted with its new certificate; every
     // member pod is recreated exactly once, and quorum holds at every step.
     let (uids, recorder) = watch_member_pods(&f, 3).await;
-    let out = run(rotate).await;
+    let out = f.run_words(rotate).await;
     eprintln!("certs rotate:\n{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
@@ -647,8 +648,8 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
     assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
 
     // After: every member issued anew, renewedAt set; the CA is the same.
-    let after: Value =
-        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let after: Value = serde_json::from_str(&stdout(&f.run_words(status_json).await))
+        .expect("certs status -o json");
     assert_eq!(after["caExpiresAt"], before["caExpiresAt"], "{after:#}");
     assert!(after["renewedAt"].is_string(), "{after:#}");
     for (member, old) in after["members"]
@@ -665,7 +666,7 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
 
     // A cluster without TLS: refused with exit 2, nothing written.
     f.patch_tls_off().await;
-    let out = run(rotate).await;
+    let out = f.run_words(rotate).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("has no TLS"), "{}", stderr(&out));
     // Certificates the user provides: nothing for neo4j-aks to issue, refused with the way out.
@@ -679,10 +680,31 @@ async fn certificate_rotation_runbook_rolls_every_member_once_with_a_new_certifi
         )
         .await
         .expect("switch to the secret source");
-    let out = run(rotate).await;
+    let out = f.run_words(rotate).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("replace the certificates in Secret db-certs"),
+        "{}",
+        stderr(&out)
+    );
+    // Certificates from cert-manager: refused with the command that renews them.
+    f.clusters()
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"tls": {
+                "source": "certManager", "secret": null, "certManager": {"issuerRef": {"name": "ca"}},
+            }}})),
+        )
+        .await
+        .expect("switch to the certManager source");
+    let out = f.run_words(rotate).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "cmctl renew -n {} db-0-cert db-1-cert db-2-cert",
+            f.ns()
+        )),
         "{}",
         stderr(&out)
     );
@@ -792,17 +814,8 @@ async fn the_ca_is_replaced_with_both_cas_trusted_until_every_member_switched() 
         panic!("the runbook's four commands, found {commands:?}");
     };
     assert!(rotate_ca.contains(&"--ca".to_string()), "{rotate_ca:?}");
-    let run = |args: &Vec<String>| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut command = support::command_on(f.env.kubeconfig(), &args);
-        async move {
-            tokio::task::spawn_blocking(move || command.output().expect("neo4j-aks runs"))
-                .await
-                .expect("the CLI's thread")
-        }
-    };
-    let before: Value =
-        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let before: Value = serde_json::from_str(&stdout(&f.run_words(status_json).await))
+        .expect("certs status -o json");
     let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(f.env.client(), f.ns());
     let old_ca = neo4j_aks_ops::certificates::text_data(secrets.get("db-tls").await.ok().as_ref())
         ["ca.crt"]
@@ -810,7 +823,7 @@ async fn the_ca_is_replaced_with_both_cas_trusted_until_every_member_switched() 
 
     let (trust, trust_task) = record_trust(&f);
     let (uids, recorder) = watch_member_pods(&f, 3).await;
-    let out = run(rotate_ca).await;
+    let out = f.run_words(rotate_ca).await;
     eprintln!("certs rotate --ca:\n{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
@@ -854,8 +867,8 @@ async fn the_ca_is_replaced_with_both_cas_trusted_until_every_member_switched() 
         "{:?}",
         ca_secret.keys()
     );
-    let after: Value =
-        serde_json::from_str(&stdout(&run(status_json).await)).expect("certs status -o json");
+    let after: Value = serde_json::from_str(&stdout(&f.run_words(status_json).await))
+        .expect("certs status -o json");
     assert!(
         after["caIssuedAt"].as_str() > before["caIssuedAt"].as_str(),
         "{after:#}"
@@ -1044,4 +1057,386 @@ impl MemberTls for DeferredMemberTls {
     ) -> futures::future::BoxFuture<'a, Result<(), neo4j_aks_topology::ClientError>> {
         Box::pin(async move { self.inner()?.reload(target, host).await })
     }
+}
+
+/// The member pods' `app.kubernetes.io/version` labels, by pod name (terminating pods left out).
+async fn member_versions(f: &Fixture) -> BTreeMap<String, String> {
+    Api::<Pod>::namespaced(f.env.client(), f.ns())
+        .list(&kube::api::ListParams::default().labels("app.kubernetes.io/instance=db"))
+        .await
+        .expect("list pods")
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| {
+            let version = p
+                .labels()
+                .get("app.kubernetes.io/version")
+                .cloned()
+                .unwrap_or_default();
+            (p.name_any(), version)
+        })
+        .collect()
+}
+
+async fn set_version(f: &Fixture, version: &str) {
+    f.clusters()
+        .patch(
+            "db",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"neo4jVersion": version}})),
+        )
+        .await
+        .expect("patch spec.neo4jVersion");
+}
+
+/// The SpecValid=False message once the operator has seen generation `generation`.
+async fn refusal(f: &Fixture, generation: Option<i64>) -> String {
+    let api = f.clusters();
+    wait_until(SETTLE, "the version change to be refused", || {
+        let api = api.clone();
+        async move {
+            let c = api.get("db").await.map_err(|e| e.to_string())?;
+            let s = c.status.clone().unwrap_or_default();
+            let refused = s
+                .conditions
+                .iter()
+                .find(|x| x.type_ == "SpecValid" && x.status == "False");
+            match refused {
+                Some(condition) if s.observed_generation == generation => {
+                    Ok(condition.message.clone())
+                }
+                _ => Err(format!(
+                    "observed {:?} of {generation:?}, conditions {:?}",
+                    s.observed_generation, s.conditions
+                )),
+            }
+        }
+    })
+    .await
+}
+
+/// A version change rolls every member once, one at a time, through the day-2 executor, and
+/// survives an operator restart in the middle; changes the rules refuse (5.26.16 → 2025.10.1
+/// from an older patch, a downgrade) change nothing but the status, which names
+/// spec.neo4jVersion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_upgrade_rolls_member_by_member_across_an_operator_restart_and_refusals_change_nothing()
+{
+    let Some(mut f) = Fixture::new("cli_upgrade_operator").await else {
+        return;
+    };
+    f.create(3).await;
+    f.wait_settled(3).await;
+    let members: BTreeSet<String> = (0..3).map(|i| format!("db-{i}")).collect();
+    let on = |version: &str| -> BTreeMap<String, String> {
+        members
+            .iter()
+            .map(|m| (m.clone(), version.to_string()))
+            .collect()
+    };
+    assert_eq!(member_versions(&f).await, on("5.26.16"));
+    let statefulsets: Api<k8s_openapi::api::apps::v1::StatefulSet> =
+        Api::namespaced(f.env.client(), f.ns());
+    let (uids, recorder) = watch_member_pods(&f, 3).await;
+
+    // Refused: into the calendar line from an older 5.26 patch, then a downgrade.
+    let sts_before = statefulsets
+        .get("db")
+        .await
+        .expect("sts")
+        .resource_version();
+    for (version, expected) in [
+        ("2025.10.1", "set 5.26.29 first"),
+        ("5.26.10", "older than 5.26.16"),
+    ] {
+        set_version(&f, version).await;
+        let generation = f.get().await.metadata.generation;
+        let message = refusal(&f, generation).await;
+        assert!(message.contains("spec.neo4jVersion"), "{message}");
+        assert!(message.contains(expected), "{message}");
+        // The CLI's apply path refuses the same change before writing anything.
+        let spec = f.get().await;
+        let file = std::env::temp_dir().join(format!("{}-{version}.yaml", f.ns()));
+        let mut plain = serde_json::to_value(&spec).expect("spec");
+        plain["metadata"] = serde_json::json!({"name": "db", "namespace": f.ns()});
+        plain.as_object_mut().expect("object").remove("status");
+        std::fs::write(&file, serde_json::to_string(&plain).expect("JSON")).expect("spec file");
+        // `apply` takes the namespace from the file, not from -n.
+        let mut apply = command_on(
+            f.env.kubeconfig(),
+            &["apply", "-f", file.to_str().expect("utf-8")],
+        );
+        let out = tokio::task::spawn_blocking(move || apply.output().expect("neo4j-aks runs"))
+            .await
+            .expect("the CLI's thread");
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("spec.neo4jVersion"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        statefulsets
+            .get("db")
+            .await
+            .expect("sts")
+            .resource_version(),
+        sts_before,
+        "a refused change never reaches the StatefulSet"
+    );
+    assert_eq!(member_versions(&f).await, on("5.26.16"));
+    assert_instances(&uids, members.iter().map(String::as_str), 1);
+
+    // Allowed: 5.26.16 → 5.26.29. Stop the operator as soon as the first member runs the new
+    // version, look at the status, start a new operator, and let it finish.
+    set_version(&f, "5.26.29").await;
+    let first = wait_until(SETTLE, "a first member on 5.26.29", || {
+        let f = &f;
+        async move {
+            let versions = member_versions(f).await;
+            let upgraded: Vec<String> = versions
+                .iter()
+                .filter(|(_, v)| v.as_str() == "5.26.29")
+                .map(|(p, _)| p.clone())
+                .collect();
+            if upgraded.is_empty() {
+                Err(format!("{versions:?}"))
+            } else {
+                Ok(versions)
+            }
+        }
+    })
+    .await;
+    if let Some(operator) = f.operator.take() {
+        operator.abort();
+    }
+    eprintln!("operator stopped mid-roll with {first:?}");
+    assert!(
+        first.values().any(|v| v == "5.26.16"),
+        "stopped before the roll finished: {first:?}"
+    );
+    let out = f.run(&["status", "db"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Upgrade: 5.26.16 → 5.26.29: "),
+        "{}",
+        stdout(&out)
+    );
+    f.start_operator(Arc::new(BoltMemberTls::default()));
+    let settled = f.wait_settled(3).await;
+    let api = f.clusters();
+    let done = wait_until(SETTLE, "the upgrade record to clear", || {
+        let api = api.clone();
+        async move {
+            let c = api.get("db").await.map_err(|e| e.to_string())?;
+            let s = c.status.clone().unwrap_or_default();
+            if s.upgrade.is_none()
+                && s.members
+                    .iter()
+                    .all(|m| m.version.as_deref() == Some("5.26.29"))
+            {
+                Ok(c)
+            } else {
+                Err(format!("{:?} {:?}", s.upgrade, s.members))
+            }
+        }
+    })
+    .await;
+    recorder.abort();
+    assert!(settled.status.is_some() && done.status.is_some());
+    assert_eq!(member_versions(&f).await, on("5.26.29"));
+    // One restart per member over the whole test (two instances each), never two at once.
+    assert_instances(&uids, members.iter().map(String::as_str), 2);
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+    f.teardown().await;
+}
+
+/// neo4j.conf of the cluster's ConfigMap.
+async fn shared_conf(f: &Fixture) -> String {
+    Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(f.env.client(), f.ns())
+        .get("db-config")
+        .await
+        .expect("the ConfigMap")
+        .data
+        .and_then(|d| d.get("neo4j.conf").cloned())
+        .expect("neo4j.conf")
+}
+
+/// 5.26.29 → 2025.10.1: while members still run 5.26 the shared neo4j.conf keeps the 5.26
+/// discovery names (which 2025 accepts), so a 5.26 member that restarts mid-roll still starts;
+/// once every member runs 2025.10.1 it switches to the calendar names and rolls once more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn across_lines_the_configuration_switches_only_after_every_member_moved() {
+    let Some(f) = Fixture::new("cli_upgrade_across_lines").await else {
+        return;
+    };
+    f.create_version(3, "5.26.29", "").await;
+    f.wait_settled(3).await;
+    let before = shared_conf(&f).await;
+    assert!(
+        before.contains("dbms.cluster.discovery.version=V2_ONLY"),
+        "{before}"
+    );
+    let (uids, recorder) = watch_member_pods(&f, 3).await;
+    // docs/runbooks/upgrade.md, step by step.
+    let runbook = shell_lines("docs/runbooks/upgrade.md");
+    assert_eq!(runbook.len(), 3, "{runbook:?}");
+    let out = run_documented(&f, &runbook[0]).await;
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("status -o json");
+    let versions: Vec<&str> = doc["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m["version"].as_str())
+        .collect();
+    assert_eq!(versions, ["5.26.29"; 3], "{doc:#}");
+    assert!(doc["upgrade"].is_null());
+    run_documented(&f, &runbook[1]).await;
+    assert_eq!(
+        f.get().await.spec.neo4j_version.as_deref(),
+        Some("2025.10.1")
+    );
+    let mid = wait_until(SETTLE, "a first member on 2025.10.1", || {
+        let f = &f;
+        async move {
+            let versions = member_versions(f).await;
+            if versions.values().any(|v| v == "2025.10.1")
+                && versions.values().any(|v| v == "5.26.29")
+            {
+                Ok(shared_conf(f).await)
+            } else {
+                Err(format!("{versions:?}"))
+            }
+        }
+    })
+    .await;
+    assert!(
+        mid.contains("dbms.cluster.discovery.version=V2_ONLY"),
+        "{mid}"
+    );
+    assert!(
+        mid.contains("dbms.cluster.discovery.v2.endpoints=")
+            || mid.contains("dbms.kubernetes.discovery.v2.service_port_name="),
+        "{mid}"
+    );
+    assert!(!mid.contains("dbms.cluster.endpoints="), "{mid}");
+    assert!(
+        !mid.contains("dbms.kubernetes.discovery.service_port_name="),
+        "{mid}"
+    );
+    let out = run_documented(&f, &runbook[2]).await;
+    assert!(
+        stdout(&out).contains("Upgrade: 5.26.29 → 2025.10.1: "),
+        "{}",
+        stdout(&out)
+    );
+    let api = f.clusters();
+    wait_until(
+        SETTLE,
+        "every member on 2025.10.1 with its own configuration",
+        || {
+            let api = api.clone();
+            let f = &f;
+            async move {
+                let c = api.get("db").await.map_err(|e| e.to_string())?;
+                let s = c.status.clone().unwrap_or_default();
+                let conf = shared_conf(f).await;
+                let done = s.next_step.as_ref().map(|n| n.action.as_str()) == Some("Done");
+                let versions = member_versions(f).await;
+                if done
+                    && s.ready_members == Some(3)
+                    && versions.len() == 3
+                    && versions.values().all(|v| v == "2025.10.1")
+                    && !conf.contains("dbms.cluster.discovery.version")
+                {
+                    Ok(())
+                } else {
+                    Err(format!("{versions:?} next {:?}", s.next_step))
+                }
+            }
+        },
+    )
+    .await;
+    recorder.abort();
+    let out = run_documented(&f, &runbook[2]).await;
+    assert!(!stdout(&out).contains("Upgrade:"), "{}", stdout(&out));
+    let history = uids.lock().expect("pod history").clone();
+    for member in ["db-0", "db-1", "db-2"] {
+        let instances = history.uids.get(member).map_or(0, BTreeSet::len);
+        eprintln!("{member}: {instances} pod instances");
+        // The image roll, then the switch to the calendar names (the last member to move may be
+        // recreated straight onto the switched revision).
+        assert!(
+            (2..=3).contains(&instances),
+            "{member}: {instances}\n{}",
+            history.timeline.join("\n")
+        );
+    }
+    assert!(f.sim.violations().is_empty(), "{:?}", f.sim.violations());
+    f.teardown().await;
+}
+
+/// The command lines of a page's ```shell blocks, in order.
+fn shell_lines(page: &str) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(support::repo_root().join(page)).expect("the documented page");
+    let mut in_shell = false;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_shell = !in_shell && line == "```shell";
+            continue;
+        }
+        if in_shell && !line.is_empty() {
+            lines.push(line.to_string());
+        }
+    }
+    lines
+}
+
+/// Runs one documented command line as a user's shell would (bash), with `neo4j-aks` and the
+/// testenv's kubectl on PATH and the page's namespace `graph` replaced by the test's; fails the
+/// test when the command fails.
+async fn run_documented(f: &Fixture, line: &str) -> Output {
+    let bin = std::env::temp_dir().join(format!("{}-bin", f.ns()));
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    let link = bin.join("neo4j-aks");
+    if !link.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_neo4j-aks"), &link).expect("symlink");
+    }
+    let kubectl = f.env.kubectl().await;
+    let path = format!(
+        "{}:{}:{}",
+        bin.display(),
+        kubectl.parent().expect("kubectl's dir").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let command = line
+        .replace("-n graph ", &format!("-n {} ", f.ns()))
+        .replace("-n graph\n", &format!("-n {}\n", f.ns()));
+    let command = match command.strip_suffix("-n graph") {
+        Some(head) => format!("{head}-n {}", f.ns()),
+        None => command,
+    };
+    let mut bash = Command::new("bash");
+    bash.args(["-c", &command])
+        .env("PATH", path)
+        .env("KUBECONFIG", f.env.kubeconfig())
+        .current_dir(support::repo_root());
+    let out = tokio::task::spawn_blocking(move || bash.output().expect("bash runs"))
+        .await
+        .expect("the command's thread");
+    eprintln!(
+        "$ {command}\n--- exit {:?}\n{}{}",
+        out.status.code(),
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(out.status.success(), "`{command}` failed: {}", stderr(&out));
+    out
 }

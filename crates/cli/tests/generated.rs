@@ -157,3 +157,47 @@ fn committed_monitoring_artifacts_match_the_code() {
         );
     }
 }
+
+#[test]
+fn committed_operator_chart_matches_the_code() {
+    let dir = std::env::temp_dir().join(format!("neo4j-aks-chart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = run(
+        &["operator-chart", dir.to_str().expect("utf-8 temp dir")],
+        None,
+    );
+    assert!(output.status.success(), "{}", support::stderr(&output));
+    let committed = repo_root().join("deploy/helm/neo4j-aks-operator");
+    let files = |root: &std::path::Path| {
+        let mut found = std::collections::BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("chart dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let rel = path.strip_prefix(root).expect("under root").to_path_buf();
+                    found.insert(rel, std::fs::read_to_string(&path).expect("text file"));
+                }
+            }
+        }
+        found
+    };
+    let (generated, committed) = (files(&dir), files(&committed));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(generated.len() > 5, "{:?}", generated.keys());
+    assert_eq!(
+        generated.keys().collect::<Vec<_>>(),
+        committed.keys().collect::<Vec<_>>(),
+        "deploy/helm/neo4j-aks-operator has other files than the generator writes; regenerate with: cargo run -q -p neo4j-aks -- operator-chart deploy/helm/neo4j-aks-operator"
+    );
+    for (path, text) in &generated {
+        assert_eq!(
+            &committed[path],
+            text,
+            "deploy/helm/neo4j-aks-operator/{} is stale; regenerate with: cargo run -q -p neo4j-aks -- operator-chart deploy/helm/neo4j-aks-operator",
+            path.display()
+        );
+    }
+}

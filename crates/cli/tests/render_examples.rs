@@ -4,7 +4,7 @@ mod support;
 
 use support::{run, stderr, stdout};
 
-const EXAMPLES: [&str; 8] = [
+const EXAMPLES: [&str; 9] = [
     "cluster-3-backup",
     "cluster-3-restore",
     "standalone",
@@ -13,6 +13,7 @@ const EXAMPLES: [&str; 8] = [
     "cluster-3-2025",
     "cluster-3-tls",
     "cluster-3-keyvault",
+    "cluster-3-certmanager",
 ];
 
 #[test]

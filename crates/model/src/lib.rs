@@ -9,6 +9,7 @@ pub mod problems;
 pub mod schedule;
 pub mod spec;
 pub mod status;
+pub mod upgrade;
 pub mod validate;
 pub mod validated;
 pub mod version;
@@ -19,7 +20,7 @@ pub use spec::{Neo4jCluster, Neo4jClusterSpec};
 pub use status::{
     BackupRun, BackupStatus, BootstrapDatabaseStatus, BootstrapStatus, CertificatesStatus,
     DatabaseStatus, MemberCertificateStatus, MemberDatabaseStatus, MemberStatus,
-    Neo4jClusterStatus, ScopeCertificateStatus,
+    Neo4jClusterStatus, ScopeCertificateStatus, UpgradeStatus,
 };
 pub use validate::validate;
 pub use validated::ValidatedCluster;

@@ -383,7 +383,9 @@ pub struct TlsSpec {
     pub scopes: Option<Vec<String>>,
     /// Where the certificates come from. `generated` (default): the operator's own CA, kept in
     /// the Secret `<name>-tls-ca`, signs one certificate per member into `<name>-tls`.
-    /// `secret`: the Secret named in `secret.name`, which you provide and renew
+    /// `secret`: the Secret named in `secret.name`, which you provide and renew.
+    /// `certManager`: cert-manager issues and renews one Certificate per member from the issuer
+    /// in `certManager.issuerRef`; the operator gathers them into `<name>-tls`
     /// (docs/security/tls.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["generated", "certManager", "secret"]))]
@@ -405,6 +407,43 @@ pub struct TlsSpec {
     /// The Secret you provide (`source: secret` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<TlsSecretSpec>,
+    /// The cert-manager issuer and lifetimes (`source: certManager` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_manager: Option<CertManagerTlsSpec>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CertManagerTlsSpec {
+    /// The Issuer (in the cluster's namespace) or ClusterIssuer that signs the members'
+    /// certificates. It must put its CA into `ca.crt` (a CA issuer does; ACME does not, and a
+    /// self-signed issuer gives each member a CA of its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_ref: Option<CertManagerIssuerRef>,
+    /// How long a member certificate is valid, as a Go duration (`2160h`, `720h30m`); at least
+    /// `1h`. Default: cert-manager's (90 days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// How long before expiry cert-manager renews, as a Go duration; at least `5m` and shorter
+    /// than `duration`. Default: cert-manager's (a third of the duration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renew_before: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CertManagerIssuerRef {
+    /// Name of the Issuer or ClusterIssuer. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `Issuer` (default) or `ClusterIssuer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Issuer", "ClusterIssuer"]))]
+    pub kind: Option<String>,
+    /// API group of the issuer. Default `cert-manager.io`; another group names an external
+    /// issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -50,6 +50,10 @@ pub struct Neo4jClusterStatus {
     /// user's Secret, `source: secret`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificates: Option<CertificatesStatus>,
+    /// A `spec.neo4jVersion` change rolling out: members move one at a time, as a rolling
+    /// restart (docs/runbooks/upgrade.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeStatus>,
 }
 
 /// What the members' TLS Secret holds. One certificate per member serves every scope, so a
@@ -212,6 +216,29 @@ pub struct MemberStatus {
     /// The database copies this member hosts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub databases: Vec<MemberDatabaseStatus>,
+    /// The Neo4j version the member's pod runs (its `app.kubernetes.io/version` label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// A version change in progress.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeStatus {
+    /// The versions members still run, oldest first.
+    pub from: Vec<String>,
+    /// `spec.neo4jVersion`.
+    pub to: String,
+    /// Member pods already running `to`.
+    #[serde(default)]
+    pub upgraded: Vec<String>,
+    /// Member pods still on an older version.
+    #[serde(default)]
+    pub remaining: Vec<String>,
+    /// From 5.26 to a calendar version: the configuration keeps the 5.26 names until every
+    /// member runs the new line.
+    #[serde(default)]
+    pub crosses_lines: bool,
 }
 
 /// One database copy on a member.

@@ -48,6 +48,10 @@ pub struct ValidatedCluster {
     /// `neo4j-aks.io/restart-requested-at` of the Neo4jCluster: copied into the pod template so
     /// that a new value is a new revision (every member restarts once).
     pub restart_requested_at: Option<String>,
+    /// Members still run 5.26 while `version` is a calendar version (a roll across lines, set by
+    /// the operator from the live pods; `false` from `validate`): the shared neo4j.conf then
+    /// holds only names both lines accept (render's `neo4j_conf::settings`).
+    pub rolling_from_5_26: bool,
     pub warnings: Vec<Warning>,
 }
 
@@ -233,6 +237,20 @@ pub enum TlsSource {
     Generated,
     /// The user provides them in this Secret of the cluster's namespace, and renews them.
     Secret(String),
+    /// cert-manager issues and renews one Certificate per member; the operator gathers them.
+    CertManager(CertManagerIssuance),
+}
+
+/// `spec.tls.certManager` as validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertManagerIssuance {
+    pub issuer_name: String,
+    /// `Issuer` or `ClusterIssuer`.
+    pub issuer_kind: String,
+    pub issuer_group: String,
+    /// Go durations as written (checked to parse as cert-manager parses them).
+    pub duration: Option<String>,
+    pub renew_before: Option<String>,
 }
 
 impl Tls {
@@ -240,7 +258,15 @@ impl Tls {
     pub fn user_secret(&self) -> Option<&str> {
         match &self.source {
             TlsSource::Secret(name) => Some(name),
-            TlsSource::Generated => None,
+            TlsSource::Generated | TlsSource::CertManager(_) => None,
+        }
+    }
+
+    /// The issuer with `source: certManager`.
+    pub fn cert_manager(&self) -> Option<&CertManagerIssuance> {
+        match &self.source {
+            TlsSource::CertManager(issuance) => Some(issuance),
+            _ => None,
         }
     }
 

@@ -19,6 +19,7 @@ pub struct Neo4jVersion {
     text: String,
     major: u32,
     minor: u32,
+    patch: u32,
 }
 
 impl Neo4jVersion {
@@ -33,7 +34,7 @@ impl Neo4jVersion {
                     .flatten()
             })
             .collect();
-        let [Some(major), Some(minor), Some(_patch)] = parts[..] else {
+        let [Some(major), Some(minor), Some(patch)] = parts[..] else {
             return Err(format!(
                 "{text:?} is not a released Neo4j version; write MAJOR.MINOR.PATCH, e.g. 5.26.16 or 2025.10.1"
             ));
@@ -42,6 +43,7 @@ impl Neo4jVersion {
             text: text.to_string(),
             major,
             minor,
+            patch,
         };
         match (major, minor) {
             (5, 26) => Ok(version),
@@ -79,6 +81,16 @@ impl Neo4jVersion {
     /// `(major, minor)`: 5.26 is `(5, 26)`, 2025.07.1 is `(2025, 7)`.
     pub fn major_minor(&self) -> (u32, u32) {
         (self.major, self.minor)
+    }
+
+    /// `(major, minor, patch)`, which orders releases: every 5.26 patch comes before 2025.01.0.
+    pub fn triple(&self) -> (u32, u32, u32) {
+        (self.major, self.minor, self.patch)
+    }
+
+    /// The 5.26 LTS line (as opposed to a calendar version).
+    pub fn is_lts_5_26(&self) -> bool {
+        self.major == 5
     }
 
     pub fn as_str(&self) -> &str {

@@ -488,4 +488,14 @@ fn backups_combine_with_every_scope_unless_the_user_provides_the_certificates() 
         text.contains("spec.tls.scopes") && text.contains("source: generated"),
         "{text}"
     );
+    let from_cert_manager = cluster(
+        &format!(
+            "  tls:\n    enabled: true\n    source: certManager\n    certManager:\n      issuerRef:\n        name: ca\n{backup}"
+        ),
+        3,
+    );
+    let text = validate(&from_cert_manager)
+        .expect_err("the backup scope with cert-manager is refused with backups")
+        .to_string();
+    assert!(text.contains("with source: certManager"), "{text}");
 }

@@ -149,6 +149,11 @@ pub async fn apply_with(
                 certificates::issue(client, cluster, &live, &plan, live.read_at).await?;
                 Action::CertificatesIssued(plan.to_string())
             }
+            Planned::GatherCertificates { step, .. } => {
+                let cluster = &prepared.rendered.cluster;
+                crate::cert_manager::gather(client, cluster, &live, &step, live.read_at).await?;
+                Action::CertificatesIssued(step.to_string())
+            }
             Planned::Expand { claim, from, to } => {
                 let patch = json!({"spec": {"resources": {"requests": {"storage": to}}}});
                 Api::<PersistentVolumeClaim>::namespaced(client.clone(), ns)
@@ -220,10 +225,14 @@ pub async fn apply_spec(
     client: &Client,
     cluster: &neo4j_aks_model::Neo4jCluster,
 ) -> Result<Result<(Vec<Change>, crate::prepare::Prepared), neo4j_aks_model::Invalid>, ApplyError> {
-    let validated = match neo4j_aks_model::validate(cluster) {
+    let mut validated = match neo4j_aks_model::validate(cluster) {
         Ok(v) => v,
         Err(invalid) => return Ok(Err(invalid)),
     };
+    // The operator's own check: a version change the members cannot take changes nothing.
+    if let Err(invalid) = crate::upgrade::check_for_cli(client, &mut validated).await? {
+        return Ok(Err(invalid));
+    }
     let prepared = match crate::prepare::prepare(client, validated, None).await? {
         Ok(p) => p,
         Err(invalid) => return Ok(Err(invalid)),

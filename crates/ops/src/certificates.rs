@@ -361,7 +361,7 @@ async fn write(
     write_with(client, cluster, name, data, BTreeMap::new()).await
 }
 
-async fn write_with(
+pub(crate) async fn write_with(
     client: &Client,
     cluster: &ValidatedCluster,
     name: &str,
@@ -662,6 +662,7 @@ mod tests {
                 ),
             ]),
             read_at: now,
+            issued: BTreeMap::new(),
         }
     }
 

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use kube::Client;
 use kube::api::{DynamicObject, ListParams};
 use neo4j_aks_model::validated::PasswordSource;
-use neo4j_aks_render::config::PASSWORD_ANNOTATION;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -33,6 +32,8 @@ pub struct Live {
     pub objects: BTreeMap<(Kind, String), Value>,
     /// When it was read: what certificate expiry is judged against.
     pub read_at: OffsetDateTime,
+    /// `source: certManager`: the data of each member's cert-manager Secret, by pod.
+    pub issued: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Default for Live {
@@ -40,6 +41,7 @@ impl Default for Live {
         Live {
             objects: BTreeMap::new(),
             read_at: OffsetDateTime::UNIX_EPOCH,
+            issued: BTreeMap::new(),
         }
     }
 }
@@ -77,6 +79,7 @@ impl Live {
         Ok(Live {
             objects,
             read_at: OffsetDateTime::now_utc(),
+            issued: crate::cert_manager::read_issued(client, cluster).await?,
         })
     }
 
@@ -227,6 +230,12 @@ pub enum Planned {
         secret: String,
         plan: CertificatePlan,
     },
+    /// `source: certManager`: gather cert-manager's certificates into `secret`, or stop before
+    /// the members until they can be.
+    GatherCertificates {
+        secret: String,
+        step: crate::cert_manager::Step,
+    },
     /// A claim's storage request is below the spec's disk size.
     Expand {
         claim: String,
@@ -251,7 +260,9 @@ impl Planned {
             | Planned::Update { desired, .. }
             | Planned::Conflict { desired, .. } => desired.kind.name(),
             Planned::Delete { kind, .. } => kind.name(),
-            Planned::FillPassword { .. } | Planned::IssueCertificates { .. } => Kind::Secret.name(),
+            Planned::FillPassword { .. }
+            | Planned::IssueCertificates { .. }
+            | Planned::GatherCertificates { .. } => Kind::Secret.name(),
             Planned::Expand { .. } => "PersistentVolumeClaim",
         }
     }
@@ -262,9 +273,9 @@ impl Planned {
             | Planned::Update { desired, .. }
             | Planned::Conflict { desired, .. } => &desired.name,
             Planned::Delete { name, .. } => name,
-            Planned::FillPassword { secret, .. } | Planned::IssueCertificates { secret, .. } => {
-                secret
-            }
+            Planned::FillPassword { secret, .. }
+            | Planned::IssueCertificates { secret, .. }
+            | Planned::GatherCertificates { secret, .. } => secret,
             Planned::Expand { claim, .. } => claim,
         }
     }
@@ -332,15 +343,12 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             });
         }
     }
-    for ((kind, name), object) in &live.objects {
-        // Never delete a generated password: switching to passwordSecretRef and back must not
-        // lose it.
-        let generated_password = *kind == Kind::Secret
-            && object["metadata"]["annotations"]
-                .get(PASSWORD_ANNOTATION)
-                .is_some();
+    for (kind, name) in live.objects.keys() {
+        // Never delete a Secret (the operator's role has no delete verb on them): a generated
+        // password must survive a switch to passwordSecretRef and back, and the TLS CA and keys
+        // one of TLS off and on again (the members' clients keep trusting the same CA).
         // Objects read by name are all desired; only labelled ones can be left over.
-        if !generated_password && !desired_keys.contains(&(*kind, name.clone())) {
+        if *kind != Kind::Secret && !desired_keys.contains(&(*kind, name.clone())) {
             planned.push(Planned::Delete {
                 kind: *kind,
                 name: name.clone(),
@@ -359,6 +367,20 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             Planned::IssueCertificates {
                 secret: neo4j_aks_render::tls::secret_name(cluster),
                 plan,
+            },
+        );
+    }
+    if let Some(step) = crate::cert_manager::plan(cluster, live, live.read_at) {
+        // Before the StatefulSet changes, as above; a wait stops the apply there.
+        let at = planned
+            .iter()
+            .position(|p| p.kind() == Kind::StatefulSet.name())
+            .unwrap_or(planned.len());
+        planned.insert(
+            at,
+            Planned::GatherCertificates {
+                secret: neo4j_aks_render::tls::secret_name(cluster),
+                step,
             },
         );
     }
@@ -385,6 +407,7 @@ mod tests {
     use super::*;
     use crate::prepare::Findings;
     use neo4j_aks_model::Neo4jCluster;
+    use neo4j_aks_render::config::PASSWORD_ANNOTATION;
     use serde_json::json;
 
     fn prepared(expand: &[&str]) -> Prepared {
@@ -441,7 +464,9 @@ mod tests {
                     Planned::Conflict { .. } => "conflict",
                     Planned::Delete { .. } => "delete",
                     Planned::FillPassword { .. } => "password",
-                    Planned::IssueCertificates { .. } => "certificates",
+                    Planned::IssueCertificates { .. } | Planned::GatherCertificates { .. } => {
+                        "certificates"
+                    }
                     Planned::Expand { .. } => "expand",
                 };
                 format!("{what} {} {}", p.kind(), p.name())
@@ -489,6 +514,11 @@ mod tests {
         generated["metadata"]["annotations"] = json!({PASSWORD_ANNOTATION: "generated"});
         live.objects
             .insert((Kind::Secret, "db-previous".into()), generated);
+        // TLS turned off: its CA stays (the role has no delete on Secrets).
+        live.objects.insert(
+            (Kind::Secret, "db-tls-ca".into()),
+            json!({"metadata": {"name": "db-tls-ca", "labels": {}}}),
+        );
         let planned = plan(&p, &live);
         assert_eq!(
             names(&planned),

@@ -205,11 +205,21 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
         return Ok(Action::requeue(Duration::from_secs(1)));
     };
     let cluster = &stored;
-    let validated = match validate(cluster) {
+    let mut validated = match validate(cluster) {
         Ok(v) => v,
         Err(invalid) => return reject(ctx, cluster, &invalid).await,
     };
     let selector = selector_string(&validated);
+    // A version change the members cannot take (a downgrade, 5.26 → 2025.x from an older
+    // patch or without discovery v2) is refused before anything is applied.
+    match crate::upgrade::preflight(&ctx.client, &validated).await {
+        Ok(Ok(upgrade)) => crate::upgrade::mark(&mut validated, upgrade.as_ref()),
+        Ok(Err(invalid)) => {
+            reject(ctx, cluster, &invalid).await?;
+            return Ok(Action::requeue(ctx.settings.error_requeue));
+        }
+        Err(e) => return Err(ReconcileError::ReadFailed(e)),
+    }
     // prepare() renders the live member count during a scale-down; the planner needs the spec's.
     let spec = validated.clone();
     let owner = cluster
@@ -271,6 +281,7 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
             day2: day2.as_ref().map(|d| (d, &spec)),
         },
     );
+    status.upgrade = crate::upgrade::progress(&observed, &spec);
     crate::backup_status::update(ctx, cluster, &prepared.rendered.cluster, &mut status).await;
     let mut reload_pending = false;
     match crate::certificates::read_secret(&ctx.client, &prepared.rendered.cluster).await {

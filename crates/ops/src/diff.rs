@@ -79,6 +79,12 @@ fn text(planned: &Planned) -> String {
         Planned::IssueCertificates { plan, .. } => {
             format!("{title}: TLS certificates would be issued: {plan}\n")
         }
+        Planned::GatherCertificates { step, .. } => match step {
+            crate::cert_manager::Step::Gather { .. } => {
+                format!("{title}: cert-manager's certificates would be copied in: {step}\n")
+            }
+            _ => format!("{title}: apply would stop here: {step}\n"),
+        },
         Planned::Expand { to, .. } => {
             format!("{title}: storage request would be expanded to {to}\n")
         }
@@ -90,10 +96,14 @@ pub async fn diff_spec(
     client: &Client,
     cluster: &neo4j_aks_model::Neo4jCluster,
 ) -> Result<Result<Vec<ObjectDiff>, neo4j_aks_model::Invalid>, ApplyError> {
-    let validated = match neo4j_aks_model::validate(cluster) {
+    let mut validated = match neo4j_aks_model::validate(cluster) {
         Ok(v) => v,
         Err(invalid) => return Ok(Err(invalid)),
     };
+    // What apply would refuse, diff refuses too; mid-roll it compares with what apply would write.
+    if let Err(invalid) = crate::upgrade::check_for_cli(client, &mut validated).await? {
+        return Ok(Err(invalid));
+    }
     let prepared = match crate::prepare::prepare(client, validated, None).await? {
         Ok(p) => p,
         Err(invalid) => return Ok(Err(invalid)),

@@ -34,6 +34,10 @@ pub enum ApplyError {
     RandomnessUnavailable(String),
     #[error("issuing TLS certificates into Secret {name}: {reason}")]
     CertificatesFailed { name: String, reason: String },
+    /// `source: certManager`: what cert-manager issued is not (yet) usable; nothing that
+    /// needs it was applied.
+    #[error("TLS certificates for Secret {name}: {reason}")]
+    CertificatesPending { name: String, reason: String },
     #[error("expanding PersistentVolumeClaim {name}: {source}")]
     ExpandFailed {
         name: String,
@@ -52,6 +56,7 @@ impl ApplyError {
             ApplyError::RandomnessUnavailable(_) => "RandomnessUnavailable",
             ApplyError::ExpandFailed { .. } => "ExpandFailed",
             ApplyError::CertificatesFailed { .. } => "CertificatesFailed",
+            ApplyError::CertificatesPending { .. } => "CertificatesPending",
         }
     }
 }

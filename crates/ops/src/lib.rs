@@ -10,6 +10,7 @@
 pub mod apply;
 pub mod backup_status;
 pub mod bootstrap;
+pub mod cert_manager;
 pub mod certificates;
 pub mod changeset;
 pub mod compare;
@@ -32,6 +33,7 @@ pub mod server;
 pub mod status;
 pub mod stores;
 pub mod telemetry;
+pub mod upgrade;
 
 pub use error::{ApplyError, ObserveError, ReconcileError};
 

@@ -189,6 +189,7 @@ pub async fn observe_with(
                 pvc: claim.map(|_| pvc),
                 pvc_capacity: capacity,
                 ordinal: u32::try_from(ordinal).ok(),
+                version: pod.labels().get(labels::VERSION_LABEL).cloned(),
                 ..MemberStatus::default()
             },
         ));

@@ -116,6 +116,28 @@ fn lay_out(
     mounts
 }
 
+/// A setting's value as member `MEMBER` reads it, with the mount paths made local.
+fn localize(mounts: &[(String, PathBuf)], value: &str) -> String {
+    mounts
+        .iter()
+        .fold(value.replace("$(POD_NAME)", MEMBER), |v, (from, to)| {
+            v.replace(from.as_str(), &to.display().to_string())
+        })
+}
+
+/// openssl accepts `certificate` for `purpose` (sslserver, sslclient) against the CA file.
+fn assert_verifies(ca: &Path, purpose: &str, certificate: &Path) {
+    let verified = openssl(&[
+        "verify",
+        "-CAfile",
+        &ca.display().to_string(),
+        "-purpose",
+        purpose,
+        &certificate.display().to_string(),
+    ]);
+    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+}
+
 fn openssl(args: &[&str]) -> String {
     let out = Command::new("openssl")
         .args(args)
@@ -127,6 +149,76 @@ fn openssl(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A second harness JVM running `settings` (paths made local by `local`), HTTPS on a free port.
+struct Harness {
+    script: PathBuf,
+    state: PathBuf,
+    bolt_port: u16,
+    https_port: u16,
+    credentials: Credentials,
+}
+
+impl Harness {
+    fn start(
+        script: &Path,
+        root: &Path,
+        settings: impl IntoIterator<Item = (String, String)>,
+        local: impl Fn(&str) -> String,
+    ) -> Harness {
+        let https_port = free_port();
+        let mut conf = String::new();
+        for (key, value) in settings {
+            conf += &format!("{key}={}\n", local(&value));
+        }
+        conf += &format!("server.https.listen_address=127.0.0.1:{https_port}\n");
+        let state = root.join("state");
+        let conf_file = root.join("neo4j-tls.conf");
+        std::fs::write(&conf_file, &conf).expect("conf");
+        let up = Command::new("bash")
+            .arg(script)
+            .arg("up")
+            .env("NEO4J_AKS_HARNESS_STATE", &state)
+            .env("NEO4J_AKS_HARNESS_CONFIG", &conf_file)
+            .output()
+            .expect("harness script runs");
+        let harness = |bolt_port, credentials| Harness {
+            script: script.to_path_buf(),
+            state: state.clone(),
+            bolt_port,
+            https_port,
+            credentials,
+        };
+        if !up.status.success() {
+            harness(0, Credentials::new("neo4j", "")).stop();
+            panic!(
+                "Neo4j refused the rendered TLS settings:\n{}\n{conf}",
+                String::from_utf8_lossy(&up.stderr)
+            );
+        }
+        let env = String::from_utf8_lossy(&up.stdout);
+        let bolt_port: u16 = env
+            .lines()
+            .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_BOLT=bolt://127.0.0.1:"))
+            .and_then(|p| p.trim().parse().ok())
+            .expect("the harness prints its Bolt port");
+        let password = env
+            .lines()
+            .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_PASSWORD="))
+            .expect("the harness prints its password")
+            .trim()
+            .to_string();
+        harness(bolt_port, Credentials::new("neo4j", &password))
+    }
+
+    fn stop(&self) {
+        let _ = Command::new("bash")
+            .arg(&self.script)
+            .arg("down")
+            .env("NEO4J_AKS_HARNESS_STATE", &self.state)
+            .output();
+    }
 }
 
 #[tokio::test]
@@ -169,27 +261,13 @@ async fn rendered_tls_on_a_real_neo4j_accepts_the_cluster_ca_and_refuses_the_res
     let root = std::env::temp_dir().join(format!("neo4j-aks-tls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let mounts = lay_out(&sts, &tls::secret_name(&rendered.cluster), &data, &root);
-    let local = |value: &str| {
-        mounts
-            .iter()
-            .fold(value.replace("$(POD_NAME)", MEMBER), |v, (from, to)| {
-                v.replace(from.as_str(), &to.display().to_string())
-            })
-    };
+    let local = |value: &str| localize(&mounts, value);
 
     // openssl: the member certificate chains to the CA and says what members and clients need.
     let certificates_dir = &mounts[0].1;
     let member_crt = certificates_dir.join(format!("{MEMBER}.crt"));
     let ca_crt = certificates_dir.join("trusted").join("ca.crt");
-    let verified = openssl(&[
-        "verify",
-        "-CAfile",
-        &ca_crt.display().to_string(),
-        "-purpose",
-        "sslserver",
-        &member_crt.display().to_string(),
-    ]);
-    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+    assert_verifies(&ca_crt, "sslserver", &member_crt);
     let text = openssl(&[
         "x509",
         "-noout",
@@ -209,50 +287,20 @@ async fn rendered_tls_on_a_real_neo4j_accepts_the_cluster_ca_and_refuses_the_res
     }
 
     // The rendered TLS settings, as the member reads them, with the local paths.
-    let https_port = free_port();
-    let mut conf = String::new();
-    for (key, value) in tls::settings(&rendered.cluster)
-        .into_iter()
-        .chain(tls::member_settings(&rendered.cluster))
-    {
-        conf += &format!("{key}={}\n", local(&value));
-    }
-    conf += &format!("server.https.listen_address=127.0.0.1:{https_port}\n");
-    let state = root.join("state");
-    let conf_file = root.join("neo4j-tls.conf");
-    std::fs::write(&conf_file, &conf).expect("conf");
-    let up = Command::new("bash")
-        .arg(&script)
-        .arg("up")
-        .env("NEO4J_AKS_HARNESS_STATE", &state)
-        .env("NEO4J_AKS_HARNESS_CONFIG", &conf_file)
-        .output()
-        .expect("harness script runs");
-    let stop = || {
-        let _ = Command::new("bash")
-            .arg(&script)
-            .arg("down")
-            .env("NEO4J_AKS_HARNESS_STATE", &state)
-            .output();
-    };
-    assert!(
-        up.status.success(),
-        "Neo4j refused the rendered TLS settings:\n{}\n{conf}",
-        String::from_utf8_lossy(&up.stderr)
+    let harness = Harness::start(
+        &script,
+        &root,
+        tls::settings(&rendered.cluster)
+            .into_iter()
+            .chain(tls::member_settings(&rendered.cluster)),
+        local,
     );
-    let env = String::from_utf8_lossy(&up.stdout);
-    let bolt_port: u16 = env
-        .lines()
-        .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_BOLT=bolt://127.0.0.1:"))
-        .and_then(|p| p.trim().parse().ok())
-        .expect("the harness prints its Bolt port");
-    let password = env
-        .lines()
-        .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_PASSWORD="))
-        .expect("the harness prints its password")
-        .trim()
-        .to_string();
-    let credentials = Credentials::new("neo4j", &password);
+    let stop = || harness.stop();
+    let (bolt_port, https_port, credentials) = (
+        harness.bolt_port,
+        harness.https_port,
+        harness.credentials.clone(),
+    );
 
     let other = certificates::issue_ca("other", "ns", now, 30).expect("another CA");
     let other_ca = root.join("other-ca.crt");
@@ -470,91 +518,34 @@ async fn a_second_trusted_ca_and_the_backup_client_certificate_on_a_real_neo4j()
     assert_eq!(trusted, ["ca.crt", "other-ca.crt"], "one CA per file");
     let client_crt = root.join("backup-client.crt");
     std::fs::write(&client_crt, &client.certificate_pem).expect("write");
-    let verified = openssl(&[
-        "verify",
-        "-CAfile",
-        &trusted_dir.join("ca.crt").display().to_string(),
-        "-purpose",
-        "sslclient",
-        &client_crt.display().to_string(),
-    ]);
-    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+    assert_verifies(&trusted_dir.join("ca.crt"), "sslclient", &client_crt);
 
-    let local = |value: &str| {
-        mounts
-            .iter()
-            .fold(value.replace("$(POD_NAME)", MEMBER), |v, (from, to)| {
-                v.replace(from.as_str(), &to.display().to_string())
-            })
-    };
-    let https_port = free_port();
-    let mut conf = String::new();
-    for (key, value) in tls::settings(cluster)
-        .into_iter()
-        .chain(tls::member_settings(cluster))
-    {
-        conf += &format!("{key}={}\n", local(&value));
-    }
-    conf += &format!("server.https.listen_address=127.0.0.1:{https_port}\n");
-    let state = root.join("state");
-    let conf_file = root.join("neo4j-trust.conf");
-    std::fs::write(&conf_file, &conf).expect("conf");
-    let up = Command::new("bash")
-        .arg(&script)
-        .arg("up")
-        .env("NEO4J_AKS_HARNESS_STATE", &state)
-        .env("NEO4J_AKS_HARNESS_CONFIG", &conf_file)
-        .output()
-        .expect("harness script runs");
-    let stop = || {
-        let _ = Command::new("bash")
-            .arg(&script)
-            .arg("down")
-            .env("NEO4J_AKS_HARNESS_STATE", &state)
-            .output();
-    };
-    assert!(
-        up.status.success(),
-        "Neo4j refused the settings:\n{}\n{conf}",
-        String::from_utf8_lossy(&up.stderr)
+    let local = |value: &str| localize(&mounts, value);
+    let harness = Harness::start(
+        &script,
+        &root,
+        tls::settings(cluster)
+            .into_iter()
+            .chain(tls::member_settings(cluster)),
+        local,
     );
-
-    let env = String::from_utf8_lossy(&up.stdout);
-    let bolt_port: u16 = env
-        .lines()
-        .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_BOLT=bolt://127.0.0.1:"))
-        .and_then(|p| p.trim().parse().ok())
-        .expect("the harness prints its Bolt port");
-    let password = env
-        .lines()
-        .find_map(|l| l.strip_prefix("export NEO4J_AKS_TEST_PASSWORD="))
-        .expect("the harness prints its password")
-        .trim()
-        .to_string();
+    let bolt_port = harness.bolt_port;
     let options = BoltOptions::new("localhost", bolt_port)
         .with_timeout(Duration::from_secs(20))
         .with_tls(Tls::On {
             ca_file: Some(trusted_dir.join("ca.crt")),
         });
-    let counted = BoltAdminClient::connect(options, &Credentials::new("neo4j", &password))
+    let counted = BoltAdminClient::connect(options, &harness.credentials)
         .expect("client builds")
         .count_graph("neo4j")
         .await;
-    stop();
+    harness.stop();
 
     // The next CA's member certificate chains to other-ca.crt, not to ca.crt.
     let from_next_ca = issue(&next, "db-1", tls::member_dns_names(cluster, 1));
     let next_crt = root.join("next-member.crt");
     std::fs::write(&next_crt, &from_next_ca.certificate_pem).expect("write");
-    let verified = openssl(&[
-        "verify",
-        "-CAfile",
-        &trusted_dir.join("other-ca.crt").display().to_string(),
-        "-purpose",
-        "sslclient",
-        &next_crt.display().to_string(),
-    ]);
-    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+    assert_verifies(&trusted_dir.join("other-ca.crt"), "sslclient", &next_crt);
     let refused = Command::new("openssl")
         .args(["verify", "-CAfile"])
         .arg(trusted_dir.join("ca.crt"))

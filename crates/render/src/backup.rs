@@ -623,6 +623,15 @@ mod tests {
     use crate::pod::KEY_VOLUME;
     use neo4j_aks_model::{Neo4jCluster, validate};
 
+    /// The pod a CronJob's Jobs run.
+    fn pod_of(job: &CronJob) -> &PodSpec {
+        job.spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .expect("pod")
+    }
+
     fn cluster(version: &str, extra: &str) -> ValidatedCluster {
         let yaml = format!(
             "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: g\n  namespace: db\nspec:\n  neo4jVersion: \"{version}\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  backup:\n    enabled: true\n    target:\n      storageAccount: graphbackups01\n    credentials:\n      accountKeySecretRef:\n        name: key\n{extra}"
@@ -651,12 +660,7 @@ mod tests {
             "    type: FULL\n    verification:\n      enabled: false\n",
         ));
         assert_eq!(jobs.len(), 1);
-        let pod = jobs[0]
-            .spec
-            .as_ref()
-            .and_then(|s| s.job_template.spec.as_ref())
-            .and_then(|j| j.template.spec.as_ref())
-            .expect("pod");
+        let pod = pod_of(&jobs[0]);
         let init: Vec<&str> = pod
             .init_containers
             .iter()
@@ -679,12 +683,7 @@ mod tests {
     #[test]
     fn with_the_backup_scope_neo4j_admin_presents_a_client_certificate_and_nothing_else_does() {
         let (_, jobs) = build(&cluster("5.26.16", "  tls:\n    enabled: true\n"));
-        let pod = jobs[0]
-            .spec
-            .as_ref()
-            .and_then(|s| s.job_template.spec.as_ref())
-            .and_then(|j| j.template.spec.as_ref())
-            .expect("pod");
+        let pod = pod_of(&jobs[0]);
         let all: Vec<&Container> = pod
             .init_containers
             .iter()
@@ -824,12 +823,7 @@ mod tests {
             "5.26.16",
             "  tls:\n    enabled: true\n    scopes: [bolt, https, cluster]\n",
         ));
-        let pod = jobs[0]
-            .spec
-            .as_ref()
-            .and_then(|s| s.job_template.spec.as_ref())
-            .and_then(|j| j.template.spec.as_ref())
-            .expect("pod");
+        let pod = pod_of(&jobs[0]);
         let container = |name: &str| {
             pod.init_containers
                 .iter()
@@ -896,12 +890,7 @@ mod tests {
     #[test]
     fn each_agent_step_gets_only_the_credentials_it_uses() {
         let (_, jobs) = build(&cluster("5.26.16", ""));
-        let pod = jobs[0]
-            .spec
-            .as_ref()
-            .and_then(|s| s.job_template.spec.as_ref())
-            .and_then(|j| j.template.spec.as_ref())
-            .expect("pod");
+        let pod = pod_of(&jobs[0]);
         let mounts = |name: &str| -> Vec<String> {
             pod.init_containers
                 .iter()
@@ -926,12 +915,7 @@ mod tests {
     #[test]
     fn the_verification_server_is_a_native_sidecar_on_loopback() {
         let (_, jobs) = build(&cluster("5.26.16", ""));
-        let pod = jobs[1]
-            .spec
-            .as_ref()
-            .and_then(|s| s.job_template.spec.as_ref())
-            .and_then(|j| j.template.spec.as_ref())
-            .expect("pod");
+        let pod = pod_of(&jobs[1]);
         let sidecar = pod
             .init_containers
             .iter()

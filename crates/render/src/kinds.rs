@@ -13,6 +13,7 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::Resource;
 
+use crate::crd::cert_manager::Certificate;
 use crate::crd::prometheus::{PodMonitor, PrometheusRule, ServiceMonitor};
 use crate::crd::secrets_store::SecretProviderClass;
 use kube::core::ApiResource;
@@ -103,6 +104,9 @@ kinds! {
         "The K8S resolver's RoleBinding: applied, watched, deleted after switching to another resolver";
     Secret(Secret), Namespaced, ["get", "list", "watch", "create", "patch"],
         "The generated-password Secret: applied and filled once, read for the Bolt credentials of the day-2 executor; never deleted (no delete verb)";
+    /// One per member from the user's cert-manager issuer (spec.tls.source certManager).
+    Certificate(Certificate), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
+        "The members' cert-manager Certificates (spec.tls.source certManager): applied, watched (a renewal reconciles the cluster), deleted after a scale-down or a change of source";
     ConfigMap(ConfigMap), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
         "The neo4j.conf ConfigMap: applied, watched, deleted when no longer rendered";
     Service(Service), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],

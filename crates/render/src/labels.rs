@@ -11,6 +11,7 @@ pub use neo4j_aks_model::api::labels::DISCOVERY_ROLE;
 pub use neo4j_aks_model::api::labels::MANAGED_BY_NEO4J_AKS as MANAGED_BY;
 pub use neo4j_aks_model::api::labels::POD_NAME as POD_NAME_LABEL;
 pub use neo4j_aks_model::api::labels::SERVICE_ROLE as SERVICE_ROLE_LABEL;
+pub use neo4j_aks_model::api::labels::VERSION as VERSION_LABEL;
 
 /// Labels that pick the member pods: stable for the life of the cluster (a StatefulSet's
 /// selector is immutable), so the version is not among them.

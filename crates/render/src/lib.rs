@@ -2,6 +2,7 @@
 //! Pure: same spec, same objects, same bytes.
 
 pub mod backup;
+pub mod cert_manager;
 pub mod certificates;
 pub mod config;
 pub mod crd;
@@ -70,6 +71,13 @@ pub fn build(cluster: ValidatedCluster) -> Rendered {
         objects.push(Object::SecretProviderClass(class));
     }
     objects.extend(tls::secrets(&cluster).into_iter().map(Object::Secret));
+    // cert-manager starts issuing while the rest is applied; the operator gathers what it
+    // issued into `<name>-tls` before the StatefulSet starts members.
+    objects.extend(
+        cert_manager::certificates(&cluster)
+            .into_iter()
+            .map(Object::Certificate),
+    );
     let config_map = config::config_map(&cluster);
     let digest = config::digest(&config_map);
     objects.push(Object::ConfigMap(config_map));

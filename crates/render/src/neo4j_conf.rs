@@ -21,7 +21,41 @@ pub const JVM_ADDITIONAL: &str = "server.jvm.additional";
 
 /// Settings shared by every member, keyed by setting name.
 pub fn settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
-    let dialect = cluster.version.dialect();
+    let mut conf = own_settings(cluster);
+    if cluster.rolling_from_5_26 {
+        conf.retain(|key, _| accepted_by_both_lines(key));
+    }
+    conf
+}
+
+/// Names 2025.01 and later still accept in a configuration carried over from 5.26 (Upgrade and
+/// Migration Guide, in-place rolling upgrade of a cluster: `dbms.cluster.discovery.version` "is
+/// ignored", `dbms.cluster.discovery.v2.endpoints` "is deprecated in favor of
+/// dbms.cluster.endpoints"; Operations Manual 2025, changes-deprecations-removals: the renamed
+/// v2 names are still accepted when migrating from 5.26).
+pub const ACCEPTED_FROM_5_26: [&str; 3] = [
+    "dbms.cluster.discovery.version",
+    "dbms.cluster.discovery.v2.endpoints",
+    "dbms.kubernetes.discovery.v2.service_port_name",
+];
+
+/// Whether a 5.26 member and a calendar-version member both start with `key` in neo4j.conf
+/// (strict validation refuses names a version does not know).
+pub fn accepted_by_both_lines(key: &str) -> bool {
+    use neo4j_aks_model::catalog::Catalog;
+    Catalog::for_dialect(ConfigDialect::V5_26).contains(key)
+        && (Catalog::for_dialect(ConfigDialect::Calver2025).contains(key)
+            || ACCEPTED_FROM_5_26.contains(&key))
+}
+
+/// The settings in the dialect of the members' line; while members move from 5.26 to a
+/// calendar version, in the 5.26 dialect, which [`settings`] then narrows to what both accept.
+fn own_settings(cluster: &ValidatedCluster) -> BTreeMap<String, String> {
+    let dialect = if cluster.rolling_from_5_26 {
+        ConfigDialect::V5_26
+    } else {
+        cluster.version.dialect()
+    };
     let mut conf = BTreeMap::new();
     let mut set = |k: &str, v: String| {
         conf.insert(k.to_string(), v);
@@ -285,6 +319,57 @@ mod tests {
             env_name("server.cluster.advertised_address"),
             "NEO4J_server_cluster_advertised__address"
         );
+    }
+
+    fn cluster(version: &str, resolver: &str) -> ValidatedCluster {
+        let yaml = format!(
+            "apiVersion: neo4j-aks.io/v1alpha1\nkind: Neo4jCluster\nmetadata:\n  name: g\n  namespace: db\nspec:\n  neo4jVersion: \"{version}\"\n  acceptLicenseAgreement: \"yes\"\n  nodeCount: 3\n  discovery:\n    resolverType: {resolver}\n  tls:\n    enabled: true\n"
+        );
+        let cluster = neo4j_aks_model::Neo4jCluster::from_yaml(&yaml).expect("spec parses");
+        neo4j_aks_model::validate(&cluster).expect("valid spec")
+    }
+
+    /// Mid-roll from 5.26 to a calendar version, the shared file is one both lines start with
+    /// and that still forms one cluster: the 5.26 discovery names (v2 only), nothing only one
+    /// line knows (2025.03's TLS reload, 5.26's removed v1 port name).
+    #[test]
+    fn across_lines_the_shared_file_uses_names_both_lines_accept() {
+        for resolver in ["LIST", "SRV", "K8S"] {
+            let own = settings(&cluster("2025.10.1", resolver));
+            assert!(own.contains_key("dbms.security.tls_reload_enabled"));
+            let mut rolling = cluster("2025.10.1", resolver);
+            rolling.rolling_from_5_26 = true;
+            let shared = settings(&rolling);
+            for key in shared.keys() {
+                assert!(accepted_by_both_lines(key), "{resolver}: {key}");
+            }
+            assert_eq!(
+                shared
+                    .get("dbms.cluster.discovery.version")
+                    .map(String::as_str),
+                Some("V2_ONLY"),
+                "{resolver}: 5.26 members keep discovery v2 only"
+            );
+            let lts = settings(&cluster("5.26.29", resolver));
+            // Discovery reads the same on both sides as on a plain 5.26 cluster.
+            for key in [
+                "dbms.cluster.discovery.resolver_type",
+                "dbms.cluster.discovery.v2.endpoints",
+                "dbms.kubernetes.discovery.v2.service_port_name",
+                "dbms.kubernetes.label_selector",
+            ] {
+                assert_eq!(shared.get(key), lts.get(key), "{resolver}: {key}");
+            }
+            assert!(!shared.contains_key("dbms.security.tls_reload_enabled"));
+            assert!(!shared.contains_key("dbms.kubernetes.service_port_name"));
+            assert!(!shared.contains_key("dbms.cluster.endpoints"));
+        }
+        // The names both accept are in the 5.26 catalog and known or accepted by 2025.
+        assert!(accepted_by_both_lines(
+            "dbms.cluster.discovery.v2.endpoints"
+        ));
+        assert!(!accepted_by_both_lines("dbms.cluster.endpoints"));
+        assert!(!accepted_by_both_lines("dbms.kubernetes.service_port_name"));
     }
 
     #[test]

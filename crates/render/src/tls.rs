@@ -337,14 +337,18 @@ pub fn mounts(cluster: &ValidatedCluster) -> Vec<VolumeMount> {
     ]
 }
 
-/// The two Secrets as neo4j-aks owns them: labels and type, no data. The keys are written by
-/// the operator's certificate step under its own field manager, so applying these never
-/// touches them. None with `source: secret`: the user's Secret is theirs.
+/// The Secrets neo4j-aks owns: labels and type, no data. The keys are written by the
+/// operator's certificate step under its own field manager, so applying these never touches
+/// them. `<name>-tls` and its CA with `source: generated`; `<name>-tls` alone with
+/// `source: certManager` (the issuer's CA key is the issuer's); none with `source: secret`: the
+/// user's Secret is theirs.
 pub fn secrets(cluster: &ValidatedCluster) -> Vec<Secret> {
-    if !generated(cluster) {
-        return Vec::new();
-    }
-    [secret_name(cluster), ca_secret_name(cluster)]
+    let names = match cluster.tls.as_ref().map(|t| &t.source) {
+        Some(TlsSource::Generated) => vec![secret_name(cluster), ca_secret_name(cluster)],
+        Some(TlsSource::CertManager(_)) => vec![secret_name(cluster)],
+        Some(TlsSource::Secret(_)) | None => Vec::new(),
+    };
+    names
         .into_iter()
         .map(|name| Secret {
             metadata: meta::namespaced(cluster, name),

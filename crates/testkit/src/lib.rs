@@ -46,6 +46,7 @@ use kube::{Client, Config, Resource};
 use serde_json::Value;
 
 pub mod azurite;
+pub mod cert_manager;
 pub mod image_entrypoint;
 pub mod prometheus;
 pub mod quantity;
@@ -184,6 +185,28 @@ impl TestEnv {
     /// Path of the admin kubeconfig in use.
     pub fn kubeconfig(&self) -> &Path {
         &self.kubeconfig
+    }
+
+    /// The testenv's own kubectl (`testenv.sh` builds it next to the control plane), found
+    /// through the Kubernetes version the testenv's marker ConfigMap records.
+    pub async fn kubectl(&self) -> PathBuf {
+        let marker = Api::<ConfigMap>::namespaced(self.client(), "kube-public")
+            .get(MARKER_CONFIGMAP)
+            .await
+            .expect("the testenv marker");
+        let version = marker
+            .data
+            .and_then(|d| d.get("kubernetes").cloned())
+            .expect("the marker names the Kubernetes version");
+        let cache = std::env::var_os("NEO4J_AKS_TESTENV_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                    .join(".cache/neo4j-aks/testenv")
+            });
+        let path = cache.join(version).join("bin/kubectl");
+        assert!(path.is_file(), "no kubectl at {}", path.display());
+        path
     }
 
     /// `host:port` of the testenv's CoreDNS, when it runs (`testenv.sh up` writes it next to the

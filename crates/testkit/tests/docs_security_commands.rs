@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::core::v1::Namespace;
 use kube::api::Api;
 use neo4j_aks_testkit::TestEnv;
 use support::render_example;
@@ -57,7 +57,7 @@ async fn the_security_pages_kubectl_commands_work() {
             .await
             .expect("a rendered NetworkPolicy applies");
     }
-    let kubectl = kubectl(&env).await;
+    let kubectl = env.kubectl().await;
     for (page, line) in &commands {
         let args: Vec<String> = line
             .split_whitespace()
@@ -99,25 +99,4 @@ async fn the_security_pages_kubectl_commands_work() {
         );
     }
     ns.cleanup().await;
-}
-
-/// The testenv's own kubectl (`testenv.sh` builds it next to the control plane), found through
-/// the version the testenv's marker ConfigMap records.
-async fn kubectl(env: &TestEnv) -> PathBuf {
-    let marker = Api::<ConfigMap>::namespaced(env.client(), "kube-public")
-        .get("neo4j-aks-testenv")
-        .await
-        .expect("the testenv marker");
-    let version = marker
-        .data
-        .and_then(|d| d.get("kubernetes").cloned())
-        .expect("the marker names the Kubernetes version");
-    let cache = std::env::var_os("NEO4J_AKS_TESTENV_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/neo4j-aks/testenv")
-        });
-    let path = cache.join(version).join("bin/kubectl");
-    assert!(path.is_file(), "no kubectl at {}", path.display());
-    path
 }

@@ -295,3 +295,32 @@ async fn the_rendered_key_vault_secret_provider_class_is_accepted_strictly_and_r
     assert_eq!(password.object_alias.as_deref(), Some("auth"));
     ns.cleanup().await;
 }
+
+/// The members' Certificates as the renderer builds them for examples/cluster-3-certmanager.yaml,
+/// against the real cert-manager CRD: accepted with strict field validation and stored unchanged
+/// (cert-manager's own controllers issue them in crates/ops/tests/tls_cert_manager.rs).
+#[tokio::test]
+async fn the_rendered_cert_manager_certificates_are_accepted_strictly_and_round_trip() {
+    let Some(env) = TestEnv::connect("third_party_kinds_cert_manager").await else {
+        return;
+    };
+    let ns = env.namespace("cert-manager-kinds").await;
+    let (_, objects) = support::render_example("cluster-3-certmanager.yaml", ns.name());
+    let certificates: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "Certificate")
+        .collect();
+    assert_eq!(certificates.len(), 3, "one Certificate per member");
+    for object in certificates {
+        let stored = env
+            .apply(object)
+            .await
+            .unwrap_or_else(|e| panic!("rejected: {e}\n{object:#}"));
+        let stored = serde_json::to_value(stored).expect("json");
+        assert_eq!(
+            stored["spec"], object["spec"],
+            "the apiserver changed or dropped a field"
+        );
+    }
+    ns.cleanup().await;
+}

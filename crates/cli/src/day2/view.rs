@@ -35,6 +35,32 @@ pub struct StatusView {
     pub conditions: Vec<ConditionView>,
     /// Seeding from a backup (`spec.bootstrap`); null for a cluster created without it.
     pub bootstrap: Option<BootstrapView>,
+    /// A `spec.neo4jVersion` change rolling out; null when every member runs the spec's version.
+    pub upgrade: Option<UpgradeView>,
+}
+
+#[derive(Serialize, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeView {
+    pub from: Vec<String>,
+    pub to: String,
+    pub upgraded: Vec<String>,
+    pub remaining: Vec<String>,
+    pub crosses_lines: bool,
+}
+
+impl UpgradeView {
+    /// `5.26.29 → 2025.10.1: 1 of 3 members upgraded; remaining db-0, db-1`.
+    pub fn summary(&self) -> String {
+        let total = self.upgraded.len() + self.remaining.len();
+        format!(
+            "{} → {}: {} of {total} members upgraded; remaining {}",
+            self.from.join(", "),
+            self.to,
+            self.upgraded.len(),
+            self.remaining.join(", ")
+        )
+    }
 }
 
 #[derive(Serialize, Debug, PartialEq)]
@@ -113,6 +139,8 @@ pub struct MemberView {
     pub server_state: Option<String>,
     pub health: Option<String>,
     pub databases: Vec<MemberDatabaseView>,
+    /// The Neo4j version the member's pod runs.
+    pub version: Option<String>,
 }
 
 #[derive(Serialize, Debug, PartialEq)]
@@ -213,6 +241,7 @@ impl StatusView {
                             lag: d.lag,
                         })
                         .collect(),
+                    version: m.version.clone(),
                 })
                 .collect(),
             databases: status
@@ -246,6 +275,13 @@ impl StatusView {
                 })
                 .collect(),
             bootstrap: status.bootstrap.as_ref().map(BootstrapView::from),
+            upgrade: status.upgrade.as_ref().map(|u| UpgradeView {
+                from: u.from.clone(),
+                to: u.to.clone(),
+                upgraded: u.upgraded.clone(),
+                remaining: u.remaining.clone(),
+                crosses_lines: u.crosses_lines,
+            }),
         }
     }
 
@@ -321,6 +357,9 @@ impl StatusView {
         ));
         if let Some(bootstrap) = &self.bootstrap {
             out.push_str(&format!("Bootstrap: {}\n", bootstrap.summary()));
+        }
+        if let Some(upgrade) = &self.upgrade {
+            out.push_str(&format!("Upgrade: {}\n", upgrade.summary()));
         }
         let attention: Vec<&ConditionView> =
             self.conditions.iter().filter(|c| !c.healthy).collect();
@@ -648,6 +687,7 @@ Conditions: all healthy
                 "ready",
                 "serverId",
                 "serverState",
+                "version",
                 "zone"
             ]
         );
@@ -674,12 +714,43 @@ Conditions: all healthy
             "nextStep",
             "observedGeneration",
             "bootstrap",
+            "upgrade",
         ] {
             assert!(doc[key].is_null(), "{key}: {doc}");
         }
         for key in ["members", "databases", "conditions"] {
             assert_eq!(doc[key], serde_json::json!([]), "{key}");
         }
+    }
+
+    #[test]
+    fn an_upgrade_in_progress_shows_its_line_and_json() {
+        let mut c = healthy_cluster(3);
+        status(&mut c).upgrade = Some(neo4j_aks_model::UpgradeStatus {
+            from: vec!["5.26.29".into()],
+            to: "2025.10.1".into(),
+            upgraded: vec!["db-2".into()],
+            remaining: vec!["db-0".into(), "db-1".into()],
+            crosses_lines: true,
+        });
+        status(&mut c).members[2].version = Some("2025.10.1".into());
+        let view = StatusView::of(&c);
+        let text = view.to_table();
+        assert!(
+            text.contains(
+                "Upgrade: 5.26.29 → 2025.10.1: 1 of 3 members upgraded; remaining db-0, db-1\n"
+            ),
+            "{text}"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&view.to_json()).expect("JSON");
+        assert_eq!(doc["upgrade"]["to"], "2025.10.1");
+        assert_eq!(doc["upgrade"]["crossesLines"], true);
+        assert_eq!(doc["members"][2]["version"], "2025.10.1");
+        assert!(
+            !StatusView::of(&healthy_cluster(3))
+                .to_table()
+                .contains("Upgrade:")
+        );
     }
 
     #[test]

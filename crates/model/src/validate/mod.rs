@@ -4,6 +4,7 @@
 mod auth;
 mod backup;
 mod bootstrap;
+mod cert_manager;
 mod clustering;
 mod config;
 mod dns;
@@ -255,6 +256,7 @@ pub fn validate(cluster: &Neo4jCluster) -> Result<ValidatedCluster, Invalid> {
         network_policy,
         monitoring,
         restart_requested_at,
+        rolling_from_5_26: false,
         warnings: f.warnings,
     };
     check_dns_lengths(&validated)?;

@@ -26,25 +26,32 @@ pub(super) fn check_tls(
     let tls = spec.tls.as_ref().filter(|t| t.enabled == Some(true))?;
     let clustered = members.is_some_and(|m| m > 1);
 
-    let source = match tls.source.as_deref().unwrap_or("generated") {
-        "generated" => {
-            if tls.secret.is_some() {
+    let source_name = tls.source.as_deref().unwrap_or("generated");
+    // Each section belongs to one source; with another it would be silently ignored.
+    let sections = [
+        ("generated", tls.generated.is_some(), "spec.tls.generated"),
+        ("secret", tls.secret.is_some(), "spec.tls.secret"),
+        (
+            "certManager",
+            tls.cert_manager.is_some(),
+            "spec.tls.certManager",
+        ),
+    ];
+    if ["generated", "secret", "certManager"].contains(&source_name) {
+        for (owner, present, path) in sections {
+            if present && owner != source_name {
                 f.problem(
-                    "spec.tls.secret",
-                    "is read only with source: secret; remove it, or set spec.tls.source: secret",
+                    path,
+                    format!(
+                        "applies only to source: {owner} (this cluster's source is {source_name}); remove it, or set spec.tls.source: {owner}"
+                    ),
                 );
             }
-            TlsSource::Generated
         }
+    }
+    let source = match source_name {
+        "generated" => TlsSource::Generated,
         "secret" => {
-            // The operator neither issues nor renews these certificates: lifetimes would be
-            // silently meaningless, so they are refused rather than ignored.
-            if tls.generated.is_some() {
-                f.problem(
-                    "spec.tls.generated",
-                    "applies only to source: generated (with source: secret you issue and renew the certificates); remove it",
-                );
-            }
             let name = tls.secret.as_ref().and_then(|s| s.name.clone());
             match name {
                 None => {
@@ -78,19 +85,16 @@ pub(super) fn check_tls(
                 }
             }
         }
-        source @ "certManager" => {
-            f.problem(
-                "spec.tls.source",
-                format!(
-                    "{source:?} is not implemented in this release; use \"generated\" (the operator's own CA) or \"secret\" (certificates you provide)"
-                ),
-            );
-            TlsSource::Generated
-        }
+        "certManager" => TlsSource::CertManager(super::cert_manager::check_cert_manager(
+            f,
+            tls.cert_manager.as_ref(),
+        )),
         other => {
             f.problem(
                 "spec.tls.source",
-                format!("{other:?} is not a source; use \"generated\" or \"secret\""),
+                format!(
+                    "{other:?} is not a source; use \"generated\", \"secret\" or \"certManager\""
+                ),
             );
             TlsSource::Generated
         }
@@ -232,16 +236,23 @@ pub(super) fn check_tls(
 }
 
 /// With the `backup` scope the members' backup port requires a client certificate signed by the
-/// cluster CA. The operator issues one to the backup Jobs with generated certificates; with
-/// `source: secret` the Secret's layout has no place for it yet.
+/// cluster CA. The operator issues one to the backup Jobs with generated certificates; the
+/// layouts of `secret` and `certManager` have no place for it yet.
 pub(super) fn check_tls_and_backup(f: &mut Findings, tls: Option<&Tls>, backup_enabled: bool) {
     let Some(tls) = tls.filter(|_| backup_enabled) else {
         return;
     };
-    if tls.covers(TlsScope::Backup) && tls.user_secret().is_some() {
+    let source = match tls.source {
+        TlsSource::Generated => return,
+        TlsSource::Secret(_) => "secret",
+        TlsSource::CertManager(_) => "certManager",
+    };
+    if tls.covers(TlsScope::Backup) {
         f.problem(
             "spec.tls.scopes",
-            "with source: secret the backup Jobs have no client certificate for the backup scope (mutual TLS on 6362); leave backup out of spec.tls.scopes, or use source: generated, which issues them one",
+            format!(
+                "with source: {source} the backup Jobs have no client certificate for the backup scope (mutual TLS on 6362); leave backup out of spec.tls.scopes, or use source: generated, which issues them one"
+            ),
         );
     }
 }

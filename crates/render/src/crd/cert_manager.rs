@@ -1,6 +1,6 @@
-//! cert-manager `cert-manager.io/v1`: Certificate and Issuer.
+//! cert-manager `cert-manager.io/v1`: Certificate, Issuer and ClusterIssuer.
 //! Source: github.com/cert-manager/cert-manager v1.21.2,
-//! `deploy/crds/cert-manager.io_{certificates,issuers}.yaml`.
+//! `deploy/crds/cert-manager.io_{certificates,issuers,clusterissuers}.yaml`.
 
 use kube::CustomResource;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
     version = "v1",
     kind = "Certificate",
     namespaced,
-    schema = "disabled"
+    schema = "disabled",
+    derive = "PartialEq"
 )]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateSpec {
@@ -84,6 +85,20 @@ pub struct IssuerSpec {
     pub ca: Option<CaIssuer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub self_signed: Option<SelfSignedIssuer>,
+}
+
+/// `spec` of a ClusterIssuer: the same as an Issuer's; its CA Secret lives in cert-manager's
+/// cluster resource namespace.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "cert-manager.io",
+    version = "v1",
+    kind = "ClusterIssuer",
+    schema = "disabled"
+)]
+pub struct ClusterIssuerSpec {
+    #[serde(flatten)]
+    pub issuer: IssuerSpec,
 }
 
 /// `spec.ca`: sign with the CA in this Secret (`tls.crt`, `tls.key`).
