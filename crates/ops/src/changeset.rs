@@ -54,7 +54,8 @@ impl Live {
     /// [`Live::read`], taking the labelled objects from the watch caches where they have
     /// listed. A desired object missing from a listed cache is planned as a create: server-side
     /// apply, the same write that would update it if it existed without our labels. Desired
-    /// objects of a kind without a listed cache (and cluster-scoped ones) are asked for by name.
+    /// objects of a kind without a listed cache are asked for by name; the StorageClass comes from
+    /// the cache of managed classes once it listed.
     pub async fn read_with(
         client: &Client,
         stores: Option<&Stores>,
@@ -70,6 +71,14 @@ impl Live {
         for desired in &prepared.desired {
             let key = (desired.kind, desired.name.clone());
             if objects.contains_key(&key) || cached.contains(&desired.kind) {
+                continue;
+            }
+            if desired.kind == Kind::StorageClass
+                && let Some(class) = stores.and_then(|s| s.storage_class(&desired.name))
+            {
+                if let Some(object) = class.and_then(|c| serde_json::to_value(c).ok()) {
+                    objects.insert(key, object);
+                }
                 continue;
             }
             if let Some(object) = read_desired(client, ns, desired).await? {
@@ -343,7 +352,7 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             });
         }
     }
-    for (kind, name) in live.objects.keys() {
+    for ((kind, name), object) in &live.objects {
         // Never delete a Secret (the operator's role has no delete verb on them): a generated
         // password must survive a switch to passwordSecretRef and back, and the TLS CA and keys
         // one of TLS off and on again (the members' clients keep trusting the same CA).
