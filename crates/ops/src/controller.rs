@@ -67,6 +67,11 @@ pub async fn run(ctx: Arc<Context>) {
         .watches_stream(streams.claims, move |claim: PersistentVolumeClaim| {
             to_cluster(claim.labels(), claim.namespace())
         })
+        // Polled only to fill the cache: a class is shared, and a change to it is seen at the
+        // next reconcile of each cluster (as before it was cached).
+        .watches_stream(streams.classes, |_: StorageClass| {
+            None::<ObjectRef<Neo4jCluster>>
+        })
         .with_config(
             kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency),
         )
@@ -212,7 +217,8 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
     let selector = selector_string(&validated);
     // A version change the members cannot take (a downgrade, 5.26 → 2025.x from an older
     // patch or without discovery v2) is refused before anything is applied.
-    match crate::upgrade::preflight(&ctx.client, &validated).await {
+    let stores = ctx.stores();
+    match crate::upgrade::preflight(&ctx.client, stores.as_ref(), &validated).await {
         Ok(Ok(upgrade)) => crate::upgrade::mark(&mut validated, upgrade.as_ref()),
         Ok(Err(invalid)) => {
             reject(ctx, cluster, &invalid).await?;
@@ -225,7 +231,6 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
     let owner = cluster
         .controller_owner_ref(&())
         .ok_or(ReconcileError::MissingMetadata("uid"))?;
-    let stores = ctx.stores();
     let prepared = match prepare_with(&ctx.client, stores.as_ref(), validated, Some(owner)).await {
         Ok(Ok(p)) => p,
         Ok(Err(invalid)) => {

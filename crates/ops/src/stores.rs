@@ -1,5 +1,5 @@
 //! Watch caches (reflector stores) of what a reconcile reads on every pass: the owned objects of
-//! every namespaced kind, the member pods and their claims. The controller's watches fill them
+//! every namespaced kind, the managed StorageClasses, the member pods and their claims. The controller's watches fill them
 //! (one watch per kind, shared with the triggers), so a reconcile of an unchanged cluster lists
 //! nothing.
 //!
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Secret};
+use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -44,6 +45,7 @@ pub struct Stores {
     owned: BTreeMap<Kind, KindStore>,
     pods: Store<Pod>,
     claims: Store<PersistentVolumeClaim>,
+    classes: Store<StorageClass>,
     zones: Arc<Mutex<HashMap<String, Remembered>>>,
 }
 
@@ -63,6 +65,8 @@ pub struct Streams {
     pub owned: Vec<(Kind, ObjectStream<DynamicObject>)>,
     pub pods: ObjectStream<Pod>,
     pub claims: ObjectStream<PersistentVolumeClaim>,
+    /// The managed StorageClasses (cluster-wide; shared by clusters, so they trigger nothing).
+    pub classes: ObjectStream<StorageClass>,
 }
 
 /// Cached copies carry no managedFields (kube-rs' advice for reflectors: they are most of an
@@ -123,7 +127,18 @@ impl Stores {
         .boxed();
         let claim_stream = reflector::reflector(
             claim_writer,
-            watcher(scoped(client, namespace), config)
+            watcher(scoped(client, namespace), config.clone())
+                .default_backoff()
+                .modify(strip),
+        )
+        .touched_objects()
+        .boxed();
+        // StorageClasses are cluster-scoped: the watch is cluster-wide even for an operator of
+        // one namespace, and only the labelled ones (those neo4j-aks applies) are cached.
+        let (classes, class_writer) = reflector::store();
+        let class_stream = reflector::reflector(
+            class_writer,
+            watcher(Api::<StorageClass>::all(client.clone()), config)
                 .default_backoff()
                 .modify(strip),
         )
@@ -134,12 +149,14 @@ impl Stores {
                 owned,
                 pods,
                 claims,
+                classes,
                 zones: Arc::default(),
             },
             Streams {
                 owned: owned_streams,
                 pods: pod_stream,
                 claims: claim_stream,
+                classes: class_stream,
             },
         )
     }
@@ -171,6 +188,17 @@ impl Stores {
         Arc::unwrap_or_clone(entry.store.get(&key)?)
             .try_parse()
             .ok()
+    }
+
+    /// A managed StorageClass from the cache: `None` before the first list (read it directly),
+    /// `Some(None)` when no labelled class of that name exists (a create, or a class someone
+    /// else made without our label: server-side apply takes it over either way).
+    pub fn storage_class(&self, name: &str) -> Option<Option<StorageClass>> {
+        ready(&self.classes).then(|| {
+            self.classes
+                .get(&ObjectRef::new(name))
+                .map(Arc::unwrap_or_clone)
+        })
     }
 
     /// The zone of `node` read less than [`ZONE_TTL`] ago (`Some(None)`: it has none).
