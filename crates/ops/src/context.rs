@@ -22,6 +22,9 @@ pub use neo4j_aks_model::api::managers::CONTROLLER_NAME;
 /// Field manager of the status subresource.
 pub use neo4j_aks_model::api::managers::STATUS as STATUS_FIELD_MANAGER;
 
+/// The default [`Settings::debounce`], in milliseconds (docs/operator.md says why).
+pub const DEFAULT_DEBOUNCE_MS: u64 = 500;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Watch one namespace only (None: every namespace).
@@ -35,6 +38,10 @@ pub struct Settings {
     pub error_requeue: Duration,
     /// Reconciles run at the same time.
     pub concurrency: u16,
+    /// A cluster's reconcile starts only after its watches were quiet this long (trailing edge):
+    /// the burst of events one apply causes (every owned object, then each pod and claim
+    /// changing state) becomes one reconcile instead of one per event.
+    pub debounce: Duration,
     /// This replica's name in events (the pod name).
     pub instance: String,
 }
@@ -47,6 +54,7 @@ impl Default for Settings {
             not_ready_requeue: Duration::from_secs(10),
             error_requeue: Duration::from_secs(15),
             concurrency: 8,
+            debounce: Duration::from_millis(DEFAULT_DEBOUNCE_MS),
             instance: "neo4j-aks-operator".into(),
         }
     }

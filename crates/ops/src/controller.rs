@@ -73,7 +73,9 @@ pub async fn run(ctx: Arc<Context>) {
             None::<ObjectRef<Neo4jCluster>>
         })
         .with_config(
-            kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency),
+            kube::runtime::controller::Config::default()
+                .concurrency(ctx.settings.concurrency)
+                .debounce(ctx.settings.debounce),
         )
         .run(reconcile, error_policy, ctx.clone())
         .for_each(|result| async move {

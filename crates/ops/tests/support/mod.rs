@@ -56,6 +56,7 @@ pub fn settings(ns: &str, instance: &str) -> Settings {
         not_ready_requeue: Duration::from_secs(2),
         error_requeue: Duration::from_secs(2),
         concurrency: 4,
+        debounce: Duration::from_millis(neo4j_aks_ops::context::DEFAULT_DEBOUNCE_MS),
         instance: instance.to_string(),
     }
 }
