@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Secret};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, PodSpec, PodStatus, Secret};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
@@ -75,6 +75,26 @@ fn strip<K: Resource>(object: &mut K) {
     object.meta_mut().managed_fields = None;
 }
 
+/// Of a member pod, the cache keeps what observe and the upgrade check read: the metadata, the
+/// node, the phase, the conditions and the init containers' states (the seed fetch's message).
+/// The containers, volumes and the rest of the spec are most of a pod's size.
+fn strip_pod(pod: &mut Pod) {
+    if let Some(spec) = pod.spec.as_mut() {
+        *spec = PodSpec {
+            node_name: spec.node_name.take(),
+            ..PodSpec::default()
+        };
+    }
+    if let Some(status) = pod.status.as_mut() {
+        *status = PodStatus {
+            phase: status.phase.take(),
+            conditions: status.conditions.take(),
+            init_container_statuses: status.init_container_statuses.take(),
+            ..PodStatus::default()
+        };
+    }
+}
+
 fn is_missing_api(error: &watcher::Error) -> bool {
     matches!(
         error,
@@ -121,7 +141,8 @@ impl Stores {
             pod_writer,
             watcher(scoped(client, namespace), config.clone())
                 .default_backoff()
-                .modify(strip),
+                .modify(strip)
+                .modify(strip_pod),
         )
         .touched_objects()
         .boxed();
