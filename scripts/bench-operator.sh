@@ -22,6 +22,8 @@ MEMBERS=${MEMBERS:-3}
 BIN=${BIN:-target/debug/neo4j-aks}
 NS=${NS:-bench-operator}
 RESYNC=${RESYNC:-20}
+# Seconds of steady state counted after converging (default two resync periods).
+STEADY=${STEADY:-$((2 * RESYNC + 2))}
 PORT=${PORT:-18080}
 CONCURRENCY=${CONCURRENCY:-8}
 BENCH_NODES=${BENCH_NODES:-12}
@@ -157,12 +159,12 @@ sleep 5
 w1=$(writes)
 g1=$(reads)
 r1=$(reconciles)
-sleep $((2 * RESYNC + 2))
+sleep "$STEADY"
 steady_writes=$(($(writes) - w1))
 steady_reads=$(($(reads) - g1))
 steady_reconciles=$(($(reconciles) - r1))
-printf 'steady state: %d reconciles in %d s (2 resyncs of %d clusters), %d writes, %d reads (%.2f per reconcile)\n' \
-	"$steady_reconciles" "$((2 * RESYNC + 2))" "$N" "$steady_writes" "$steady_reads" \
+printf 'steady state: %d reconciles in %d s (resync every %d s, %d clusters), %d writes, %d reads (%.2f per reconcile)\n' \
+	"$steady_reconciles" "$STEADY" "$RESYNC" "$N" "$steady_writes" "$steady_reads" \
 	"$(echo "$steady_reads / $((steady_reconciles > 0 ? steady_reconciles : 1))" | bc -l)"
 printf 'operator memory after the resyncs: VmRSS %s MiB, VmHWM %s MiB\n' "$(mem VmRSS)" "$(mem VmHWM)"
 jq -cn --argjson n "$N" --argjson members "$MEMBERS" --argjson objects_s "$objects_at" \
