@@ -91,7 +91,7 @@ writes() {
 }
 # CPU seconds (user + system) the operator used so far.
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$OP/stat"; }
-# VmRSS or VmHWM in MiB.
+# VmRSS, VmHWM, RssAnon or RssFile in MiB.
 mem() { awk -v k="$1:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$OP/status"; }
 
 spec() {
@@ -166,14 +166,16 @@ steady_reconciles=$(($(reconciles) - r1))
 printf 'steady state: %d reconciles in %d s (resync every %d s, %d clusters), %d writes, %d reads (%.2f per reconcile)\n' \
 	"$steady_reconciles" "$STEADY" "$RESYNC" "$N" "$steady_writes" "$steady_reads" \
 	"$(echo "$steady_reads / $((steady_reconciles > 0 ? steady_reconciles : 1))" | bc -l)"
-printf 'operator memory after the resyncs: VmRSS %s MiB, VmHWM %s MiB\n' "$(mem VmRSS)" "$(mem VmHWM)"
+printf 'operator memory after the resyncs: VmRSS %s MiB (anonymous %s, file-backed %s), VmHWM %s MiB\n' \
+	"$(mem VmRSS)" "$(mem RssAnon)" "$(mem RssFile)" "$(mem VmHWM)"
 jq -cn --argjson n "$N" --argjson members "$MEMBERS" --argjson objects_s "$objects_at" \
 	--argjson ready_s "$converged" --argjson cpu_s "$conv_cpu" --argjson reconciles "$conv_reconciles" \
 	--argjson reads "$conv_reads" --argjson writes "$conv_writes" \
 	--argjson steady_reconciles "$steady_reconciles" --argjson steady_reads "$steady_reads" \
 	--argjson steady_writes "$steady_writes" --argjson rss "$(mem VmRSS)" --argjson hwm "$(mem VmHWM)" \
+	--argjson anon "$(mem RssAnon)" --argjson file "$(mem RssFile)" \
 	--arg bin "$BIN" \
 	'{bin: $bin, clusters: $n, members: $members, objects_s: $objects_s, ready_s: $ready_s,
 	  converging: {cpu_s: $cpu_s, reconciles: $reconciles, reads: $reads, writes: $writes},
 	  steady: {reconciles: $steady_reconciles, reads: $steady_reads, writes: $steady_writes},
-	  vmrss_mib: $rss, vmhwm_mib: $hwm}'
+	  vmrss_mib: $rss, vmhwm_mib: $hwm, rss_anon_mib: $anon, rss_file_mib: $file}'
