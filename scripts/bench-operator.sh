@@ -154,7 +154,13 @@ printf 'while converging: %d reconciles (%.1f per cluster), %d reads (%.1f per c
 	"$conv_writes" "$(echo "$conv_writes / $N" | bc -l)"
 printf 'operator memory after converging: VmRSS %s MiB, VmHWM %s MiB\n' "$rss_converged" "$(mem VmHWM)"
 
-# Steady state: let two full resync periods pass and count.
+# Steady state: once every cluster also reports Progressing=False (a Ready cluster may still be
+# finishing its roll-out record), let the resync periods pass and count.
+settled() {
+	kubectl get neo4jclusters -n "$NS" -o json |
+		jq '[.items[] | select(any(.status.conditions[]?; .type == "Progressing" and .status == "False"))] | length'
+}
+until [ "$(settled)" -ge "$N" ]; do sleep 1; done
 sleep 5
 w1=$(writes)
 g1=$(reads)
