@@ -106,6 +106,10 @@ pub struct OperatorArgs {
     /// Reconciles at the same time.
     #[arg(long, default_value_t = 8)]
     pub concurrency: u16,
+    /// Milliseconds a cluster's watches must be quiet before its reconcile starts (one reconcile
+    /// per burst of events instead of one per event; 0 turns it off).
+    #[arg(long, default_value_t = neo4j_aks_ops::context::DEFAULT_DEBOUNCE_MS)]
+    pub debounce_ms: u64,
     /// Reconcile only while holding the Lease (required with more than one replica).
     #[arg(long)]
     pub leader_election: bool,
@@ -162,6 +166,7 @@ async fn run_operator(args: OperatorArgs) -> Result<(), Failure> {
         namespace: args.namespace.clone(),
         resync: Duration::from_secs(args.resync_seconds),
         concurrency: args.concurrency,
+        debounce: Duration::from_millis(args.debounce_ms),
         instance: identity.clone(),
         ..Settings::default()
     };

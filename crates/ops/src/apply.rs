@@ -7,13 +7,14 @@ use std::fmt;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret};
 use kube::Client;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 use serde_json::json;
 
 use crate::changeset::{self, Live, Planned};
 use crate::error::ApplyError;
 use crate::kinds::KindApi;
 use crate::prepare::{Desired, Prepared};
+use crate::stores::Stores;
 use crate::{FIELD_MANAGER, PASSWORD_FIELD_MANAGER, certificates, password};
 
 /// What happened to one object.
@@ -83,10 +84,27 @@ pub fn apply_params() -> PatchParams {
 /// Applies `prepared` and returns every change made: the change set of [`changeset::plan`],
 /// carried out in its order.
 pub async fn apply(client: &Client, prepared: &Prepared) -> Result<Vec<Change>, ApplyError> {
-    let live = Live::read(client, prepared).await?;
+    apply_with(client, None, prepared).await
+}
+
+/// [`apply`], comparing with the watch caches. A stale cache cannot cause a wrong write: the
+/// writes are server-side applies of the desired state (idempotent), deletions are guarded by
+/// the cached uid and the labels the cache matched, and a plan that would generate a password
+/// or issue certificates is decided again on a direct read.
+pub async fn apply_with(
+    client: &Client,
+    stores: Option<&Stores>,
+    prepared: &Prepared,
+) -> Result<Vec<Change>, ApplyError> {
+    let mut live = Live::read_with(client, stores, prepared).await?;
+    let mut planned = changeset::plan(prepared, &live);
+    if stores.is_some() && planned.iter().any(Planned::needs_fresh_read) {
+        live.refresh_for_secrets(client, prepared).await?;
+        planned = changeset::plan(prepared, &live);
+    }
     let ns = prepared.rendered.cluster.namespace.as_str();
     let mut changes = Vec::new();
-    for planned in changeset::plan(prepared, &live) {
+    for planned in planned {
         let kind = planned.kind();
         let name = planned.name().to_string();
         let action = match planned {
@@ -99,14 +117,20 @@ pub async fn apply(client: &Client, prepared: &Prepared) -> Result<Vec<Change>, 
                 Action::Updated(path)
             }
             Planned::Conflict { why, .. } => Action::Conflict(why),
-            Planned::Delete { kind, name } => {
-                match kind
-                    .api(client, ns)
-                    .delete(&name, &DeleteParams::background())
-                    .await
-                {
+            Planned::Delete { kind, name, uid } => {
+                let params = DeleteParams {
+                    preconditions: uid.map(|uid| Preconditions {
+                        uid: Some(uid),
+                        resource_version: None,
+                    }),
+                    ..DeleteParams::background()
+                };
+                match kind.api(client, ns).delete(&name, &params).await {
                     Ok(_) => Action::Deleted,
                     Err(kube::Error::Api(s)) if s.is_not_found() => continue,
+                    // Replaced since it was read (uid precondition): the watch brings the new
+                    // object and the next reconcile decides on it.
+                    Err(kube::Error::Api(s)) if s.code == 409 => continue,
                     Err(source) => {
                         return Err(ApplyError::DeleteFailed {
                             kind: kind.name(),

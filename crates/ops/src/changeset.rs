@@ -15,6 +15,7 @@ use crate::compare::first_difference;
 use crate::error::ApplyError;
 use crate::kinds::{self, Kind, KindApi};
 use crate::prepare::{Desired, Prepared, owned_selector};
+use crate::stores::Stores;
 
 /// Fields of a StorageClass the API server does not let anyone change.
 const STORAGE_CLASS_IMMUTABLE: [&str; 4] = [
@@ -47,30 +48,41 @@ impl Default for Live {
 
 impl Live {
     pub async fn read(client: &Client, prepared: &Prepared) -> Result<Live, ApplyError> {
+        Self::read_with(client, None, prepared).await
+    }
+
+    /// [`Live::read`], taking the labelled objects from the watch caches where they have
+    /// listed. A desired object missing from a listed cache is planned as a create: server-side
+    /// apply, the same write that would update it if it existed without our labels. Desired
+    /// objects of a kind without a listed cache are asked for by name; the StorageClass comes from
+    /// the cache of managed classes once it listed.
+    pub async fn read_with(
+        client: &Client,
+        stores: Option<&Stores>,
+        prepared: &Prepared,
+    ) -> Result<Live, ApplyError> {
         let cluster = &prepared.rendered.cluster;
         let ns = cluster.namespace.as_str();
-        let mut objects: BTreeMap<(Kind, String), Value> =
-            labelled_objects(client, ns, &cluster.name)
-                .await?
-                .into_iter()
-                .map(|(key, object)| (key, to_value(&object)))
-                .collect();
+        let (labelled, cached) = labelled_objects_with(client, stores, ns, &cluster.name).await?;
+        let mut objects: BTreeMap<(Kind, String), Value> = labelled
+            .into_iter()
+            .map(|(key, object)| (key, to_value(&object)))
+            .collect();
         for desired in &prepared.desired {
             let key = (desired.kind, desired.name.clone());
-            if objects.contains_key(&key) {
+            if objects.contains_key(&key) || cached.contains(&desired.kind) {
                 continue;
             }
-            let found = desired
-                .kind
-                .api(client, ns)
-                .get_opt(&desired.name)
-                .await
-                .map_err(|source| ApplyError::ReadFailed {
-                    what: format!("{} {}", desired.kind.name(), desired.name),
-                    source,
-                })?;
-            if let Some(object) = found {
-                objects.insert(key, to_value(&object));
+            if desired.kind == Kind::StorageClass
+                && let Some(class) = stores.and_then(|s| s.storage_class(&desired.name))
+            {
+                if let Some(object) = class.and_then(|c| serde_json::to_value(c).ok()) {
+                    objects.insert(key, object);
+                }
+                continue;
+            }
+            if let Some(object) = read_desired(client, ns, desired).await? {
+                objects.insert(key, object);
             }
         }
         Ok(Live {
@@ -79,6 +91,63 @@ impl Live {
             issued: crate::cert_manager::read_issued(client, cluster).await?,
         })
     }
+
+    /// Reads the Secrets and the StatefulSet again from the API server (a list by label, then
+    /// the desired ones by name): what a password or certificate decision rests on is never a
+    /// cached copy.
+    pub async fn refresh_for_secrets(
+        &mut self,
+        client: &Client,
+        prepared: &Prepared,
+    ) -> Result<(), ApplyError> {
+        let cluster = &prepared.rendered.cluster;
+        let ns = cluster.namespace.as_str();
+        let selector = ListParams::default().labels(&owned_selector(&cluster.name));
+        for kind in [Kind::Secret, Kind::StatefulSet] {
+            self.objects.retain(|(k, _), _| *k != kind);
+            let list = kind
+                .api(client, ns)
+                .list(&selector)
+                .await
+                .map_err(|source| ApplyError::ReadFailed {
+                    what: format!("{} of {}", kind.name(), cluster.name),
+                    source,
+                })?;
+            for object in list.items {
+                if let Some(name) = object.metadata.name.clone() {
+                    self.objects.insert((kind, name), to_value(&object));
+                }
+            }
+            for desired in prepared.desired.iter().filter(|d| d.kind == kind) {
+                let key = (kind, desired.name.clone());
+                if self.objects.contains_key(&key) {
+                    continue;
+                }
+                if let Some(object) = read_desired(client, ns, desired).await? {
+                    self.objects.insert(key, object);
+                }
+            }
+        }
+        self.read_at = OffsetDateTime::now_utc();
+        Ok(())
+    }
+}
+
+async fn read_desired(
+    client: &Client,
+    ns: &str,
+    desired: &Desired,
+) -> Result<Option<Value>, ApplyError> {
+    let found = desired
+        .kind
+        .api(client, ns)
+        .get_opt(&desired.name)
+        .await
+        .map_err(|source| ApplyError::ReadFailed {
+            what: format!("{} {}", desired.kind.name(), desired.name),
+            source,
+        })?;
+    Ok(found.map(|o| to_value(&o)))
 }
 
 /// The objects of every namespaced kind that carry the cluster's labels, by kind and name.
@@ -87,9 +156,32 @@ pub async fn labelled_objects(
     namespace: &str,
     cluster: &str,
 ) -> Result<BTreeMap<(Kind, String), DynamicObject>, ApplyError> {
+    Ok(labelled_objects_with(client, None, namespace, cluster)
+        .await?
+        .0)
+}
+
+/// [`labelled_objects`], from the watch cache of each kind that has listed; also the kinds
+/// that came from a cache.
+pub async fn labelled_objects_with(
+    client: &Client,
+    stores: Option<&Stores>,
+    namespace: &str,
+    cluster: &str,
+) -> Result<(BTreeMap<(Kind, String), DynamicObject>, BTreeSet<Kind>), ApplyError> {
     let selector = ListParams::default().labels(&owned_selector(cluster));
     let mut objects = BTreeMap::new();
+    let mut cached_kinds = BTreeSet::new();
     for kind in kinds::namespaced() {
+        if let Some(cached) = stores.and_then(|s| s.labelled(kind, namespace, cluster)) {
+            cached_kinds.insert(kind);
+            for object in cached {
+                if let Some(name) = object.metadata.name.clone() {
+                    objects.insert((kind, name), std::sync::Arc::unwrap_or_clone(object));
+                }
+            }
+            continue;
+        }
         let list = match kind.api(client, namespace).list(&selector).await {
             Ok(list) => list,
             // A third-party kind whose CRD is not installed (prometheus-operator's, on a cluster
@@ -108,7 +200,7 @@ pub async fn labelled_objects(
             }
         }
     }
-    Ok(objects)
+    Ok((objects, cached_kinds))
 }
 
 fn to_value(object: &DynamicObject) -> Value {
@@ -134,7 +226,12 @@ pub enum Planned {
         live: Value,
     },
     /// Labelled as ours but no longer rendered.
-    Delete { kind: Kind, name: String },
+    Delete {
+        kind: Kind,
+        name: String,
+        /// The uid of the copy read: the delete is refused if the object was replaced since.
+        uid: Option<String>,
+    },
     /// The generated-password Secret has no password yet.
     FillPassword { secret: String, key: String },
     /// TLS certificates to issue into `secret` (and its CA Secret), before the members use them.
@@ -157,6 +254,15 @@ pub enum Planned {
 }
 
 impl Planned {
+    /// A change that must not be decided on a cached copy: a second generated password or a
+    /// second issue of certificates would replace what the members already use.
+    pub fn needs_fresh_read(&self) -> bool {
+        matches!(
+            self,
+            Planned::FillPassword { .. } | Planned::IssueCertificates { .. }
+        )
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Planned::Create { desired }
@@ -246,7 +352,7 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             });
         }
     }
-    for (kind, name) in live.objects.keys() {
+    for ((kind, name), object) in &live.objects {
         // Never delete a Secret (the operator's role has no delete verb on them): a generated
         // password must survive a switch to passwordSecretRef and back, and the TLS CA and keys
         // one of TLS off and on again (the members' clients keep trusting the same CA).
@@ -255,6 +361,7 @@ pub fn plan(prepared: &Prepared, live: &Live) -> Vec<Planned> {
             planned.push(Planned::Delete {
                 kind: *kind,
                 name: name.clone(),
+                uid: object["metadata"]["uid"].as_str().map(str::to_string),
             });
         }
     }

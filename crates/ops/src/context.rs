@@ -15,11 +15,15 @@ use crate::error::ReconcileError;
 use crate::member_tls::{BoltMemberTls, MemberTls};
 use crate::metrics::Metrics;
 use crate::neo4j::{BoltConnector, Connector};
+use crate::stores::Stores;
 
 /// `reportingController` of our events.
 pub use neo4j_aks_model::api::managers::CONTROLLER_NAME;
 /// Field manager of the status subresource.
 pub use neo4j_aks_model::api::managers::STATUS as STATUS_FIELD_MANAGER;
+
+/// The default [`Settings::debounce`], in milliseconds (docs/operator.md says why).
+pub const DEFAULT_DEBOUNCE_MS: u64 = 500;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -34,6 +38,10 @@ pub struct Settings {
     pub error_requeue: Duration,
     /// Reconciles run at the same time.
     pub concurrency: u16,
+    /// A cluster's reconcile starts only after its watches were quiet this long (trailing edge):
+    /// the burst of events one apply causes (every owned object, then each pod and claim
+    /// changing state) becomes one reconcile instead of one per event.
+    pub debounce: Duration,
     /// This replica's name in events (the pod name).
     pub instance: String,
 }
@@ -46,6 +54,7 @@ impl Default for Settings {
             not_ready_requeue: Duration::from_secs(10),
             error_requeue: Duration::from_secs(15),
             concurrency: 8,
+            debounce: Duration::from_millis(DEFAULT_DEBOUNCE_MS),
             instance: "neo4j-aks-operator".into(),
         }
     }
@@ -61,6 +70,9 @@ pub struct Context {
     pub connector: Arc<dyn Connector>,
     /// How renewed certificates reach running members without a restart (2025.03+).
     pub member_tls: Arc<dyn MemberTls>,
+    /// The watch caches of the running controller (none before `controller::run`: reads go to
+    /// the API server).
+    stores: std::sync::RwLock<Option<Stores>>,
 }
 
 impl Context {
@@ -112,7 +124,19 @@ impl Context {
             settings,
             connector,
             member_tls,
+            stores: std::sync::RwLock::new(None),
         })
+    }
+
+    /// The watch caches, once the controller runs.
+    pub fn stores(&self) -> Option<Stores> {
+        self.stores.read().ok().and_then(|s| s.clone())
+    }
+
+    pub(crate) fn set_stores(&self, stores: Stores) {
+        if let Ok(mut slot) = self.stores.write() {
+            *slot = Some(stores);
+        }
     }
 
     pub(crate) fn api<K>(&self) -> Api<K>

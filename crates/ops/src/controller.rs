@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use kube::api::{Api, DeleteParams, ListParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{self, finalizer};
@@ -25,15 +25,15 @@ use neo4j_aks_render::labels::{CLUSTER_LABEL, MANAGED_BY};
 use tracing::{info, warn};
 
 use crate::FINALIZER;
-use crate::apply::{Change, apply};
+use crate::apply::{Change, apply_with};
 pub use crate::context::{CONTROLLER_NAME, Context, STATUS_FIELD_MANAGER, Settings};
 use crate::context::{write_status, write_status_now};
 use crate::day2::Day2;
 use crate::error::ReconcileError;
-use crate::kinds;
-use crate::observe::{observe, selector_string};
-use crate::prepare::{owned_selector, prepare};
+use crate::observe::{observe_with, selector_string};
+use crate::prepare::{owned_selector, prepare_with};
 use crate::status::{Outcome, compute, is_settled};
+use crate::stores::Stores;
 
 /// Checks that the CRD is installed (the controller would otherwise retry silently forever).
 pub async fn check_crd(ctx: &Context) -> Result<(), kube::Error> {
@@ -45,35 +45,37 @@ pub async fn check_crd(ctx: &Context) -> Result<(), kube::Error> {
 
 /// Runs the controller until the stream ends (drop the future to stop it).
 pub async fn run(ctx: Arc<Context>) {
-    let managed =
-        watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGED_BY}"));
     let to_cluster = |labels: &std::collections::BTreeMap<String, String>, ns: Option<String>| {
         labels.get(CLUSTER_LABEL).map(|name| {
             ObjectRef::<Neo4jCluster>::new(name).within(ns.as_deref().unwrap_or_default())
         })
     };
     let mut controller = Controller::new(ctx.api::<Neo4jCluster>(), watcher::Config::default());
-    // Every namespaced kind of the renderer's table is owned by its Neo4jCluster: a change to
-    // one (by anyone) reconciles the cluster.
-    for kind in kinds::namespaced() {
-        let resource = kind.resource();
-        let api: Api<DynamicObject> = match &ctx.settings.namespace {
-            Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &resource),
-            None => Api::all_with(ctx.client.clone(), &resource),
-        };
-        controller = controller.owns_with(api, resource, managed.clone());
+    // One watch per kind both triggers reconciles and fills the cache the reconciles read
+    // (crate::stores): every namespaced kind of the renderer's table is owned by its
+    // Neo4jCluster, so a change to one (by anyone) reconciles the cluster; pods and claims
+    // carry the cluster label.
+    let (stores, streams) = Stores::new(&ctx.client, ctx.settings.namespace.as_deref());
+    ctx.set_stores(stores);
+    for (kind, stream) in streams.owned {
+        controller = controller.owns_stream_with(stream, kind.resource());
     }
     controller
-        .watches(ctx.api::<Pod>(), managed.clone(), move |pod: Pod| {
+        .watches_stream(streams.pods, move |pod: Pod| {
             to_cluster(pod.labels(), pod.namespace())
         })
-        .watches(
-            ctx.api::<PersistentVolumeClaim>(),
-            managed,
-            move |claim: PersistentVolumeClaim| to_cluster(claim.labels(), claim.namespace()),
-        )
+        .watches_stream(streams.claims, move |claim: PersistentVolumeClaim| {
+            to_cluster(claim.labels(), claim.namespace())
+        })
+        // Polled only to fill the cache: a class is shared, and a change to it is seen at the
+        // next reconcile of each cluster (as before it was cached).
+        .watches_stream(streams.classes, |_: StorageClass| {
+            None::<ObjectRef<Neo4jCluster>>
+        })
         .with_config(
-            kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency),
+            kube::runtime::controller::Config::default()
+                .concurrency(ctx.settings.concurrency)
+                .debounce(ctx.settings.debounce),
         )
         .run(reconcile, error_policy, ctx.clone())
         .for_each(|result| async move {
@@ -217,7 +219,8 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
     let selector = selector_string(&validated);
     // A version change the members cannot take (a downgrade, 5.26 → 2025.x from an older
     // patch or without discovery v2) is refused before anything is applied.
-    match crate::upgrade::preflight(&ctx.client, &validated).await {
+    let stores = ctx.stores();
+    match crate::upgrade::preflight(&ctx.client, stores.as_ref(), &validated).await {
         Ok(Ok(upgrade)) => crate::upgrade::mark(&mut validated, upgrade.as_ref()),
         Ok(Err(invalid)) => {
             reject(ctx, cluster, &invalid).await?;
@@ -230,7 +233,7 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
     let owner = cluster
         .controller_owner_ref(&())
         .ok_or(ReconcileError::MissingMetadata("uid"))?;
-    let prepared = match prepare(&ctx.client, validated, Some(owner)).await {
+    let prepared = match prepare_with(&ctx.client, stores.as_ref(), validated, Some(owner)).await {
         Ok(Ok(p)) => p,
         Ok(Err(invalid)) => {
             // Refused against the live state (a smaller disk, a user's TLS Secret that is
@@ -253,12 +256,22 @@ async fn apply_cluster(cached: &Neo4jCluster, ctx: &Context) -> Result<Action, R
             return Err(e.into());
         }
     };
-    let (changes, error) = match apply(&ctx.client, &prepared).await {
+    let (changes, error) = match apply_with(&ctx.client, stores.as_ref(), &prepared).await {
         Ok(changes) => (changes, None),
         Err(e) => (Vec::new(), Some(e)),
     };
     publish_changes(ctx, cluster, &changes).await;
-    let observed = observe(&ctx.client, &prepared.rendered.cluster).await?;
+    // Nothing written: the StatefulSet prepare() just read is still what the server holds.
+    let unchanged = (error.is_none() && changes.is_empty())
+        .then(|| prepared.live_statefulset.clone())
+        .flatten();
+    let observed = observe_with(
+        &ctx.client,
+        stores.as_ref(),
+        unchanged,
+        &prepared.rendered.cluster,
+    )
+    .await?;
     let day2: Option<Day2> = match (&error, spec.is_cluster()) {
         (None, true) => Some(crate::day2::run(ctx, cluster, &spec, &observed).await),
         _ => None,
@@ -380,8 +393,10 @@ async fn publish_decision(
     }
 }
 
+/// One event per change, sent together: a new cluster's first reconcile has a dozen, and
+/// waiting for each in turn made the reconcile twice as long.
 async fn publish_changes(ctx: &Context, cluster: &Neo4jCluster, changes: &[Change]) {
-    for change in changes {
+    let events = changes.iter().map(|change| {
         info!(
             cluster = %cluster.name_any(),
             namespace = cluster.namespace().unwrap_or_default(),
@@ -394,8 +409,8 @@ async fn publish_changes(ctx: &Context, cluster: &Neo4jCluster, changes: &[Chang
             _ => EventType::Normal,
         };
         ctx.publish(cluster, type_, change.action.reason(), change.to_string())
-            .await;
-    }
+    });
+    futures::future::join_all(events).await;
 }
 
 /// The StorageClass name a cluster uses, even when its spec does not validate.

@@ -54,6 +54,7 @@ where
         } else {
             request.method().as_str().to_string()
         };
+        tracing::trace!(verb, path = request.uri().path(), "kube request");
         self.metrics
             .requests
             .get_or_create(&crate::metrics::VerbLabel { verb })

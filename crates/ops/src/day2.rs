@@ -168,14 +168,25 @@ pub(crate) async fn credentials(
         secret: name.to_owned(),
         problem,
     };
-    let secret = Api::<Secret>::namespaced(ctx.client.clone(), &spec.namespace)
-        .get_opt(name)
-        .await
-        .map_err(|source| Day2Error::SecretUnreadable {
-            secret: name.to_owned(),
-            source,
-        })?
-        .ok_or_else(|| {
+    let cached = ctx
+        .stores()
+        .and_then(|s| s.secret(&spec.namespace, name))
+        .filter(|s| {
+            s.data
+                .as_ref()
+                .is_some_and(|d| d.contains_key(spec.password.key()))
+        });
+    let secret = match cached {
+        Some(cached) => Some(cached),
+        None => Api::<Secret>::namespaced(ctx.client.clone(), &spec.namespace)
+            .get_opt(name)
+            .await
+            .map_err(|source| Day2Error::SecretUnreadable {
+                secret: name.to_owned(),
+                source,
+            })?,
+    }
+    .ok_or_else(|| {
             problem(if spec.password.key_vault().is_some() {
                 // The driver writes the Secret when a member pod mounts the Key Vault volume.
                 "credentials not available yet: the Secrets Store CSI driver creates this Secret once a member pod has mounted the Key Vault volume".to_owned()

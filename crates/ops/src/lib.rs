@@ -32,6 +32,7 @@ pub mod password;
 pub mod prepare;
 pub mod server;
 pub mod status;
+pub mod stores;
 pub mod telemetry;
 pub mod upgrade;
 

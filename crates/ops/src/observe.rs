@@ -65,25 +65,50 @@ pub async fn observe(
     client: &Client,
     cluster: &ValidatedCluster,
 ) -> Result<Observed, ObserveError> {
+    observe_with(client, None, None, cluster).await
+}
+
+/// [`observe`], taking the pods and claims from the watch caches once they have listed, and
+/// the StatefulSet as `statefulset` when the caller read it fresh in the same reconcile and
+/// changed nothing since.
+pub async fn observe_with(
+    client: &Client,
+    stores: Option<&crate::stores::Stores>,
+    statefulset: Option<StatefulSet>,
+    cluster: &ValidatedCluster,
+) -> Result<Observed, ObserveError> {
     let ns = cluster.namespace.as_str();
-    let statefulset = Api::<StatefulSet>::namespaced(client.clone(), ns)
-        .get_opt(&cluster.statefulset_name())
-        .await
-        .map_err(read("StatefulSet"))?;
-    let pods = Api::<Pod>::namespaced(client.clone(), ns)
-        .list(&ListParams::default().labels(&selector_string(cluster)))
-        .await
-        .map_err(read("Pods"))?
-        .items;
-    let claims: BTreeMap<String, PersistentVolumeClaim> =
-        Api::<PersistentVolumeClaim>::namespaced(client.clone(), ns)
-            .list(&ListParams::default().labels(&owned_selector(&cluster.name)))
+    let statefulset = match statefulset {
+        Some(known) => Some(known),
+        None => Api::<StatefulSet>::namespaced(client.clone(), ns)
+            .get_opt(&cluster.statefulset_name())
             .await
-            .map_err(read("PersistentVolumeClaims"))?
-            .items
-            .into_iter()
-            .filter_map(|c| Some((c.metadata.name.clone()?, c)))
-            .collect();
+            .map_err(read("StatefulSet"))?,
+    };
+    let pods = match stores.and_then(|s| s.pods(ns, &labels::selector(cluster))) {
+        Some(cached) => cached,
+        None => {
+            Api::<Pod>::namespaced(client.clone(), ns)
+                .list(&ListParams::default().labels(&selector_string(cluster)))
+                .await
+                .map_err(read("Pods"))?
+                .items
+        }
+    };
+    let claims = match stores.and_then(|s| s.claims(ns, &cluster.name)) {
+        Some(cached) => cached,
+        None => {
+            Api::<PersistentVolumeClaim>::namespaced(client.clone(), ns)
+                .list(&ListParams::default().labels(&owned_selector(&cluster.name)))
+                .await
+                .map_err(read("PersistentVolumeClaims"))?
+                .items
+        }
+    };
+    let claims: BTreeMap<String, PersistentVolumeClaim> = claims
+        .into_iter()
+        .filter_map(|c| Some((c.metadata.name.clone()?, c)))
+        .collect();
 
     let classes = missing_classes(client, claims.values()).await?;
     let nodes: Api<Node> = Api::all(client.clone());
@@ -103,14 +128,21 @@ pub async fn observe(
         let status = pod.status.as_ref();
         let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
         let zone = match &node {
-            Some(node) => match zones.get(node) {
-                Some(zone) => zone.clone(),
+            Some(node) => match zones
+                .get(node)
+                .cloned()
+                .or_else(|| stores.and_then(|s| s.zone(node)))
+            {
+                Some(zone) => zone,
                 None => {
                     let zone = nodes
                         .get_opt(node)
                         .await
                         .map_err(read("Nodes"))?
                         .and_then(|n| n.metadata.labels?.get(ZONE_LABEL).cloned());
+                    if let Some(stores) = stores {
+                        stores.remember_zone(node, zone.clone());
+                    }
                     zones.insert(node.clone(), zone.clone());
                     zone
                 }

@@ -112,6 +112,18 @@ fn template_class(sts: &StatefulSet) -> Option<String> {
 /// valid on its own but not against the live cluster (a smaller disk).
 pub async fn prepare(
     client: &Client,
+    cluster: ValidatedCluster,
+    owner: Option<OwnerReference>,
+) -> Result<Result<Prepared, Invalid>, ApplyError> {
+    prepare_with(client, None, cluster, owner).await
+}
+
+/// [`prepare`], taking the claims from the watch cache once it has listed. The StatefulSet is
+/// always read fresh: what it holds (replicas during a scale-down, the claim templates) is
+/// re-sent by the apply, so a stale copy must not be rendered.
+pub async fn prepare_with(
+    client: &Client,
+    stores: Option<&crate::stores::Stores>,
     mut cluster: ValidatedCluster,
     owner: Option<OwnerReference>,
 ) -> Result<Result<Prepared, Invalid>, ApplyError> {
@@ -125,14 +137,19 @@ pub async fn prepare(
             source,
         })?;
     let claims_api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
-    let claims = claims_api
-        .list(&ListParams::default().labels(&owned_selector(&cluster.name)))
-        .await
-        .map_err(|source| ApplyError::ReadFailed {
-            what: "PersistentVolumeClaims".into(),
-            source,
-        })?
-        .items;
+    let claims = match stores.and_then(|s| s.claims(&ns, &cluster.name)) {
+        Some(cached) => cached,
+        None => {
+            claims_api
+                .list(&ListParams::default().labels(&owned_selector(&cluster.name)))
+                .await
+                .map_err(|source| ApplyError::ReadFailed {
+                    what: "PersistentVolumeClaims".into(),
+                    source,
+                })?
+                .items
+        }
+    };
 
     let mut findings = Findings::default();
     let wanted_text = format!("{}Gi", cluster.storage.disk_size_gi);

@@ -11,8 +11,10 @@ use neo4j_aks_model::upgrade::{self, Running, Upgrade};
 use neo4j_aks_model::version::Neo4jVersion;
 use neo4j_aks_model::{Invalid, Problem, ValidatedCluster};
 use neo4j_aks_render::config::CONF_FILE;
+use neo4j_aks_render::labels;
 
 use crate::observe::selector_string;
+use crate::stores::Stores;
 
 /// What the cluster runs now; pods being deleted are left out (their successors count).
 pub async fn running(client: &Client, cluster: &ValidatedCluster) -> Result<Running, kube::Error> {
@@ -21,15 +23,6 @@ pub async fn running(client: &Client, cluster: &ValidatedCluster) -> Result<Runn
         .list(&ListParams::default().labels(&selector_string(cluster)))
         .await?
         .items;
-    let mut members: Vec<(String, Neo4jVersion)> = pods
-        .iter()
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .filter_map(|p| {
-            let version = Neo4jVersion::parse(p.labels().get(VERSION)?).ok()?;
-            Some((p.name_any(), version))
-        })
-        .collect();
-    members.sort_by(|a, b| a.0.cmp(&b.0));
     let discovery_v2_only = match &cluster.clustering {
         None => None,
         Some(_) => Api::<ConfigMap>::namespaced(client.clone(), ns)
@@ -39,17 +32,51 @@ pub async fn running(client: &Client, cluster: &ValidatedCluster) -> Result<Runn
             .map(|conf| upgrade::discovery_v2_only(&conf)),
     };
     Ok(Running {
-        members,
+        members: members(&pods),
         discovery_v2_only,
     })
+}
+
+/// The members and their versions, by pod name.
+fn members(pods: &[Pod]) -> Vec<(String, Neo4jVersion)> {
+    let mut members: Vec<(String, Neo4jVersion)> = pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter_map(|p| {
+            let version = Neo4jVersion::parse(p.labels().get(VERSION)?).ok()?;
+            Some((p.name_any(), version))
+        })
+        .collect();
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    members
+}
+
+/// Whether the cached pods show nothing to roll: every member already runs the spec's version.
+/// Only then is the cache enough (the steady state); a version change is decided on what the
+/// API server holds now, never on a copy that may miss a member that just rolled.
+fn unchanged(stores: Option<&Stores>, cluster: &ValidatedCluster) -> bool {
+    let ns = cluster.namespace.as_str();
+    stores
+        .and_then(|s| s.pods(ns, &labels::selector(cluster)))
+        .is_some_and(|pods| {
+            let members = members(&pods);
+            !members.is_empty()
+                && members
+                    .iter()
+                    .all(|(_, v)| v.triple() == cluster.version.triple())
+        })
 }
 
 /// `Ok(Ok(upgrade))` when the spec's version may be rolled out (`None`: nothing to roll),
 /// `Ok(Err(invalid))` naming `spec.neo4jVersion` with every reason when it may not.
 pub async fn preflight(
     client: &Client,
+    stores: Option<&Stores>,
     cluster: &ValidatedCluster,
 ) -> Result<Result<Option<Upgrade>, Invalid>, kube::Error> {
+    if unchanged(stores, cluster) {
+        return Ok(Ok(None));
+    }
     let running = running(client, cluster).await?;
     Ok(
         upgrade::check(&running, &cluster.version).map_err(|messages| Invalid {
@@ -79,7 +106,7 @@ pub async fn check_for_cli(
     client: &Client,
     cluster: &mut ValidatedCluster,
 ) -> Result<Result<(), Invalid>, crate::error::ApplyError> {
-    let checked = preflight(client, cluster).await.map_err(|source| {
+    let checked = preflight(client, None, cluster).await.map_err(|source| {
         crate::error::ApplyError::ReadFailed {
             what: "the members' versions".to_string(),
             source,

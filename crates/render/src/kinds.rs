@@ -94,8 +94,8 @@ macro_rules! kinds {
 
 kinds! {
     /// Premium SSD class for the members' disks (shared by every cluster that names it).
-    StorageClass(StorageClass), Cluster, ["get", "create", "patch", "delete"],
-        "The cluster-scoped StorageClass: applied, and deleted by the finalizer when no other Neo4jCluster uses it";
+    StorageClass(StorageClass), Cluster, ["get", "list", "watch", "create", "patch", "delete"],
+        "The cluster-scoped StorageClass: applied, watched (the labelled ones are cached, so a reconcile does not read it), and deleted by the finalizer when no other Neo4jCluster uses it";
     ServiceAccount(ServiceAccount), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],
         "The K8S resolver's and the backup Jobs' ServiceAccounts: applied, watched, deleted when no longer rendered";
     Role(Role), Namespaced, ["get", "list", "watch", "create", "patch", "delete"],

@@ -88,6 +88,7 @@ impl Fixture {
             not_ready_requeue: Duration::from_secs(2),
             error_requeue: Duration::from_secs(2),
             concurrency: 4,
+            debounce: Duration::from_millis(neo4j_aks_ops::context::DEFAULT_DEBOUNCE_MS),
             instance: "cli-day2-operator".to_string(),
         };
         let ctx = Context::with_peers(

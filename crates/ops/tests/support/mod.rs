@@ -2,6 +2,8 @@
 //! client counts requests by verb), and helpers to create and wait for Neo4jClusters.
 #![allow(dead_code)]
 
+pub mod flaky_proxy;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,6 +58,7 @@ pub fn settings(ns: &str, instance: &str) -> Settings {
         not_ready_requeue: Duration::from_secs(2),
         error_requeue: Duration::from_secs(2),
         concurrency: 4,
+        debounce: Duration::from_millis(neo4j_aks_ops::context::DEFAULT_DEBOUNCE_MS),
         instance: instance.to_string(),
     }
 }
@@ -120,6 +123,44 @@ impl Harness {
         let handle = tokio::spawn(controller::run(ctx));
         self.operators.push((metrics.clone(), handle));
         metrics
+    }
+
+    /// Starts an in-process operator whose client reaches the API server through `proxy`
+    /// (made slow or unavailable by the test); every other client goes direct.
+    pub async fn start_operator_through(
+        &mut self,
+        proxy: &flaky_proxy::FlakyProxy,
+    ) -> Arc<Metrics> {
+        let metrics = Arc::new(Metrics::new());
+        let mut config = config(&self.env).await;
+        config.cluster_url = format!("https://{}", proxy.addr)
+            .parse()
+            .expect("proxy URL");
+        let client = neo4j_aks_ops::counting::client(config, metrics.clone()).expect("client");
+        let ctx = Context::with_connector(
+            client,
+            metrics.clone(),
+            settings(self.ns(), "proxied-operator"),
+            self.connector(),
+        );
+        let handle = tokio::spawn(controller::run(ctx));
+        self.operators.push((metrics.clone(), handle));
+        metrics
+    }
+
+    /// The API server's address, as the kubeconfig names it.
+    pub async fn api_server_addr(&self) -> std::net::SocketAddr {
+        let url = config(&self.env).await.cluster_url;
+        let authority = url
+            .authority()
+            .expect("API server URL has a host")
+            .as_str()
+            .to_string();
+        tokio::net::lookup_host(authority)
+            .await
+            .expect("API server address")
+            .next()
+            .expect("API server address")
     }
 
     /// Starts an in-process operator whose requests impersonate `user` (with the groups every
