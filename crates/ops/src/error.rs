@@ -165,6 +165,18 @@ impl Day2Error {
         }
     }
 
+    /// The part of the message that differs from one attempt to the next while the trouble stays
+    /// the same: the driver's text for a connection that failed (under load the same unreachable
+    /// member answers now "failed to lookup address information", now "connection timed out").
+    pub fn passing_detail(&self) -> Option<&str> {
+        match self {
+            Day2Error::Neo4j(neo4j_aks_topology::ClientError::Unavailable { detail }) => {
+                Some(detail)
+            }
+            _ => None,
+        }
+    }
+
     /// Worth a quick retry on the next reconcile (a member starting, a leader change, a timeout,
     /// an API server that is busy), as opposed to a refusal or a misconfiguration that needs a
     /// person.

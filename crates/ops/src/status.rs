@@ -78,6 +78,38 @@ impl Builder<'_> {
         });
     }
 
+    /// Like `set_to`, except that a condition whose status and reason stay the same keeps its
+    /// message when the two differ only in `detail`, the passing part of an error's text
+    /// ([`crate::error::Day2Error::passing_detail`]): otherwise each new wording of the same trouble would be a
+    /// status write on every resync. The operator's log has every attempt's error.
+    fn set_with_passing_detail(
+        &mut self,
+        type_: &str,
+        status: &str,
+        reason: &str,
+        message: String,
+        detail: Option<&str>,
+    ) {
+        let same_but_detail = |previous: &str| {
+            let Some((before, after)) = detail.and_then(|d| {
+                message
+                    .find(d)
+                    .map(|at| (&message[..at], &message[at + d.len()..]))
+            }) else {
+                return false;
+            };
+            previous.len() >= before.len() + after.len()
+                && previous.starts_with(before)
+                && previous.ends_with(after)
+        };
+        let kept = self
+            .previous
+            .and_then(|p| p.conditions.iter().find(|c| c.type_ == type_))
+            .filter(|c| c.status == status && c.reason == reason && same_but_detail(&c.message))
+            .map(|c| c.message.clone());
+        self.set_to(type_, status, reason, kept.unwrap_or(message));
+    }
+
     /// The previous condition of this type, unchanged (when this reconcile learned nothing new).
     fn keep(&mut self, type_: &str) {
         if let Some(c) = self
@@ -268,15 +300,21 @@ pub fn compute(
             }
             let (pending_reason, pending_message) =
                 scale_down_condition(findings, day2.map(|(d, _)| d));
-            b.set(
+            let passing = day2.and_then(|(d, _)| d.unreachable.as_deref()?.passing_detail());
+            b.set_with_passing_detail(
                 SCALE_DOWN_PENDING,
-                findings.scale_down_pending.is_some(),
+                if findings.scale_down_pending.is_some() {
+                    "True"
+                } else {
+                    "False"
+                },
                 pending_reason,
                 pending_message,
+                passing,
             );
             if let Some((d, _)) = day2 {
                 let (formed, reason, message) = cluster_formed(d);
-                b.set_to(CLUSTER_FORMED, formed, reason, message);
+                b.set_with_passing_detail(CLUSTER_FORMED, formed, reason, message, passing);
             }
             if expanding.is_empty() {
                 b.set(
@@ -773,6 +811,61 @@ mod tests {
             "{}",
             p.message
         );
+    }
+
+    /// Under load the same unreachable member fails now with a lookup error and now with a
+    /// timeout: the status stays as it was (no write); another trouble (no member Ready, wrong
+    /// credentials) replaces the message.
+    #[test]
+    fn a_bolt_error_that_only_changes_its_wording_changes_no_condition() {
+        let unreachable = |detail: &str| {
+            let mut d = Day2::new();
+            d.unreachable = Some(std::sync::Arc::new(crate::error::Day2Error::Neo4j(
+                neo4j_aks_topology::ClientError::Unavailable {
+                    detail: detail.into(),
+                },
+            )));
+            d.scale_down = Some((3, 5));
+            d
+        };
+        let findings = Findings {
+            scale_down_pending: Some((3, 5)),
+            ..Findings::default()
+        };
+        let first = with_day2(None, &findings, &unreachable("failed to lookup address"));
+        assert!(
+            get(&first, CLUSTER_FORMED)
+                .message
+                .contains("failed to lookup address")
+        );
+        let again = with_day2(
+            Some(&first),
+            &findings,
+            &unreachable("connection timed out"),
+        );
+        assert_eq!(again, first);
+
+        let mut not_ready = Day2::new();
+        not_ready.unreachable = Some(std::sync::Arc::new(crate::error::Day2Error::NoMemberReady));
+        let other = with_day2(Some(&first), &findings, &not_ready);
+        assert!(
+            get(&other, CLUSTER_FORMED)
+                .message
+                .contains("no member pod is Ready"),
+            "another trouble is told"
+        );
+
+        let mut refused = Day2::new();
+        refused.unreachable = Some(std::sync::Arc::new(crate::error::Day2Error::Neo4j(
+            neo4j_aks_topology::ClientError::Auth {
+                code: "Neo.ClientError.Security.Unauthorized".into(),
+                message: "bad password".into(),
+            },
+        )));
+        let after = with_day2(Some(&first), &findings, &refused);
+        let c = get(&after, CLUSTER_FORMED);
+        assert_eq!(c.reason, "Neo4jUnreachable");
+        assert!(c.message.contains("bad password"), "{}", c.message);
     }
 
     #[test]
