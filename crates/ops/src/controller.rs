@@ -15,8 +15,8 @@ use kube::api::{Api, DeleteParams, ListParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{self, finalizer};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 use neo4j_aks_model::validate::DEFAULT_STORAGE_CLASS;
 use neo4j_aks_model::validated::DeletionPolicy;
@@ -50,7 +50,17 @@ pub async fn run(ctx: Arc<Context>) {
             ObjectRef::<Neo4jCluster>::new(name).within(ns.as_deref().unwrap_or_default())
         })
     };
-    let mut controller = Controller::new(ctx.api::<Neo4jCluster>(), watcher::Config::default());
+    // The clusters' own cache keeps no managedFields either (several managers write each
+    // Neo4jCluster: its author, the status, the day-2 executor): see `stores::strip`.
+    let (clusters, cluster_writer) = reflector::store();
+    let cluster_stream = reflector::reflector(
+        cluster_writer,
+        watcher(ctx.api::<Neo4jCluster>(), watcher::Config::default())
+            .default_backoff()
+            .modify(crate::stores::strip),
+    )
+    .applied_objects();
+    let mut controller = Controller::for_stream(cluster_stream, clusters);
     // One watch per kind both triggers reconciles and fills the cache the reconciles read
     // (crate::stores): every namespaced kind of the renderer's table is owned by its
     // Neo4jCluster, so a change to one (by anyone) reconciles the cluster; pods and claims

@@ -71,7 +71,7 @@ pub struct Streams {
 
 /// Cached copies carry no managedFields (kube-rs' advice for reflectors: they are most of an
 /// object's size and nothing here reads them).
-fn strip<K: Resource>(object: &mut K) {
+pub(crate) fn strip<K: Resource>(object: &mut K) {
     object.meta_mut().managed_fields = None;
 }
 
