@@ -64,8 +64,8 @@ EOF
 done | kubectl apply --server-side --field-manager bench-operator -f - >/dev/null
 kubectl wait --for condition=Ready node -l "neo4j-aks.io/bench=$NS" --timeout 90s >/dev/null
 
-# The operator Deployment sets MALLOC_ARENA_MAX=2 (crates/ops/src/deploy.rs); so does the bench.
-MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} "$BIN" operator --namespace "$NS" --metrics-addr "127.0.0.1:$PORT" --resync-seconds "$RESYNC" \
+# The operator Deployment sets MALLOC_ARENA_MAX=1 (crates/ops/src/deploy.rs); so does the bench.
+MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-1} "$BIN" operator --namespace "$NS" --metrics-addr "127.0.0.1:$PORT" --resync-seconds "$RESYNC" \
 	--concurrency "$CONCURRENCY" 2>"${TMPDIR:-/tmp}/bench-operator.log" &
 OP=$!
 cleanup() {

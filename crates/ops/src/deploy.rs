@@ -228,11 +228,12 @@ pub fn deployment() -> Deployment {
                             },
                             // glibc gives each thread that allocates an arena of its own, up to
                             // eight per core; the operator's short-lived threads (DNS lookups of
-                            // the members) left freed memory in them: 3 MiB more resident at 30
-                            // clusters than with one arena (docs/operator.md, benchmarks).
+                            // the members) left freed memory in them. One arena: 1 to 3 MiB less
+                            // resident at 30 clusters (docs/operator.md, benchmarks); the
+                            // operator allocates from one or two threads at a time.
                             EnvVar {
                                 name: "MALLOC_ARENA_MAX".to_string(),
-                                value: Some("2".to_string()),
+                                value: Some("1".to_string()),
                                 ..EnvVar::default()
                             },
                         ]),
