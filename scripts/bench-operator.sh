@@ -31,6 +31,10 @@ eval "$(testenv/testenv.sh env)"
 
 kubectl apply --server-side --force-conflicts -f deploy/operator/crd.yaml >/dev/null
 kubectl wait --for=condition=Established crd/neo4jclusters.neo4j-aks.io >/dev/null
+# A previous run's namespace may still be terminating (its cleanup does not wait).
+while [[ $(kubectl get namespace "$NS" -o jsonpath='{.status.phase}' 2>/dev/null) == Terminating ]]; do
+	sleep 2
+done
 kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 
 # Fake nodes for the bench's members only: the taint keeps every other pod off them, the
