@@ -112,17 +112,8 @@ impl Harness {
 
     /// Starts an in-process operator whose day-2 executor reaches Neo4j through `connector`.
     pub async fn start_operator_with(&mut self, connector: Arc<dyn Connector>) -> Arc<Metrics> {
-        let metrics = Arc::new(Metrics::new());
-        let client = self.counting_client(metrics.clone()).await;
-        let ctx = Context::with_connector(
-            client,
-            metrics.clone(),
-            settings(self.ns(), "test-operator"),
-            connector,
-        );
-        let handle = tokio::spawn(controller::run(ctx));
-        self.operators.push((metrics.clone(), handle));
-        metrics
+        let config = config(&self.env).await;
+        self.spawn_operator(config, "test-operator", connector)
     }
 
     /// Starts an in-process operator whose client reaches the API server through `proxy`
@@ -131,17 +122,29 @@ impl Harness {
         &mut self,
         proxy: &flaky_proxy::FlakyProxy,
     ) -> Arc<Metrics> {
-        let metrics = Arc::new(Metrics::new());
         let mut config = config(&self.env).await;
         config.cluster_url = format!("https://{}", proxy.addr)
             .parse()
             .expect("proxy URL");
+        let connector = self.connector();
+        self.spawn_operator(config, "proxied-operator", connector)
+    }
+
+    /// Starts an in-process operator whose client uses `config` and whose requests are counted
+    /// in the returned metrics.
+    fn spawn_operator(
+        &mut self,
+        config: Config,
+        identity: &str,
+        connector: Arc<dyn Connector>,
+    ) -> Arc<Metrics> {
+        let metrics = Arc::new(Metrics::new());
         let client = neo4j_aks_ops::counting::client(config, metrics.clone()).expect("client");
         let ctx = Context::with_connector(
             client,
             metrics.clone(),
-            settings(self.ns(), "proxied-operator"),
-            self.connector(),
+            settings(self.ns(), identity),
+            connector,
         );
         let handle = tokio::spawn(controller::run(ctx));
         self.operators.push((metrics.clone(), handle));
@@ -166,20 +169,11 @@ impl Harness {
     /// Starts an in-process operator whose requests impersonate `user` (with the groups every
     /// service account has), so only that identity's RBAC applies.
     pub async fn start_operator_as(&mut self, user: &str, groups: Vec<String>) -> Arc<Metrics> {
-        let metrics = Arc::new(Metrics::new());
         let mut config = config(&self.env).await;
         config.auth_info.impersonate = Some(user.to_string());
         config.auth_info.impersonate_groups = Some(groups);
-        let client = neo4j_aks_ops::counting::client(config, metrics.clone()).expect("client");
-        let ctx = Context::with_connector(
-            client,
-            metrics.clone(),
-            settings(self.ns(), "rbac-operator"),
-            self.connector(),
-        );
-        let handle = tokio::spawn(controller::run(ctx));
-        self.operators.push((metrics.clone(), handle));
-        metrics
+        let connector = self.connector();
+        self.spawn_operator(config, "rbac-operator", connector)
     }
 
     pub fn stop_operators(&mut self) {
